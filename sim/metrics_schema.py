@@ -1,0 +1,86 @@
+"""Names, labels and units of the daily metrics and the run summary.
+
+One place for every outcome the model reports, with its Chinese label first and the
+English beside it, so tables, figures, reports and the teaching page agree.
+"""
+
+from __future__ import annotations
+
+# column -> (Chinese label, English label, unit)
+DAILY_COLUMNS: dict[str, tuple[str, str, str]] = {
+    "day": ("日", "day", "day"),
+    "new_issues": ("新增事项", "new issues", "count"),
+    "new_enquiry": ("新增咨询", "new enquiries", "count"),
+    "new_need": ("新增民生诉求", "new needs", "count"),
+    "new_dispute": ("新增矛盾纠纷", "new disputes", "count"),
+    "new_risk": ("新增安全隐患", "new safety risks", "count"),
+    "open_latent": ("未发现事项", "hidden issues", "count"),
+    "open_queued": ("排队事项", "queued issues", "count"),
+    "open_in_service": ("办理中事项", "issues in service", "count"),
+    "open_enquiry": ("未结咨询", "open enquiries", "count"),
+    "open_need": ("未结民生诉求", "open needs", "count"),
+    "open_dispute": ("未结矛盾纠纷", "open disputes", "count"),
+    "open_risk": ("未结安全隐患", "open safety risks", "count"),
+    "surfaced": ("当日发现", "surfaced today", "count"),
+    "surfaced_hotline": ("12345热线", "via 12345 hotline", "count"),
+    "surfaced_online": ("网上平台", "via online platform", "count"),
+    "surfaced_grid_report": ("向网格员反映", "told to grid worker", "count"),
+    "surfaced_patrol": ("网格巡查发现", "found on patrol", "count"),
+    "surfaced_video": ("大数据/雪亮发现", "found by big data/video", "count"),
+    "surfaced_social_org": ("社会组织反映", "via social organisation", "count"),
+    "surfaced_mass_org": ("群团组织反映", "via mass organisation", "count"),
+    "mean_detection_days": ("平均发现时间", "mean time to detection", "days"),
+    "resolved": ("当日办结", "resolved today", "count"),
+    "failed": ("办理未解决", "closed unresolved", "count"),
+    "abandoned": ("放弃/未发现失效", "abandoned", "count"),
+    "litigated": ("进入诉讼", "went to court", "count"),
+    "resolution_rate": ("解决率", "resolution rate", "share"),
+    "mean_resolution_days": ("平均办结时间", "mean resolution time", "days"),
+    "median_resolution_days": ("办结时间中位数", "median resolution time", "days"),
+    "p90_resolution_days": ("办结时间90分位", "p90 resolution time", "days"),
+    "transfers": ("转办次数", "transfers", "count"),
+    "pre_litigation_share": ("诉前化解率", "disputes resolved before litigation", "share"),
+    "escalations_petition": ("信访", "petitions", "count"),
+    "escalations_litigation": ("诉讼", "litigation", "count"),
+    "escalations_collective": ("群体性事件", "collective incidents", "count"),
+    "participation_rate": ("参与率", "participation rate", "share"),
+    "trust_mean": ("信任度", "mean trust", "share"),
+    "gain_index": ("获得感", "sense of gain", "0-100"),
+    "happiness_index": ("幸福感", "well-being", "0-100"),
+    "security_index": ("安全感", "sense of security", "0-100"),
+    "urban_rural_gap": ("城乡差距", "urban–rural gap in needs met", "share"),
+    "staff_days": ("人力投入(人日)", "staff-days", "staff-days"),
+    "busy_hours": ("办理工时", "handling hours", "hours"),
+    "misuse_incidents": ("数据滥用事件", "data-misuse incidents", "count"),
+}
+
+# summary key -> (Chinese label, English label, unit)
+SUMMARY_KEYS: dict[str, tuple[str, str, str]] = {
+    "resolution_rate": ("解决率", "resolution rate", "share"),
+    "mean_resolution_days": ("平均办结时间", "mean resolution time", "days"),
+    "median_resolution_days": ("办结时间中位数", "median resolution time", "days"),
+    "p90_resolution_days": ("办结时间90分位", "p90 resolution time", "days"),
+    "mean_detection_days": ("平均发现时间", "mean time to detection", "days"),
+    "pre_litigation_share": ("诉前化解率", "disputes resolved before litigation", "share"),
+    "escalations": ("升级总数", "escalations", "count"),
+    "escalations_petition": ("信访", "petitions", "count"),
+    "escalations_litigation": ("诉讼", "litigation", "count"),
+    "escalations_collective": ("群体性事件", "collective incidents", "count"),
+    "transfers_per_case": ("平均转办次数", "transfers per dispatched case", "count"),
+    "participation_rate": ("参与率", "participation rate", "share"),
+    "trust_mean": ("信任度", "mean trust", "share"),
+    "gain_index": ("获得感", "sense of gain", "0-100"),
+    "happiness_index": ("幸福感", "well-being", "0-100"),
+    "security_index": ("安全感", "sense of security", "0-100"),
+    "urban_rural_gap": ("城乡差距", "urban–rural gap in needs met", "share"),
+    "staff_days": ("人力投入(人日)", "staff-days", "staff-days"),
+    "misuse_incidents": ("数据滥用事件", "data-misuse incidents", "count"),
+    "requests_per_resident_year": ("人均年诉求量", "requests per resident-year", "count"),
+}
+
+
+def label(key: str, lang: str = "zh") -> str:
+    """Display label of a metric: Chinese first with English beside it, or English only."""
+    table = DAILY_COLUMNS if key in DAILY_COLUMNS else SUMMARY_KEYS
+    zh, en, _ = table[key]
+    return f"{zh} ({en})" if lang == "zh" else en
