@@ -120,8 +120,12 @@ class CityParams(_Section):
     assistance_rate: Prob = Field(
         0.03, description="Share of residents receiving social assistance (救助对象) (approx.)"
     )
-    digital_access_urban: Prob = Field(0.85, description="Urban residents able to use online channels")
-    digital_access_rural: Prob = Field(0.55, description="Rural residents able to use online channels")
+    digital_access_urban: Prob = Field(
+        0.85, description="Urban residents able to use online channels"
+    )
+    digital_access_rural: Prob = Field(
+        0.55, description="Rural residents able to use online channels"
+    )
     hardship_urban: Prob = Field(0.25, description="Mean hardship H of urban residents (0–1)")
     hardship_rural: Prob = Field(0.35, description="Mean hardship H of rural residents (0–1)")
     org_membership_rate: Prob = Field(
@@ -190,8 +194,12 @@ class GenerationParams(_Section):
     rural_risk_multiplier: float = Field(
         1.2, ge=0.0, le=20.0, description="Rate multiplier for safety risks in rural grids"
     )
-    severity_alpha: float = Field(2.0, gt=0.0, le=50.0, description="Beta(α, β) severity shape α")
-    severity_beta: float = Field(5.0, gt=0.0, le=50.0, description="Beta(α, β) severity shape β")
+    severity_a: float = Field(
+        2.0, gt=0.0, le=50.0, description="Kumaraswamy(a, b) severity shape a (Beta-like)"
+    )
+    severity_b: float = Field(
+        5.0, gt=0.0, le=50.0, description="Kumaraswamy(a, b) severity shape b (Beta-like)"
+    )
 
 
 class SurfacingParams(_Section):
@@ -217,14 +225,35 @@ class SurfacingParams(_Section):
         description="Daily detection hazard by big data/video (雪亮) at full coverage and sharing",
     )
     social_org_detection: float = Field(
-        0.05, ge=0.0, le=10.0, description="Daily hazard for needs/disputes via social orgs at full strength"
+        0.05,
+        ge=0.0,
+        le=10.0,
+        description="Daily hazard for needs/disputes via social orgs at full strength",
     )
     mass_org_detection: float = Field(
-        0.08, ge=0.0, le=10.0, description="Daily hazard for vulnerable residents' needs at full push"
+        0.08,
+        ge=0.0,
+        le=10.0,
+        description="Daily hazard for vulnerable residents' needs at full push",
     )
     hidden_patience_days: CategoryRates = Field(
         default=CategoryRates(enquiry=3.0, need=60.0, dispute=90.0, risk=120.0),
         description="Mean days before a hidden issue is abandoned (need unmet, risk realised)",
+    )
+    video_coverage_general: Prob = Field(
+        0.3, description="雪亮 video coverage of public space (safety risks of anyone)"
+    )
+    social_org_budget_half: float = Field(
+        1.5,
+        gt=0.0,
+        le=1000.0,
+        description="Budget (yuan/resident-year) at which social orgs reach half strength",
+    )
+    patrol_load_stop: float = Field(
+        8.0,
+        gt=0.0,
+        le=1000.0,
+        description="Queued cases per grid worker at which patrols stop (load-dependent)",
     )
     report_hours: tuple[float, float] = Field(
         (8.0, 22.0), description="Hours of the day in which reports are made (uniform)"
@@ -234,19 +263,12 @@ class SurfacingParams(_Section):
 class RoutingParams(_Section):
     """Stage 3: siloed choice (条块分割) vs. command-centre dispatch (联合指挥中心)."""
 
-    hotline_direct_answer: Prob = Field(
-        0.85, description="Enquiries closed by the hotline directly (Tangshan 85.9 %)"
-    )
     siloed_correct_base: Prob = Field(
         0.55, description="Chance a siloed first choice of department is right (role clarity 0)"
     )
-    siloed_correct_role_gain: Prob = Field(
-        0.35, description="Added to the above at role clarity 1"
-    )
+    siloed_correct_role_gain: Prob = Field(0.35, description="Added to the above at role clarity 1")
     centre_accuracy_base: Prob = Field(0.80, description="Dispatch accuracy of the centre")
-    centre_accuracy_standards: Prob = Field(
-        0.12, description="Added by unified data standards"
-    )
+    centre_accuracy_standards: Prob = Field(0.12, description="Added by unified data standards")
     centre_accuracy_sharing: Prob = Field(0.05, description="Added at full data sharing")
     siloed_delay_hours: float = Field(
         24.0, ge=0.0, le=720.0, description="Hours for a siloed hand-over to a department"
@@ -266,6 +288,15 @@ class RoutingParams(_Section):
     misuse_risk_per_use: Prob = Field(
         0.0005, description="Chance that one use of shared personal data is misused, ungoverned"
     )
+    misuse_logging_effect: Prob = Field(
+        0.6, description="Reduction of misuse risk by life-long access logging (终身留痕)"
+    )
+    misuse_permission_effect: Prob = Field(
+        0.5, description="Reduction of misuse risk by explicit permission control"
+    )
+    misuse_deterrence_effect: Prob = Field(
+        0.7, description="Reduction of misuse risk at full deterrence"
+    )
 
 
 PoolKind = Literal[
@@ -281,7 +312,16 @@ POOL_KINDS: tuple[str, ...] = (
     "petition",
     "mass_org",
 )
-POOL_KINDS_ZH = ("12345热线", "职能部门", "网格", "人民调解", "社会组织", "苏解纷平台", "信访", "群团组织")
+POOL_KINDS_ZH = (
+    "12345热线",
+    "职能部门",
+    "网格",
+    "人民调解",
+    "社会组织",
+    "苏解纷平台",
+    "信访",
+    "群团组织",
+)
 
 
 class PoolParams(_Section):
@@ -341,18 +381,32 @@ class HandlingParams(_Section):
         10.0, ge=0.0, le=10_000.0, description="Online mediation (苏解纷) slots per 100k"
     )
     petition_slots_per_100k: float = Field(
-        4.0, ge=0.0, le=10_000.0, description="Petition office slots per 100k residents (per county)"
+        4.0,
+        ge=0.0,
+        le=10_000.0,
+        description="Petition office slots per 100k residents (per county)",
     )
     mass_org_slots_per_100k: float = Field(
-        6.0, ge=0.0, le=10_000.0, description="Mass-organisation service slots per 100k at full push"
+        6.0,
+        ge=0.0,
+        le=10_000.0,
+        description="Mass-organisation service slots per 100k at full push",
     )
     social_org_staff_cost_yuan: float = Field(
         80_000.0, gt=0.0, le=1e7, description="Yuan per social-organisation slot-year"
     )
+    social_org_volunteer_slots_per_100k: float = Field(
+        10.0,
+        ge=0.0,
+        le=10_000.0,
+        description="Volunteer mediation/service slots per 100k at full multi-actor participation",
+    )
     pools: dict[PoolKind, PoolParams] = Field(
         default_factory=lambda: {
-            "hotline": _pool(0.0, 24.0, True, (0.1, 0.25, 0.25, 0.25), (1.0, 0.9, 0.9, 0.9)),
-            "department": _pool(8.5, 17.5, False, (8.0, 60.0, 48.0, 40.0), (0.95, 0.88, 0.70, 0.92)),
+            "hotline": _pool(0.0, 24.0, True, (0.1, 0.25, 0.25, 0.25), (0.86, 0.0, 0.0, 0.0)),
+            "department": _pool(
+                8.5, 17.5, False, (8.0, 60.0, 48.0, 40.0), (0.95, 0.88, 0.70, 0.92)
+            ),
             "grid": _pool(8.0, 18.0, True, (0.5, 3.0, 3.0, 2.0), (0.95, 0.60, 0.55, 0.60)),
             "mediation": _pool(8.5, 17.5, False, (1.0, 24.0, 40.0, 24.0), (0.9, 0.8, 0.93, 0.8)),
             "social_org": _pool(8.5, 17.5, False, (1.0, 30.0, 40.0, 30.0), (0.9, 0.75, 0.80, 0.7)),
@@ -377,7 +431,8 @@ class HandlingParams(_Section):
         0.7, description="Chance an unresolved dispute is referred to the next mediation tier"
     )
     need_retry_prob: Prob = Field(
-        0.5, description="Chance an unresolved need/risk at a grid or organisation goes on to a department"
+        0.5,
+        description="Chance an unresolved need/risk at a grid or organisation goes on to a department",
     )
 
     @model_validator(mode="after")
@@ -387,7 +442,9 @@ class HandlingParams(_Section):
                 raise ValueError(f"sector_mix needs a row for '{cat}'")
         for cat, row in self.sector_mix.items():
             if cat not in CATEGORIES_EN:
-                raise ValueError(f"sector_mix has unknown category '{cat}'; allowed: {CATEGORIES_EN}")
+                raise ValueError(
+                    f"sector_mix has unknown category '{cat}'; allowed: {CATEGORIES_EN}"
+                )
             if len(row) != N_SECTORS or any(x < 0 for x in row) or abs(sum(row) - 1.0) > 1e-6:
                 raise ValueError(
                     f"sector_mix.{cat} must be {N_SECTORS} non-negative shares summing to 1, got {row}"
@@ -408,7 +465,10 @@ class EscalationParams(_Section):
         0.006, ge=0.0, le=1.0, description="Daily hazard of going to court after the grace period"
     )
     petition_hazard: float = Field(
-        0.004, ge=0.0, le=1.0, description="Daily hazard of petitioning (信访) after the grace period"
+        0.004,
+        ge=0.0,
+        le=1.0,
+        description="Daily hazard of petitioning (信访) after the grace period",
     )
     collective_prob: float = Field(
         0.02, ge=0.0, le=1.0, description="Chance an escalation of a severe dispute is collective"
@@ -436,6 +496,10 @@ class IndexParams(_Section):
     )
     open_risk_weight: float = Field(
         2.0, ge=0.0, le=1000.0, description="安全感 loss per open safety risk per 1,000 residents"
+    )
+    happiness_weights: tuple[float, float, float, float] = Field(
+        (0.35, 0.25, 0.2, 0.2),
+        description="幸福感 = 100·g^w1·s^w2·T^w3·(1−H)^w4 (gain, security, trust, 1−hardship)",
     )
 
 
@@ -504,7 +568,8 @@ class CapabilityLevers(_Section):
         0.0, description="Closes this share of the gap to full digital access"
     )
     resource_allocation: Literal["siloed", "pooled", "equity"] = Field(
-        "siloed", description="Monthly reallocation: fixed shares, demand-driven, urban–rural equity"
+        "siloed",
+        description="Monthly reallocation: fixed shares, demand-driven, urban–rural equity",
     )
     rule_of_law: Prob = Field(
         0.5, description="法治: fair procedure lowers petition and collective escalation"
@@ -515,7 +580,8 @@ class DataLevers(_Section):
     """5 数据赋能 — data."""
 
     centre_integration: Prob = Field(
-        0.5, description="Share of channels (综治, 12345, 数字城管) dispatched by the command centre"
+        0.5,
+        description="Share of channels (综治, 12345, 数字城管) dispatched by the command centre",
     )
     unified_data_standards: bool = Field(
         False, description="统一数据标准: more accurate and faster dispatch"

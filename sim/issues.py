@@ -1,0 +1,160 @@
+"""Issues (enquiries, needs, disputes, safety risks) as rows of growable arrays.
+
+Every issue has exactly one status code at any time. Open issues stay in the table;
+closed ones are compacted away (and handed to a sink, e.g. the run record) so memory is
+bounded by the number of open issues, not by the length of the run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+# Categories (DIGEST.md, "Issue lifecycle").
+CAT_ENQUIRY, CAT_NEED, CAT_DISPUTE, CAT_RISK = 0, 1, 2, 3
+N_CATEGORIES = 4
+
+# Status codes. Open: LATENT, ROUTING, QUEUED, IN_SERVICE. Closed: the rest.
+LATENT = 0  # arisen, not yet known to anyone who can act (hidden)
+ROUTING = 1  # known, waiting to be sent to a handler (intake, dispatch, transfer, referral)
+QUEUED = 2  # waiting in a handler pool's queue
+IN_SERVICE = 3  # being handled (a server of a pool is busy with it)
+RESOLVED = 4  # resolved or mediated
+LITIGATED = 5  # left the governance system for court
+FAILED = 6  # handled but not resolved
+ABANDONED = 7  # hidden or waiting too long; need unmet / risk realised
+N_STATUS = 8
+STATUS_NAMES = (
+    "latent",
+    "routing",
+    "queued",
+    "in_service",
+    "resolved",
+    "litigated",
+    "failed",
+    "abandoned",
+)
+FIRST_CLOSED = RESOLVED
+
+# Channels through which an issue surfaced (-1: not surfaced).
+CH_HOTLINE, CH_ONLINE, CH_GRID_REPORT, CH_PATROL, CH_VIDEO, CH_SOCIAL, CH_MASS, CH_ESCALATION = (
+    0,
+    1,
+    2,
+    3,
+    4,
+    5,
+    6,
+    7,
+)
+N_CHANNELS = 8
+CHANNEL_NAMES = (
+    "hotline",
+    "online",
+    "grid_report",
+    "patrol",
+    "video",
+    "social_org",
+    "mass_org",
+    "escalation",
+)
+
+# What a ROUTING issue needs next.
+NEXT_INTAKE, NEXT_DISPATCH, NEXT_TRANSFER, NEXT_MEDIATE, NEXT_PETITION = 0, 1, 2, 3, 4
+
+# Escalation levels along the dispute pyramid.
+LEVEL_NONE, LEVEL_PETITION, LEVEL_LITIGATION = 0, 1, 2
+
+ISSUE_FIELDS: dict[str, type] = {
+    "iid": np.int64,  # global issue id (stable; used in random-number counters)
+    "resident": np.int32,
+    "grid": np.int32,
+    "county": np.int16,
+    "category": np.uint8,
+    "sector": np.uint8,  # the department sector the issue truly belongs to
+    "severity": np.float32,
+    "vulnerable": np.uint8,
+    "urban": np.uint8,
+    "digital": np.uint8,
+    "status": np.uint8,
+    "channel": np.int8,
+    "next_step": np.uint8,
+    "pool": np.int32,  # current (or last) handler pool, -1 if none yet
+    "tier": np.uint8,  # mediation tiers tried
+    "transfers": np.uint8,
+    "level": np.uint8,  # LEVEL_*
+    "collective": np.uint8,  # 1 once it has caused a collective incident
+    "t_created": np.float64,  # hours since the start of the run
+    "t_surfaced": np.float64,
+    "t_ready": np.float64,  # when it can enter its next pool (arrival time in queue)
+    "t_start": np.float64,
+    "t_done": np.float64,
+    "t_closed": np.float64,
+    "busy_hours": np.float32,  # handling hours spent on it so far
+}
+
+
+class IssueTable:
+    """Structure of arrays holding the open issues (and closed ones until compaction).
+
+    Parameters
+    ----------
+    capacity : int
+        Initial number of rows allocated; grows by doubling.
+    """
+
+    def __init__(self, capacity: int = 1024) -> None:
+        capacity = max(int(capacity), 16)
+        self.cols: dict[str, np.ndarray] = {
+            k: np.zeros(capacity, dtype=t) for k, t in ISSUE_FIELDS.items()
+        }
+        self.n = 0
+        self.next_iid = 0
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        cols = self.__dict__.get("cols")
+        if cols is not None and name in cols:
+            return cols[name][: self.n]
+        raise AttributeError(name)
+
+    @property
+    def capacity(self) -> int:
+        return int(self.cols["iid"].shape[0])
+
+    def reserve(self, extra: int) -> None:
+        """Make room for ``extra`` more rows (amortised doubling)."""
+        need = self.n + int(extra)
+        if need <= self.capacity:
+            return
+        new_cap = max(need, 2 * self.capacity)
+        for k, a in self.cols.items():
+            b = np.zeros(new_cap, dtype=a.dtype)
+            b[: self.n] = a[: self.n]
+            self.cols[k] = b
+
+    def full(self, name: str) -> np.ndarray:
+        """The whole allocated column (for kernels that append rows)."""
+        return self.cols[name]
+
+    def status_counts(self) -> np.ndarray:
+        return np.bincount(self.status, minlength=N_STATUS)
+
+    def compact(self, before_hour: float, sink: Callable[[dict[str, np.ndarray]], None] | None):
+        """Remove issues closed before ``before_hour``; hand them to ``sink`` first.
+
+        Returns the number of rows removed. Row order of the remaining rows is kept.
+        """
+        st = self.status
+        closed = (st >= FIRST_CLOSED) & (self.t_closed < before_hour)
+        n_closed = int(closed.sum())
+        if n_closed == 0:
+            return 0
+        if sink is not None:
+            sink({k: v[: self.n][closed] for k, v in self.cols.items()})
+        keep = ~closed
+        m = int(keep.sum())
+        for k, a in self.cols.items():
+            a[:m] = a[: self.n][keep]
+        self.n = m
+        return n_closed

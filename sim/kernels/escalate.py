@@ -1,0 +1,114 @@
+"""Stage 5 — disputes that wait too long climb the dispute pyramid.
+
+An open dispute not being handled (hidden, waiting for routing or in a queue) faces,
+after a grace period of ``grace_days`` since it arose, daily hazards of going to court
+(``litigation_hazard``) and — unless already petitioned — of petitioning 信访
+(``petition_hazard·(1 − e_law·rule_of_law)``). The escalation fires with probability
+1 − exp(−Σh) and its kind is drawn in proportion to the hazards (competing risks). A
+severe dispute (severity above ``collective_severity``) that escalates turns into a
+collective incident (群体性事件) with probability ``collective_prob·(1 − e_law·rule_of_law)``,
+once per dispute; it then continues as a petition. Litigation closes the dispute for
+the governance system; a petition goes to the county's petition office.
+
+The pyramid's shape (Felstiner, Abel & Sarat 1980; Miller & Sarat 1980: of 1,000
+grievances ~700 claims, ~50 court filings) is a calibration target, not an input.
+
+References
+----------
+1. Felstiner, W. L. F., Abel, R. L., & Sarat, A. (1980). The emergence and transformation
+   of disputes: naming, blaming, claiming... Law & Society Review 15(3/4), 631–654.
+   doi:10.2307/3053505
+2. Miller, R. E., & Sarat, A. (1980). Grievances, claims, and disputes: assessing the
+   adversary culture. Law & Society Review 15(3/4), 525–566. doi:10.2307/3053502
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from sim.issues import (
+    CAT_DISPUTE,
+    CH_ESCALATION,
+    LATENT,
+    LEVEL_LITIGATION,
+    LEVEL_NONE,
+    LEVEL_PETITION,
+    LITIGATED,
+    NEXT_PETITION,
+    QUEUED,
+    ROUTING,
+)
+from sim.kernels.rng import S_ESCALATE, S_ESCALATE_COLLECTIVE, S_ESCALATE_KIND, uniform
+
+# Outcome codes written per row (0: nothing happened).
+E_PETITION, E_LITIGATION, E_COLLECTIVE = 1, 2, 3
+
+
+@njit(cache=True, parallel=True)
+def _escalate_kernel(
+    status, iid, category, severity, level, collective, channel, next_step, t_created,
+    t_surfaced, t_ready, t_closed, h_lit, h_pet, grace_h, p_coll, sev_coll, seed, day, out,
+):  # fmt: skip
+    """Escalate waiting disputes; ``out[k]`` gets the E_* code of what happened to row k."""
+    now = 24.0 * day + 24.0  # escalations are decided at the end of the day
+    n = status.shape[0]
+    for k in prange(n):
+        out[k] = 0
+        st = status[k]
+        if category[k] != CAT_DISPUTE or not (st == LATENT or st == ROUTING or st == QUEUED):
+            continue
+        if now - t_created[k] < grace_h:
+            continue
+        hp = h_pet if level[k] == LEVEL_NONE else 0.0
+        tot = h_lit + hp
+        if tot <= 0.0:
+            continue
+        q = iid[k]
+        if uniform(seed, S_ESCALATE, day, q) >= 1.0 - np.exp(-tot):
+            continue
+        at = 24.0 * day + 24.0 * uniform(seed, S_ESCALATE_KIND, day, q + 0x1F3D5B79)
+        at = max(at, t_created[k])
+        if st == LATENT:
+            channel[k] = CH_ESCALATION
+            t_surfaced[k] = at
+        if uniform(seed, S_ESCALATE_KIND, day, q) * tot < h_lit:
+            status[k] = LITIGATED
+            level[k] = LEVEL_LITIGATION
+            t_closed[k] = at
+            out[k] = E_LITIGATION
+            continue
+        out[k] = E_PETITION
+        if (
+            collective[k] == 0
+            and severity[k] > sev_coll
+            and uniform(seed, S_ESCALATE_COLLECTIVE, day, q) < p_coll
+        ):
+            collective[k] = 1
+            out[k] = E_COLLECTIVE
+        level[k] = LEVEL_PETITION
+        status[k] = ROUTING
+        next_step[k] = NEXT_PETITION
+        t_ready[k] = at
+
+
+def escalate_step(state, day: int) -> tuple[int, int, int]:
+    """Stage 5: escalate waiting disputes. Returns (petitions, litigations, collective)."""
+    t, sc = state.issues, state.scenario
+    e = sc.escalation
+    law = sc.levers.capability.rule_of_law
+    damp = 1.0 - e.rule_of_law_effect * law
+    out = state.row_scratch(t.n)
+    _escalate_kernel(
+        t.status, t.iid, t.category, t.severity, t.level, t.collective, t.channel, t.next_step,
+        t.t_created, t.t_surfaced, t.t_ready, t.t_closed, e.litigation_hazard,
+        e.petition_hazard * damp, 24.0 * e.grace_days, e.collective_prob * damp,
+        e.collective_severity, state.seed, day, out,
+    )  # fmt: skip
+    counts = np.bincount(out, minlength=4)
+    # a collective incident is also a petition (集体访)
+    return (
+        int(counts[E_PETITION] + counts[E_COLLECTIVE]),
+        int(counts[E_LITIGATION]),
+        int(counts[E_COLLECTIVE]),
+    )

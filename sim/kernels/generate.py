@@ -1,0 +1,168 @@
+"""Stage 1 — issues arise: enquiries, needs, disputes and safety risks per resident-day.
+
+Each resident has a daily Poisson rate per category (Stage 1 of DESIGN.md):
+
+    λ_c(i) = r_c / 365 · m_c(i),
+    m_need(i)    = max(0, 1 + k_H (H_i − H̄)) · (v if vulnerable(i) else 1),
+    m_dispute(i) = max(0, 1 + k_H (H_i − H̄)),
+    m_risk(i)    = ρ if rural(i) else 1,       m_enquiry = 1,
+
+with H the resident's hardship (Epstein 2002). At most one issue arises per resident-day
+(probability 1 − exp(−Σ_c λ_c)), its category drawn in proportion to λ_c — a departure
+from independent Poisson streams that changes rates by O(λ²) ≈ 10⁻⁵ per day. Severity is
+Kumaraswamy(a, b), a Beta-like law with a closed-form inverse (Kumaraswamy 1980).
+
+References
+----------
+1. Epstein, J. M. (2002). Modeling civil violence: an agent-based computational approach.
+   PNAS 99(suppl 3), 7243–7250. doi:10.1073/pnas.092080199
+2. Kumaraswamy, P. (1980). A generalized probability density function for double-bounded
+   random processes. Journal of Hydrology 46(1–2), 79–88. doi:10.1016/0022-1694(80)90036-0
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from sim.issues import LATENT
+from sim.kernels.rng import (
+    S_GEN_CATEGORY,
+    S_GEN_HOUR,
+    S_GEN_SECTOR,
+    S_GEN_SEVERITY,
+    S_GENERATE,
+    uniform,
+)
+
+BLOCK = 65536  # residents per block; block counts make the output order thread-independent
+
+
+@njit(cache=True)
+def resident_rates(hardship_i, vulnerable_i, urban_i, rates, h_mean, k_h, v_mult, rural_mult, out):
+    """Daily rates λ_c of one resident into ``out`` (length 4); returns their sum."""
+    m_h = 1.0 + k_h * (hardship_i - h_mean)
+    if m_h < 0.0:
+        m_h = 0.0
+    out[0] = rates[0]
+    out[1] = rates[1] * m_h * (v_mult if vulnerable_i else 1.0)
+    out[2] = rates[2] * m_h
+    out[3] = rates[3] * (1.0 if urban_i else rural_mult)
+    return out[0] + out[1] + out[2] + out[3]
+
+
+@njit(cache=True, parallel=True)
+def _generate_kernel(
+    hardship, vulnerability, urban, rates, h_mean, k_h, v_mult, rural_mult, seed, day, scratch
+):
+    """Pass 1: category of the issue arising for each resident today (255: none).
+
+    Returns the number of issues per block of ``BLOCK`` residents.
+    """
+    n = hardship.shape[0]
+    n_blocks = (n + BLOCK - 1) // BLOCK
+    counts = np.zeros(n_blocks, dtype=np.int64)
+    for b in prange(n_blocks):
+        lam = np.empty(4)
+        c_b = 0
+        for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
+            tot = resident_rates(
+                hardship[i],
+                vulnerability[i] != 0,
+                urban[i],
+                rates,
+                h_mean,
+                k_h,
+                v_mult,
+                rural_mult,
+                lam,
+            )
+            scratch[i] = 255
+            if tot <= 0.0:
+                continue
+            if uniform(seed, S_GENERATE, day, i) < 1.0 - np.exp(-tot):
+                u = uniform(seed, S_GEN_CATEGORY, day, i) * tot
+                c = 0
+                acc = lam[0]
+                while c < 3 and u >= acc:
+                    c += 1
+                    acc += lam[c]
+                scratch[i] = c
+                c_b += 1
+        counts[b] = c_b
+    return counts
+
+
+@njit(cache=True, parallel=True)
+def _write_kernel(
+    scratch, offsets, base_row, base_iid, grid, county, vulnerability, urban, digital,
+    sector_cum, sev_a, sev_b, seed, day,
+    o_iid, o_res, o_grid, o_county, o_cat, o_sector, o_sev, o_vul, o_urb, o_dig, o_status,
+    o_channel, o_pool, o_tcreated,
+):  # fmt: skip
+    """Pass 2: write the new issues as rows, block by block in resident order."""
+    n = scratch.shape[0]
+    n_blocks = offsets.shape[0] - 1
+    for b in prange(n_blocks):
+        k = base_row + offsets[b]
+        for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
+            c = scratch[i]
+            if c == 255:
+                continue
+            iid = base_iid + k - base_row
+            o_iid[k] = iid
+            o_res[k] = i
+            o_grid[k] = grid[i]
+            o_county[k] = county[i]
+            o_cat[k] = c
+            u = uniform(seed, S_GEN_SECTOR, day, iid)
+            s = 0
+            while s < sector_cum.shape[1] - 1 and u >= sector_cum[c, s]:
+                s += 1
+            o_sector[k] = s
+            u = uniform(seed, S_GEN_SEVERITY, day, iid)
+            o_sev[k] = (1.0 - (1.0 - u) ** (1.0 / sev_b)) ** (1.0 / sev_a)
+            o_vul[k] = 1 if vulnerability[i] != 0 else 0
+            o_urb[k] = urban[i]
+            o_dig[k] = digital[i]
+            o_status[k] = LATENT
+            o_channel[k] = -1
+            o_pool[k] = -1
+            o_tcreated[k] = 24.0 * day + 24.0 * uniform(seed, S_GEN_HOUR, day, iid)
+            k += 1
+
+
+def generate_step(state, day: int) -> int:
+    """Stage 1: append today's new issues to ``state.issues``; returns how many arose.
+
+    ``state`` is a :class:`sim.model.ModelState` (city, issues, generation parameters).
+    """
+    city, g, tab = state.city, state.params.generation_arrays, state.issues
+    counts = _generate_kernel(
+        city.hardship, city.vulnerability, city.urban, g["rates"], g["h_mean"], g["k_h"],
+        g["v_mult"], g["rural_mult"], state.seed, day, state.scratch_u8,
+    )  # fmt: skip
+    offsets = np.zeros(counts.shape[0] + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    n_new = int(offsets[-1])
+    if n_new == 0:
+        return 0
+    tab.reserve(n_new)
+    f = tab.full
+    _write_kernel(
+        state.scratch_u8, offsets, tab.n, tab.next_iid, city.grid, city.county,
+        city.vulnerability, city.urban, city.digital, g["sector_cum"], g["sev_a"], g["sev_b"],
+        state.seed, day,
+        f("iid"), f("resident"), f("grid"), f("county"), f("category"), f("sector"),
+        f("severity"), f("vulnerable"), f("urban"), f("digital"), f("status"), f("channel"),
+        f("pool"), f("t_created"),
+    )  # fmt: skip
+    # Columns not written by the kernel start from zero for the new rows.
+    sl = slice(tab.n, tab.n + n_new)
+    for name in ("next_step", "tier", "transfers", "level", "collective", "busy_hours"):
+        f(name)[sl] = 0
+    for name in ("t_surfaced", "t_ready", "t_start", "t_done", "t_closed"):
+        f(name)[sl] = np.nan
+    tab.n += n_new
+    tab.next_iid += n_new
+    return n_new

@@ -1,0 +1,295 @@
+"""Stage 4 — handle queued issues in hours within the day; decide each outcome.
+
+Each pool is a non-preemptive priority queue with c servers (case slots) that start new
+cases only while on duty (Kleinrock 1976, ch. 3). The day is simulated event by event:
+the slot that frees first takes the best waiting case that has arrived by then, so
+waiting times follow the queue's own dynamics rather than a daily tick (a queue stepped
+once a day doubles Erlang C's wait at load 0.5). With duty around the clock, FIFO and
+exponential service this is exactly an M/M/c queue whose mean wait is Erlang C's
+(Erlang 1917). A slot's free time carries over across days; a case whose service runs
+past the day's end finishes on a later day. Pools are independent within a day, so
+they run in parallel.
+
+Outcomes at completion (Stage 4 of DESIGN.md):
+
+- hotline: an enquiry is answered directly with ``resolve_prob.enquiry``, else it
+  becomes a work order to dispatch; other calls are taken in and passed on
+  (disputes to mediation, the rest to dispatch);
+- a department that receives an issue of another sector transfers it (转办);
+- otherwise resolved with ``resolve_prob[kind, category]``; an unresolved dispute is
+  referred up the mediation ladder (``referral_prob``) or goes to court /
+  closes unresolved; an unresolved need or risk at a grid or an organisation is passed
+  to a department (``need_retry_prob``), else it closes unresolved.
+
+References
+----------
+1. Erlang, A. K. (1917). Solution of some problems in the theory of probabilities of
+   significance in automatic telephone exchanges. Elektroteknikeren 13, 5–13.
+2. Kleinrock, L. (1976). Queueing Systems, Vol. 2: Computer Applications. Wiley.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from sim.issues import (
+    CAT_DISPUTE,
+    CAT_ENQUIRY,
+    FAILED,
+    IN_SERVICE,
+    LEVEL_LITIGATION,
+    LITIGATED,
+    NEXT_DISPATCH,
+    NEXT_MEDIATE,
+    NEXT_TRANSFER,
+    QUEUED,
+    RESOLVED,
+    ROUTING,
+)
+from sim.kernels.rng import S_OUTCOME, S_OUTCOME_NEXT, S_SERVICE, uniform
+from sim.pools import K_DEPARTMENT, K_GRID, K_HOTLINE, K_MASS, K_PETITION, K_SOCIAL
+
+PRIORITY_CODES = {"fifo": 0, "severity": 1, "risk": 2, "equity": 3}
+_BIG = 1.0e7  # larger than any time in hours (36,500 days · 24 h)
+
+
+@njit(cache=True, inline="always")
+def next_duty(t, d_start, d_end, weekends):
+    """Earliest time ≥ t at which a pool with these duty hours can start a case."""
+    d = math.floor(t / 24.0)
+    for _ in range(16):
+        if weekends or (d % 7) < 5:
+            start = 24.0 * d + d_start
+            end = 24.0 * d + d_end
+            if t < start:
+                return start
+            if t < end:
+                return t
+        d += 1
+        t = 24.0 * d
+    return t
+
+
+@njit(cache=True, inline="always")
+def priority_key(rule, t, t_ready, t_created, severity, vulnerable, urban, grace_h):
+    """Smaller key = served first; ties broken by arrival order."""
+    if rule == 1:
+        return -severity * _BIG + t_ready
+    if rule == 2:
+        return -(severity * (1.0 + (t - t_created) / grace_h)) * _BIG + t_ready
+    if rule == 3:
+        return -(2.0 * vulnerable + (1.0 - urban)) * _BIG + t_ready
+    return t_ready
+
+
+@njit(cache=True, inline="always")
+def _less(hk, hv, a, b):
+    return hk[a] < hk[b] or (hk[a] == hk[b] and hv[a] < hv[b])
+
+
+@njit(cache=True)
+def _heap_push(hk, hv, base, size, key, val):
+    i = size
+    hk[base + i] = key
+    hv[base + i] = val
+    while i > 0:
+        parent = (i - 1) // 2
+        if _less(hk, hv, base + i, base + parent):
+            hk[base + i], hk[base + parent] = hk[base + parent], hk[base + i]
+            hv[base + i], hv[base + parent] = hv[base + parent], hv[base + i]
+            i = parent
+        else:
+            break
+    return size + 1
+
+
+@njit(cache=True)
+def _heap_pop(hk, hv, base, size):
+    top = hv[base]
+    size -= 1
+    hk[base] = hk[base + size]
+    hv[base] = hv[base + size]
+    i = 0
+    while True:
+        left = 2 * i + 1
+        right = left + 1
+        m = i
+        if left < size and _less(hk, hv, base + left, base + m):
+            m = left
+        if right < size and _less(hk, hv, base + right, base + m):
+            m = right
+        if m == i:
+            break
+        hk[base + i], hk[base + m] = hk[base + m], hk[base + i]
+        hv[base + i], hv[base + m] = hv[base + m], hv[base + i]
+        i = m
+    return top, size
+
+
+@njit(cache=True, parallel=True)
+def _serve_kernel(
+    case_ptr, cases, pool_kind, server_ptr, free_at, duty, weekends, service_mean,
+    status, iid, category, t_ready, t_created, severity, vulnerable, urban,
+    t_start, t_done, busy_hours, rule, grace_h, seed, day, pool_busy, heap_k, heap_v,
+):  # fmt: skip
+    """Start services in every pool for the day ``[24·day, 24·day + 24)`` (event by event).
+
+    ``cases[case_ptr[p]:case_ptr[p+1]]`` are pool p's queued rows sorted by arrival.
+    """
+    day0 = 24.0 * day
+    day1 = day0 + 24.0
+    n_pools = case_ptr.shape[0] - 1
+    for p in prange(n_pools):
+        lo = case_ptr[p]
+        n = case_ptr[p + 1] - lo
+        s0 = server_ptr[p]
+        c = server_ptr[p + 1] - s0
+        pool_busy[p] = 0.0
+        if n == 0 or c == 0:
+            continue
+        kind = pool_kind[p]
+        d_start = duty[kind, 0]
+        d_end = duty[kind, 1]
+        wk = weekends[kind] != 0
+        size = 0
+        i = 0
+        while True:
+            best = s0
+            for s in range(s0 + 1, s0 + c):
+                if free_at[s] < free_at[best]:
+                    best = s
+            t = max(free_at[best], day0)
+            if size == 0:
+                if i >= n:
+                    break
+                t = max(t, t_ready[cases[lo + i]])
+            t = next_duty(t, d_start, d_end, wk)
+            if t >= day1:
+                break
+            while i < n and t_ready[cases[lo + i]] <= t:
+                k = cases[lo + i]
+                key = priority_key(
+                    rule, t, t_ready[k], t_created[k], severity[k], vulnerable[k], urban[k], grace_h
+                )
+                size = _heap_push(heap_k, heap_v, lo, size, key, i)
+                i += 1
+            if size == 0:
+                continue
+            j, size = _heap_pop(heap_k, heap_v, lo, size)
+            k = cases[lo + j]
+            u = uniform(seed, S_SERVICE, day, iid[k])
+            dur = -service_mean[kind, category[k]] * math.log(1.0 - u)
+            status[k] = IN_SERVICE
+            t_start[k] = t
+            t_done[k] = t + dur
+            free_at[best] = t + dur
+            busy_hours[k] += dur
+            pool_busy[p] += dur
+
+
+@njit(cache=True, parallel=True)
+def _complete_kernel(
+    status, iid, category, sector, pool, next_step, tier, transfers, level, t_done, t_ready,
+    t_closed, pool_kind, pool_sector, resolve_prob, referral_prob, need_retry_prob,
+    litigate_prob, seed, day,
+):  # fmt: skip
+    """Decide the outcome of every case whose service ends before the end of ``day``."""
+    day1 = 24.0 * day + 24.0
+    n = status.shape[0]
+    for k in prange(n):
+        if status[k] != IN_SERVICE or t_done[k] >= day1:
+            continue
+        q = iid[k]
+        c = category[k]
+        p = pool[k]
+        kind = pool_kind[p]
+        done = t_done[k]
+        u = uniform(seed, S_OUTCOME, day, q)
+        u2 = uniform(seed, S_OUTCOME_NEXT, day, q)
+        if kind == K_HOTLINE:
+            if c == CAT_ENQUIRY and u < resolve_prob[kind, c]:
+                status[k] = RESOLVED
+                t_closed[k] = done
+            else:
+                status[k] = ROUTING
+                next_step[k] = NEXT_MEDIATE if c == CAT_DISPUTE else NEXT_DISPATCH
+                t_ready[k] = done
+            continue
+        if kind == K_DEPARTMENT and pool_sector[p] != sector[k]:
+            status[k] = ROUTING
+            next_step[k] = NEXT_TRANSFER
+            if transfers[k] < 255:
+                transfers[k] += 1
+            t_ready[k] = done
+            continue
+        if u < resolve_prob[kind, c]:
+            status[k] = RESOLVED
+            t_closed[k] = done
+            continue
+        if c == CAT_DISPUTE:
+            if kind != K_PETITION and u2 < referral_prob:
+                status[k] = ROUTING
+                next_step[k] = NEXT_MEDIATE
+                tier[k] += 1
+                t_ready[k] = done
+            else:
+                # the dispute leaves unresolved: to court, or dropped
+                if uniform(seed, S_OUTCOME, day, q + 0x632BE5AB) < litigate_prob:
+                    status[k] = LITIGATED
+                    level[k] = LEVEL_LITIGATION
+                else:
+                    status[k] = FAILED
+                t_closed[k] = done
+            continue
+        if (kind == K_GRID or kind == K_SOCIAL or kind == K_MASS) and u2 < need_retry_prob:
+            status[k] = ROUTING
+            next_step[k] = NEXT_DISPATCH
+            t_ready[k] = done
+            continue
+        status[k] = FAILED
+        t_closed[k] = done
+
+
+def queued_by_pool(status, pool, t_ready, iid, n_pools):
+    """Rows of QUEUED issues grouped by pool, each group sorted by (arrival, id).
+
+    Returns ``(case_ptr, cases)`` in CSR form.
+    """
+    rows = np.flatnonzero(status == QUEUED)
+    order = np.lexsort((iid[rows], t_ready[rows], pool[rows]))
+    cases = rows[order].astype(np.int64)
+    counts = np.bincount(pool[cases], minlength=n_pools)
+    ptr = np.zeros(n_pools + 1, dtype=np.int64)
+    np.cumsum(counts, out=ptr[1:])
+    return ptr, cases
+
+
+def handle_step(state, day: int) -> np.ndarray:
+    """Stage 4: serve queues in every pool today and settle finished cases.
+
+    Returns the handling hours started today per pool.
+    """
+    t, pl, sc = state.issues, state.pools, state.scenario
+    ptr, cases = queued_by_pool(t.status, t.pool, t.t_ready, t.iid, pl.n_pools)
+    heap_k = np.empty(cases.shape[0], dtype=np.float64)
+    heap_v = np.empty(cases.shape[0], dtype=np.int64)
+    pool_busy = np.zeros(pl.n_pools)
+    _serve_kernel(
+        ptr, cases, pl.kind, pl.server_ptr, pl.free_at, pl.duty, pl.weekends, pl.service_hours,
+        t.status, t.iid, t.category, t.t_ready, t.t_created, t.severity, t.vulnerable, t.urban,
+        t.t_start, t.t_done, t.busy_hours, PRIORITY_CODES[sc.handling.priority],
+        24.0 * max(sc.escalation.grace_days, 1.0), state.seed, day, pool_busy, heap_k, heap_v,
+    )  # fmt: skip
+    _complete_kernel(
+        t.status, t.iid, t.category, t.sector, t.pool, t.next_step, t.tier, t.transfers,
+        t.level, t.t_done, t.t_ready, t.t_closed, pl.kind, pl.sector, pl.resolve_prob,
+        sc.handling.referral_prob, sc.handling.need_retry_prob,
+        sc.escalation.failure_litigation_prob, state.seed, day,
+    )  # fmt: skip
+    # queue length per pool after today's service (for load-dependent patrols)
+    still = t.status == QUEUED
+    state.pool_queue_len = np.bincount(t.pool[still], minlength=pl.n_pools).astype(np.float64)
+    return pool_busy

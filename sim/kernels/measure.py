@@ -1,0 +1,106 @@
+"""Stage 8 — one pass over the issue rows: what is open, what surfaced and closed today.
+
+The pass is sequential so that float sums are added in row order (bit-identical for any
+thread count); it touches issues only, never residents. The indices built on these
+counts are defined in :mod:`sim.metrics`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from sim.issues import (
+    ABANDONED,
+    CAT_DISPUTE,
+    CAT_RISK,
+    FAILED,
+    FIRST_CLOSED,
+    LITIGATED,
+    N_CHANNELS,
+    RESOLVED,
+)
+
+# Layout of the integer counters returned by the kernel.
+C_STATUS = 0  # 8 slots: issues by status now (open ones are the current snapshot)
+C_OPEN_CAT = 8  # 4 slots: open issues by category
+C_NEW_CAT = 12  # 4 slots: issues created today by category
+C_SURF_CH = 16  # 8 slots: issues surfaced today by channel
+C_CLOSED = 24  # 4 slots: resolved, litigated, failed, abandoned today
+C_DISPUTE_RESOLVED = 28
+C_DISPUTE_LITIGATED = 29
+C_TRANSFERS = 30  # transfers of issues closed today
+C_DISPATCHED = 31  # issues closed today that reached a department
+C_DEMAND_CLOSED = 32  # 2 slots (rural, urban): needs and enquiries closed today
+C_DEMAND_MET = 34  # 2 slots (rural, urban): of those, resolved
+N_COUNTS = 36
+
+# Float sums.
+F_DETECT_DAYS = 0  # Σ detection days of issues surfaced today
+F_GAIN = 1  # 2 slots (rural, urban): Σ 0.5^(days/h) over demand resolved today
+N_SUMS = 3
+
+
+@njit(cache=True)
+def _measure_kernel(
+    status, category, channel, urban, transfers, level, pool_kind_of_row, t_created,
+    t_surfaced, t_closed, day, halflife_days, res_days_out,
+):  # fmt: skip
+    """Counts and sums for ``day``; resolution days of today's resolved into ``res_days_out``.
+
+    Returns ``(counts, sums, n_resolved_today)``.
+    """
+    day0 = 24.0 * day
+    day1 = day0 + 24.0
+    counts = np.zeros(N_COUNTS, dtype=np.int64)
+    sums = np.zeros(N_SUMS)
+    n_res = 0
+    for k in range(status.shape[0]):
+        st = status[k]
+        c = category[k]
+        counts[C_STATUS + st] += 1
+        if st < FIRST_CLOSED:
+            counts[C_OPEN_CAT + c] += 1
+        if day0 <= t_created[k] < day1:
+            counts[C_NEW_CAT + c] += 1
+        ts = t_surfaced[k]
+        if day0 <= ts < day1 and channel[k] >= 0:
+            counts[C_SURF_CH + channel[k]] += 1
+            sums[F_DETECT_DAYS] += (ts - t_created[k]) / 24.0
+        if st < FIRST_CLOSED or not (day0 <= t_closed[k] < day1):
+            continue
+        counts[C_CLOSED + (st - FIRST_CLOSED)] += 1
+        counts[C_TRANSFERS] += transfers[k]
+        if pool_kind_of_row[k] == 1:
+            counts[C_DISPATCHED] += 1
+        if c == CAT_DISPUTE:
+            if st == RESOLVED:
+                counts[C_DISPUTE_RESOLVED] += 1
+            elif st == LITIGATED:
+                counts[C_DISPUTE_LITIGATED] += 1
+        u = 1 if urban[k] else 0
+        if c <= 1 and (st == RESOLVED or st == FAILED or st == ABANDONED):
+            counts[C_DEMAND_CLOSED + u] += 1
+        if st == RESOLVED:
+            d = (t_closed[k] - t_surfaced[k]) / 24.0
+            res_days_out[n_res] = d
+            n_res += 1
+            if c <= 1:
+                counts[C_DEMAND_MET + u] += 1
+                sums[F_GAIN + u] += 0.5 ** (d / halflife_days)
+    return counts, sums, n_res
+
+
+def measure_step(state, day: int):
+    """Stage 8 pass: returns ``(counts, sums, resolution_days_today)``."""
+    t = state.issues
+    res = np.empty(t.n, dtype=np.float64)
+    pk = np.where(t.pool >= 0, state.pools.kind[np.maximum(t.pool, 0)], 255).astype(np.uint8)
+    counts, sums, n_res = _measure_kernel(
+        t.status, t.category, t.channel, t.urban, t.transfers, t.level, pk, t.t_created,
+        t.t_surfaced, t.t_closed, day, state.scenario.indices.satisfaction_halflife_days, res,
+    )  # fmt: skip
+    return counts, sums, res[:n_res]
+
+
+__all__ = ["measure_step", "N_CHANNELS", "CAT_RISK"]

@@ -1,0 +1,247 @@
+"""Stage 8 — the daily metrics and the run summary, with the three outcome indices.
+
+Definitions (documented in docs/model.md; parameters in ``[indices]``):
+
+- 获得感 gain index (0–100): over the residents' enquiries and needs whose fate was
+  settled in the last ``window_days`` (resolved, closed unresolved, or abandoned), the
+  mean of ``0.5^(t/h)`` for a need met after t days (h = ``satisfaction_halflife_days``)
+  and 0 for one not met. A need met at once counts 1, one never met 0.
+- 安全感 security index (0–100): ``100·exp(−(w_r·R + w_c·C)/100)`` with R the open
+  (hidden or unhandled) safety risks per 1,000 residents now and C the collective
+  incidents in the window per 100,000 residents.
+- 幸福感 well-being index (0–100): the weighted geometric mean
+  ``100·g^w1·s^w2·T̄^w3·(1 − H̄)^w4`` of gain g, security s, mean trust T̄ and one minus
+  mean hardship H̄ (Epstein's H), weights ``happiness_weights``.
+- urban–rural gap: share of needs met for urban minus rural residents (window).
+- participation rate: mean participation propensity (the expected share of residents
+  who report a need they have); trust: mean trust (legitimacy L).
+- resolution time: days from surfacing to resolution, for resolved issues.
+- pre-litigation share: disputes resolved ÷ (resolved + gone to court).
+- staff-days: staff on duty (slots ÷ cases per person for case-carrying pools).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from sim.kernels.measure import (
+    C_CLOSED,
+    C_DEMAND_CLOSED,
+    C_DEMAND_MET,
+    C_DISPATCHED,
+    C_DISPUTE_LITIGATED,
+    C_DISPUTE_RESOLVED,
+    C_NEW_CAT,
+    C_OPEN_CAT,
+    C_STATUS,
+    C_SURF_CH,
+    C_TRANSFERS,
+    F_DETECT_DAYS,
+    F_GAIN,
+)
+from sim.metrics_schema import DAILY_COLUMNS
+
+_HIST_BIN_H = 1.0  # resolution-time histogram: one-hour bins
+_HIST_BINS = 24 * 365 * 3
+
+
+def _safe(num: float, den: float) -> float:
+    return num / den if den > 0 else math.nan
+
+
+class MetricsRecorder:
+    """Accumulates the daily metrics of a run and computes its summary."""
+
+    def __init__(self, scenario, n_residents: int) -> None:
+        self.ix = scenario.indices
+        self.n_residents = n_residents
+        self.cols: dict[str, list] = {k: [] for k in DAILY_COLUMNS}
+        self.hist = np.zeros(_HIST_BINS + 1, dtype=np.int64)
+        self.res_sum = 0.0
+        self.res_n = 0
+        self.tot = np.zeros(40, dtype=np.int64)
+        self.detect_sum = 0.0
+        self.esc = np.zeros(3, dtype=np.int64)
+        self.misuse = 0
+        self.staff_days = 0.0
+        self._win_gain = []  # per day: (gain_sum_r, gain_sum_u, closed_r, closed_u, met_r, met_u)
+        self._win_coll = []
+
+    def record(
+        self,
+        day: int,
+        counts: np.ndarray,
+        sums: np.ndarray,
+        res_days: np.ndarray,
+        escalations: tuple[int, int, int],
+        misuse: int,
+        staff_days: float,
+        busy_hours: float,
+        trust_mean: float,
+        participation_rate: float,
+        hardship_mean: float,
+    ) -> dict[str, float]:
+        """Add one day; returns that day's row."""
+        ix = self.ix
+        w = ix.window_days
+        self.tot[: counts.shape[0]] += counts
+        self.detect_sum += float(sums[F_DETECT_DAYS])
+        pet, _, coll = escalations
+        litigated = int(counts[C_CLOSED + 1])
+        self.esc += (pet, litigated, coll)
+        self.misuse += misuse
+        self.staff_days += staff_days
+        if res_days.size:
+            self.res_sum += float(res_days.sum())
+            self.res_n += int(res_days.size)
+            b = np.minimum((res_days * 24.0 / _HIST_BIN_H).astype(np.int64), _HIST_BINS)
+            self.hist += np.bincount(b, minlength=_HIST_BINS + 1)
+
+        self._win_gain.append(
+            (
+                float(sums[F_GAIN]),
+                float(sums[F_GAIN + 1]),
+                int(counts[C_DEMAND_CLOSED]),
+                int(counts[C_DEMAND_CLOSED + 1]),
+                int(counts[C_DEMAND_MET]),
+                int(counts[C_DEMAND_MET + 1]),
+            )
+        )
+        self._win_coll.append(coll)
+        win = np.asarray(self._win_gain[-w:], dtype=np.float64).sum(axis=0)
+        closed = win[2] + win[3]
+        gain = _safe(win[0] + win[1], closed)
+        gap = _safe(win[5], win[3]) - _safe(win[4], win[2])
+        open_risk = float(counts[C_OPEN_CAT + 3])
+        r_per_k = 1000.0 * open_risk / self.n_residents
+        c_per_100k = 1e5 * sum(self._win_coll[-w:]) / self.n_residents
+        security = math.exp(
+            -(ix.open_risk_weight * r_per_k + ix.collective_weight * c_per_100k) / 100
+        )
+        w1, w2, w3, w4 = ix.happiness_weights
+        g = 0.0 if math.isnan(gain) else gain
+        happiness = (
+            g**w1 * security**w2 * max(trust_mean, 0.0) ** w3 * max(1.0 - hardship_mean, 0.0) ** w4
+        )
+
+        resolved = int(counts[C_CLOSED])
+        closed_today = int(counts[C_CLOSED : C_CLOSED + 4].sum())
+        st = counts[C_STATUS : C_STATUS + 8]
+        row = {
+            "day": day,
+            "new_issues": int(counts[C_NEW_CAT : C_NEW_CAT + 4].sum()),
+            "new_enquiry": int(counts[C_NEW_CAT]),
+            "new_need": int(counts[C_NEW_CAT + 1]),
+            "new_dispute": int(counts[C_NEW_CAT + 2]),
+            "new_risk": int(counts[C_NEW_CAT + 3]),
+            "open_latent": int(st[0]),
+            "open_queued": int(st[1] + st[2]),
+            "open_in_service": int(st[3]),
+            "open_enquiry": int(counts[C_OPEN_CAT]),
+            "open_need": int(counts[C_OPEN_CAT + 1]),
+            "open_dispute": int(counts[C_OPEN_CAT + 2]),
+            "open_risk": int(counts[C_OPEN_CAT + 3]),
+            "surfaced": int(counts[C_SURF_CH : C_SURF_CH + 7].sum()),
+            "surfaced_hotline": int(counts[C_SURF_CH + 0]),
+            "surfaced_online": int(counts[C_SURF_CH + 1]),
+            "surfaced_grid_report": int(counts[C_SURF_CH + 2]),
+            "surfaced_patrol": int(counts[C_SURF_CH + 3]),
+            "surfaced_video": int(counts[C_SURF_CH + 4]),
+            "surfaced_social_org": int(counts[C_SURF_CH + 5]),
+            "surfaced_mass_org": int(counts[C_SURF_CH + 6]),
+            "mean_detection_days": _safe(
+                float(sums[F_DETECT_DAYS]), float(counts[C_SURF_CH : C_SURF_CH + 8].sum())
+            ),
+            "resolved": resolved,
+            "failed": int(counts[C_CLOSED + 2]),
+            "abandoned": int(counts[C_CLOSED + 3]),
+            "litigated": litigated,
+            "resolution_rate": _safe(resolved, closed_today),
+            "mean_resolution_days": float(res_days.mean()) if res_days.size else math.nan,
+            "median_resolution_days": float(np.median(res_days)) if res_days.size else math.nan,
+            "p90_resolution_days": float(np.percentile(res_days, 90))
+            if res_days.size
+            else math.nan,
+            "transfers": int(counts[C_TRANSFERS]),
+            "pre_litigation_share": _safe(
+                counts[C_DISPUTE_RESOLVED], counts[C_DISPUTE_RESOLVED] + counts[C_DISPUTE_LITIGATED]
+            ),
+            "escalations_petition": pet,
+            "escalations_litigation": litigated,
+            "escalations_collective": coll,
+            "participation_rate": participation_rate,
+            "trust_mean": trust_mean,
+            "gain_index": 100.0 * gain if not math.isnan(gain) else math.nan,
+            "happiness_index": 100.0 * happiness,
+            "security_index": 100.0 * security,
+            "urban_rural_gap": gap,
+            "staff_days": staff_days,
+            "busy_hours": busy_hours,
+            "misuse_incidents": misuse,
+        }
+        for k, v in row.items():
+            self.cols[k].append(v)
+        return row
+
+    def daily_arrays(self) -> dict[str, np.ndarray]:
+        """The daily table as columns (int64 for counts, float64 otherwise)."""
+        out = {}
+        for k, v in self.cols.items():
+            unit = DAILY_COLUMNS[k][2]
+            dt = np.int64 if unit in ("count", "day") else np.float64
+            out[k] = np.asarray(v, dtype=dt)
+        return out
+
+    def _hist_quantile(self, q: float) -> float:
+        n = int(self.hist.sum())
+        if n == 0:
+            return math.nan
+        cum = np.cumsum(self.hist)
+        target = q * n
+        b = int(np.searchsorted(cum, target, side="left"))
+        prev = cum[b - 1] if b > 0 else 0
+        frac = (target - prev) / max(self.hist[b], 1)
+        return (b + frac) * _HIST_BIN_H / 24.0
+
+    def summary(self) -> dict[str, float]:
+        """The run summary (see module docstring for definitions)."""
+        d = self.daily_arrays()
+        t = self.tot
+        n_days = len(d["day"])
+        w = min(self.ix.window_days, n_days)
+        closed = int(t[C_CLOSED : C_CLOSED + 4].sum())
+        dr, dl = int(t[C_DISPUTE_RESOLVED]), int(t[C_DISPUTE_LITIGATED])
+        met_r = _safe(t[C_DEMAND_MET], t[C_DEMAND_CLOSED])
+        met_u = _safe(t[C_DEMAND_MET + 1], t[C_DEMAND_CLOSED + 1])
+        surfaced = int(t[C_SURF_CH : C_SURF_CH + 8].sum())
+        calls = int(t[C_SURF_CH] + t[C_SURF_CH + 1])
+
+        def tail_mean(key: str) -> float:
+            x = d[key][-w:]
+            x = x[~np.isnan(x)]
+            return float(x.mean()) if x.size else math.nan
+
+        return {
+            "resolution_rate": _safe(t[C_CLOSED], closed),
+            "mean_resolution_days": _safe(self.res_sum, self.res_n),
+            "median_resolution_days": self._hist_quantile(0.5),
+            "p90_resolution_days": self._hist_quantile(0.9),
+            "mean_detection_days": _safe(self.detect_sum, surfaced),
+            "pre_litigation_share": _safe(dr, dr + dl),
+            "escalations": int(self.esc[0] + self.esc[1]),
+            "escalations_petition": int(self.esc[0]),
+            "escalations_litigation": int(self.esc[1]),
+            "escalations_collective": int(self.esc[2]),
+            "transfers_per_case": _safe(t[C_TRANSFERS], t[C_DISPATCHED]),
+            "participation_rate": float(d["participation_rate"][-1]) if n_days else math.nan,
+            "trust_mean": float(d["trust_mean"][-1]) if n_days else math.nan,
+            "gain_index": tail_mean("gain_index"),
+            "happiness_index": tail_mean("happiness_index"),
+            "security_index": tail_mean("security_index"),
+            "urban_rural_gap": met_u - met_r,
+            "staff_days": self.staff_days,
+            "misuse_incidents": int(self.misuse),
+            "requests_per_resident_year": calls / self.n_residents * 365.0 / max(n_days, 1),
+        }

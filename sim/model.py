@@ -1,0 +1,234 @@
+"""The governance model: builds the state and calls the daily stages in order.
+
+``GovernanceModel(mesa.Model)`` holds the arrays (:class:`ModelState`) and the Mesa
+agents that are views onto them; it orders the stages but holds none of their rules.
+One step is one day (DESIGN.md, "The daily step"):
+
+1. generate issues          — :mod:`sim.kernels.generate`
+2. surface them             — :mod:`sim.kernels.surface`
+3. route                    — :mod:`sim.kernels.route`
+4. handle within capacity   — :mod:`sim.kernels.handle`
+5. escalate                 — :mod:`sim.kernels.escalate`
+6. update residents         — seam: ``dynamics_step`` (not yet in the model)
+7. reallocate resources     — seam: ``reallocate_step`` (not yet in the model)
+8. measure                  — :mod:`sim.kernels.measure`, :mod:`sim.metrics`
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import mesa
+import numpy as np
+
+from sim import agents
+from sim.city import City, build_city
+from sim.issues import IssueTable
+from sim.kernels.escalate import escalate_step
+from sim.kernels.generate import generate_step
+from sim.kernels.handle import handle_step
+from sim.kernels.measure import measure_step
+from sim.kernels.route import pack_route_params, route_step
+from sim.kernels.surface import pack_surface_params, surface_step
+from sim.metrics import MetricsRecorder
+from sim.pools import (
+    K_DEPARTMENT,
+    K_GRID,
+    K_HOTLINE,
+    K_MASS,
+    K_MEDIATION,
+    K_ONLINE,
+    K_PETITION,
+    K_SOCIAL,
+    Pools,
+    build_pools,
+    social_org_strength,
+)
+from sim.scenario.schema import CATEGORIES_EN, Scenario
+
+STAGES = ("generate", "surface", "route", "handle", "escalate", "measure")
+
+
+@dataclass
+class Params:
+    """Scenario parameters packed once into the arrays the kernels read."""
+
+    generation_arrays: dict
+    surface: np.ndarray
+    route: np.ndarray
+
+
+def pack_params(scenario: Scenario, city: City) -> Params:
+    """Pack every stage's parameters (kernels never read the pydantic object)."""
+    g = scenario.generation
+    mix = np.array([scenario.handling.sector_mix[c] for c in CATEGORIES_EN])
+    cum = np.cumsum(mix, axis=1)
+    cum[:, -1] = 1.0
+    gen = {
+        "rates": np.asarray(g.rate_per_resident_year.as_tuple()) / 365.0,
+        "h_mean": float(city.hardship.mean(dtype=np.float64)) if city.n_residents else 0.0,
+        "k_h": g.hardship_multiplier,
+        "v_mult": g.vulnerable_multiplier,
+        "rural_mult": g.rural_risk_multiplier,
+        "sector_cum": cum,
+        "sev_a": g.severity_a,
+        "sev_b": g.severity_b,
+    }
+    return Params(
+        generation_arrays=gen,
+        surface=pack_surface_params(scenario, social_org_strength(scenario)),
+        route=pack_route_params(scenario),
+    )
+
+
+@dataclass
+class ModelState:
+    """Everything a stage reads or writes: arrays, packed parameters, counters."""
+
+    scenario: Scenario
+    seed: int
+    city: City
+    pools: Pools
+    params: Params
+    issues: IssueTable
+    scratch_u8: np.ndarray
+    pool_queue_len: np.ndarray
+    stage_seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
+    _row_scratch: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint8))
+
+    def row_scratch(self, n: int) -> np.ndarray:
+        """A reusable uint8 buffer of length ``n`` (one byte per issue row)."""
+        if self._row_scratch.shape[0] < n:
+            self._row_scratch = np.zeros(max(n, 2 * self._row_scratch.shape[0]), dtype=np.uint8)
+        return self._row_scratch[:n]
+
+
+_POOL_AGENT = {
+    K_HOTLINE: agents.CommandCentre,
+    K_DEPARTMENT: agents.Department,
+    K_MEDIATION: agents.MediationCommittee,
+    K_SOCIAL: agents.SocialOrganisation,
+    K_ONLINE: agents.OnlineMediationPlatform,
+    K_PETITION: agents.PetitionOffice,
+    K_MASS: agents.MassOrganisation,
+}
+
+
+class GovernanceModel(mesa.Model):
+    """City-level social governance, one step per day.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The validated scenario (see ``sim.scenario``).
+    seed : int, optional
+        Master seed; defaults to ``scenario.seed``. Every random draw of the daily
+        stages is a counter-based hash of (seed, stream, day, id), so results do not
+        depend on thread count; Mesa's ``rng`` is seeded with it as well.
+    city : City, optional
+        A prebuilt city (for reuse across scenarios that share the territory).
+    """
+
+    def __init__(self, scenario: Scenario, seed: int | None = None, city: City | None = None):
+        seed = scenario.seed if seed is None else int(seed)
+        super().__init__(rng=seed)
+        self.config = scenario
+        self.seed = seed
+        self.day = 0
+        t0 = time.perf_counter()
+        if city is None:
+            city = build_city(
+                scenario if seed == scenario.seed else scenario.model_copy(update={"seed": seed})
+            )
+        self.build_seconds = time.perf_counter() - t0
+        pools = build_pools(city, scenario)
+        cap = max(1024, int(city.n_residents * 0.02))
+        self.state = ModelState(
+            scenario=scenario,
+            seed=seed,
+            city=city,
+            pools=pools,
+            params=pack_params(scenario, city),
+            issues=IssueTable(cap),
+            scratch_u8=np.empty(city.n_residents, dtype=np.uint8),
+            pool_queue_len=np.zeros(pools.n_pools),
+        )
+        self.metrics = MetricsRecorder(scenario, max(city.n_residents, 1))
+        self.issue_sink: Callable[[dict[str, np.ndarray]], None] | None = None
+        self._hardship_mean = (
+            float(city.hardship.mean(dtype=np.float64)) if city.n_residents else 0.0
+        )
+        self._create_agents()
+        self._residents: dict[int, agents.ResidentView] = {}
+
+    def _create_agents(self) -> None:
+        pl = self.state.pools
+        for p in range(pl.n_pools):
+            k = int(pl.kind[p])
+            if k == K_GRID:
+                continue
+            _POOL_AGENT[k](self, p)
+        workers = self.config.levers.capability.workers_per_grid
+        for g, p in enumerate(pl.grid_pool):
+            for _ in range(workers):
+                agents.GridWorker(self, int(p), g)
+
+    def resident(self, row: int) -> agents.ResidentView:
+        """The resident in ``row`` as a Mesa agent (a view onto the arrays; cached)."""
+        if not 0 <= row < self.state.city.n_residents:
+            raise IndexError(f"resident {row} out of range 0..{self.state.city.n_residents - 1}")
+        if row not in self._residents:
+            self._residents[row] = agents.ResidentView(self, row)
+        return self._residents[row]
+
+    def _timed(self, name: str, fn, *args):
+        t0 = time.perf_counter()
+        out = fn(*args)
+        self.state.stage_seconds[name] += time.perf_counter() - t0
+        return out
+
+    def staff_days_today(self, day: int) -> float:
+        pl = self.state.pools
+        on = (day % 7) < 5 or pl.weekends[pl.kind].astype(bool)
+        return float(np.sum(pl.staff_per_duty_day * on))
+
+    def step(self) -> dict[str, float]:
+        """Advance one day; returns the day's metrics row."""
+        s = self.state
+        d = self.day
+        self._timed("generate", generate_step, s, d)
+        self._timed("surface", surface_step, s, d)
+        _, misuse = self._timed("route", route_step, s, d)
+        pool_busy = self._timed("handle", handle_step, s, d)
+        esc = self._timed("escalate", escalate_step, s, d)
+        # stage 6 (resident dynamics) and stage 7 (reallocation) plug in here
+        t0 = time.perf_counter()
+        counts, sums, res_days = measure_step(s, d)
+        city = s.city
+        row = self.metrics.record(
+            d,
+            counts,
+            sums,
+            res_days,
+            esc,
+            misuse,
+            self.staff_days_today(d),
+            float(pool_busy.sum()),
+            float(city.trust.mean(dtype=np.float64)) if city.n_residents else 0.0,
+            float(city.participation.mean(dtype=np.float64)) if city.n_residents else 0.0,
+            self._hardship_mean,
+        )
+        if d % 7 == 6:
+            s.issues.compact(24.0 * (d + 1), self.issue_sink)
+        s.stage_seconds["measure"] += time.perf_counter() - t0
+        self.day += 1
+        return row
+
+    def run(self, days: int, progress: Callable[[int], None] | None = None) -> None:
+        """Run ``days`` steps, calling ``progress(day)`` after each."""
+        for _ in range(days):
+            self.step()
+            if progress is not None:
+                progress(self.day)

@@ -1,0 +1,201 @@
+"""Handler pools: who handles issues, how many at once, and when they are on duty.
+
+A pool is a multi-server queue (Erlang 1917; Kleinrock 1975): the 12345 hotline, a
+functional department of a county (条: sector × 块: county), a grid's workers, a town's
+people's mediation committee, a county's social organisations, mass organisations and
+petition office, and the city's online mediation platform (苏解纷). Servers are case
+slots; a slot's ``free_at`` time (hours) carries over from day to day.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.city.population import City
+from sim.scenario.schema import CATEGORIES_EN, POOL_KINDS, Scenario
+
+(
+    K_HOTLINE,
+    K_DEPARTMENT,
+    K_GRID,
+    K_MEDIATION,
+    K_SOCIAL,
+    K_ONLINE,
+    K_PETITION,
+    K_MASS,
+) = range(8)
+N_KINDS = 8
+N_DEPT_SECTORS = 9  # sectors 0..8 are departments; sector 9 (信访) is the petition office
+PETITION_SECTOR = 9
+
+
+@dataclass
+class Pools:
+    """Arrays describing every handler pool and lookup tables to find them.
+
+    Attributes
+    ----------
+    kind, county, sector : int arrays [n_pools]
+        Pool kind (``K_*``), its county (-1 for city-level) and sector (-1 if none).
+    servers : int32 [n_pools]
+        Concurrent case slots.
+    server_ptr : int64 [n_pools + 1]
+        Slots of pool p are ``free_at[server_ptr[p]:server_ptr[p+1]]``.
+    free_at : float64 [n_servers]
+        Hour at which each slot is next free.
+    duty : float64 [N_KINDS, 2], weekends : uint8 [N_KINDS]
+        On-duty hours and weekend duty per pool kind.
+    service_hours, resolve_prob : float64 [N_KINDS, 4]
+        Mean handling time (hours) and resolution probability per kind and category.
+    staff_per_duty_day : float64 [n_pools]
+        Staff-days a pool costs on a day it is on duty.
+    dept_pool : int32 [n_counties, 10]
+        Department pool of (county, sector); column 9 is the petition office.
+    grid_pool : int32 [n_grids]; town_pool : int32 [n_towns]
+    social_pool, mass_pool, petition_pool : int32 [n_counties]
+    hotline_pool, online_pool : int
+    """
+
+    kind: np.ndarray
+    county: np.ndarray
+    sector: np.ndarray
+    servers: np.ndarray
+    server_ptr: np.ndarray
+    free_at: np.ndarray
+    duty: np.ndarray
+    weekends: np.ndarray
+    service_hours: np.ndarray
+    resolve_prob: np.ndarray
+    staff_per_duty_day: np.ndarray
+    dept_pool: np.ndarray
+    grid_pool: np.ndarray
+    town_pool: np.ndarray
+    social_pool: np.ndarray
+    mass_pool: np.ndarray
+    petition_pool: np.ndarray
+    hotline_pool: int
+    online_pool: int
+
+    @property
+    def n_pools(self) -> int:
+        return int(self.kind.shape[0])
+
+
+def _slots(per_100k: float, residents: float) -> int:
+    """Slots for a population; at least one whenever the rate is positive."""
+    x = per_100k * residents / 1e5
+    return 0 if x <= 0 else max(1, int(round(x)))
+
+
+def social_org_strength(scenario: Scenario) -> float:
+    """Strength (0–1) of social organisations: participation mechanisms × funding.
+
+    ``multi_actor_participation · b / (b + b½)`` with b the support budget per resident
+    and b½ = ``surfacing.social_org_budget_half``.
+    """
+    lv = scenario.levers
+    b = lv.system.social_org_budget_yuan_per_resident
+    half = scenario.surfacing.social_org_budget_half
+    return float(lv.community.multi_actor_participation * b / (b + half)) if b > 0 else 0.0
+
+
+def build_pools(city: City, scenario: Scenario) -> Pools:
+    """Create every handler pool of the city with its slots (see module docstring)."""
+    h = scenario.handling
+    lv = scenario.levers
+    n_c = city.n_counties
+    county_pop = city.county_population.astype(np.float64)
+    town_pop = np.bincount(
+        city.grid_town, weights=np.diff(city.grid_start).astype(np.float64), minlength=city.n_towns
+    )
+    kinds, counties, sectors, servers, staff = [], [], [], [], []
+
+    def add(kind: int, county: int, sector: int, n_servers: int) -> int:
+        kinds.append(kind)
+        counties.append(county)
+        sectors.append(sector)
+        servers.append(n_servers)
+        return len(kinds) - 1
+
+    hotline = add(K_HOTLINE, -1, -1, _slots(h.hotline_seats_per_100k, city.n_residents))
+    online = add(
+        K_ONLINE,
+        -1,
+        -1,
+        _slots(h.online_slots_per_100k, city.n_residents) if lv.capability.online_mediation else 0,
+    )
+    dept = np.full((n_c, N_DEPT_SECTORS + 1), -1, dtype=np.int32)
+    social = np.empty(n_c, dtype=np.int32)
+    mass = np.empty(n_c, dtype=np.int32)
+    petition = np.empty(n_c, dtype=np.int32)
+    strength = social_org_strength(scenario)
+    social_per_100k = (
+        lv.system.social_org_budget_yuan_per_resident * 1e5 / h.social_org_staff_cost_yuan
+        + h.social_org_volunteer_slots_per_100k * lv.community.multi_actor_participation
+    )
+    for c in range(n_c):
+        for s in range(N_DEPT_SECTORS):
+            dept[c, s] = add(K_DEPARTMENT, c, s, _slots(h.department_slots_per_100k, county_pop[c]))
+        petition[c] = add(K_PETITION, c, 9, _slots(h.petition_slots_per_100k, county_pop[c]))
+        dept[c, 9] = petition[c]
+        social[c] = add(K_SOCIAL, c, -1, _slots(social_per_100k, county_pop[c]) if strength else 0)
+        mass[c] = add(
+            K_MASS,
+            c,
+            -1,
+            _slots(h.mass_org_slots_per_100k * lv.system.mass_org_push, county_pop[c]),
+        )
+    grid_pool = np.empty(city.n_grids, dtype=np.int32)
+    for g in range(city.n_grids):
+        grid_pool[g] = add(K_GRID, int(city.grid_county[g]), -1, lv.capability.workers_per_grid)
+    town_pool = np.empty(city.n_towns, dtype=np.int32)
+    for t in range(city.n_towns):
+        town_pool[t] = add(
+            K_MEDIATION, int(city.town_county[t]), 8, _slots(h.mediators_per_100k, town_pop[t])
+        )
+
+    kind = np.asarray(kinds, dtype=np.uint8)
+    servers_a = np.asarray(servers, dtype=np.int32)
+    ptr = np.zeros(kind.shape[0] + 1, dtype=np.int64)
+    np.cumsum(servers_a, out=ptr[1:])
+    duty = np.zeros((N_KINDS, 2))
+    weekends = np.zeros(N_KINDS, dtype=np.uint8)
+    service = np.zeros((N_KINDS, 4))
+    resolve = np.zeros((N_KINDS, 4))
+    for k, name in enumerate(POOL_KINDS):
+        p = h.pools[name]
+        duty[k] = (p.duty_start, p.duty_end)
+        weekends[k] = p.weekends
+        service[k] = p.service_hours.as_tuple()
+        resolve[k] = p.resolve_prob.as_tuple()
+    # Staff cost: a slot of a short-service pool (hotline, grid, online) is one person on
+    # duty for the duty hours; slots of case-carrying pools are cases_per_staff per person.
+    per_slot = np.where(
+        np.isin(kind, (K_HOTLINE, K_GRID, K_ONLINE)),
+        (duty[kind, 1] - duty[kind, 0]) / 8.0,
+        1.0 / h.cases_per_staff,
+    )
+    assert len(CATEGORIES_EN) == 4
+    return Pools(
+        kind=kind,
+        county=np.asarray(counties, dtype=np.int16),
+        sector=np.asarray(sectors, dtype=np.int8),
+        servers=servers_a,
+        server_ptr=ptr,
+        free_at=np.zeros(int(ptr[-1]), dtype=np.float64),
+        duty=duty,
+        weekends=weekends,
+        service_hours=service,
+        resolve_prob=resolve,
+        staff_per_duty_day=servers_a * per_slot,
+        dept_pool=dept,
+        grid_pool=grid_pool,
+        town_pool=town_pool,
+        social_pool=social,
+        mass_pool=mass,
+        petition_pool=petition,
+        hotline_pool=hotline,
+        online_pool=online,
+    )
