@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import mesa
 import numpy as np
+from numba import njit, prange
 
 from sim import agents
 from sim.city import City, build_city
@@ -30,6 +31,7 @@ from sim.kernels.escalate import escalate_step
 from sim.kernels.generate import generate_step
 from sim.kernels.handle import handle_step
 from sim.kernels.measure import measure_step
+from sim.kernels.rng import uniform
 from sim.kernels.route import pack_route_params, route_step
 from sim.kernels.surface import pack_surface_params, surface_step
 from sim.metrics import MetricsRecorder
@@ -105,6 +107,27 @@ class ModelState:
         return self._row_scratch[:n]
 
 
+def apply_digital_inclusion(city: City, inclusion: float, seed: int) -> None:
+    """Give online access to a share ``inclusion`` of residents who lack it (数字包容).
+
+    Each resident without access gains it when a counter-based draw (seed, stream 90,
+    resident) falls below ``inclusion``, so the same residents gain it in every scenario
+    with the same seed (common random numbers).
+    """
+    if inclusion <= 0.0 or city.n_residents == 0:
+        return
+    u = _inclusion_draws(seed, city.n_residents)
+    city.digital[(city.digital == 0) & (u < inclusion)] = 1
+
+
+@njit(cache=True, parallel=True)
+def _inclusion_draws(seed, n):
+    out = np.empty(n)
+    for i in prange(n):
+        out[i] = uniform(seed, 90, 0, i)
+    return out
+
+
 _POOL_AGENT = {
     K_HOTLINE: agents.CommandCentre,
     K_DEPARTMENT: agents.Department,
@@ -143,6 +166,7 @@ class GovernanceModel(mesa.Model):
                 scenario if seed == scenario.seed else scenario.model_copy(update={"seed": seed})
             )
         self.build_seconds = time.perf_counter() - t0
+        apply_digital_inclusion(city, scenario.levers.capability.digital_inclusion, seed)
         pools = build_pools(city, scenario)
         cap = max(1024, int(city.n_residents * 0.02))
         self.state = ModelState(

@@ -1,0 +1,161 @@
+"""The ``govsim`` command line: run, validate, schema, bench.
+
+Every user error (bad file, key, value, argument) is printed as one line on stderr and
+exits with code 2; nothing is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import unicodedata
+from collections.abc import Sequence
+
+from sim.errors import GovsimError
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * max(0, width - _width(text))
+
+
+def format_summary(summary: dict, title: str = "") -> str:
+    """The summary as a two-column table, Chinese label first with English beside it."""
+    from sim.metrics_schema import SUMMARY_KEYS
+
+    rows = []
+    for key, (zh, en, unit) in SUMMARY_KEYS.items():
+        v = summary.get(key)
+        if v is None or (isinstance(v, float) and v != v):
+            s = "—"
+        elif unit == "share":
+            s = f"{100 * v:.1f} %"
+        elif unit == "count" and float(v).is_integer():
+            s = f"{int(v):,}"
+        elif unit == "days":
+            s = f"{v:.2f} 天/days"
+        else:
+            s = f"{v:,.2f}"
+        rows.append((f"{zh} ({en})", s))
+    w = max(_width(a) for a, _ in rows) + 2
+    lines = [title] if title else []
+    lines += [_pad(a, w) + b for a, b in rows]
+    return "\n".join(lines)
+
+
+def _overrides(args: argparse.Namespace) -> list[str]:
+    sets = list(args.set or [])
+    for flag in ("days", "scale", "seed"):
+        v = getattr(args, flag, None)
+        if v is not None:
+            sets.append(f"{flag}={v}")
+    return sets
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from sim.run import run_file
+
+    result, out = run_file(
+        args.file, _overrides(args), out=args.out, force=args.force, progress=not args.quiet,
+        figures=not args.no_figures,
+    )  # fmt: skip
+    sc = result.scenario
+    title = (
+        f"{sc.title_zh or sc.name} ({sc.title_en or sc.name}): {result.residents:,} 居民/"
+        f"residents × {sc.days} 天/days, seed {sc.seed}"
+    )
+    print(format_summary(result.summary, title))
+    print(f"\n运行记录 (run folder): {out}")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from sim.scenario import load_scenario, scenario_hash
+
+    sc = load_scenario(args.file, args.set or [])
+    print(f"{args.file}: ok ({sc.name}, run id {scenario_hash(sc)[:8]})")
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from sim.scenario.schema import Scenario
+
+    print(json.dumps(Scenario.model_json_schema(), ensure_ascii=False, indent=2))
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from sim.bench import main as bench_main
+
+    argv = ["--days", str(args.days)]
+    if args.full:
+        argv.append("--full")
+    if args.scenario:
+        argv += ["--scenario", args.scenario]
+    if args.json_out:
+        argv += ["--json-out", args.json_out]
+    return int(bench_main(argv) or 0)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="govsim",
+        description="市域社会治理现代化仿真 — agent-based simulator of city-level social governance",
+    )
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add_set(sp):
+        sp.add_argument(
+            "--set", action="append", metavar="KEY.PATH=VALUE",
+            help="override a scenario value, e.g. --set levers.capability.workers_per_grid=2",
+        )  # fmt: skip
+
+    r = sub.add_parser("run", help="simulate a scenario file and write a run folder")
+    r.add_argument("file", help="scenario file (TOML), e.g. scenarios/yancheng.toml")
+    r.add_argument("--days", type=int, help="days to simulate (default: the scenario's)")
+    r.add_argument("--scale", type=float, help="fraction of the population (1:100 = 0.01)")
+    r.add_argument("--seed", type=int, help="master random seed")
+    add_set(r)
+    r.add_argument("--out", help="run folder (default runs/<scenario>-<hash8>)")
+    r.add_argument("--force", action="store_true", help="replace an existing run folder")
+    r.add_argument("--quiet", action="store_true", help="no progress bar")
+    r.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
+    r.set_defaults(func=cmd_run)
+
+    v = sub.add_parser("validate", help="check a scenario file (exit 0 if valid, 2 if not)")
+    v.add_argument("file")
+    add_set(v)
+    v.set_defaults(func=cmd_validate)
+
+    s = sub.add_parser("schema", help="print the scenario JSON Schema")
+    s.set_defaults(func=cmd_schema)
+
+    b = sub.add_parser("bench", help="benchmark throughput, memory and the ratio to the twins")
+    b.add_argument("--days", type=int, default=365)
+    b.add_argument("--full", action="store_true", help="also run the 1:1 city")
+    b.add_argument("--scenario", help="scenario file (default scenarios/yancheng.toml)")
+    b.add_argument("--json-out", help="also write the JSON to this file")
+    b.set_defaults(func=cmd_bench)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``govsim`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except GovsimError as e:
+        print(f"govsim: error: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("govsim: interrupted; nothing was written", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
