@@ -61,7 +61,14 @@ CHANNEL_NAMES = (
 )
 
 # What a ROUTING issue needs next.
-NEXT_INTAKE, NEXT_DISPATCH, NEXT_TRANSFER, NEXT_MEDIATE, NEXT_PETITION = 0, 1, 2, 3, 4
+NEXT_INTAKE, NEXT_DISPATCH, NEXT_TRANSFER, NEXT_MEDIATE, NEXT_PETITION, NEXT_DIVERT = (
+    0,
+    1,
+    2,
+    3,
+    4,
+    5,
+)
 
 # Escalation levels along the dispute pyramid.
 LEVEL_NONE, LEVEL_PETITION, LEVEL_LITIGATION = 0, 1, 2
@@ -85,6 +92,7 @@ ISSUE_FIELDS: dict[str, type] = {
     "transfers": np.uint8,
     "level": np.uint8,  # LEVEL_*
     "collective": np.uint8,  # 1 once it has caused a collective incident
+    "diverted": np.uint8,  # 1 once diverted from court to online pre-filing mediation
     "t_created": np.float64,  # hours since the start of the run
     "t_surfaced": np.float64,
     "t_ready": np.float64,  # when it can enter its next pool (arrival time in queue)

@@ -8,7 +8,8 @@ after a grace period of ``grace_days`` since it arose, daily hazards of going to
 severe dispute (severity above ``collective_severity``) that escalates turns into a
 collective incident (群体性事件) with probability ``collective_prob·(1 − e_law·rule_of_law)``,
 once per dispute; it then continues as a petition. Litigation closes the dispute for
-the governance system; a petition goes to the county's petition office.
+the governance system (unless first diverted to online pre-filing mediation, see
+:mod:`sim.kernels.diversion`); a petition goes to the county's petition office.
 
 The pyramid's shape (Felstiner, Abel & Sarat 1980; Miller & Sarat 1980: of 1,000
 grievances ~700 claims, ~50 court filings) is a calibration target, not an input.
@@ -31,24 +32,24 @@ from sim.issues import (
     CAT_DISPUTE,
     CH_ESCALATION,
     LATENT,
-    LEVEL_LITIGATION,
     LEVEL_NONE,
     LEVEL_PETITION,
-    LITIGATED,
     NEXT_PETITION,
     QUEUED,
     ROUTING,
 )
+from sim.kernels.diversion import go_to_court
 from sim.kernels.rng import S_ESCALATE, S_ESCALATE_COLLECTIVE, S_ESCALATE_KIND, uniform
 
 # Outcome codes written per row (0: nothing happened).
-E_PETITION, E_LITIGATION, E_COLLECTIVE = 1, 2, 3
+E_PETITION, E_LITIGATION, E_COLLECTIVE, E_DIVERTED = 1, 2, 3, 4
 
 
 @njit(cache=True, parallel=True)
 def _escalate_kernel(
     status, iid, category, severity, level, collective, channel, next_step, t_created,
-    t_surfaced, t_ready, t_closed, h_lit, h_pet, grace_h, p_coll, sev_coll, seed, day, out,
+    t_surfaced, t_ready, t_closed, diverted, h_lit, h_pet, grace_h, p_coll, sev_coll,
+    platform_open, seed, day, out,
 ):  # fmt: skip
     """Escalate waiting disputes; ``out[k]`` gets the E_* code of what happened to row k."""
     now = 24.0 * day + 24.0  # escalations are decided at the end of the day
@@ -73,10 +74,10 @@ def _escalate_kernel(
             channel[k] = CH_ESCALATION
             t_surfaced[k] = at
         if uniform(seed, S_ESCALATE_KIND, day, q) * tot < h_lit:
-            status[k] = LITIGATED
-            level[k] = LEVEL_LITIGATION
-            t_closed[k] = at
-            out[k] = E_LITIGATION
+            litigated = go_to_court(
+                k, at, status, level, next_step, t_ready, t_closed, diverted, platform_open
+            )
+            out[k] = E_LITIGATION if litigated else E_DIVERTED
             continue
         out[k] = E_PETITION
         if (
@@ -101,11 +102,12 @@ def escalate_step(state, day: int) -> tuple[int, int, int]:
     out = state.row_scratch(t.n)
     _escalate_kernel(
         t.status, t.iid, t.category, t.severity, t.level, t.collective, t.channel, t.next_step,
-        t.t_created, t.t_surfaced, t.t_ready, t.t_closed, e.litigation_hazard,
+        t.t_created, t.t_surfaced, t.t_ready, t.t_closed, t.diverted, e.litigation_hazard,
         e.petition_hazard * damp, 24.0 * e.grace_days, e.collective_prob * damp,
-        e.collective_severity, state.seed, day, out,
+        e.collective_severity, bool(state.pools.servers[state.pools.online_pool] > 0),
+        state.seed, day, out,
     )  # fmt: skip
-    counts = np.bincount(out, minlength=4)
+    counts = np.bincount(out, minlength=5)
     # a collective incident is also a petition (集体访)
     return (
         int(counts[E_PETITION] + counts[E_COLLECTIVE]),

@@ -159,7 +159,7 @@ def generate_step(state, day: int) -> int:
     )  # fmt: skip
     # Columns not written by the kernel start from zero for the new rows.
     sl = slice(tab.n, tab.n + n_new)
-    for name in ("next_step", "tier", "transfers", "level", "collective", "busy_hours"):
+    for name in ("next_step", "tier", "transfers", "level", "collective", "diverted", "busy_hours"):
         f(name)[sl] = 0
     for name in ("t_surfaced", "t_ready", "t_start", "t_done", "t_closed"):
         f(name)[sl] = np.nan

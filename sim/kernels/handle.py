@@ -49,8 +49,9 @@ from sim.issues import (
     RESOLVED,
     ROUTING,
 )
+from sim.kernels.diversion import go_to_court
 from sim.kernels.rng import S_OUTCOME, S_OUTCOME_NEXT, S_SERVICE, uniform
-from sim.pools import K_DEPARTMENT, K_GRID, K_HOTLINE, K_MASS, K_PETITION, K_SOCIAL
+from sim.pools import K_DEPARTMENT, K_GRID, K_HOTLINE, K_MASS, K_ONLINE, K_PETITION, K_SOCIAL
 
 PRIORITY_CODES = {"fifo": 0, "severity": 1, "risk": 2, "equity": 3}
 _BIG = 1.0e7  # larger than any time in hours (36,500 days · 24 h)
@@ -192,9 +193,9 @@ def _serve_kernel(
 
 @njit(cache=True, parallel=True)
 def _complete_kernel(
-    status, iid, category, sector, pool, next_step, tier, transfers, level, t_done, t_ready,
-    t_closed, pool_kind, pool_sector, resolve_prob, referral_prob, need_retry_prob,
-    litigate_prob, seed, day,
+    status, iid, category, sector, pool, next_step, tier, transfers, level, diverted, t_done,
+    t_ready, t_closed, pool_kind, pool_sector, resolve_prob, referral_prob, need_retry_prob,
+    litigate_prob, platform_open, seed, day,
 ):  # fmt: skip
     """Decide the outcome of every case whose service ends before the end of ``day``."""
     day1 = 24.0 * day + 24.0
@@ -230,7 +231,12 @@ def _complete_kernel(
             t_closed[k] = done
             continue
         if c == CAT_DISPUTE:
-            if kind != K_PETITION and u2 < referral_prob:
+            if diverted[k] == 1 and kind == K_ONLINE:
+                # pre-filing mediation failed: the dispute was on its way to court
+                status[k] = LITIGATED
+                level[k] = LEVEL_LITIGATION
+                t_closed[k] = done
+            elif kind != K_PETITION and u2 < referral_prob:
                 status[k] = ROUTING
                 next_step[k] = NEXT_MEDIATE
                 tier[k] += 1
@@ -238,11 +244,13 @@ def _complete_kernel(
             else:
                 # the dispute leaves unresolved: to court, or dropped
                 if uniform(seed, S_OUTCOME, day, q + 0x632BE5AB) < litigate_prob:
-                    status[k] = LITIGATED
-                    level[k] = LEVEL_LITIGATION
+                    go_to_court(
+                        k, done, status, level, next_step, t_ready, t_closed, diverted,
+                        platform_open,
+                    )  # fmt: skip
                 else:
                     status[k] = FAILED
-                t_closed[k] = done
+                    t_closed[k] = done
             continue
         if (kind == K_GRID or kind == K_SOCIAL or kind == K_MASS) and u2 < need_retry_prob:
             status[k] = ROUTING
@@ -285,9 +293,10 @@ def handle_step(state, day: int) -> np.ndarray:
     )  # fmt: skip
     _complete_kernel(
         t.status, t.iid, t.category, t.sector, t.pool, t.next_step, t.tier, t.transfers,
-        t.level, t.t_done, t.t_ready, t.t_closed, pl.kind, pl.sector, pl.resolve_prob,
-        sc.handling.referral_prob, sc.handling.need_retry_prob,
-        sc.escalation.failure_litigation_prob, state.seed, day,
+        t.level, t.diverted, t.t_done, t.t_ready, t.t_closed, pl.kind, pl.sector,
+        pl.resolve_prob, sc.handling.referral_prob, sc.handling.need_retry_prob,
+        sc.escalation.failure_litigation_prob, bool(pl.servers[pl.online_pool] > 0),
+        state.seed, day,
     )  # fmt: skip
     # queue length per pool after today's service (for load-dependent patrols)
     still = t.status == QUEUED

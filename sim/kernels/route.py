@@ -20,8 +20,10 @@ A ROUTING issue needs one of five things (``sim.issues.NEXT_*``):
   organisations (if funded). First-line is the grid worker, or the platform / social /
   mass organisation the dispute came through. With the coordination group
   (协调小组) referrals between tiers are immediate, otherwise they take a transfer delay.
-  Past the last tier the dispute goes to court (``failure_litigation_prob``) or closes
+  Past the last tier the dispute goes to court (``failure_litigation_prob``; first
+  diverted online when 苏解纷 is on, see :mod:`sim.kernels.diversion`) or closes
   unresolved — the dispute pyramid (Miller & Sarat 1980);
+- diversion: to the online platform for pre-filing mediation (诉前调解);
 - petition: to the county's petition office (信访).
 
 Every dispatch through the centre with shared data is a data use; each use is misused
@@ -48,9 +50,8 @@ from sim.issues import (
     CH_SOCIAL,
     CH_VIDEO,
     FAILED,
-    LEVEL_LITIGATION,
-    LITIGATED,
     NEXT_DISPATCH,
+    NEXT_DIVERT,
     NEXT_INTAKE,
     NEXT_MEDIATE,
     NEXT_PETITION,
@@ -58,6 +59,7 @@ from sim.issues import (
     QUEUED,
     ROUTING,
 )
+from sim.kernels.diversion import go_to_court
 from sim.kernels.rng import S_ROUTE, S_ROUTE_CHOICE, S_ROUTE_MISUSE, S_ROUTE_SECTOR, uniform
 
 # Indices into the packed parameter array.
@@ -109,7 +111,7 @@ def _pick_sector(true_sector, accuracy, u_ok, u_wrong):
 @njit(cache=True, parallel=True)
 def _route_kernel(
     status, iid, category, sector, county, grid, channel, digital, next_step, tier, level,
-    pool, t_ready, t_closed, dept_pool, grid_pool, town_pool, social_pool, mass_pool,
+    pool, t_ready, t_closed, diverted, dept_pool, grid_pool, town_pool, social_pool, mass_pool,
     petition_pool, hotline_pool, online_pool, grid_town, servers, p, seed, day, misuse,
 ):  # fmt: skip
     """Send every ROUTING issue to a pool (status QUEUED) or close it (see module doc)."""
@@ -140,7 +142,9 @@ def _route_kernel(
                 step = NEXT_DISPATCH
         if step == NEXT_DISPATCH and c == CAT_DISPUTE:
             step = NEXT_MEDIATE
-        if step == NEXT_PETITION:
+        if step == NEXT_DIVERT:
+            target = online_pool
+        elif step == NEXT_PETITION:
             target = petition_pool[county[k]]
         elif step == NEXT_MEDIATE:
             g = grid[k]
@@ -150,11 +154,15 @@ def _route_kernel(
             )  # fmt: skip
             if target < 0:
                 if uniform(seed, S_ROUTE, day, q) < p[P_LITIGATE]:
-                    status[k] = LITIGATED
-                    level[k] = LEVEL_LITIGATION
+                    if not go_to_court(
+                        k, arrival, status, level, next_step, t_ready, t_closed, diverted,
+                        servers[online_pool] > 0,
+                    ):  # fmt: skip
+                        status[k] = QUEUED
+                        pool[k] = online_pool
                 else:
                     status[k] = FAILED
-                t_closed[k] = arrival
+                    t_closed[k] = arrival
                 continue
             if tier[k] > 0 and p[P_COORD] == 0.0:
                 arrival += p[P_DELAY_TRANSFER]
@@ -226,7 +234,7 @@ def route_step(state, day: int) -> tuple[int, int]:
     misuse = state.row_scratch(t.n)
     _route_kernel(
         t.status, t.iid, t.category, t.sector, t.county, t.grid, t.channel, t.digital,
-        t.next_step, t.tier, t.level, t.pool, t.t_ready, t.t_closed, pl.dept_pool,
+        t.next_step, t.tier, t.level, t.pool, t.t_ready, t.t_closed, t.diverted, pl.dept_pool,
         pl.grid_pool, pl.town_pool, pl.social_pool, pl.mass_pool, pl.petition_pool,
         pl.hotline_pool, pl.online_pool, state.city.grid_town, pl.servers,
         state.params.route, state.seed, day, misuse,

@@ -4,7 +4,7 @@ Each hidden (LATENT) issue faces independent daily hazards, one per channel; the
 to fire surfaces it through that channel (competing risks, e.g. Kalbfleisch & Prentice
 2002, ch. 8). With category c, resident i in grid g:
 
-    h_report = ρ_c · p_i · (0.5 + T_i)                 resident reports (12345 / online / grid worker)
+    h_report = ρ_c · p_i · (0.5 + T_i)                 own report (12345, online, grid worker)
     h_patrol = π_c · P_g · w_g · 1000 / n_g             grid worker's patrol (铁脚板)
     h_video  = ν_c · D · V_i                            big data / video (雪亮), data sharing D
     h_social = σ · S                                    social organisations (needs, disputes)

@@ -217,7 +217,7 @@ class SurfacingParams(_Section):
         0.25, description="Of non-enquiry self-reports, share told to the grid worker"
     )
     patrol_detection: CategoryRates = Field(
-        default=CategoryRates(enquiry=0.0, need=0.35, dispute=0.45, risk=0.6),
+        default=CategoryRates(enquiry=0.0, need=0.02, dispute=0.025, risk=0.04),
         description="Daily detection hazard per patrol-hour per worker per 1,000 residents",
     )
     video_detection: CategoryRates = Field(
@@ -393,10 +393,10 @@ class HandlingParams(_Section):
         description="Mass-organisation service slots per 100k at full push",
     )
     social_org_staff_cost_yuan: float = Field(
-        80_000.0, gt=0.0, le=1e7, description="Yuan per social-organisation slot-year"
+        20_000.0, gt=0.0, le=1e7, description="Yuan per social-organisation case slot-year"
     )
     social_org_volunteer_slots_per_100k: float = Field(
-        10.0,
+        40.0,
         ge=0.0,
         le=10_000.0,
         description="Volunteer mediation/service slots per 100k at full multi-actor participation",

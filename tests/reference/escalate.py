@@ -1,0 +1,78 @@
+"""Plain-Python twin of :func:`sim.kernels.escalate.escalate_step` (one loop per dispute).
+
+An open dispute that is not being handled (hidden, waiting for routing or queued) and is
+older than the grace period faces, at the end of the day, competing hazards of going to
+court and — unless it has already petitioned — of petitioning. Litigation closes it; a
+petition sends it to the county petition office and, for a severe dispute, may turn into
+a collective incident (once per dispute).
+"""
+
+from __future__ import annotations
+
+import math
+
+from sim.issues import (
+    CAT_DISPUTE,
+    CH_ESCALATION,
+    LATENT,
+    LEVEL_LITIGATION,
+    LEVEL_NONE,
+    LEVEL_PETITION,
+    LITIGATED,
+    NEXT_PETITION,
+    QUEUED,
+    ROUTING,
+)
+from sim.kernels.rng import S_ESCALATE, S_ESCALATE_COLLECTIVE, S_ESCALATE_KIND, uniform_py
+
+TIME_OFFSET = 0x1F3D5B79  # counter offset of the draw of the escalation's hour
+
+
+def escalate_step(state, day: int) -> tuple[int, int, int]:
+    """Escalate waiting disputes. Returns (petitions, litigations, collective incidents)."""
+    t, e, seed = state.issues, state.scenario.escalation, state.seed
+    damp = 1.0 - e.rule_of_law_effect * state.scenario.levers.capability.rule_of_law
+    h_litigate = e.litigation_hazard
+    h_petition = e.petition_hazard * damp
+    p_collective = e.collective_prob * damp
+    grace_h = 24.0 * e.grace_days
+    end_of_day = 24.0 * day + 24.0
+
+    petitions = litigations = collective = 0
+    for k in range(t.n):
+        status = int(t.status[k])
+        if t.category[k] != CAT_DISPUTE or status not in (LATENT, ROUTING, QUEUED):
+            continue
+        if end_of_day - float(t.t_created[k]) < grace_h:
+            continue
+        h_pet = h_petition if t.level[k] == LEVEL_NONE else 0.0
+        total = h_litigate + h_pet
+        if total <= 0.0:
+            continue
+        q = int(t.iid[k])
+        if uniform_py(seed, S_ESCALATE, day, q) >= 1.0 - math.exp(-total):
+            continue
+        at = 24.0 * day + 24.0 * uniform_py(seed, S_ESCALATE_KIND, day, q + TIME_OFFSET)
+        at = max(at, float(t.t_created[k]))
+        if status == LATENT:
+            t.channel[k] = CH_ESCALATION
+            t.t_surfaced[k] = at
+        if uniform_py(seed, S_ESCALATE_KIND, day, q) * total < h_litigate:
+            t.status[k] = LITIGATED
+            t.level[k] = LEVEL_LITIGATION
+            t.t_closed[k] = at
+            litigations += 1
+            continue
+        petitions += 1  # a collective incident is also a petition (集体访)
+        if (
+            t.collective[k] == 0
+            and float(t.severity[k]) > e.collective_severity
+            and uniform_py(seed, S_ESCALATE_COLLECTIVE, day, q) < p_collective
+        ):
+            t.collective[k] = 1
+            collective += 1
+        t.level[k] = LEVEL_PETITION
+        t.status[k] = ROUTING
+        t.next_step[k] = NEXT_PETITION
+        t.t_ready[k] = at
+    return petitions, litigations, collective

@@ -1,0 +1,201 @@
+"""Plain-Python twin of :func:`sim.kernels.handle.handle_step` (one event loop per pool).
+
+Each pool is a c-server, non-preemptive priority queue whose servers start cases only on
+duty. Within the day, event by event: the server that frees first takes the best waiting
+case that has arrived by then (ties by arrival order); a server's free time carries over
+to the next day. Afterwards every case whose service ended today is settled: answered,
+passed on, transferred, resolved, referred up the mediation ladder, sent to court, or
+closed unresolved.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+
+import numpy as np
+
+from sim.issues import (
+    CAT_DISPUTE,
+    CAT_ENQUIRY,
+    FAILED,
+    IN_SERVICE,
+    LEVEL_LITIGATION,
+    LITIGATED,
+    NEXT_DISPATCH,
+    NEXT_MEDIATE,
+    NEXT_TRANSFER,
+    QUEUED,
+    RESOLVED,
+    ROUTING,
+)
+from sim.kernels.rng import S_OUTCOME, S_OUTCOME_NEXT, S_SERVICE, uniform_py
+from sim.pools import K_DEPARTMENT, K_GRID, K_HOTLINE, K_MASS, K_PETITION, K_SOCIAL
+
+PRIORITY_WEIGHT = 1.0e7  # one priority class outranks any difference in arrival hours
+LITIGATION_OFFSET = 0x632BE5AB  # counter offset of the court-or-drop draw
+
+
+def on_duty_from(t: float, duty_start: float, duty_end: float, weekends: bool) -> float:
+    """Earliest time ≥ t at which a pool with these duty hours can start a case."""
+    day = math.floor(t / 24.0)
+    for _ in range(16):  # looks at most 16 days ahead
+        if weekends or day % 7 < 5:
+            start, end = 24.0 * day + duty_start, 24.0 * day + duty_end
+            if t < start:
+                return start
+            if t < end:
+                return t
+        day += 1
+        t = 24.0 * day
+    return t
+
+
+def priority(rule: str, t: float, t_ready, t_created, severity, vulnerable, urban, grace_h):
+    """Sort key of a waiting case at time t (smaller first); arrival time breaks ties."""
+    if rule == "severity":
+        return -severity * PRIORITY_WEIGHT + t_ready
+    if rule == "risk":  # severity × (1 + waiting / grace period)
+        return -(severity * (1.0 + (t - t_created) / grace_h)) * PRIORITY_WEIGHT + t_ready
+    if rule == "equity":  # vulnerable residents first, then rural
+        return -(2.0 * vulnerable + (1.0 - urban)) * PRIORITY_WEIGHT + t_ready
+    return t_ready  # fifo
+
+
+def serve_pool(state, p: int, waiting: list[int], day: int) -> float:
+    """Start today's services of pool p; ``waiting`` rows sorted by arrival. Returns hours."""
+    t, pl, sc, seed = state.issues, state.pools, state.scenario, state.seed
+    day_start, day_end = 24.0 * day, 24.0 * day + 24.0
+    first_slot, last_slot = int(pl.server_ptr[p]), int(pl.server_ptr[p + 1])
+    if not waiting or last_slot == first_slot:
+        return 0.0
+    kind = int(pl.kind[p])
+    duty_start, duty_end = float(pl.duty[kind, 0]), float(pl.duty[kind, 1])
+    weekends = pl.weekends[kind] != 0
+    rule = sc.handling.priority
+    grace_h = 24.0 * max(sc.escalation.grace_days, 1.0)
+    free_at = [float(x) for x in pl.free_at[first_slot:last_slot]]
+
+    busy = 0.0
+    queue: list[tuple[float, int]] = []  # (priority key, arrival index)
+    n_arrived = 0
+    while True:
+        server = min(range(len(free_at)), key=free_at.__getitem__)  # frees first
+        now = max(free_at[server], day_start)
+        if not queue:
+            if n_arrived == len(waiting):
+                break
+            now = max(now, float(t.t_ready[waiting[n_arrived]]))
+        now = on_duty_from(now, duty_start, duty_end, weekends)
+        if now >= day_end:
+            break
+        while n_arrived < len(waiting) and t.t_ready[waiting[n_arrived]] <= now:
+            k = waiting[n_arrived]
+            key = priority(
+                rule,
+                now,
+                float(t.t_ready[k]),
+                float(t.t_created[k]),
+                float(t.severity[k]),
+                int(t.vulnerable[k]),
+                int(t.urban[k]),
+                grace_h,
+            )
+            heapq.heappush(queue, (key, n_arrived))
+            n_arrived += 1
+        if not queue:
+            continue
+        _, j = heapq.heappop(queue)
+        k = waiting[j]
+        u = uniform_py(seed, S_SERVICE, day, int(t.iid[k]))
+        duration = -float(pl.service_hours[kind, t.category[k]]) * math.log(1.0 - u)
+        t.status[k] = IN_SERVICE
+        t.t_start[k] = now
+        t.t_done[k] = now + duration
+        t.busy_hours[k] = float(t.busy_hours[k]) + duration
+        free_at[server] = now + duration
+        busy += duration
+    pl.free_at[first_slot:last_slot] = free_at
+    return busy
+
+
+def settle(state, k: int, day: int) -> None:
+    """Outcome of the case in row k, whose service has just ended."""
+    t, pl, sc, seed = state.issues, state.pools, state.scenario, state.seed
+    q = int(t.iid[k])
+    category = int(t.category[k])
+    p = int(t.pool[k])
+    kind = int(pl.kind[p])
+    done = float(t.t_done[k])
+    u = uniform_py(seed, S_OUTCOME, day, q)
+    u_next = uniform_py(seed, S_OUTCOME_NEXT, day, q)
+    resolve_prob = float(pl.resolve_prob[kind, category])
+
+    if kind == K_HOTLINE:  # enquiries answered on the phone, other calls passed on
+        if category == CAT_ENQUIRY and u < resolve_prob:
+            t.status[k] = RESOLVED
+            t.t_closed[k] = done
+        else:
+            t.status[k] = ROUTING
+            t.next_step[k] = NEXT_MEDIATE if category == CAT_DISPUTE else NEXT_DISPATCH
+            t.t_ready[k] = done
+        return
+    if kind == K_DEPARTMENT and pl.sector[p] != t.sector[k]:  # wrong department: 转办
+        t.status[k] = ROUTING
+        t.next_step[k] = NEXT_TRANSFER
+        t.transfers[k] = min(int(t.transfers[k]) + 1, 255)
+        t.t_ready[k] = done
+        return
+    if u < resolve_prob:
+        t.status[k] = RESOLVED
+        t.t_closed[k] = done
+        return
+    if category == CAT_DISPUTE:
+        if kind != K_PETITION and u_next < sc.handling.referral_prob:
+            t.status[k] = ROUTING
+            t.next_step[k] = NEXT_MEDIATE
+            t.tier[k] = (int(t.tier[k]) + 1) % 256
+            t.t_ready[k] = done
+        else:
+            u_court = uniform_py(seed, S_OUTCOME, day, q + LITIGATION_OFFSET)
+            if u_court < sc.escalation.failure_litigation_prob:
+                t.status[k] = LITIGATED
+                t.level[k] = LEVEL_LITIGATION
+            else:
+                t.status[k] = FAILED
+            t.t_closed[k] = done
+        return
+    if kind in (K_GRID, K_SOCIAL, K_MASS) and u_next < sc.handling.need_retry_prob:
+        t.status[k] = ROUTING
+        t.next_step[k] = NEXT_DISPATCH
+        t.t_ready[k] = done
+        return
+    t.status[k] = FAILED
+    t.t_closed[k] = done
+
+
+def handle_step(state, day: int) -> np.ndarray:
+    """Serve every pool's queue today and settle finished cases; returns hours per pool."""
+    t, pl = state.issues, state.pools
+    n_pools = pl.n_pools
+    waiting: list[list[int]] = [[] for _ in range(n_pools)]
+    for k in range(t.n):
+        if t.status[k] == QUEUED:
+            waiting[int(t.pool[k])].append(k)
+
+    pool_busy = np.zeros(n_pools)
+    for p in range(n_pools):
+        by_arrival = sorted(waiting[p], key=lambda k: (float(t.t_ready[k]), int(t.iid[k])))
+        pool_busy[p] = serve_pool(state, p, by_arrival, day)
+
+    day_end = 24.0 * day + 24.0
+    for k in range(t.n):
+        if t.status[k] == IN_SERVICE and t.t_done[k] < day_end:
+            settle(state, k, day)
+
+    queue_len = [0.0] * n_pools  # still waiting after today's service
+    for k in range(t.n):
+        if t.status[k] == QUEUED:
+            queue_len[int(t.pool[k])] += 1.0
+    state.pool_queue_len = np.array(queue_len)
+    return pool_busy

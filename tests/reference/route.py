@@ -1,0 +1,169 @@
+"""Plain-Python twin of :func:`sim.kernels.route.route_step` (one loop per known issue).
+
+A ROUTING issue goes where its next step says: intake by channel; dispatch to a
+department by the command centre (with probability = centre integration; video finds
+always) or by a siloed choice, each right with its own accuracy; transfer between
+departments; the next rung of a dispute's mediation ladder, or court / closure past the
+last rung; the county petition office. Each dispatch through the centre with shared
+data is a data use, misused with a small probability.
+"""
+
+from __future__ import annotations
+
+from sim.issues import (
+    CAT_DISPUTE,
+    CH_GRID_REPORT,
+    CH_HOTLINE,
+    CH_MASS,
+    CH_ONLINE,
+    CH_PATROL,
+    CH_SOCIAL,
+    CH_VIDEO,
+    FAILED,
+    LEVEL_LITIGATION,
+    LITIGATED,
+    NEXT_DISPATCH,
+    NEXT_INTAKE,
+    NEXT_MEDIATE,
+    NEXT_PETITION,
+    NEXT_TRANSFER,
+    QUEUED,
+    ROUTING,
+)
+from sim.kernels.rng import S_ROUTE, S_ROUTE_CHOICE, S_ROUTE_MISUSE, S_ROUTE_SECTOR, uniform_py
+from sim.kernels.route import (
+    P_ACC_CENTRE,
+    P_ACC_SILO,
+    P_COORD,
+    P_DELAY_CENTRE,
+    P_DELAY_SILO,
+    P_DELAY_TRANSFER,
+    P_INTEGRATION,
+    P_LITIGATE,
+    P_MISUSE,
+    P_ON_SPOT,
+    P_SHARING,
+)
+
+N_DEPARTMENTS = 9  # sectors 0..8; sector 9 is the petition office
+MISUSE_OFFSET = 0x5BD1E995  # counter offsets for a second draw of the same stream
+WRONG_SECTOR_OFFSET = 0x2545F491
+
+
+def mediation_ladder(state, k: int) -> list[int]:
+    """Pools of a dispute's mediation ladder: first line, town, online, social organisation."""
+    t, pl = state.issues, state.pools
+    g, county, channel = int(t.grid[k]), int(t.county[k]), int(t.channel[k])
+    online, social, mass = pl.online_pool, int(pl.social_pool[county]), int(pl.mass_pool[county])
+    online_ok = online >= 0 and pl.servers[online] > 0 and t.digital[k] != 0
+    social_ok = pl.servers[social] > 0
+    if channel == CH_ONLINE and online_ok:
+        first = online
+    elif channel == CH_SOCIAL and social_ok:
+        first = social
+    elif channel == CH_MASS and pl.servers[mass] > 0:
+        first = mass
+    else:
+        first = int(pl.grid_pool[g])
+    ladder = [first, int(pl.town_pool[state.city.grid_town[g]])]
+    if online_ok and first != online:
+        ladder.append(online)
+    if social_ok and first != social:
+        ladder.append(social)
+    return ladder
+
+
+def choose_sector(true_sector: int, accuracy: float, u_ok: float, u_wrong: float) -> int:
+    """The true sector with probability ``accuracy``; else a uniformly random other one."""
+    if u_ok < accuracy or true_sector >= N_DEPARTMENTS:
+        return true_sector
+    others = [s for s in range(N_DEPARTMENTS) if s != true_sector]
+    return others[int(u_wrong * (N_DEPARTMENTS - 1))]
+
+
+def route_step(state, day: int) -> tuple[int, int]:
+    """Route every ROUTING issue. Returns (data uses, misuse incidents) today."""
+    t, pl, p, seed = state.issues, state.pools, state.params.route, state.seed
+    uses = incidents = 0
+    for k in range(t.n):
+        if t.status[k] != ROUTING:
+            continue
+        q = int(t.iid[k])
+        category = int(t.category[k])
+        county = int(t.county[k])
+        channel = int(t.channel[k])
+        step = int(t.next_step[k])
+        arrival = float(t.t_ready[k])
+        target = -1
+
+        if step == NEXT_INTAKE:
+            social, mass = int(pl.social_pool[county]), int(pl.mass_pool[county])
+            if channel in (CH_HOTLINE, CH_ONLINE):
+                target = pl.hotline_pool
+            elif channel in (CH_GRID_REPORT, CH_PATROL):
+                on_spot = (
+                    category == CAT_DISPUTE or uniform_py(seed, S_ROUTE, day, q) < p[P_ON_SPOT]
+                )
+                if on_spot:
+                    target = int(pl.grid_pool[t.grid[k]])
+                else:
+                    step = NEXT_DISPATCH
+            elif channel == CH_SOCIAL and pl.servers[social] > 0:
+                target = social
+            elif channel == CH_MASS and pl.servers[mass] > 0:
+                target = mass
+            else:
+                step = NEXT_DISPATCH
+        if step == NEXT_DISPATCH and category == CAT_DISPUTE:
+            step = NEXT_MEDIATE  # disputes are mediated, not dispatched
+
+        if step == NEXT_PETITION:
+            target = int(pl.petition_pool[county])
+        elif step == NEXT_MEDIATE:
+            ladder = mediation_ladder(state, k)
+            tier = int(t.tier[k])
+            if tier >= len(ladder):  # past the last rung: court or closed unresolved
+                if uniform_py(seed, S_ROUTE, day, q) < p[P_LITIGATE]:
+                    t.status[k] = LITIGATED
+                    t.level[k] = LEVEL_LITIGATION
+                else:
+                    t.status[k] = FAILED
+                t.t_closed[k] = arrival
+                continue
+            target = ladder[tier]
+            if tier > 0 and p[P_COORD] == 0.0:
+                arrival += p[P_DELAY_TRANSFER]
+        elif step in (NEXT_DISPATCH, NEXT_TRANSFER):
+            if step == NEXT_TRANSFER:
+                accuracy = p[P_ACC_SILO] + (p[P_ACC_CENTRE] - p[P_ACC_SILO]) * p[P_INTEGRATION]
+                arrival += p[P_DELAY_TRANSFER]
+            elif (
+                channel == CH_VIDEO
+                or uniform_py(seed, S_ROUTE_CHOICE, day, q) < p[P_INTEGRATION]
+            ):
+                accuracy = p[P_ACC_CENTRE]
+                arrival += p[P_DELAY_CENTRE]
+                uses_data = (
+                    channel == CH_VIDEO or uniform_py(seed, S_ROUTE_MISUSE, day, q) < p[P_SHARING]
+                )
+                if uses_data:
+                    uses += 1
+                    u_misuse = uniform_py(seed, S_ROUTE_MISUSE, day, q + MISUSE_OFFSET)
+                    if u_misuse < p[P_MISUSE]:
+                        incidents += 1
+            else:
+                accuracy = p[P_ACC_SILO]
+                arrival += p[P_DELAY_SILO]
+            sector = choose_sector(
+                int(t.sector[k]),
+                accuracy,
+                uniform_py(seed, S_ROUTE_SECTOR, day, q),
+                uniform_py(seed, S_ROUTE_SECTOR, day, q + WRONG_SECTOR_OFFSET),
+            )
+            target = int(pl.dept_pool[county, sector])
+
+        t.status[k] = QUEUED
+        t.next_step[k] = step
+        t.pool[k] = target
+        t.t_ready[k] = arrival
+    return uses, incidents
