@@ -6,7 +6,8 @@ The report (:func:`run_bench`) holds
     One entry per scale (1:100 and 1:10; ``full`` adds 1:1): ``scale``, ``scale_label``,
     ``residents``, ``days``, ``build_s`` (building the model: city, pools, agents),
     ``city_build_s`` (the city alone), ``wall_s`` (the days only, build excluded),
-    ``resident_days_per_s`` (residents × days / wall_s) and ``peak_rss_mb``. Each scale
+    ``resident_days_per_s`` (residents × days / wall_s), ``day_s_median`` and
+    ``day_s_max`` (one day's step), ``load_average_at_end`` and ``peak_rss_mb``. Each scale
     runs in a fresh child process (``python -m sim.bench --one SCALE``), so its peak RSS
     is that scale's alone (plus the interpreter, imports and a tiny warm-up model, whose
     level is ``rss_after_warmup_mb``).
@@ -24,7 +25,9 @@ The report (:func:`run_bench`) holds
     Mesa's own shipped Epstein civil-violence example (default 40 × 40 grid and parameters,
     seeded) timed in the same run: agents × steps / seconds, the peer yardstick.
 ``machine``, ``provenance``, ``numba_warm``
-    CPU count, platform, Python, numba threads; versions and git commit
+    CPU count, platform, Python, numba threads, the load average at start and end (other
+    work on the machine stalls the parallel kernels far beyond its share of the CPU:
+    compare ``day_s_median`` with ``wall_s / days``); versions and git commit
     (:func:`sim.store.provenance`). ``numba_warm`` is true: every process compiles (or loads
     from cache) the kernels on a tiny model before any timing, so no timing includes JIT
     compilation.

@@ -104,7 +104,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="govsim",
-        description="市域社会治理现代化仿真 — agent-based simulator of city-level social governance",
+        description="市域社会治理现代化仿真 — simulator of city-level social governance",
     )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 

@@ -162,7 +162,7 @@ class IssueTable:
             sink({k: v[: self.n][closed] for k, v in self.cols.items()})
         keep = ~closed
         m = int(keep.sum())
-        for k, a in self.cols.items():
+        for a in self.cols.values():
             a[:m] = a[: self.n][keep]
         self.n = m
         return n_closed

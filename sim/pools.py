@@ -110,7 +110,7 @@ def build_pools(city: City, scenario: Scenario) -> Pools:
     town_pop = np.bincount(
         city.grid_town, weights=np.diff(city.grid_start).astype(np.float64), minlength=city.n_towns
     )
-    kinds, counties, sectors, servers, staff = [], [], [], [], []
+    kinds, counties, sectors, servers = [], [], [], []
 
     def add(kind: int, county: int, sector: int, n_servers: int) -> int:
         kinds.append(kind)

@@ -74,6 +74,7 @@ def test_report_has_documented_keys_and_positive_numbers(report):
     assert machine["numba_threads"] >= 1
     assert machine["python"]
     assert machine["platform"]
+    assert 0 < run["day_s_median"] <= run["day_s_max"]
     assert report["provenance"]["govsim"]
 
 

@@ -18,6 +18,7 @@ Sections
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -51,7 +52,6 @@ CATEGORIES_EN = ("enquiry", "need", "dispute", "risk")
 CATEGORIES_ZH = ("咨询", "民生诉求", "矛盾纠纷", "安全隐患")
 
 Prob = Annotated[float, Field(ge=0.0, le=1.0)]
-PositiveRate = Annotated[float, Field(ge=0.0, le=1000.0)]
 
 
 class _Section(BaseModel):
@@ -142,8 +142,39 @@ class CityParams(_Section):
         1, ge=0, le=20, description="Random social ties per resident anywhere in the city"
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _rescale_counties(cls, data):
+        """Setting total_population alone rescales the default county populations."""
+        if isinstance(data, dict) and "total_population" in data and "counties" not in data:
+            total = data["total_population"]
+            if isinstance(total, int) and not isinstance(total, bool) and total > 0:
+                base = _default_counties()
+                weights = [c.population for c in base]
+                s = sum(weights)
+                raw = [total * w / s for w in weights]
+                pops = [int(x) for x in raw]
+                for i in sorted(range(len(raw)), key=lambda i: raw[i] - pops[i], reverse=True)[
+                    : total - sum(pops)
+                ]:
+                    pops[i] += 1
+                data = {
+                    **data,
+                    "counties": [
+                        {**c.model_dump(), "population": max(p, 1000)}
+                        for c, p in zip(base, pops, strict=True)
+                    ],
+                }
+                if sum(max(p, 1000) for p in pops) != total:
+                    data["total_population"] = sum(max(p, 1000) for p in pops)
+        return data
+
     @model_validator(mode="after")
     def _populations_sum(self) -> CityParams:
+        if self.child_share + self.elderly_share > 1.0:
+            raise ValueError(
+                f"child_share + elderly_share = {self.child_share + self.elderly_share} must be ≤ 1"
+            )
         total = sum(c.population for c in self.counties)
         if total != self.total_population:
             raise ValueError(
@@ -156,10 +187,10 @@ class CityParams(_Section):
 class CategoryRates(_Section):
     """A value per issue category: enquiry 咨询, need 民生诉求, dispute 矛盾纠纷, risk 安全隐患."""
 
-    enquiry: float = Field(ge=0.0, le=1000.0)
-    need: float = Field(ge=0.0, le=1000.0)
-    dispute: float = Field(ge=0.0, le=1000.0)
-    risk: float = Field(ge=0.0, le=1000.0)
+    enquiry: float = Field(ge=0.0, le=1000.0, description="咨询 enquiries")
+    need: float = Field(ge=0.0, le=1000.0, description="民生诉求 needs and service requests")
+    dispute: float = Field(ge=0.0, le=1000.0, description="矛盾纠纷 disputes")
+    risk: float = Field(ge=0.0, le=1000.0, description="安全隐患 safety risks")
 
     def as_tuple(self) -> tuple[float, float, float, float]:
         return (self.enquiry, self.need, self.dispute, self.risk)
@@ -168,10 +199,10 @@ class CategoryRates(_Section):
 class CategoryProbs(_Section):
     """A probability per issue category."""
 
-    enquiry: Prob
-    need: Prob
-    dispute: Prob
-    risk: Prob
+    enquiry: Prob = Field(description="咨询 enquiries")
+    need: Prob = Field(description="民生诉求 needs and service requests")
+    dispute: Prob = Field(description="矛盾纠纷 disputes")
+    risk: Prob = Field(description="安全隐患 safety risks")
 
     def as_tuple(self) -> tuple[float, float, float, float]:
         return (self.enquiry, self.need, self.dispute, self.risk)
@@ -255,9 +286,20 @@ class SurfacingParams(_Section):
         le=1000.0,
         description="Queued cases per grid worker at which patrols stop (load-dependent)",
     )
-    report_hours: tuple[float, float] = Field(
-        (8.0, 22.0), description="Hours of the day in which reports are made (uniform)"
-    )
+    report_hours: tuple[
+        Annotated[float, Field(ge=0.0, le=24.0)], Annotated[float, Field(ge=0.0, le=24.0)]
+    ] = Field((8.0, 22.0), description="Hours of the day in which reports are made (uniform)")
+
+    @model_validator(mode="after")
+    def _check(self) -> SurfacingParams:
+        if self.report_hours[1] <= self.report_hours[0]:
+            raise ValueError(
+                f"report_hours {list(self.report_hours)} must be [start, end] with end > start"
+            )
+        for cat, v in zip(CATEGORIES_EN, self.hidden_patience_days.as_tuple(), strict=True):
+            if v <= 0:
+                raise ValueError(f"hidden_patience_days.{cat} = {v} must be > 0 (days)")
+        return self
 
 
 class RoutingParams(_Section):
@@ -432,7 +474,8 @@ class HandlingParams(_Section):
     )
     need_retry_prob: Prob = Field(
         0.5,
-        description="Chance an unresolved need/risk at a grid or organisation goes on to a department",
+        description="Chance an unresolved need/risk at a grid or organisation goes on to a "
+        "department",
     )
 
     @model_validator(mode="after")
@@ -447,7 +490,8 @@ class HandlingParams(_Section):
                 )
             if len(row) != N_SECTORS or any(x < 0 for x in row) or abs(sum(row) - 1.0) > 1e-6:
                 raise ValueError(
-                    f"sector_mix.{cat} must be {N_SECTORS} non-negative shares summing to 1, got {row}"
+                    f"handling.sector_mix.{cat} must be {N_SECTORS} non-negative shares summing "
+                    f"to 1, got {row}"
                 )
         for kind in POOL_KINDS:
             if kind not in self.pools:
@@ -497,7 +541,12 @@ class IndexParams(_Section):
     open_risk_weight: float = Field(
         2.0, ge=0.0, le=1000.0, description="安全感 loss per open safety risk per 1,000 residents"
     )
-    happiness_weights: tuple[float, float, float, float] = Field(
+    happiness_weights: tuple[
+        Annotated[float, Field(ge=0.0, le=10.0)],
+        Annotated[float, Field(ge=0.0, le=10.0)],
+        Annotated[float, Field(ge=0.0, le=10.0)],
+        Annotated[float, Field(ge=0.0, le=10.0)],
+    ] = Field(
         (0.35, 0.25, 0.2, 0.2),
         description="幸福感 = 100·g^w1·s^w2·T^w3·(1−H)^w4 (gain, security, trust, 1−hardship)",
     )
@@ -653,7 +702,7 @@ class Scenario(_Section):
             default = getattr(getattr(defaults, group), name)
             if value != default:
                 raise ValueError(
-                    f"lever {path} = {value!r} has no effect yet ({stage} has not landed); "
-                    f"allowed now: its default {default!r}"
+                    f"lever {path} = {json.dumps(value)} has no effect yet ({stage} has not "
+                    f"landed); allowed now: its default {json.dumps(default)}"
                 )
         return self
