@@ -186,6 +186,7 @@ class GovernanceModel(mesa.Model):
         )
         self._create_agents()
         self._residents: dict[int, agents.ResidentView] = {}
+        self.last_row: dict[str, float] | None = None
 
     def _create_agents(self) -> None:
         pl = self.state.pools
@@ -198,6 +199,63 @@ class GovernanceModel(mesa.Model):
         for g, p in enumerate(pl.grid_pool):
             for _ in range(workers):
                 agents.GridWorker(self, int(p), g)
+
+    def change_scenario(self, scenario: Scenario) -> None:
+        """Switch to ``scenario`` mid-run (e.g. a lever moved in class), keeping the state.
+
+        The city, the open issues and the day stay; parameters are repacked and the
+        handler pools rebuilt (a pool whose number of slots is unchanged keeps its
+        slots' free times, others start free at the current hour). Fields that shape
+        the city itself (``city``, ``scale``, ``seed``, residents per grid) cannot
+        change mid-run: build a new model for those.
+
+        Raises
+        ------
+        ValueError
+            If a city-shaping field differs.
+        """
+        old = self.config
+        fixed = {
+            "city": (old.city, scenario.city),
+            "scale": (old.scale, scenario.scale),
+            "seed": (old.seed, scenario.seed),
+            "levers.capability.residents_per_grid": (
+                old.levers.capability.residents_per_grid,
+                scenario.levers.capability.residents_per_grid,
+            ),
+            "levers.capability.digital_inclusion": (
+                old.levers.capability.digital_inclusion,
+                scenario.levers.capability.digital_inclusion,
+            ),
+        }
+        changed = [k for k, (a, b) in fixed.items() if a != b]
+        if changed:
+            raise ValueError(
+                f"{', '.join(changed)} shape the city and cannot change mid-run; "
+                "start a new model (reset) instead"
+            )
+        s = self.state
+        new_pools = build_pools(s.city, scenario)
+        old_pools = s.pools
+        now = 24.0 * self.day
+        for p in range(new_pools.n_pools):
+            a0, a1 = new_pools.server_ptr[p], new_pools.server_ptr[p + 1]
+            if p < old_pools.n_pools and old_pools.servers[p] == new_pools.servers[p]:
+                b0 = old_pools.server_ptr[p]
+                new_pools.free_at[a0:a1] = old_pools.free_at[b0 : b0 + (a1 - a0)]
+            else:
+                new_pools.free_at[a0:a1] = now
+        s.pools = new_pools
+        s.scenario = scenario
+        s.params = pack_params(scenario, s.city)
+        if s.pool_queue_len.shape[0] != new_pools.n_pools:
+            s.pool_queue_len = np.zeros(new_pools.n_pools)
+        self.config = scenario
+        self.metrics.ix = scenario.indices
+        for a in list(self.agents):
+            if isinstance(a, agents.PoolAgent):
+                a.remove()
+        self._create_agents()
 
     def resident(self, row: int) -> agents.ResidentView:
         """The resident in ``row`` as a Mesa agent (a view onto the arrays; cached)."""
@@ -219,7 +277,10 @@ class GovernanceModel(mesa.Model):
         return float(np.sum(pl.staff_per_duty_day * on))
 
     def step(self) -> dict[str, float]:
-        """Advance one day; returns the day's metrics row."""
+        """Advance one day. The day's metrics row is kept in ``last_row``.
+
+        (Mesa wraps ``step``, so callers read ``model.last_row`` rather than the return.)
+        """
         s = self.state
         d = self.day
         self._timed("generate", generate_step, s, d)
@@ -248,6 +309,7 @@ class GovernanceModel(mesa.Model):
             s.issues.compact(24.0 * (d + 1), self.issue_sink)
         s.stage_seconds["measure"] += time.perf_counter() - t0
         self.day += 1
+        self.last_row = row
         return row
 
     def run(self, days: int, progress: Callable[[int], None] | None = None) -> None:
