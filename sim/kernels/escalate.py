@@ -69,7 +69,12 @@ def _escalate_kernel(
         if uniform(seed, S_ESCALATE, day, q) >= 1.0 - np.exp(-tot):
             continue
         at = 24.0 * day + 24.0 * uniform(seed, S_ESCALATE_KIND, day, q + 0x1F3D5B79)
+        # not before the issue arose, nor before its last event (surfacing, service end)
         at = max(at, t_created[k])
+        if t_surfaced[k] == t_surfaced[k] and t_surfaced[k] > at:
+            at = t_surfaced[k]
+        if t_ready[k] == t_ready[k] and t_ready[k] > at:
+            at = t_ready[k]
         if st == LATENT:
             channel[k] = CH_ESCALATION
             t_surfaced[k] = at

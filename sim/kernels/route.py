@@ -153,16 +153,18 @@ def _route_kernel(
                 social_pool[county[k]], mass_pool[county[k]], servers,
             )  # fmt: skip
             if target < 0:
+                # decided today: the closing time is today even if the case was ready earlier
+                now = max(arrival, 24.0 * day)
                 if uniform(seed, S_ROUTE, day, q) < p[P_LITIGATE]:
                     if not go_to_court(
-                        k, arrival, status, level, next_step, t_ready, t_closed, diverted,
+                        k, now, status, level, next_step, t_ready, t_closed, diverted,
                         servers[online_pool] > 0,
                     ):  # fmt: skip
                         status[k] = QUEUED
                         pool[k] = online_pool
                 else:
                     status[k] = FAILED
-                    t_closed[k] = arrival
+                    t_closed[k] = now
                 continue
             if tier[k] > 0 and p[P_COORD] == 0.0:
                 arrival += p[P_DELAY_TRANSFER]

@@ -2,9 +2,10 @@
 
 An open dispute that is not being handled (hidden, waiting for routing or queued) and is
 older than the grace period faces, at the end of the day, competing hazards of going to
-court and — unless it has already petitioned — of petitioning. Litigation closes it; a
-petition sends it to the county petition office and, for a severe dispute, may turn into
-a collective incident (once per dispute).
+court and — unless it has already petitioned — of petitioning. Litigation closes it
+(unless it is first diverted to the online platform, see :mod:`.diversion`); a petition
+sends it to the county petition office and, for a severe dispute, may turn into a
+collective incident (once per dispute).
 """
 
 from __future__ import annotations
@@ -15,15 +16,15 @@ from sim.issues import (
     CAT_DISPUTE,
     CH_ESCALATION,
     LATENT,
-    LEVEL_LITIGATION,
     LEVEL_NONE,
     LEVEL_PETITION,
-    LITIGATED,
     NEXT_PETITION,
     QUEUED,
     ROUTING,
 )
 from sim.kernels.rng import S_ESCALATE, S_ESCALATE_COLLECTIVE, S_ESCALATE_KIND, uniform_py
+
+from .diversion import go_to_court, platform_open
 
 TIME_OFFSET = 0x1F3D5B79  # counter offset of the draw of the escalation's hour
 
@@ -37,6 +38,7 @@ def escalate_step(state, day: int) -> tuple[int, int, int]:
     p_collective = e.collective_prob * damp
     grace_h = 24.0 * e.grace_days
     end_of_day = 24.0 * day + 24.0
+    online_open = platform_open(state)
 
     petitions = litigations = collective = 0
     for k in range(t.n):
@@ -54,14 +56,15 @@ def escalate_step(state, day: int) -> tuple[int, int, int]:
             continue
         at = 24.0 * day + 24.0 * uniform_py(seed, S_ESCALATE_KIND, day, q + TIME_OFFSET)
         at = max(at, float(t.t_created[k]))
+        for last_event in (float(t.t_surfaced[k]), float(t.t_ready[k])):
+            if not math.isnan(last_event):  # not before it surfaced or last left a handler
+                at = max(at, last_event)
         if status == LATENT:
             t.channel[k] = CH_ESCALATION
             t.t_surfaced[k] = at
         if uniform_py(seed, S_ESCALATE_KIND, day, q) * total < h_litigate:
-            t.status[k] = LITIGATED
-            t.level[k] = LEVEL_LITIGATION
-            t.t_closed[k] = at
-            litigations += 1
+            if go_to_court(t, k, at, online_open):
+                litigations += 1  # (a diversion online is not counted)
             continue
         petitions += 1  # a collective incident is also a petition (集体访)
         if (

@@ -91,6 +91,7 @@ def generate_step(state, day: int) -> int:
         col("transfers")[k] = 0
         col("level")[k] = 0
         col("collective")[k] = 0
+        col("diverted")[k] = 0
         col("t_created")[k] = 24.0 * day + hour
         for name in ("t_surfaced", "t_ready", "t_start", "t_done", "t_closed"):
             col(name)[k] = np.nan

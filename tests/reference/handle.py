@@ -4,8 +4,8 @@ Each pool is a c-server, non-preemptive priority queue whose servers start cases
 duty. Within the day, event by event: the server that frees first takes the best waiting
 case that has arrived by then (ties by arrival order); a server's free time carries over
 to the next day. Afterwards every case whose service ended today is settled: answered,
-passed on, transferred, resolved, referred up the mediation ladder, sent to court, or
-closed unresolved.
+passed on, transferred, resolved, referred up the mediation ladder, sent to court (first
+diverted online when the platform is open, see :mod:`.diversion`), or closed unresolved.
 """
 
 from __future__ import annotations
@@ -30,7 +30,9 @@ from sim.issues import (
     ROUTING,
 )
 from sim.kernels.rng import S_OUTCOME, S_OUTCOME_NEXT, S_SERVICE, uniform_py
-from sim.pools import K_DEPARTMENT, K_GRID, K_HOTLINE, K_MASS, K_PETITION, K_SOCIAL
+from sim.pools import K_DEPARTMENT, K_GRID, K_HOTLINE, K_MASS, K_ONLINE, K_PETITION, K_SOCIAL
+
+from .diversion import go_to_court, platform_open
 
 PRIORITY_WEIGHT = 1.0e7  # one priority class outranks any difference in arrival hours
 LITIGATION_OFFSET = 0x632BE5AB  # counter offset of the court-or-drop draw
@@ -151,7 +153,12 @@ def settle(state, k: int, day: int) -> None:
         t.t_closed[k] = done
         return
     if category == CAT_DISPUTE:
-        if kind != K_PETITION and u_next < sc.handling.referral_prob:
+        if t.diverted[k] == 1 and kind == K_ONLINE:
+            # pre-filing mediation failed: the dispute was on its way to court
+            t.status[k] = LITIGATED
+            t.level[k] = LEVEL_LITIGATION
+            t.t_closed[k] = done
+        elif kind != K_PETITION and u_next < sc.handling.referral_prob:
             t.status[k] = ROUTING
             t.next_step[k] = NEXT_MEDIATE
             t.tier[k] = (int(t.tier[k]) + 1) % 256
@@ -159,11 +166,10 @@ def settle(state, k: int, day: int) -> None:
         else:
             u_court = uniform_py(seed, S_OUTCOME, day, q + LITIGATION_OFFSET)
             if u_court < sc.escalation.failure_litigation_prob:
-                t.status[k] = LITIGATED
-                t.level[k] = LEVEL_LITIGATION
+                go_to_court(t, k, done, platform_open(state))
             else:
                 t.status[k] = FAILED
-            t.t_closed[k] = done
+                t.t_closed[k] = done
         return
     if kind in (K_GRID, K_SOCIAL, K_MASS) and u_next < sc.handling.need_retry_prob:
         t.status[k] = ROUTING

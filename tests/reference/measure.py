@@ -42,7 +42,11 @@ def measure_step(state, day: int):
     resolution_days: list[float] = []
     for k in range(t.n):
         status, category = int(t.status[k]), int(t.category[k])
-        created, surfaced, closed = float(t.t_created[k]), float(t.t_surfaced[k]), float(t.t_closed[k])
+        created, surfaced, closed = (
+            float(t.t_created[k]),
+            float(t.t_surfaced[k]),
+            float(t.t_closed[k]),
+        )
         counts[C_STATUS + status] += 1
         if status < FIRST_CLOSED:
             counts[C_OPEN_CAT + category] += 1

@@ -4,7 +4,9 @@ A ROUTING issue goes where its next step says: intake by channel; dispatch to a
 department by the command centre (with probability = centre integration; video finds
 always) or by a siloed choice, each right with its own accuracy; transfer between
 departments; the next rung of a dispute's mediation ladder, or court / closure past the
-last rung; the county petition office. Each dispatch through the centre with shared
+last rung (a dispute bound for court is first diverted to the online platform when it is
+open, see :mod:`.diversion`); diversion to the online platform's pre-filing mediation;
+the county petition office. Each dispatch through the centre with shared
 data is a data use, misused with a small probability.
 """
 
@@ -20,9 +22,8 @@ from sim.issues import (
     CH_SOCIAL,
     CH_VIDEO,
     FAILED,
-    LEVEL_LITIGATION,
-    LITIGATED,
     NEXT_DISPATCH,
+    NEXT_DIVERT,
     NEXT_INTAKE,
     NEXT_MEDIATE,
     NEXT_PETITION,
@@ -31,7 +32,7 @@ from sim.issues import (
     ROUTING,
 )
 from sim.kernels.rng import S_ROUTE, S_ROUTE_CHOICE, S_ROUTE_MISUSE, S_ROUTE_SECTOR, uniform_py
-from sim.kernels.route import (
+from sim.kernels.route import (  # indices into the packed parameters
     P_ACC_CENTRE,
     P_ACC_SILO,
     P_COORD,
@@ -44,6 +45,8 @@ from sim.kernels.route import (
     P_ON_SPOT,
     P_SHARING,
 )
+
+from .diversion import go_to_court, platform_open
 
 N_DEPARTMENTS = 9  # sectors 0..8; sector 9 is the petition office
 MISUSE_OFFSET = 0x5BD1E995  # counter offsets for a second draw of the same stream
@@ -117,18 +120,22 @@ def route_step(state, day: int) -> tuple[int, int]:
         if step == NEXT_DISPATCH and category == CAT_DISPUTE:
             step = NEXT_MEDIATE  # disputes are mediated, not dispatched
 
-        if step == NEXT_PETITION:
+        if step == NEXT_DIVERT:
+            target = pl.online_pool
+        elif step == NEXT_PETITION:
             target = int(pl.petition_pool[county])
         elif step == NEXT_MEDIATE:
             ladder = mediation_ladder(state, k)
             tier = int(t.tier[k])
             if tier >= len(ladder):  # past the last rung: court or closed unresolved
+                now = max(arrival, 24.0 * day)  # decided today
                 if uniform_py(seed, S_ROUTE, day, q) < p[P_LITIGATE]:
-                    t.status[k] = LITIGATED
-                    t.level[k] = LEVEL_LITIGATION
+                    if not go_to_court(t, k, now, platform_open(state)):
+                        t.status[k] = QUEUED  # diverted: straight into the platform's queue
+                        t.pool[k] = pl.online_pool
                 else:
                     t.status[k] = FAILED
-                t.t_closed[k] = arrival
+                    t.t_closed[k] = now
                 continue
             target = ladder[tier]
             if tier > 0 and p[P_COORD] == 0.0:
@@ -137,10 +144,7 @@ def route_step(state, day: int) -> tuple[int, int]:
             if step == NEXT_TRANSFER:
                 accuracy = p[P_ACC_SILO] + (p[P_ACC_CENTRE] - p[P_ACC_SILO]) * p[P_INTEGRATION]
                 arrival += p[P_DELAY_TRANSFER]
-            elif (
-                channel == CH_VIDEO
-                or uniform_py(seed, S_ROUTE_CHOICE, day, q) < p[P_INTEGRATION]
-            ):
+            elif channel == CH_VIDEO or uniform_py(seed, S_ROUTE_CHOICE, day, q) < p[P_INTEGRATION]:
                 accuracy = p[P_ACC_CENTRE]
                 arrival += p[P_DELAY_CENTRE]
                 uses_data = (

@@ -1,8 +1,10 @@
 """One whole day of a :class:`sim.model.GovernanceModel` run with the reference twins.
 
-Same stage order and bookkeeping as :meth:`GovernanceModel.step` (stage timings, the
-metrics row, weekly compaction of closed issues), so a benchmark can time the daily step
-against its plain-Python twin and a test can compare the two day by day.
+Same stage order and bookkeeping as the body of :meth:`GovernanceModel.step` (stage
+timings, the metrics row, weekly compaction of closed issues, ``day`` and ``last_row``),
+so a benchmark can time the daily step against its plain-Python twin and a test can
+compare the two day by day. Mesa's own clock (``model.time``, ``model.steps``), which
+Mesa's wrapper around ``step`` advances, is left alone.
 """
 
 from __future__ import annotations
@@ -48,4 +50,5 @@ def reference_step(model) -> dict[str, float]:
         s.issues.compact(24.0 * (d + 1), model.issue_sink)
     s.stage_seconds["measure"] += time.perf_counter() - t0
     model.day += 1
+    model.last_row = row
     return row

@@ -90,9 +90,7 @@ def surface_step(state, day: int) -> None:
         while j < ABANDON and u >= acc:
             j += 1
             acc += h[j]
-        hour = report_start + (report_end - report_start) * uniform_py(
-            seed, S_SURFACE_HOUR, day, q
-        )
+        hour = report_start + (report_end - report_start) * uniform_py(seed, S_SURFACE_HOUR, day, q)
         when = max(24.0 * day + hour, float(t.t_created[k]))
         if j == ABANDON:
             t.status[k] = ABANDONED
