@@ -33,15 +33,23 @@ from sim.kernels.measure import (
     C_DISPATCHED,
     C_DISPUTE_LITIGATED,
     C_DISPUTE_RESOLVED,
+    C_DISPUTE_SURFACED,
+    C_ENQ_DIRECT,
     C_NEW_CAT,
     C_OPEN_CAT,
+    C_REQ_RESOLVED,
+    C_REQUESTS,
     C_STATUS,
     C_SURF_CH,
     C_TRANSFERS,
     F_DETECT_DAYS,
     F_GAIN,
+    F_REQ_WORKDAYS,
+    N_COUNTS,
+    N_SUMS,
 )
 from sim.metrics_schema import DAILY_COLUMNS
+from sim.pools import K_MEDIATION, N_KINDS
 
 _HIST_BIN_H = 1.0  # resolution-time histogram: one-hour bins
 _HIST_BINS = 24 * 365 * 3
@@ -61,7 +69,10 @@ class MetricsRecorder:
         self.hist = np.zeros(_HIST_BINS + 1, dtype=np.int64)
         self.res_sum = 0.0
         self.res_n = 0
-        self.tot = np.zeros(40, dtype=np.int64)
+        self.tot = np.zeros(N_COUNTS, dtype=np.int64)
+        self.tot_sums = np.zeros(N_SUMS)
+        self.kind_done = np.zeros(N_KINDS, dtype=np.int64)
+        self.kind_resolved = np.zeros(N_KINDS, dtype=np.int64)
         self.detect_sum = 0.0
         self.esc = np.zeros(3, dtype=np.int64)
         self.misuse = 0
@@ -82,11 +93,17 @@ class MetricsRecorder:
         trust_mean: float,
         participation_rate: float,
         hardship_mean: float,
+        kind_done: np.ndarray | None = None,
+        kind_resolved: np.ndarray | None = None,
     ) -> dict[str, float]:
         """Add one day; returns that day's row."""
         ix = self.ix
         w = ix.window_days
-        self.tot[: counts.shape[0]] += counts
+        self.tot += counts
+        self.tot_sums += sums
+        if kind_done is not None:
+            self.kind_done += kind_done
+            self.kind_resolved += kind_resolved
         self.detect_sum += float(sums[F_DETECT_DAYS])
         pet, _, coll = escalations
         litigated = int(counts[C_CLOSED + 1])
@@ -244,4 +261,14 @@ class MetricsRecorder:
             "staff_days": self.staff_days,
             "misuse_incidents": int(self.misuse),
             "requests_per_resident_year": calls / self.n_residents * 365.0 / max(n_days, 1),
+            # calibration targets (docs/model.md, "Calibration")
+            "enquiry_share": _safe(t[C_REQUESTS], t[C_REQUESTS] + t[C_REQUESTS + 1]),
+            "hotline_direct_share": _safe(t[C_ENQ_DIRECT], t[C_REQUESTS]),
+            "enquiry_working_days": _safe(self.tot_sums[F_REQ_WORKDAYS], t[C_REQ_RESOLVED]),
+            "request_working_days": _safe(self.tot_sums[F_REQ_WORKDAYS + 1], t[C_REQ_RESOLVED + 1]),
+            "mediation_success": _safe(
+                self.kind_resolved[K_MEDIATION], self.kind_done[K_MEDIATION]
+            ),
+            "dispute_claim_share": _safe(t[C_DISPUTE_SURFACED], t[C_NEW_CAT + 2]),
+            "dispute_court_share": _safe(self.esc[1], t[C_NEW_CAT + 2]),
         }

@@ -76,6 +76,13 @@ SUMMARY_KEYS: dict[str, tuple[str, str, str]] = {
     "staff_days": ("人力投入(人日)", "staff-days", "staff-days"),
     "misuse_incidents": ("数据滥用事件", "data-misuse incidents", "count"),
     "requests_per_resident_year": ("人均年诉求量", "requests per resident-year", "count"),
+    "enquiry_share": ("咨询类占比", "enquiries among 12345/online requests", "share"),
+    "hotline_direct_share": ("热线直接答复率", "enquiries answered by the hotline", "share"),
+    "enquiry_working_days": ("咨询办理时长", "enquiry handling time", "working days"),
+    "request_working_days": ("诉求办理时长", "other request handling time", "working days"),
+    "mediation_success": ("人民调解成功率", "people's mediation success", "share"),
+    "dispute_claim_share": ("纠纷显性化比例", "disputes that surfaced as claims", "share"),
+    "dispute_court_share": ("纠纷诉讼比例", "disputes that went to court", "share"),
 }
 
 

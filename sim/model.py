@@ -29,7 +29,7 @@ from sim.city import City, build_city
 from sim.issues import IssueTable
 from sim.kernels.escalate import escalate_step
 from sim.kernels.generate import generate_step
-from sim.kernels.handle import handle_step
+from sim.kernels.handle import handle_step, outcomes_by_kind
 from sim.kernels.measure import measure_step
 from sim.kernels.rng import uniform
 from sim.kernels.route import pack_route_params, route_step
@@ -51,6 +51,14 @@ from sim.pools import (
 from sim.scenario.schema import CATEGORIES_EN, Scenario
 
 STAGES = ("generate", "surface", "route", "handle", "escalate", "measure")
+KERNEL_STAGES = {
+    "generate": generate_step,
+    "surface": surface_step,
+    "route": route_step,
+    "handle": handle_step,
+    "escalate": escalate_step,
+    "measure": measure_step,
+}
 
 
 @dataclass
@@ -281,16 +289,26 @@ class GovernanceModel(mesa.Model):
 
         (Mesa wraps ``step``, so callers read ``model.last_row`` rather than the return.)
         """
+        return self.advance(KERNEL_STAGES)
+
+    def advance(self, stages: dict) -> dict[str, float]:
+        """Run one day with the given stage functions (the kernels, or their twins).
+
+        ``stages`` maps each name of ``STAGES`` to a function ``f(state, day)``; the
+        reference twins in ``tests/reference`` plug in here, so the twins and the
+        kernels share every line of bookkeeping.
+        """
         s = self.state
         d = self.day
-        self._timed("generate", generate_step, s, d)
-        self._timed("surface", surface_step, s, d)
-        _, misuse = self._timed("route", route_step, s, d)
-        pool_busy = self._timed("handle", handle_step, s, d)
-        esc = self._timed("escalate", escalate_step, s, d)
+        self._timed("generate", stages["generate"], s, d)
+        self._timed("surface", stages["surface"], s, d)
+        _, misuse = self._timed("route", stages["route"], s, d)
+        pool_busy = self._timed("handle", stages["handle"], s, d)
+        kind_done, kind_resolved = outcomes_by_kind(s, d)
+        esc = self._timed("escalate", stages["escalate"], s, d)
         # stage 6 (resident dynamics) and stage 7 (reallocation) plug in here
         t0 = time.perf_counter()
-        counts, sums, res_days = measure_step(s, d)
+        counts, sums, res_days = stages["measure"](s, d)
         city = s.city
         row = self.metrics.record(
             d,
@@ -304,6 +322,8 @@ class GovernanceModel(mesa.Model):
             float(city.trust.mean(dtype=np.float64)) if city.n_residents else 0.0,
             float(city.participation.mean(dtype=np.float64)) if city.n_residents else 0.0,
             self._hardship_mean,
+            kind_done=kind_done,
+            kind_resolved=kind_resolved,
         )
         if d % 7 == 6:
             s.issues.compact(24.0 * (d + 1), self.issue_sink)

@@ -101,6 +101,23 @@ def social_org_strength(scenario: Scenario) -> float:
     return float(lv.community.multi_actor_participation * b / (b + half)) if b > 0 else 0.0
 
 
+def sector_work_shares(scenario: Scenario) -> np.ndarray:
+    """Expected share of department work orders per sector (sectors 0..8).
+
+    Σ_c r_c·w_c·mix[c, s] with r the issue rates, w_c the share of category c that
+    reaches a department (enquiries the hotline does not answer; needs and risks;
+    disputes go to mediation instead), normalised. Departments are staffed in these
+    fixed shares (the siloed plan).
+    """
+    h = scenario.handling
+    r = scenario.generation.rate_per_resident_year.as_tuple()
+    w = (1.0 - h.pools["hotline"].resolve_prob.enquiry, 1.0, 0.0, 1.0)
+    mix = np.array([h.sector_mix[c] for c in CATEGORIES_EN])[:, :N_DEPT_SECTORS]
+    work = (np.asarray(r) * np.asarray(w)) @ mix
+    total = work.sum()
+    return work / total if total > 0 else np.full(N_DEPT_SECTORS, 1.0 / N_DEPT_SECTORS)
+
+
 def build_pools(city: City, scenario: Scenario) -> Pools:
     """Create every handler pool of the city with its slots (see module docstring)."""
     h = scenario.handling
@@ -130,6 +147,7 @@ def build_pools(city: City, scenario: Scenario) -> Pools:
     social = np.empty(n_c, dtype=np.int32)
     mass = np.empty(n_c, dtype=np.int32)
     petition = np.empty(n_c, dtype=np.int32)
+    share = sector_work_shares(scenario)
     strength = social_org_strength(scenario)
     social_per_100k = (
         lv.system.social_org_budget_yuan_per_resident * 1e5 / h.social_org_staff_cost_yuan
@@ -137,7 +155,9 @@ def build_pools(city: City, scenario: Scenario) -> Pools:
     )
     for c in range(n_c):
         for s in range(N_DEPT_SECTORS):
-            dept[c, s] = add(K_DEPARTMENT, c, s, _slots(h.department_slots_per_100k, county_pop[c]))
+            dept[c, s] = add(
+                K_DEPARTMENT, c, s, _slots(h.department_slots_per_100k * share[s], county_pop[c])
+            )
         petition[c] = add(K_PETITION, c, 9, _slots(h.petition_slots_per_100k, county_pop[c]))
         dept[c, 9] = petition[c]
         social[c] = add(K_SOCIAL, c, -1, _slots(social_per_100k, county_pop[c]) if strength else 0)

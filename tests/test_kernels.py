@@ -410,7 +410,7 @@ def test_run_invariants(variant, monkeypatch):
     model = build_model(VARIANTS[variant], SEEDS[1], scale=0.002)
     rec = RunRecorder(model)
     model.issue_sink = rec.sink
-    monkeypatch.setattr(sim.model, "handle_step", rec.handle)
+    monkeypatch.setitem(sim.model.KERNEL_STAGES, "handle", rec.handle)
     for day in range(days):
         model.step()
         t = model.state.issues

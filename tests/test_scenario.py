@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from sim.errors import GovsimError
 from sim.scenario import Scenario, load_scenario, parse_override, resolve_dict, scenario_hash
 from sim.scenario.loader import _unwrap
-from sim.scenario.schema import PENDING_LEVERS
+from sim.scenario.schema import PENDING_LEVERS, GenerationParams
 
 
 def write(path: Path, text: str) -> Path:
@@ -131,7 +131,9 @@ def test_extends_path_is_relative_to_the_extending_file_not_the_cwd(tmp_path, mo
         (
             "generation.rate_per_resident_year.need=0.5",
             lambda s: s.generation.rate_per_resident_year.as_tuple(),
-            (0.42, 0.5, 0.045, 0.05),
+            # only `need` changes; the other categories keep the schema defaults
+            (*GenerationParams().rate_per_resident_year.as_tuple()[:1], 0.5)
+            + GenerationParams().rate_per_resident_year.as_tuple()[2:],
         ),
         (
             "levers.capability.online_mediation=true",

@@ -302,3 +302,20 @@ def handle_step(state, day: int) -> np.ndarray:
     still = t.status == QUEUED
     state.pool_queue_len = np.bincount(t.pool[still], minlength=pl.n_pools).astype(np.float64)
     return pool_busy
+
+
+def outcomes_by_kind(state, day: int) -> tuple[np.ndarray, np.ndarray]:
+    """Services that ended today and how many of them resolved, per pool kind.
+
+    Read right after the handling stage: a case whose service ended today is resolved
+    by it if it is now RESOLVED at that same hour. (A measurement, not a mechanism.)
+    """
+    t, pl = state.issues, state.pools
+    done = (t.t_done >= 24.0 * day) & (t.t_done < 24.0 * day + 24.0)
+    kinds = pl.kind[t.pool[done]]
+    res = (t.status[done] == RESOLVED) & (t.t_closed[done] == t.t_done[done])
+    n_kinds = int(pl.duty.shape[0])
+    return (
+        np.bincount(kinds, minlength=n_kinds).astype(np.int64),
+        np.bincount(kinds[res], minlength=n_kinds).astype(np.int64),
+    )

@@ -13,11 +13,9 @@ from numba import njit
 from sim.issues import (
     ABANDONED,
     CAT_DISPUTE,
-    CAT_RISK,
     FAILED,
     FIRST_CLOSED,
     LITIGATED,
-    N_CHANNELS,
     RESOLVED,
 )
 
@@ -33,12 +31,31 @@ C_TRANSFERS = 30  # transfers of issues closed today
 C_DISPATCHED = 31  # issues closed today that reached a department
 C_DEMAND_CLOSED = 32  # 2 slots (rural, urban): needs and enquiries closed today
 C_DEMAND_MET = 34  # 2 slots (rural, urban): of those, resolved
-N_COUNTS = 36
+C_REQUESTS = 36  # 2 slots (enquiry, other): issues surfaced today via 12345 / online
+C_REQ_RESOLVED = 38  # 2 slots (enquiry, other): such requests resolved today
+C_ENQ_DIRECT = 40  # enquiries resolved today by the hotline itself
+C_DISPUTE_SURFACED = 41  # disputes that surfaced today (claims, by any channel)
+N_COUNTS = 42
 
 # Float sums.
 F_DETECT_DAYS = 0  # Σ detection days of issues surfaced today
 F_GAIN = 1  # 2 slots (rural, urban): Σ 0.5^(days/h) over demand resolved today
-N_SUMS = 3
+F_REQ_WORKDAYS = 3  # 2 slots (enquiry, other): Σ working days to resolve such requests
+N_SUMS = 5
+
+
+@njit(cache=True)
+def working_days(t0, t1):
+    """Working days (Monday–Friday, day 0 a Monday) elapsed between hours t0 ≤ t1."""
+    return (_weekday_hours(t1) - _weekday_hours(t0)) / 24.0
+
+
+@njit(cache=True, inline="always")
+def _weekday_hours(t):
+    """Weekday hours from hour 0 to hour t."""
+    week = np.floor(t / 168.0)
+    r = t - 168.0 * week
+    return 120.0 * week + min(r, 120.0)
 
 
 @njit(cache=True)
@@ -64,9 +81,15 @@ def _measure_kernel(
         if day0 <= t_created[k] < day1:
             counts[C_NEW_CAT + c] += 1
         ts = t_surfaced[k]
-        if day0 <= ts < day1 and channel[k] >= 0:
-            counts[C_SURF_CH + channel[k]] += 1
+        ch = channel[k]
+        call = ch == 0 or ch == 1  # 12345 hotline or online platform
+        if day0 <= ts < day1 and ch >= 0:
+            counts[C_SURF_CH + ch] += 1
             sums[F_DETECT_DAYS] += (ts - t_created[k]) / 24.0
+            if call:
+                counts[C_REQUESTS + (0 if c == 0 else 1)] += 1
+            if c == CAT_DISPUTE:
+                counts[C_DISPUTE_SURFACED] += 1
         if st < FIRST_CLOSED or not (day0 <= t_closed[k] < day1):
             continue
         counts[C_CLOSED + (st - FIRST_CLOSED)] += 1
@@ -79,6 +102,12 @@ def _measure_kernel(
             elif st == LITIGATED:
                 counts[C_DISPUTE_LITIGATED] += 1
         u = 1 if urban[k] else 0
+        if c == 0 and st == RESOLVED and pool_kind_of_row[k] == 0:
+            counts[C_ENQ_DIRECT] += 1
+        if call and st == RESOLVED:
+            j = 0 if c == 0 else 1
+            counts[C_REQ_RESOLVED + j] += 1
+            sums[F_REQ_WORKDAYS + j] += working_days(ts, t_closed[k])
         if c <= 1 and (st == RESOLVED or st == FAILED or st == ABANDONED):
             counts[C_DEMAND_CLOSED + u] += 1
         if st == RESOLVED:
@@ -101,6 +130,3 @@ def measure_step(state, day: int):
         t.t_surfaced, t.t_closed, day, state.scenario.indices.satisfaction_halflife_days, res,
     )  # fmt: skip
     return counts, sums, res[:n_res]
-
-
-__all__ = ["measure_step", "N_CHANNELS", "CAT_RISK"]

@@ -212,7 +212,7 @@ class GenerationParams(_Section):
     """Stage 1: issues arise as independent Poisson events per resident-day."""
 
     rate_per_resident_year: CategoryRates = Field(
-        default=CategoryRates(enquiry=0.42, need=0.30, dispute=0.045, risk=0.05),
+        default=CategoryRates(enquiry=0.50, need=0.32, dispute=0.045, risk=0.05),
         description="Base issues per resident-year by category, before multipliers "
         "(calibrated so ≈0.5 requests per resident-year surface; calibration.md)",
     )
@@ -408,10 +408,11 @@ class HandlingParams(_Section):
         5.5, ge=0.0, le=1000.0, description="12345 seats per 100k residents (Jiangsu 2024: 5.5)"
     )
     department_slots_per_100k: float = Field(
-        40.0,
+        400.0,
         ge=0.0,
-        le=10_000.0,
-        description="Concurrent case slots per sector per 100k residents of a county",
+        le=100_000.0,
+        description="Concurrent department case slots per 100k residents of a county, all "
+        "sectors together; split among sectors by their expected share of work orders",
     )
     cases_per_staff: float = Field(
         8.0, gt=0.0, le=100.0, description="Concurrent cases one department officer carries"

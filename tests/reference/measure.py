@@ -9,6 +9,8 @@ outcome — transfers, department cases, disputes resolved or litigated, demand
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from sim.issues import ABANDONED, CAT_DISPUTE, FAILED, FIRST_CLOSED, LITIGATED, RESOLVED
@@ -19,17 +21,32 @@ from sim.kernels.measure import (
     C_DISPATCHED,
     C_DISPUTE_LITIGATED,
     C_DISPUTE_RESOLVED,
+    C_DISPUTE_SURFACED,
+    C_ENQ_DIRECT,
     C_NEW_CAT,
     C_OPEN_CAT,
+    C_REQ_RESOLVED,
+    C_REQUESTS,
     C_STATUS,
     C_SURF_CH,
     C_TRANSFERS,
     F_DETECT_DAYS,
     F_GAIN,
+    F_REQ_WORKDAYS,
     N_COUNTS,
     N_SUMS,
 )
-from sim.pools import K_DEPARTMENT
+from sim.pools import K_DEPARTMENT, K_HOTLINE
+
+
+def working_days(t0: float, t1: float) -> float:
+    """Weekday (Mon–Fri; day 0 a Monday) time between hours t0 and t1, in days."""
+
+    def weekday_hours(t: float) -> float:
+        weeks = math.floor(t / 168.0)
+        return 120.0 * weeks + min(t - 168.0 * weeks, 120.0)
+
+    return (weekday_hours(t1) - weekday_hours(t0)) / 24.0
 
 
 def measure_step(state, day: int):
@@ -52,9 +69,15 @@ def measure_step(state, day: int):
             counts[C_OPEN_CAT + category] += 1
         if day_start <= created < day_end:
             counts[C_NEW_CAT + category] += 1
-        if day_start <= surfaced < day_end and t.channel[k] >= 0:
-            counts[C_SURF_CH + int(t.channel[k])] += 1
+        channel = int(t.channel[k])
+        is_call = channel in (0, 1)  # 12345 hotline or online platform
+        if day_start <= surfaced < day_end and channel >= 0:
+            counts[C_SURF_CH + channel] += 1
             sums[F_DETECT_DAYS] += (surfaced - created) / 24.0
+            if is_call:
+                counts[C_REQUESTS + (0 if category == 0 else 1)] += 1
+            if category == CAT_DISPUTE:
+                counts[C_DISPUTE_SURFACED] += 1
         if status < FIRST_CLOSED or not day_start <= closed < day_end:
             continue
         # closed today
@@ -68,6 +91,12 @@ def measure_step(state, day: int):
         elif category == CAT_DISPUTE and status == LITIGATED:
             counts[C_DISPUTE_LITIGATED] += 1
         urban = 1 if t.urban[k] else 0
+        if category == 0 and status == RESOLVED and p >= 0 and pl.kind[p] == K_HOTLINE:
+            counts[C_ENQ_DIRECT] += 1
+        if is_call and status == RESOLVED:
+            j = 0 if category == 0 else 1
+            counts[C_REQ_RESOLVED + j] += 1
+            sums[F_REQ_WORKDAYS + j] += working_days(surfaced, closed)
         is_demand = category <= 1  # enquiries and needs
         if is_demand and status in (RESOLVED, FAILED, ABANDONED):
             counts[C_DEMAND_CLOSED + urban] += 1

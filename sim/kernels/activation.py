@@ -1,0 +1,271 @@
+"""Stage 6 — grievance and activation: Epstein's civil-violence rule per grid.
+
+Each resident ``i`` of grid ``g`` (Epstein 2002 [1]_, Model I, pp. 7244–7245):
+
+    G_i = H_i · (1 − L_i)                                   grievance
+    P_i = 1 − exp(−k · round(C_g / A_i))                    estimated arrest probability
+    N_i = R_i · P_i                                         net risk
+    active_i  ⇔  G_i − N_i > T                              activation rule
+
+with ``H_i`` the resident's hardship (``City.hardship``), ``L_i`` the legitimacy the
+resident grants the government — its own trust (``City.trust``), ``R_i`` its risk
+aversion, ``k`` the arrest constant, ``T`` the activation threshold, ``C_g`` the
+enforcement presence in the grid (grid workers and police, see
+:func:`enforcement_presence`) and ``A_i = 1 + (active residents of the grid other than i)``
+(the resident counts herself, as in [1]_). ``round`` is Python's round-half-to-even, as in
+Mesa's implementation [2]_: it is not in [1]_ but Mesa notes that without it the dynamics
+of [1]_ cannot be replicated; ``np.rint`` rounds the same way.
+
+A grid whose active residents reach ``max(incident_min_active, incident_share · n_g)``
+makes a collective incident (群体性事件) that day.
+
+Departures from [1]_ in the city kernel (:func:`activation_step`)
+------------------------------------------------------------------
+- **Vision = the grid.** A resident sees the enforcement presence and the active residents
+  of its own grid (about 1,000 residents), not a radius-``v`` patch of a lattice; nobody
+  moves and nobody is jailed (arrests are not modelled in the city: activation is the
+  propensity to join a collective action, deterred by the visible presence ``C_g``).
+- **Synchronous update.** ``A_i`` counts the grid's actives of the *previous* day (double
+  buffer), so every resident can be updated in parallel and the result does not depend on
+  the number of threads; [1]_ activates agents in random sequential order (that version,
+  with movement and jail, is :func:`sim.docking.epstein.run_epstein`).
+- **Risk aversion is a pure function of the resident.** ``R_i ~ U(0, 1)`` as in [1]_, drawn
+  from the counter-based hash ``uniform(seed, S_RISK_AVERSION, 0, i)`` instead of being
+  stored: the same resident keeps the same ``R_i`` for the whole run.
+- **Legitimacy is personal.** ``L`` is a single regime-wide constant in [1]_; here it is the
+  resident's own trust, which changes over the run (:mod:`sim.kernels.trust`).
+
+References
+----------
+.. [1] Epstein, J. M. (2002). Modeling civil violence: an agent-based computational
+   approach. PNAS 99(suppl 3), 7243–7250. doi:10.1073/pnas.092080199
+.. [2] Mesa developers. ``mesa.examples.advanced.epstein_civil_violence`` (Mesa 3.5.1),
+   ``agents.py``: ``Citizen.update_estimated_arrest_probability``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from sim.kernels.rng import uniform
+
+__all__ = [
+    "S_RISK_AVERSION",
+    "activation_step",
+    "arrest_probability",
+    "enforcement_presence",
+    "epstein_alone",
+    "grievance",
+    "is_active",
+    "risk_aversion",
+]
+
+# Counter-based random-number streams of this module (see sim.kernels.rng).
+S_RISK_AVERSION = 56
+
+
+@njit(cache=True, inline="always")
+def grievance(hardship, legitimacy):
+    """Grievance ``G = H · (1 − L)`` (Epstein 2002, p. 7244)."""
+    return hardship * (1.0 - legitimacy)
+
+
+@njit(cache=True, inline="always")
+def arrest_probability(cops, actives, k):
+    """Estimated arrest probability ``P = 1 − exp(−k · round(C / A))``.
+
+    ``round`` is half-to-even (``np.rint``, like Python's ``round`` used by Mesa);
+    ``actives`` ≥ 1 because the agent counts herself.
+    """
+    return 1.0 - math.exp(-k * np.rint(cops / actives))
+
+
+@njit(cache=True, inline="always")
+def is_active(grievance_i, risk_aversion_i, cops, actives, k, threshold):
+    """Epstein's activation rule: active if ``G − R · P > T`` (Epstein 2002, p. 7244).
+
+    Parameters
+    ----------
+    grievance_i : float
+        ``G``, see :func:`grievance`.
+    risk_aversion_i : float
+        ``R`` in [0, 1].
+    cops : float
+        ``C``, enforcement presence within vision (cops, or grid workers and police).
+    actives : float
+        ``A``, active agents within vision *including the agent herself* (≥ 1).
+    k : float
+        Arrest constant (2.3 in [1]_ of the module docstring).
+    threshold : float
+        ``T`` (0.1 in Epstein 2002).
+    """
+    return grievance_i - risk_aversion_i * arrest_probability(cops, actives, k) > threshold
+
+
+@njit(cache=True, inline="always")
+def risk_aversion(seed, i):
+    """Risk aversion ``R_i ~ U(0, 1)`` of resident ``i``: a pure function of (seed, i)."""
+    return uniform(seed, S_RISK_AVERSION, 0, i)
+
+
+@njit(cache=True, parallel=True)
+def _activation_kernel(
+    hardship, trust, active_prev, grid_start, presence, k, threshold, seed,
+    grievance_out, active_out, grid_active,
+):  # fmt: skip
+    """Synchronous Epstein update, parallel over grids (each grid writes only its rows)."""
+    n_grids = grid_start.shape[0] - 1
+    for g in prange(n_grids):
+        lo = grid_start[g]
+        hi = grid_start[g + 1]
+        a_prev = 0
+        for i in range(lo, hi):
+            a_prev += active_prev[i]
+        c_g = presence[g]
+        a_new = 0
+        for i in range(lo, hi):
+            gr = grievance(float(hardship[i]), float(trust[i]))
+            grievance_out[i] = gr
+            actives = 1.0 + (a_prev - active_prev[i])
+            if is_active(gr, risk_aversion(seed, i), c_g, actives, k, threshold):
+                active_out[i] = 1
+                a_new += 1
+            else:
+                active_out[i] = 0
+        grid_active[g] = a_new
+
+
+def enforcement_presence(
+    workers_per_grid: np.ndarray | float,
+    police_per_grid: np.ndarray | float,
+    worker_weight: float,
+    n_grids: int,
+) -> np.ndarray:
+    """Enforcement presence ``C_g = police_g + worker_weight · workers_g`` per grid.
+
+    Parameters
+    ----------
+    workers_per_grid, police_per_grid : float or float array [n_grids]
+        Grid workers (网格员) and police officers on duty in each grid.
+    worker_weight : float
+        Deterrence of a grid worker relative to a police officer (Epstein's cop = 1).
+    n_grids : int
+
+    Returns
+    -------
+    float64[n_grids]
+    """
+    c = np.asarray(police_per_grid, dtype=np.float64) + worker_weight * np.asarray(
+        workers_per_grid, dtype=np.float64
+    )
+    return np.ascontiguousarray(np.broadcast_to(c, (n_grids,)), dtype=np.float64)
+
+
+def activation_step(
+    hardship: np.ndarray,
+    trust: np.ndarray,
+    active: np.ndarray,
+    grid_start: np.ndarray,
+    presence: np.ndarray,
+    grievance_out: np.ndarray,
+    *,
+    arrest_constant: float,
+    threshold: float,
+    incident_share: float,
+    incident_min_active: int,
+    seed: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Stage 6: grievance and activation of every resident (Epstein 2002, Model I).
+
+    Parameters
+    ----------
+    hardship : float32[n_residents]
+        ``H`` (``City.hardship``).
+    trust : float32[n_residents]
+        ``L``, the resident's trust (``City.trust``).
+    active : uint8[n_residents]
+        Yesterday's activation (1 = active); not modified (double buffer).
+    grid_start : int64[n_grids + 1]
+        Residents of grid ``g`` are rows ``grid_start[g]:grid_start[g + 1]``.
+    presence : float64[n_grids]
+        ``C_g``, see :func:`enforcement_presence`.
+    grievance_out : float32[n_residents]
+        Written in place with ``G = H · (1 − L)`` (``City.grievance``).
+    arrest_constant : float
+        ``k`` (Epstein: 2.3).
+    threshold : float
+        ``T`` (Epstein: 0.1).
+    incident_share, incident_min_active : float, int
+        A grid makes a collective incident when its active residents number at least
+        ``max(incident_min_active, incident_share · n_g)``.
+    seed : int
+        Run seed (risk aversion ``R_i`` is a pure function of seed and resident).
+
+    Returns
+    -------
+    active_new : uint8[n_residents]
+        Today's activation.
+    grid_active : int32[n_grids]
+        Active residents per grid.
+    incident : uint8[n_grids]
+        1 where the grid makes a collective incident today.
+
+    Raises
+    ------
+    ValueError
+        If array lengths disagree.
+
+    Notes
+    -----
+    See the module docstring for the rule and its departures from Epstein (2002). The
+    plain-Python twin is ``tests/reference/activation.py::activation_step``.
+    """
+    n = hardship.shape[0]
+    if trust.shape[0] != n or active.shape[0] != n or grievance_out.shape[0] != n:
+        raise ValueError(
+            "hardship, trust, active and grievance_out must have one entry per resident; got "
+            f"lengths {hardship.shape[0]}, {trust.shape[0]}, {active.shape[0]}, "
+            f"{grievance_out.shape[0]}"
+        )
+    n_grids = grid_start.shape[0] - 1
+    if presence.shape[0] != n_grids or (n_grids >= 0 and int(grid_start[-1]) != n):
+        raise ValueError(
+            f"presence must have one entry per grid ({n_grids}) and grid_start must end at "
+            f"{n}; got {presence.shape[0]} and {int(grid_start[-1])}"
+        )
+    active_new = np.empty(n, dtype=np.uint8)
+    grid_active = np.empty(n_grids, dtype=np.int32)
+    _activation_kernel(
+        hardship, trust, active.astype(np.uint8, copy=False), grid_start,
+        presence.astype(np.float64, copy=False), float(arrest_constant), float(threshold),
+        int(seed), grievance_out, active_new, grid_active,
+    )  # fmt: skip
+    n_g = np.diff(grid_start).astype(np.float64)
+    need = np.maximum(float(incident_min_active), incident_share * n_g)
+    incident = (grid_active >= need).astype(np.uint8)
+    return active_new, grid_active, incident
+
+
+def epstein_alone(params=None, seed: int = 0, n_steps: int = 200):
+    """Run Epstein's Model I alone: citizens and cops on a torus, with movement and jail.
+
+    A thin entry point to :func:`sim.docking.epstein.run_epstein` (the docking harness),
+    which decides each citizen's state with :func:`is_active` of this module.
+
+    Parameters
+    ----------
+    params : sim.docking.epstein.EpsteinParams, optional
+        Defaults to Epstein's Run 1 (``EpsteinParams.run1()``).
+    seed : int
+    n_steps : int
+
+    Returns
+    -------
+    sim.docking.epstein.EpsteinRun
+    """
+    from sim.docking.epstein import EpsteinParams, run_epstein
+
+    return run_epstein(EpsteinParams.run1() if params is None else params, seed, n_steps)
