@@ -26,7 +26,7 @@ from numba import njit, prange
 
 from sim import agents
 from sim.city import City, build_city
-from sim.issues import IssueTable
+from sim.issues import ROUTING, IssueTable
 from sim.kernels.escalate import escalate_step
 from sim.kernels.generate import generate_step
 from sim.kernels.handle import handle_step, outcomes_by_kind
@@ -49,8 +49,29 @@ from sim.pools import (
     social_org_strength,
 )
 from sim.scenario.schema import CATEGORIES_EN, Scenario
+from sim.stages import (
+    DynamicsState,
+    accountability_stage,
+    apply_initial_social_capacity,
+    count_arrivals,
+    count_services,
+    init_dynamics,
+    misuse_stage,
+    reallocation_stage,
+    warning_report,
+    warning_stage,
+)
 
-STAGES = ("generate", "surface", "route", "handle", "escalate", "measure")
+STAGES = (
+    "generate",
+    "surface",
+    "route",
+    "handle",
+    "escalate",
+    "dynamics",
+    "reallocate",
+    "measure",
+)
 KERNEL_STAGES = {
     "generate": generate_step,
     "surface": surface_step,
@@ -105,6 +126,7 @@ class ModelState:
     issues: IssueTable
     scratch_u8: np.ndarray
     pool_queue_len: np.ndarray
+    dyn: DynamicsState | None = None
     stage_seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
     _row_scratch: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint8))
 
@@ -187,6 +209,8 @@ class GovernanceModel(mesa.Model):
             scratch_u8=np.empty(city.n_residents, dtype=np.uint8),
             pool_queue_len=np.zeros(pools.n_pools),
         )
+        self.state.dyn = init_dynamics(scenario, city, pools)
+        apply_initial_social_capacity(self.state)
         self.metrics = MetricsRecorder(scenario, max(city.n_residents, 1))
         self.issue_sink: Callable[[dict[str, np.ndarray]], None] | None = None
         self._hardship_mean = (
@@ -255,6 +279,13 @@ class GovernanceModel(mesa.Model):
                 new_pools.free_at[a0:a1] = now
         s.pools = new_pools
         s.scenario = scenario
+        # stage 6–7 memory restarts with the new configuration (effort, slots, logs kept)
+        old_dyn = s.dyn
+        s.dyn = init_dynamics(scenario, s.city, new_pools)
+        s.dyn.flags_log, s.dyn.incidents_log = old_dyn.flags_log, old_dyn.incidents_log
+        s.dyn.social_capacity = np.where(new_pools.kind == K_SOCIAL, new_pools.servers, 0).astype(
+            np.float64
+        )
         s.params = pack_params(scenario, s.city)
         if s.pool_queue_len.shape[0] != new_pools.n_pools:
             s.pool_queue_len = np.zeros(new_pools.n_pools)
@@ -264,6 +295,10 @@ class GovernanceModel(mesa.Model):
             if isinstance(a, agents.PoolAgent):
                 a.remove()
         self._create_agents()
+
+    def summary(self) -> dict[str, float]:
+        """The run summary: metrics (``sim.metrics``) and the early warning's scores."""
+        return {**self.metrics.summary(), **warning_report(self.state)}
 
     def resident(self, row: int) -> agents.ResidentView:
         """The resident in ``row`` as a Mesa agent (a view onto the arrays; cached)."""
@@ -300,13 +335,24 @@ class GovernanceModel(mesa.Model):
         """
         s = self.state
         d = self.day
+        t = s.issues
         self._timed("generate", stages["generate"], s, d)
         self._timed("surface", stages["surface"], s, d)
+        was_routing = t.status == ROUTING
         _, misuse = self._timed("route", stages["route"], s, d)
+        misuse_stage(s, s.row_scratch(t.n))  # codes the routing stage left (1 use, 2 misuse)
+        count_arrivals(s, was_routing)
         pool_busy = self._timed("handle", stages["handle"], s, d)
         kind_done, kind_resolved = outcomes_by_kind(s, d)
+        count_services(s, d, pool_busy)
         esc = self._timed("escalate", stages["escalate"], s, d)
-        # stage 6 (resident dynamics) and stage 7 (reallocation) plug in here
+        # stage 6: resident dynamics, accountability, early warning
+        t0 = time.perf_counter()
+        warning_stage(s, d, s.row_scratch(t.n))  # codes the escalation stage left
+        accountability_stage(s, d)
+        s.stage_seconds["dynamics"] += time.perf_counter() - t0
+        # stage 7: monthly reallocation
+        self._timed("reallocate", reallocation_stage, s, d)
         t0 = time.perf_counter()
         counts, sums, res_days = stages["measure"](s, d)
         city = s.city

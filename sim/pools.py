@@ -124,9 +124,16 @@ def build_pools(city: City, scenario: Scenario) -> Pools:
     lv = scenario.levers
     n_c = city.n_counties
     county_pop = city.county_population.astype(np.float64)
-    town_pop = np.bincount(
-        city.grid_town, weights=np.diff(city.grid_start).astype(np.float64), minlength=city.n_towns
-    )
+    grid_n = np.diff(city.grid_start).astype(np.float64)
+    # Siloed capacity favours towns: a rural resident is served by rural_capacity_ratio
+    # of an urban resident's slots (total kept), see ``service_weight``.
+    # 城乡一体化 (levers.community.urban_rural_integration) moves the ratio toward 1
+    r0 = h.rural_capacity_ratio
+    r = r0 + (1.0 - r0) * lv.community.urban_rural_integration
+    f_grid = np.where(city.grid_urban == 1, 1.0, r)
+    mean_f = float((f_grid * grid_n).sum() / max(grid_n.sum(), 1.0))
+    county_w = np.bincount(city.grid_county, weights=f_grid * grid_n, minlength=n_c) / mean_f
+    town_w = np.bincount(city.grid_town, weights=f_grid * grid_n, minlength=city.n_towns) / mean_f
     kinds, counties, sectors, servers = [], [], [], []
 
     def add(kind: int, county: int, sector: int, n_servers: int) -> int:
@@ -156,7 +163,7 @@ def build_pools(city: City, scenario: Scenario) -> Pools:
     for c in range(n_c):
         for s in range(N_DEPT_SECTORS):
             dept[c, s] = add(
-                K_DEPARTMENT, c, s, _slots(h.department_slots_per_100k * share[s], county_pop[c])
+                K_DEPARTMENT, c, s, _slots(h.department_slots_per_100k * share[s], county_w[c])
             )
         petition[c] = add(K_PETITION, c, 9, _slots(h.petition_slots_per_100k, county_pop[c]))
         dept[c, 9] = petition[c]
@@ -173,7 +180,7 @@ def build_pools(city: City, scenario: Scenario) -> Pools:
     town_pool = np.empty(city.n_towns, dtype=np.int32)
     for t in range(city.n_towns):
         town_pool[t] = add(
-            K_MEDIATION, int(city.town_county[t]), 8, _slots(h.mediators_per_100k, town_pop[t])
+            K_MEDIATION, int(city.town_county[t]), 8, _slots(h.mediators_per_100k, town_w[t])
         )
 
     kind = np.asarray(kinds, dtype=np.uint8)

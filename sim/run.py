@@ -102,7 +102,7 @@ def run_scenario(
         seed=scenario.seed,
         run_id=scenario_hash(scenario),
         daily=model.metrics.daily_arrays(),
-        summary=model.metrics.summary(),
+        summary=model.summary(),
         county_values=county_values,
         timings={"build_s": t_build, "run_s": t_run},
         stage_seconds=dict(model.state.stage_seconds),

@@ -379,9 +379,9 @@ ERROR_CASES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
         ("handling.pools.grid", "duty_start (19.0)"),
     ),
     "pending-lever": (
-        'name = "x"\n[levers.capability]\nearly_warning = true\n',
+        'name = "x"\n[levers.people]\npublicity_education = 0.9\n',
         (),
-        ("levers.capability.early_warning", "true", "no effect yet"),
+        ("levers.people.publicity_education", "0.9", "no effect yet"),
     ),
     "several-errors": (
         'name = "x"\ndays = 0\nseed = -1\n',
@@ -428,8 +428,8 @@ SET_ERROR_CASES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "wrong-type": (("days=abc",), ('days = "abc"', "must be an integer")),
     "bad-literal": (("handling.priority=fast",), ("handling.priority", '"fast"', '"fifo"')),
     "pending-lever": (
-        ("levers.community.urban_rural_integration=0.5",),
-        ("levers.community.urban_rural_integration", "0.5", "no effect yet"),
+        ("levers.people.publicity_education=0.5",),
+        ("levers.people.publicity_education", "0.5", "no effect yet"),
     ),
     "extends": (("extends=other.toml",), ("extends", "cannot be overridden")),
 }

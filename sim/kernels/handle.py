@@ -16,7 +16,10 @@ Outcomes at completion (Stage 4 of DESIGN.md):
   becomes a work order to dispatch; other calls are taken in and passed on
   (disputes to mediation, the rest to dispatch);
 - a department that receives an issue of another sector transfers it (转办);
-- otherwise resolved with ``resolve_prob[kind, category]``; an unresolved dispute is
+- otherwise resolved with ``1 − (1 − r)/E_p``, r = ``resolve_prob[kind, category]``
+  (× (1 − rural penalty) for rural residents' needs at departments), E_p the
+  pool's effort under public evaluation (:mod:`sim.kernels.accountability`; handling
+  times are divided by E_p too); an unresolved dispute is
   referred up the mediation ladder (``referral_prob``) or goes to court /
   closes unresolved; an unresolved need or risk at a grid or an organisation is passed
   to a department (``need_retry_prob``), else it closes unresolved.
@@ -38,6 +41,7 @@ from numba import njit, prange
 from sim.issues import (
     CAT_DISPUTE,
     CAT_ENQUIRY,
+    CAT_NEED,
     FAILED,
     IN_SERVICE,
     LEVEL_LITIGATION,
@@ -134,7 +138,7 @@ def _heap_pop(hk, hv, base, size):
 def _serve_kernel(
     case_ptr, cases, pool_kind, server_ptr, free_at, duty, weekends, service_mean,
     status, iid, category, t_ready, t_created, severity, vulnerable, urban,
-    t_start, t_done, busy_hours, rule, grace_h, seed, day, pool_busy, heap_k, heap_v,
+    t_start, t_done, busy_hours, rule, grace_h, seed, day, pool_busy, heap_k, heap_v, effort,
 ):  # fmt: skip
     """Start services in every pool for the day ``[24·day, 24·day + 24)`` (event by event).
 
@@ -183,6 +187,8 @@ def _serve_kernel(
             k = cases[lo + j]
             u = uniform(seed, S_SERVICE, day, iid[k])
             dur = -service_mean[kind, category[k]] * math.log(1.0 - u)
+            if effort[p] != 1.0:  # accountability: more effort, faster handling
+                dur /= effort[p]
             status[k] = IN_SERVICE
             t_start[k] = t
             t_done[k] = t + dur
@@ -195,7 +201,7 @@ def _serve_kernel(
 def _complete_kernel(
     status, iid, category, sector, pool, next_step, tier, transfers, level, diverted, t_done,
     t_ready, t_closed, pool_kind, pool_sector, resolve_prob, referral_prob, need_retry_prob,
-    litigate_prob, platform_open, seed, day,
+    litigate_prob, platform_open, seed, day, effort, urban, rural_penalty,
 ):  # fmt: skip
     """Decide the outcome of every case whose service ends before the end of ``day``."""
     day1 = 24.0 * day + 24.0
@@ -226,7 +232,12 @@ def _complete_kernel(
                 transfers[k] += 1
             t_ready[k] = done
             continue
-        if u < resolve_prob[kind, c]:
+        r = resolve_prob[kind, c]
+        if kind == K_DEPARTMENT and c == CAT_NEED and urban[k] == 0:
+            r *= 1.0 - rural_penalty  # public services thinner in the countryside
+        if effort[p] != 1.0:  # accountability: more effort, fewer failures
+            r = 1.0 - (1.0 - r) / effort[p]
+        if u < r:
             status[k] = RESOLVED
             t_closed[k] = done
             continue
@@ -261,6 +272,17 @@ def _complete_kernel(
         t_closed[k] = done
 
 
+def rural_service_penalty(scenario) -> float:
+    """Relative shortfall of department resolution of rural residents' needs.
+
+    ``handling.rural_service_penalty·(1 − urban_rural_integration)``: education, health
+    and other public services are thinner in the countryside; 城乡一体化 closes the gap
+    (article §2, 公共服务均等化).
+    """
+    w = scenario.levers.community.urban_rural_integration
+    return scenario.handling.rural_service_penalty * (1.0 - w)
+
+
 def queued_by_pool(status, pool, t_ready, iid, n_pools):
     """Rows of QUEUED issues grouped by pool, each group sorted by (arrival, id).
 
@@ -290,13 +312,14 @@ def handle_step(state, day: int) -> np.ndarray:
         t.status, t.iid, t.category, t.t_ready, t.t_created, t.severity, t.vulnerable, t.urban,
         t.t_start, t.t_done, t.busy_hours, PRIORITY_CODES[sc.handling.priority],
         24.0 * max(sc.escalation.grace_days, 1.0), state.seed, day, pool_busy, heap_k, heap_v,
+        state.dyn.effort,
     )  # fmt: skip
     _complete_kernel(
         t.status, t.iid, t.category, t.sector, t.pool, t.next_step, t.tier, t.transfers,
         t.level, t.diverted, t.t_done, t.t_ready, t.t_closed, pl.kind, pl.sector,
         pl.resolve_prob, sc.handling.referral_prob, sc.handling.need_retry_prob,
         sc.escalation.failure_litigation_prob, bool(pl.servers[pl.online_pool] > 0),
-        state.seed, day,
+        state.seed, day, state.dyn.effort, t.urban, rural_service_penalty(sc),
     )  # fmt: skip
     # queue length per pool after today's service (for load-dependent patrols)
     still = t.status == QUEUED

@@ -153,7 +153,8 @@ def patrol_factor(state) -> np.ndarray:
     workers = float(sc.levers.capability.workers_per_grid)
     queue = state.pool_queue_len[state.pools.grid_pool]
     load = np.clip(1.0 - queue / (sc.surfacing.patrol_load_stop * workers), 0.0, 1.0)
-    hours = sc.levers.capability.patrol_hours_per_day * load
+    # early warning (sim.kernels.warning) redeploys patrol hours toward risky grids
+    hours = sc.levers.capability.patrol_hours_per_day * load * state.dyn.patrol_mult
     n_g = np.diff(state.city.grid_start).astype(np.float64)
     return hours * workers * 1000.0 / np.maximum(n_g, 1.0)
 

@@ -339,6 +339,9 @@ class RoutingParams(_Section):
     misuse_deterrence_effect: Prob = Field(
         0.7, description="Reduction of misuse risk at full deterrence"
     )
+    misuse_trust_shock: Prob = Field(
+        0.02, description="δ, share of trust lost in a grid per data-misuse incident there"
+    )
 
 
 PoolKind = Literal[
@@ -428,6 +431,18 @@ class HandlingParams(_Section):
         ge=0.0,
         le=10_000.0,
         description="Petition office slots per 100k residents (per county)",
+    )
+    rural_service_penalty: Prob = Field(
+        0.15,
+        description="Relative shortfall in departments resolving rural residents' needs "
+        "(thinner rural education, health and services; 城乡一体化 closes it)",
+    )
+    rural_capacity_ratio: float = Field(
+        0.8,
+        gt=0.0,
+        le=2.0,
+        description="Department and mediation slots per rural resident relative to urban "
+        "(public services concentrated in towns; 城乡一体化 moves toward 1)",
     )
     mass_org_slots_per_100k: float = Field(
         6.0,
@@ -526,6 +541,67 @@ class EscalationParams(_Section):
     )
     failure_litigation_prob: Prob = Field(
         0.35, description="Chance a dispute whose mediation finally failed goes to court"
+    )
+
+
+class AccountabilityParams(_Section):
+    """Stage 6: public evaluation feeds departmental effort with a lag (为民做主 → 让民做主).
+
+    Effort E_p = min(E_max, 1 + κ·e·max(0, s* − Ŝ_p)), Ŝ_p the exponentially weighted
+    mean (time constant τ) of residents' verdicts on pool p's closed cases, e the share
+    of cases evaluated (``levers.people.public_evaluation``). Effort shortens handling
+    (time / E) and raises resolution (1 − (1 − r)/E) (Ferejohn 1986; Hood 2007).
+    """
+
+    lag_days: float = Field(
+        30.0, gt=0.0, le=365.0, description="τ, lag of the evaluation signal (days)"
+    )
+    satisfaction_target: Prob = Field(
+        0.6, description="s*, evaluated satisfaction below which a pool is held to account"
+    )
+    effort_gain: float = Field(
+        2.0, ge=0.0, le=10.0, description="κ, effort added per unit shortfall at full evaluation"
+    )
+    effort_max: float = Field(1.5, ge=1.0, le=3.0, description="E_max, ceiling on effort (×)")
+    accountable_kinds: list[PoolKind] = Field(
+        default_factory=lambda: ["department", "petition"],
+        description="Pool kinds held to account by public evaluation",
+    )
+
+
+class ReallocationParams(_Section):
+    """Stage 7: monthly reallocation of case slots (资源整合; Fox 1966; Savas 1978)."""
+
+    period_days: int = Field(30, ge=1, le=365, description="Days between reallocations")
+    min_slots: int = Field(1, ge=0, le=100, description="Floor of slots per pool")
+    pool_kinds: list[PoolKind] = Field(
+        default_factory=lambda: ["department", "mediation"],
+        description="Pool kinds reallocated, each kind a group with a fixed budget of slots",
+    )
+    social_org_lag_days: float = Field(
+        365.0, gt=0.0, le=3650.0, description="τ_org, growth of social-org capacity toward funding"
+    )
+    social_org_initial_share: Prob = Field(
+        0.5, description="Social-org capacity at day 0 as a share of the funded target"
+    )
+
+
+class WarningParams(_Section):
+    """Stage 6: the per-grid risk indicator and patrol redeployment (预测预警)."""
+
+    weight_disputes: float = Field(
+        0.4, ge=0.0, le=10.0, description="w_D, open disputes per resident"
+    )
+    weight_grievance: float = Field(0.3, ge=0.0, le=10.0, description="w_G, mean grievance")
+    weight_activation: float = Field(0.3, ge=0.0, le=10.0, description="w_A, share active")
+    flag_share: float = Field(
+        0.05, gt=0.0, le=1.0, description="Share of grids flagged each day (the riskiest)"
+    )
+    redeploy_share: Prob = Field(
+        0.5, description="Share of patrol hours sent to flagged grids when warning is on"
+    )
+    horizon_days: int = Field(
+        14, ge=1, le=90, description="Days ahead a flag is judged against collective incidents"
     )
 
 
@@ -663,11 +739,7 @@ class Levers(_Section):
 # Levers whose mechanism lands with stages 6–7 (resident dynamics, reallocation, early
 # warning). Setting them away from their default is rejected, never silently ignored.
 PENDING_LEVERS: dict[str, str] = {
-    "levers.community.urban_rural_integration": "urban–rural equalisation (stage 7)",
     "levers.people.publicity_education": "participation dynamics (stage 6)",
-    "levers.people.public_evaluation": "accountability feedback (stage 6)",
-    "levers.capability.early_warning": "risk early warning (stage 6)",
-    "levers.capability.resource_allocation": "monthly reallocation (stage 7)",
 }
 
 
@@ -691,6 +763,9 @@ class Scenario(_Section):
     routing: RoutingParams = RoutingParams()
     handling: HandlingParams = HandlingParams()
     escalation: EscalationParams = EscalationParams()
+    accountability: AccountabilityParams = AccountabilityParams()
+    reallocation: ReallocationParams = ReallocationParams()
+    warning: WarningParams = WarningParams()
     indices: IndexParams = IndexParams()
     levers: Levers = Levers()
 

@@ -18,6 +18,7 @@ import numpy as np
 from sim.issues import (
     CAT_DISPUTE,
     CAT_ENQUIRY,
+    CAT_NEED,
     FAILED,
     IN_SERVICE,
     LEVEL_LITIGATION,
@@ -111,6 +112,9 @@ def serve_pool(state, p: int, waiting: list[int], day: int) -> float:
         k = waiting[j]
         u = uniform_py(seed, S_SERVICE, day, int(t.iid[k]))
         duration = -float(pl.service_hours[kind, t.category[k]]) * math.log(1.0 - u)
+        effort = float(state.dyn.effort[p])
+        if effort != 1.0:  # accountability: more effort, faster handling
+            duration /= effort
         t.status[k] = IN_SERVICE
         t.t_start[k] = now
         t.t_done[k] = now + duration
@@ -132,6 +136,7 @@ def settle(state, k: int, day: int) -> None:
     u = uniform_py(seed, S_OUTCOME, day, q)
     u_next = uniform_py(seed, S_OUTCOME_NEXT, day, q)
     resolve_prob = float(pl.resolve_prob[kind, category])
+    effort = float(state.dyn.effort[p])
 
     if kind == K_HOTLINE:  # enquiries answered on the phone, other calls passed on
         if category == CAT_ENQUIRY and u < resolve_prob:
@@ -148,6 +153,11 @@ def settle(state, k: int, day: int) -> None:
         t.transfers[k] = min(int(t.transfers[k]) + 1, 255)
         t.t_ready[k] = done
         return
+    if kind == K_DEPARTMENT and category == CAT_NEED and t.urban[k] == 0:
+        w = sc.levers.community.urban_rural_integration  # thinner rural public services
+        resolve_prob *= 1.0 - sc.handling.rural_service_penalty * (1.0 - w)
+    if effort != 1.0:  # accountability: more effort, fewer failures
+        resolve_prob = 1.0 - (1.0 - resolve_prob) / effort
     if u < resolve_prob:
         t.status[k] = RESOLVED
         t.t_closed[k] = done

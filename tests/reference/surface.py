@@ -36,7 +36,7 @@ def patrol_factor(state, g: int) -> float:
     queue = float(state.pool_queue_len[state.pools.grid_pool[g]])
     load = 1.0 - queue / (sc.surfacing.patrol_load_stop * workers)
     load = min(max(load, 0.0), 1.0)
-    hours = sc.levers.capability.patrol_hours_per_day * load
+    hours = sc.levers.capability.patrol_hours_per_day * load * float(state.dyn.patrol_mult[g])
     residents = float(state.city.grid_start[g + 1] - state.city.grid_start[g])
     return hours * workers * 1000.0 / max(residents, 1.0)
 

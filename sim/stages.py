@@ -1,0 +1,231 @@
+"""Stages 6–7 glue: connect the mechanisms run alone to the model's state each day.
+
+Each function reads and writes :class:`sim.model.ModelState` and calls one mechanism
+module (its equations, parameters and references are documented there):
+
+- :func:`misuse_stage` — data misuse lowers trust in its grid (:mod:`sim.kernels.datagov`);
+- :func:`accountability_stage` — public evaluation → departmental effort
+  (:mod:`sim.kernels.accountability`);
+- :func:`warning_stage` — per-grid risk indicator, flags and patrol redeployment
+  (:mod:`sim.kernels.warning`);
+- :func:`reallocation_stage` — monthly reallocation of case slots and the growth of
+  social-organisation capacity (:mod:`sim.kernels.reallocation`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sim.issues import QUEUED
+from sim.kernels import accountability as acc_mod
+from sim.kernels import datagov, reallocation, warning
+from sim.pools import K_MEDIATION, K_SOCIAL
+from sim.scenario.schema import POOL_KINDS
+
+
+@dataclass
+class DynamicsState:
+    """Per-run memory of stages 6–7 (all arrays indexed by pool or grid)."""
+
+    effort: np.ndarray  # per pool, accountability effort E_p (1 = baseline)
+    patrol_mult: np.ndarray  # per grid, early-warning patrol multiplier
+    acc: acc_mod.AccountabilityState
+    accountable: np.ndarray  # per pool, uint8
+    base_slots: np.ndarray  # per pool, slots of the siloed plan
+    social_target: np.ndarray  # per pool, funded social-org slots (0 for other pools)
+    social_capacity: np.ndarray  # per pool, current social-org capacity (float)
+    arrivals: np.ndarray  # per pool, cases that entered its queue since the last reallocation
+    busy: np.ndarray  # per pool, handling hours started since the last reallocation
+    starts: np.ndarray  # per pool, services started since the last reallocation
+    flags_log: list = field(default_factory=list)  # per day, uint8 [n_grids]
+    incidents_log: list = field(default_factory=list)  # per day, int64 [n_grids]
+    active: np.ndarray | None = None  # per resident, uint8 (stage 6 activation)
+
+
+def accountability_params(scenario) -> acc_mod.AccountabilityParams:
+    a = scenario.accountability
+    return acc_mod.AccountabilityParams(
+        evaluation=scenario.levers.people.public_evaluation,
+        lag_days=a.lag_days,
+        satisfaction_target=a.satisfaction_target,
+        effort_gain=a.effort_gain,
+        effort_max=a.effort_max,
+        halflife_days=scenario.indices.satisfaction_halflife_days,
+    )
+
+
+def warning_params(scenario) -> warning.WarningParams:
+    w = scenario.warning
+    return warning.WarningParams(
+        weight_disputes=w.weight_disputes,
+        weight_grievance=w.weight_grievance,
+        weight_activation=w.weight_activation,
+        flag_share=w.flag_share,
+        redeploy_share=w.redeploy_share,
+    )
+
+
+def init_dynamics(scenario, city, pools) -> DynamicsState:
+    """Fresh stage 6–7 memory; social organisations start below their funded capacity."""
+    n_p = pools.n_pools
+    kinds = [POOL_KINDS.index(k) for k in scenario.accountability.accountable_kinds]
+    social = pools.kind == K_SOCIAL
+    target = np.where(social, pools.servers, 0).astype(np.float64)
+    start = np.rint(target * scenario.reallocation.social_org_initial_share)
+    start = np.where(social & (target > 0), np.maximum(start, 1.0), 0.0)
+    return DynamicsState(
+        effort=np.ones(n_p),
+        patrol_mult=np.ones(city.n_grids),
+        acc=acc_mod.init_accountability(n_p, accountability_params(scenario)),
+        accountable=np.isin(pools.kind, kinds).astype(np.uint8),
+        base_slots=pools.servers.astype(np.int64).copy(),
+        social_target=target,
+        social_capacity=start,
+        arrivals=np.zeros(n_p),
+        busy=np.zeros(n_p),
+        starts=np.zeros(n_p),
+    )
+
+
+def apply_initial_social_capacity(state) -> None:
+    """Shrink social-organisation pools to their initial (unfunded-yet) capacity."""
+    dyn, pl = state.dyn, state.pools
+    new = np.where(pl.kind == K_SOCIAL, dyn.social_capacity, pl.servers).astype(np.int64)
+    if not np.array_equal(new, pl.servers):
+        state.pools = reallocation.resize_pools(pl, new, 0.0)
+
+
+def misuse_stage(state, misuse_codes: np.ndarray) -> None:
+    """Trust falls in grids where data were misused today (call right after routing)."""
+    inc = datagov.misuse_by_grid(misuse_codes, state.issues.grid, state.city.n_grids)
+    if inc.any():
+        shock = datagov.trust_shock(inc, state.scenario.routing.misuse_trust_shock)
+        datagov.apply_trust_shock(state.city.trust, state.city.grid_start, shock)
+
+
+def count_arrivals(state, was_routing: np.ndarray) -> None:
+    """Cases that entered a pool's queue in today's routing (demand seen by stage 7)."""
+    t = state.issues
+    entered = was_routing & (t.status == QUEUED)
+    state.dyn.arrivals += np.bincount(t.pool[entered], minlength=state.pools.n_pools)
+
+
+def count_services(state, day: int, pool_busy: np.ndarray) -> None:
+    """Handling hours and services started today per pool (service rates for stage 7)."""
+    t = state.issues
+    started = (t.t_start >= 24.0 * day) & (t.t_start < 24.0 * day + 24.0)
+    state.dyn.starts += np.bincount(t.pool[started], minlength=state.pools.n_pools)
+    state.dyn.busy += pool_busy
+
+
+def accountability_stage(state, day: int) -> None:
+    """Residents evaluate today's closed cases; effort of accountable pools follows."""
+    dyn = state.dyn
+    p = accountability_params(state.scenario)
+    dyn.effort = acc_mod.accountability_step(
+        dyn.acc, state.issues, dyn.accountable, p, state.seed, day
+    ).copy()
+
+
+def warning_stage(state, day: int, escalation_codes: np.ndarray) -> None:
+    """Score every grid's risk, flag the riskiest, redeploy tomorrow's patrols.
+
+    Flags and collective incidents are logged every day, warning on or off, so the
+    warning's precision and recall can always be reported.
+    """
+    city, dyn = state.city, state.dyn
+    wp = warning_params(state.scenario)
+    n_g = city.n_grids
+    inc = warning.incidents_by_grid(escalation_codes, state.issues.grid, n_g)
+    active = (
+        warning.grid_means(dyn.active, city.grid_start) if dyn.active is not None else np.zeros(n_g)
+    )
+    risk = warning.risk_indicator(
+        warning.open_disputes_by_grid(state.issues, n_g),
+        np.diff(city.grid_start),
+        warning.grid_means(city.grievance, city.grid_start),
+        active,
+        wp,
+    )
+    flags = warning.flag_grids(risk, wp)
+    dyn.flags_log.append(flags)
+    dyn.incidents_log.append(inc)
+    dyn.patrol_mult = warning.patrol_multiplier(
+        risk, flags, np.ones(n_g), wp, on=state.scenario.levers.capability.early_warning
+    )
+
+
+def warning_report(state) -> dict[str, float]:
+    """Precision and recall of the flags against the collective incidents that followed."""
+    dyn = state.dyn
+    if not dyn.flags_log:
+        return {"warning_precision": float("nan"), "warning_recall": float("nan")}
+    s = warning.warning_scores(
+        np.asarray(dyn.flags_log),
+        np.asarray(dyn.incidents_log),
+        state.scenario.warning.horizon_days,
+    )
+    return {"warning_precision": float(s.precision), "warning_recall": float(s.recall)}
+
+
+def reallocation_stage(state, day: int) -> None:
+    """Every ``period_days``: reallocate slots within each group; grow social orgs."""
+    sc = state.scenario
+    ra = sc.reallocation
+    period = ra.period_days
+    if (day + 1) % period != 0:
+        return
+    dyn, pl, city = state.dyn, state.pools, state.city
+    new = pl.servers.astype(np.int64).copy()
+    mode = sc.levers.capability.resource_allocation
+    if mode != "siloed":
+        grid_n = np.diff(city.grid_start).astype(np.float64)
+        county_pop = np.bincount(city.grid_county, weights=grid_n, minlength=city.n_counties)
+        town_pop = np.bincount(city.grid_town, weights=grid_n, minlength=city.n_towns)
+        for kind_name in ra.pool_kinds:
+            kind = POOL_KINDS.index(kind_name)
+            idx = np.flatnonzero(pl.kind == kind)
+            if idx.size < 2:
+                continue
+            budget = int(dyn.base_slots[idx].sum())
+            lam = dyn.arrivals[idx] / period
+            starts = dyn.starts[idx].sum()
+            mean_h = dyn.busy[idx].sum() / starts if starts > 0 else 24.0
+            mu = 24.0 / max(mean_h, 1e-6)
+            if kind == K_MEDIATION:  # town_pool lists the towns' pools in ascending order
+                pop = town_pop[np.searchsorted(pl.town_pool, idx)]
+            else:
+                pop = county_pop[pl.county[idx].astype(np.int64)]
+            # equity of output (Savas 1978): equal capacity per case, not per head
+            per_head = lam / np.maximum(pop, 1.0)
+            need = per_head / per_head.mean() if per_head.mean() > 0 else None
+            new[idx] = reallocation.allocate(
+                mode,
+                lam,
+                budget,
+                mu,
+                base_shares=dyn.base_slots[idx].astype(np.float64),
+                sharing=sc.levers.data.data_sharing,
+                population=pop,
+                equity_weight=sc.levers.community.urban_rural_integration,
+                need=need,
+                min_slots=ra.min_slots,
+            )
+    social = pl.kind == K_SOCIAL
+    if social.any():
+        dyn.social_capacity = np.where(
+            social,
+            reallocation.social_org_capacity(
+                dyn.social_capacity, dyn.social_target, period, ra.social_org_lag_days
+            ),
+            0.0,
+        )
+        grown = np.rint(dyn.social_capacity)
+        new[social] = np.where(dyn.social_target[social] > 0, np.maximum(grown[social], 1), 0)
+    if not np.array_equal(new, pl.servers):
+        state.pools = reallocation.resize_pools(pl, new, 24.0 * (day + 1))
+    dyn.arrivals[:] = 0.0
+    dyn.busy[:] = 0.0
+    dyn.starts[:] = 0.0

@@ -1,0 +1,77 @@
+"""Plain-Python twin of :mod:`sim.kernels.trust` (one loop per resident or meeting).
+
+Each resident picks one neighbour from the counter-based hash and, if their trust differs
+by less than the confidence bound d, moves a fraction μ toward it (yesterday's values);
+then each of her own reports moves her trust by its outcome's signed effect. The classic
+Deffuant model draws random pairs one after another and moves both.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.kernels.rng import uniform_py
+from sim.kernels.trust import S_TRUST_INIT, S_TRUST_PAIR, S_TRUST_PARTNER
+
+
+def bounded_confidence(x, y, d, mu) -> float:
+    """Deffuant et al. (2000), eq. 1: move toward y if closer than d."""
+    return x + mu * (y - x) if abs(y - x) < d else x
+
+
+def experience(x, n, effect) -> float:
+    """n reports with a signed effect: toward 1 if positive, toward 0 if negative."""
+    for _ in range(int(n)):
+        x = x + effect * (1.0 - x) if effect >= 0.0 else x + effect * x
+    return x
+
+
+def trust_step(
+    trust, nbr_indptr, nbr_indices, n_resolved, n_slow, n_transferred, n_failed, *, seed, day,
+    confidence=0.2, convergence=0.3, effect_resolved=0.03, effect_slow=-0.01,
+    effect_transferred=-0.02, effect_failed=-0.06,
+):  # fmt: skip
+    """Today's trust (float32), computed resident by resident."""
+    n = len(trust)
+    out = np.empty(n, dtype=np.float32)
+    for i in range(n):
+        x = float(trust[i])
+        neighbours = nbr_indices[nbr_indptr[i] : nbr_indptr[i + 1]]
+        if len(neighbours) > 0:
+            pick = int(uniform_py(seed, S_TRUST_PARTNER, day, i) * len(neighbours))
+            x = bounded_confidence(x, float(trust[neighbours[pick]]), confidence, convergence)
+        x = experience(x, n_resolved[i], effect_resolved)
+        x = experience(x, n_slow[i], effect_slow)
+        x = experience(x, n_transferred[i], effect_transferred)
+        x = experience(x, n_failed[i], effect_failed)
+        out[i] = min(max(x, 0.0), 1.0)
+    return out
+
+
+def deffuant_alone(n_agents, confidence, convergence=0.5, meetings_per_agent=2000, seed=0):
+    """Classic Deffuant model: random pairs, one meeting after another, both move."""
+    x = [uniform_py(seed, S_TRUST_INIT, 0, i) for i in range(n_agents)]
+    for t in range(meetings_per_agent * n_agents):
+        i = int(uniform_py(seed, S_TRUST_PAIR, t, 0) * n_agents)
+        j = int(uniform_py(seed, S_TRUST_PAIR, t, 1) * (n_agents - 1))
+        if j >= i:
+            j += 1
+        x[i], x[j] = (
+            bounded_confidence(x[i], x[j], confidence, convergence),
+            bounded_confidence(x[j], x[i], confidence, convergence),
+        )
+    return np.array(x)
+
+
+def deffuant_sync_alone(n_agents, confidence, convergence=0.5, n_days=4000, seed=0):
+    """Synchronous one-sided rule with complete mixing (the city kernel's variant)."""
+    x = [uniform_py(seed, S_TRUST_INIT, 0, i) for i in range(n_agents)]
+    for day in range(n_days):
+        new = []
+        for i in range(n_agents):
+            j = int(uniform_py(seed, S_TRUST_PARTNER, day, i) * (n_agents - 1))
+            if j >= i:
+                j += 1
+            new.append(bounded_confidence(x[i], x[j], confidence, convergence))
+        x = new
+    return np.array(x)
