@@ -19,8 +19,9 @@ The report (:func:`run_bench`) holds
     The whole daily step with the numba kernels against the plain-Python reference twins
     (``tests/reference/step.py``, ``reference_step(model)``) on the same 10,000-resident
     city in the same run: reference seconds per day / kernel seconds per day, over the same
-    ``reference_days``. ``null`` with ``ratio_note`` saying why when the twins cannot be
-    imported or fail (they live in the repository's ``tests/``, not in the package).
+    ``reference_days``; ``reference`` holds the details, with both models' seconds per stage
+    summed over those days. ``null`` with ``ratio_note`` saying why when the twins cannot
+    be imported or fail (they live in the repository's ``tests/``, not in the package).
 ``mesa_epstein_agent_steps_per_s``
     Mesa's own shipped Epstein civil-violence example (default 40 × 40 grid and parameters,
     seeded) timed in the same run: agents × steps / seconds, the peer yardstick.
@@ -209,7 +210,7 @@ def bench_one_scale(
         "peak_rss_mb": _finite(peak_rss_mb()),
         "rss_after_warmup_mb": _finite(rss_warm),
         "warmup_s": warm_s,
-        "stages": {name: float(model.state.stage_seconds[name]) for name in STAGES},
+        "stages": _stage_seconds(model),
     }
 
 
@@ -236,6 +237,10 @@ def _run_child(scenario_path: str | None, scale: float, days: int, progress: boo
 
 
 # --------------------------------------------------------------------------- reference ratio
+
+
+def _stage_seconds(model: GovernanceModel) -> dict[str, float]:
+    return {name: float(model.state.stage_seconds[name]) for name in STAGES}
 
 
 @contextlib.contextmanager
@@ -294,6 +299,8 @@ def bench_reference(
         "kernel_s_per_day": kernel_s / days,
         "reference_s": None,
         "reference_s_per_day": None,
+        "kernel_stages_s": _stage_seconds(kernel_model),
+        "reference_stages_s": None,
     }
     out: dict[str, Any] = {"ratio_vs_reference": None, "reference": detail}
 
@@ -323,6 +330,7 @@ def bench_reference(
             bar.close()
 
     detail["reference_s"] = reference_s
+    detail["reference_stages_s"] = _stage_seconds(ref_model)
     detail["reference_s_per_day"] = reference_s / days
     out["ratio_vs_reference"] = (reference_s / days) / (kernel_s / days) if kernel_s > 0 else None
     out["ratio_note"] = (

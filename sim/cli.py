@@ -89,16 +89,9 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from sim.bench import main as bench_main
+    from sim.bench import run_from_args
 
-    argv = ["--days", str(args.days)]
-    if args.full:
-        argv.append("--full")
-    if args.scenario:
-        argv += ["--scenario", args.scenario]
-    if args.json_out:
-        argv += ["--json-out", args.json_out]
-    return int(bench_main(argv) or 0)
+    return int(run_from_args(args) or 0)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -134,11 +127,10 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("schema", help="print the scenario JSON Schema")
     s.set_defaults(func=cmd_schema)
 
+    from sim.bench import add_arguments as add_bench_arguments
+
     b = sub.add_parser("bench", help="benchmark throughput, memory and the ratio to the twins")
-    b.add_argument("--days", type=int, default=365)
-    b.add_argument("--full", action="store_true", help="also run the 1:1 city")
-    b.add_argument("--scenario", help="scenario file (default scenarios/yancheng.toml)")
-    b.add_argument("--json-out", help="also write the JSON to this file")
+    add_bench_arguments(b)
     b.set_defaults(func=cmd_bench)
     return p
 

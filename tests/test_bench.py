@@ -91,6 +91,15 @@ def test_missing_reference_twins_give_null_ratio_with_note(monkeypatch):
     assert out["reference"]["kernel_s_per_day"] > 0
 
 
+def test_real_reference_twins_give_a_ratio():
+    reference_step, why = bench._import_reference_step()
+    if reference_step is None:
+        pytest.skip(why)
+    out = bench.bench_reference(bench.load_bench_scenario()[0], days=1, residents=2_000)
+    assert out["ratio_vs_reference"] > 0, out["ratio_note"]
+    assert set(out["reference"]["reference_stages_s"]) == set(STAGES)
+
+
 def test_scale_label():
     assert bench.scale_label(0.01) == "1:100"
     assert bench.scale_label(0.1) == "1:10"
