@@ -1,6 +1,6 @@
 """Stage 6 — grievance and activation: Epstein's civil-violence rule per grid.
 
-Each resident ``i`` of grid ``g`` (Epstein 2002 [1]_, Model I, pp. 7244–7245):
+Each resident ``i`` of grid ``g`` (Epstein 2002 [1]_, Model I, agent rule A):
 
     G_i = H_i · (1 − L_i)                                   grievance
     P_i = 1 − exp(−k · round(C_g / A_i))                    estimated arrest probability
@@ -69,7 +69,7 @@ S_RISK_AVERSION = 56
 
 @njit(cache=True, inline="always")
 def grievance(hardship, legitimacy):
-    """Grievance ``G = H · (1 − L)`` (Epstein 2002, p. 7244)."""
+    """Grievance ``G = H · (1 − L)`` (Epstein 2002, Model I)."""
     return hardship * (1.0 - legitimacy)
 
 
@@ -85,7 +85,7 @@ def arrest_probability(cops, actives, k):
 
 @njit(cache=True, inline="always")
 def is_active(grievance_i, risk_aversion_i, cops, actives, k, threshold):
-    """Epstein's activation rule: active if ``G − R · P > T`` (Epstein 2002, p. 7244).
+    """Epstein's activation rule: active if ``G − R · P > T`` (Epstein 2002, agent rule A).
 
     Parameters
     ----------
@@ -127,7 +127,7 @@ def _activation_kernel(
         c_g = presence[g]
         a_new = 0
         for i in range(lo, hi):
-            gr = grievance(float(hardship[i]), float(trust[i]))
+            gr = grievance(np.float64(hardship[i]), np.float64(trust[i]))
             grievance_out[i] = gr
             actives = 1.0 + (a_prev - active_prev[i])
             if is_active(gr, risk_aversion(seed, i), c_g, actives, k, threshold):

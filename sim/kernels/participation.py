@@ -4,8 +4,8 @@ A resident's participation propensity ``p_i ∈ [0, 1]`` (``City.participation``
 propensity to report and take part) is *engaged* when ``p_i ≥ θ_e``
 (``engaged_level``). Each day, synchronously from yesterday's values (double buffer):
 
-1. **Threshold contagion** (Granovetter 1978 [1]_; Watts 2002 [2]_, eq. 1). With ``k_i``
-   neighbours of which ``m_i`` are engaged, the resident is socially reinforced when
+1. **Threshold contagion** (Granovetter 1978 [1]_; Watts 2002 [2]_, the threshold rule).
+   With ``k_i`` neighbours of which ``m_i`` are engaged, the resident is socially reinforced when
    ``k_i > 0`` and ``m_i / k_i ≥ φ_i``; then ``p_i ← max(p_i, θ_e)`` (she joins in).
    Thresholds ``φ_i`` are uniform on ``[φ̄ − s, φ̄ + s]`` (``threshold_mean``,
    ``threshold_spread``), a pure function of (seed, i) through the counter-based hash:
@@ -22,7 +22,7 @@ propensity to report and take part) is *engaged* when ``p_i ≥ θ_e``
 The result is clipped to [0, 1] and stored as float32.
 
 **Watts's model as a special case.** With ``δ = 0``, ``η_s = η_f = 0``, ``s = 0`` and
-propensities in {0, 1}, a resident is engaged exactly when she is "active" in [2]_,
+propensities starting in {0, 1}, a resident is engaged exactly when she is "active" in [2]_,
 engagement is permanent, and the kernel is one synchronous sweep of Watts's threshold
 rule; :func:`cascade_alone` iterates it to the fixed point.
 
@@ -86,7 +86,7 @@ def participation_row(
     failure_loss, seed,
 ):  # fmt: skip
     """Today's propensity of resident ``i`` from yesterday's ``p_prev`` (steps 1–3 above)."""
-    p = float(p_prev[i])
+    p = np.float64(p_prev[i])
     lo = indptr[i]
     hi = indptr[i + 1]
     k = hi - lo

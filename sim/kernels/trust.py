@@ -3,7 +3,7 @@
 A resident's trust in government ``x_i ∈ [0, 1]`` (``City.trust``; Epstein's legitimacy
 ``L``) changes each day in two steps, synchronously from yesterday's values:
 
-1. **Bounded-confidence exchange** (Deffuant, Neau, Amblard & Weisbuch 2000 [1]_, eq. 1).
+1. **Bounded-confidence exchange** (Deffuant, Neau, Amblard & Weisbuch 2000 [1]_).
    The resident talks with one of her neighbours ``j``, picked uniformly by the
    counter-based hash of (seed, day, i); if their trust differs by less than the
    confidence bound ``d``, she moves toward it: ``x_i ← x_i + μ (x_j − x_i)``.
@@ -21,16 +21,16 @@ Departures from [1]_ in the city kernel (:func:`trust_step`)
   at a time (sequential). Here every resident, every day, compares herself with one
   neighbour using yesterday's values and only she moves (the neighbour moves when she
   in turn picks someone), so residents are updated in parallel with results independent
-  of the number of threads. A day is thus ~N one-sided half-meetings, i.e. ~N/2
-  meetings of [1]_; mean trust is not conserved exactly as in [1]_ (only in expectation
-  over symmetric choices).
+  of the number of threads. A day is thus N one-sided half-meetings (about N/2 meetings
+  of [1]_), and mean trust is not conserved, whereas each meeting of [1]_ conserves it.
 - **Network, not complete mixing.** Partners are social-network neighbours
-  (Deffuant et al. 2000, sec. 3, also study lattices).
+  (Deffuant et al. 2000 also place agents on a square lattice).
 
 :func:`deffuant_alone` runs the classic version of [1]_ (complete mixing, random pairs,
 sequential) for the known result: final clusters ≈ ⌊1/(2d)⌋ and consensus for
-``d ≥ 0.5``; :func:`deffuant_sync_alone` runs the kernel's synchronous one-sided rule
-with complete mixing.
+``d ≥ 0.5`` (an approximate rule: major clusters settle somewhat more than ``2d``
+apart, see Lorenz 2007 [5]_); :func:`deffuant_sync_alone` runs the kernel's synchronous
+one-sided rule with complete mixing.
 
 References
 ----------
@@ -46,6 +46,9 @@ References
 .. [4] Kampen, J. K., Van de Walle, S., & Bouckaert, G. (2006). Assessing the relation
    between satisfaction with public service delivery and trust in government. Public
    Performance & Management Review 29(4), 387–404.
+.. [5] Lorenz, J. (2007). Continuous opinion dynamics under bounded confidence: a
+   survey. International Journal of Modern Physics C 18(12), 1819–1838.
+   doi:10.1142/S0129183107011789
 """
 
 from __future__ import annotations
@@ -98,12 +101,12 @@ def trust_row(
     e_resolved, e_slow, e_transferred, e_failed, seed, day,
 ):  # fmt: skip
     """Today's trust of resident ``i`` from yesterday's ``x_prev`` (steps 1–2 above)."""
-    x = float(x_prev[i])
+    x = np.float64(x_prev[i])
     lo = indptr[i]
     k = indptr[i + 1] - lo
     if k > 0:
         j = indices[lo + int(uniform(seed, S_TRUST_PARTNER, day, i) * k)]
-        x = bounded_confidence(x, float(x_prev[j]), d, mu)
+        x = bounded_confidence(x, np.float64(x_prev[j]), d, mu)
     x = experience(x, n_resolved[i], e_resolved)
     x = experience(x, n_slow[i], e_slow)
     x = experience(x, n_transferred[i], e_transferred)
@@ -243,7 +246,7 @@ def deffuant_alone(
 
     At each meeting a pair ``(i, j)`` is drawn uniformly among all pairs; if
     ``|x_i − x_j| < d`` both move: ``x_i ← x_i + μ (x_j − x_i)`` and
-    ``x_j ← x_j + μ (x_i − x_j)`` (old values on the right; Deffuant et al. 2000, eq. 1).
+    ``x_j ← x_j + μ (x_i − x_j)`` (old values on the right; Deffuant et al. 2000).
 
     Parameters
     ----------
