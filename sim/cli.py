@@ -132,6 +132,10 @@ def build_parser() -> argparse.ArgumentParser:
     b = sub.add_parser("bench", help="benchmark throughput, memory and the ratio to the twins")
     add_bench_arguments(b)
     b.set_defaults(func=cmd_bench)
+
+    from sim.app.cli import register as register_app
+
+    register_app(sub)
     return p
 
 

@@ -8,7 +8,8 @@ Definitions (documented in docs/model.md; parameters in ``[indices]``):
   and 0 for one not met. A need met at once counts 1, one never met 0.
 - 安全感 security index (0–100): ``100·exp(−(w_r·R + w_c·C)/100)`` with R the open
   (hidden or unhandled) safety risks per 1,000 residents now and C the collective
-  incidents in the window per 100,000 residents.
+  incidents in the window per 100,000 residents (escalated disputes turned collective,
+  and grids whose active residents crossed the incident threshold — Epstein 2002).
 - 幸福感 well-being index (0–100): the weighted geometric mean
   ``100·g^w1·s^w2·T̄^w3·(1 − H̄)^w4`` of gain g, security s, mean trust T̄ and one minus
   mean hardship H̄ (Epstein's H), weights ``happiness_weights``.
@@ -76,6 +77,7 @@ class MetricsRecorder:
         self.detect_sum = 0.0
         self.esc = np.zeros(3, dtype=np.int64)
         self.misuse = 0
+        self.unrest = 0
         self.staff_days = 0.0
         self._win_gain = []  # per day: (gain_sum_r, gain_sum_u, closed_r, closed_u, met_r, met_u)
         self._win_coll = []
@@ -95,6 +97,8 @@ class MetricsRecorder:
         hardship_mean: float,
         kind_done: np.ndarray | None = None,
         kind_resolved: np.ndarray | None = None,
+        unrest: int = 0,
+        active_share: float = 0.0,
     ) -> dict[str, float]:
         """Add one day; returns that day's row."""
         ix = self.ix
@@ -126,7 +130,8 @@ class MetricsRecorder:
                 int(counts[C_DEMAND_MET + 1]),
             )
         )
-        self._win_coll.append(coll)
+        self._win_coll.append(coll + unrest)
+        self.unrest += unrest
         win = np.asarray(self._win_gain[-w:], dtype=np.float64).sum(axis=0)
         closed = win[2] + win[3]
         gain = _safe(win[0] + win[1], closed)
@@ -197,6 +202,8 @@ class MetricsRecorder:
             "staff_days": staff_days,
             "busy_hours": busy_hours,
             "misuse_incidents": misuse,
+            "unrest_incidents": unrest,
+            "active_share": active_share,
         }
         for k, v in row.items():
             self.cols[k].append(v)
@@ -260,6 +267,8 @@ class MetricsRecorder:
             "urban_rural_gap": met_u - met_r,
             "staff_days": self.staff_days,
             "misuse_incidents": int(self.misuse),
+            "unrest_incidents": int(self.unrest),
+            "active_share": tail_mean("active_share"),
             "requests_per_resident_year": calls / self.n_residents * 365.0 / max(n_days, 1),
             # calibration targets (docs/model.md, "Calibration")
             "enquiry_share": _safe(t[C_REQUESTS], t[C_REQUESTS] + t[C_REQUESTS + 1]),

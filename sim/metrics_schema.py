@@ -52,6 +52,8 @@ DAILY_COLUMNS: dict[str, tuple[str, str, str]] = {
     "staff_days": ("人力投入(人日)", "staff-days", "staff-days"),
     "busy_hours": ("办理工时", "handling hours", "hours"),
     "misuse_incidents": ("数据滥用事件", "data-misuse incidents", "count"),
+    "unrest_incidents": ("聚集性事件", "collective incidents from activation", "count"),
+    "active_share": ("激活居民占比", "share of residents active (Epstein)", "share"),
 }
 
 # summary key -> (Chinese label, English label, unit)
@@ -75,6 +77,10 @@ SUMMARY_KEYS: dict[str, tuple[str, str, str]] = {
     "urban_rural_gap": ("城乡差距", "urban–rural gap in needs met", "share"),
     "staff_days": ("人力投入(人日)", "staff-days", "staff-days"),
     "misuse_incidents": ("数据滥用事件", "data-misuse incidents", "count"),
+    "unrest_incidents": ("聚集性事件", "collective incidents from activation", "count"),
+    "active_share": ("激活居民占比", "share of residents active (Epstein)", "share"),
+    "warning_precision": ("预警准确率", "early-warning precision", "share"),
+    "warning_recall": ("预警召回率", "early-warning recall", "share"),
     "requests_per_resident_year": ("人均年诉求量", "requests per resident-year", "count"),
     "enquiry_share": ("咨询类占比", "enquiries among 12345/online requests", "share"),
     "hotline_direct_share": ("热线直接答复率", "enquiries answered by the hotline", "share"),

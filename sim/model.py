@@ -58,6 +58,8 @@ from sim.stages import (
     init_dynamics,
     misuse_stage,
     reallocation_stage,
+    resident_stage,
+    settle_activation,
     warning_report,
     warning_stage,
 )
@@ -211,6 +213,7 @@ class GovernanceModel(mesa.Model):
         )
         self.state.dyn = init_dynamics(scenario, city, pools)
         apply_initial_social_capacity(self.state)
+        settle_activation(self.state)
         self.metrics = MetricsRecorder(scenario, max(city.n_residents, 1))
         self.issue_sink: Callable[[dict[str, np.ndarray]], None] | None = None
         self._hardship_mean = (
@@ -348,7 +351,9 @@ class GovernanceModel(mesa.Model):
         esc = self._timed("escalate", stages["escalate"], s, d)
         # stage 6: resident dynamics, accountability, early warning
         t0 = time.perf_counter()
-        warning_stage(s, d, s.row_scratch(t.n))  # codes the escalation stage left
+        esc_codes = s.row_scratch(t.n).copy()  # codes the escalation stage left
+        resident_stage(s, d)
+        warning_stage(s, d, esc_codes)
         accountability_stage(s, d)
         s.stage_seconds["dynamics"] += time.perf_counter() - t0
         # stage 7: monthly reallocation
@@ -363,13 +368,15 @@ class GovernanceModel(mesa.Model):
             res_days,
             esc,
             misuse,
-            self.staff_days_today(d),
+            self.staff_days_today(d) + s.dyn.response_staff,
             float(pool_busy.sum()),
             float(city.trust.mean(dtype=np.float64)) if city.n_residents else 0.0,
             float(city.participation.mean(dtype=np.float64)) if city.n_residents else 0.0,
             self._hardship_mean,
             kind_done=kind_done,
             kind_resolved=kind_resolved,
+            unrest=s.dyn.unrest_today,
+            active_share=float(s.dyn.active.mean()) if city.n_residents else 0.0,
         )
         if d % 7 == 6:
             s.issues.compact(24.0 * (d + 1), self.issue_sink)

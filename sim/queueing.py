@@ -275,8 +275,11 @@ def queue_alone(
         )
     lam = load * c * mu
     scenario = SimpleNamespace(
-        handling=SimpleNamespace(priority="fifo", referral_prob=0.0, need_retry_prob=0.0),
+        handling=SimpleNamespace(
+            priority="fifo", referral_prob=0.0, need_retry_prob=0.0, rural_service_penalty=0.0
+        ),
         escalation=SimpleNamespace(grace_days=7.0, failure_litigation_prob=0.0),
+        levers=SimpleNamespace(community=SimpleNamespace(urban_rural_integration=0.0)),
     )
     state = SimpleNamespace(
         issues=IssueTable(max(64, int(lam * 24 * 4))),
@@ -284,6 +287,7 @@ def queue_alone(
         scenario=scenario,
         seed=int(seed),
         pool_queue_len=np.zeros(1),
+        dyn=SimpleNamespace(effort=np.ones(1)),  # no accountability loop: effort 1
     )
     before = numba.get_num_threads()
     numba.set_num_threads(1)

@@ -3,6 +3,9 @@
 Each function reads and writes :class:`sim.model.ModelState` and calls one mechanism
 module (its equations, parameters and references are documented there):
 
+- :func:`resident_stage` — own experience, participation contagion, trust exchange and
+  activation of residents (:mod:`sim.kernels.participation`, :mod:`sim.kernels.trust`,
+  :mod:`sim.kernels.activation`);
 - :func:`misuse_stage` — data misuse lowers trust in its grid (:mod:`sim.kernels.datagov`);
 - :func:`accountability_stage` — public evaluation → departmental effort
   (:mod:`sim.kernels.accountability`);
@@ -18,9 +21,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sim.issues import QUEUED
+from sim.issues import ABANDONED, FAILED, FIRST_CLOSED, LITIGATED, QUEUED, RESOLVED
 from sim.kernels import accountability as acc_mod
-from sim.kernels import datagov, reallocation, warning
+from sim.kernels import activation, datagov, participation, reallocation, trust, warning
 from sim.pools import K_MEDIATION, K_SOCIAL
 from sim.scenario.schema import POOL_KINDS
 
@@ -42,6 +45,16 @@ class DynamicsState:
     flags_log: list = field(default_factory=list)  # per day, uint8 [n_grids]
     incidents_log: list = field(default_factory=list)  # per day, int64 [n_grids]
     active: np.ndarray | None = None  # per resident, uint8 (stage 6 activation)
+    grid_incident: np.ndarray | None = None  # per grid, uint8: above the incident threshold
+    unrest_today: int = 0  # collective incidents from activation today (onsets)
+    unrest_onset: np.ndarray | None = None  # per grid, int64: onsets today
+    response_staff: float = 0.0  # early-warning work-team staff on duty today
+    felt: np.ndarray | None = None  # per resident, felt hardship buffer
+    # per-resident experience of the day (uint8 counts; only touched rows non-zero)
+    n_resolved: np.ndarray | None = None
+    n_slow: np.ndarray | None = None
+    n_transferred: np.ndarray | None = None
+    n_failed: np.ndarray | None = None
 
 
 def accountability_params(scenario) -> acc_mod.AccountabilityParams:
@@ -86,6 +99,12 @@ def init_dynamics(scenario, city, pools) -> DynamicsState:
         arrivals=np.zeros(n_p),
         busy=np.zeros(n_p),
         starts=np.zeros(n_p),
+        active=np.zeros(city.n_residents, dtype=np.uint8),
+        grid_incident=np.zeros(city.n_grids, dtype=np.uint8),
+        n_resolved=np.zeros(city.n_residents, dtype=np.uint8),
+        n_slow=np.zeros(city.n_residents, dtype=np.uint8),
+        n_transferred=np.zeros(city.n_residents, dtype=np.uint8),
+        n_failed=np.zeros(city.n_residents, dtype=np.uint8),
     )
 
 
@@ -95,6 +114,130 @@ def apply_initial_social_capacity(state) -> None:
     new = np.where(pl.kind == K_SOCIAL, dyn.social_capacity, pl.servers).astype(np.int64)
     if not np.array_equal(new, pl.servers):
         state.pools = reallocation.resize_pools(pl, new, 0.0)
+
+
+def _experience(state, day: int) -> np.ndarray:
+    """Count today's closed issues per resident by outcome; returns the rows touched.
+
+    Resolved (and, of those, slower than ``trust.slow_days``), transferred at least once,
+    and failed — closed unresolved, abandoned (neglect) or gone to court.
+    """
+    t, dyn = state.issues, state.dyn
+    st = t.status
+    today = (st >= FIRST_CLOSED) & (t.t_closed >= 24.0 * day) & (t.t_closed < 24.0 * day + 24.0)
+    rows = np.flatnonzero(today)
+    res = t.resident[rows]
+    resolved = st[rows] == RESOLVED
+    failed = (st[rows] == FAILED) | (st[rows] == ABANDONED) | (st[rows] == LITIGATED)
+    days = (t.t_closed[rows] - t.t_surfaced[rows]) / 24.0
+    slow = resolved & (days > state.scenario.trust.slow_days)
+    moved = t.transfers[rows] > 0
+    for arr, mask in (
+        (dyn.n_resolved, resolved),
+        (dyn.n_slow, slow),
+        (dyn.n_transferred, moved),
+        (dyn.n_failed, failed),
+    ):
+        np.add.at(arr, res[mask], 1)
+    return res
+
+
+def felt_hardship(state, day: int) -> np.ndarray:
+    """Hardship H plus the burden of the resident's own long-unresolved issues.
+
+    H'_i = min(1, H_i + b·u_i), u_i the resident's open needs and disputes older than
+    ``escalation.grace_days`` (hidden or known), b = ``activation.unresolved_hardship``:
+    grievance accumulates from hardship and unresolved issues (DIGEST.md, mechanism 3).
+    Written into a buffer reused every day.
+    """
+    city, dyn, t = state.city, state.dyn, state.issues
+    if dyn.felt is None:
+        dyn.felt = np.empty_like(city.hardship)
+    np.copyto(dyn.felt, city.hardship)
+    b = state.scenario.activation.unresolved_hardship
+    if b > 0 and t.n:
+        old = (
+            (t.status < FIRST_CLOSED)
+            & ((t.category == 1) | (t.category == 2))
+            & (t.t_created < 24.0 * (day + 1) - 24.0 * state.scenario.escalation.grace_days)
+        )
+        np.add.at(dyn.felt, t.resident[old], np.float32(b))
+        np.minimum(dyn.felt, np.float32(1.0), out=dyn.felt)
+    return dyn.felt
+
+
+def settle_activation(state, sweeps: int = 30) -> None:
+    """Run the activation rule to a steady state before day 0 (no incidents counted)."""
+    for _ in range(sweeps):
+        resident_stage(state, -1, warm_up=True)
+
+
+def resident_stage(state, day: int, warm_up: bool = False) -> None:
+    """Stage 6 for residents: participation, trust and activation (synchronous update).
+
+    Each kernel reads yesterday's arrays and writes new ones, which then replace the
+    city's. Collective incidents from activation are counted at their onset (a grid
+    crossing the incident threshold).
+    """
+    sc, city, dyn = state.scenario, state.city, state.dyn
+    if warm_up:
+        _activation(state, day, count=False)
+        return
+    touched = _experience(state, day)
+    pp = sc.participation
+    city.participation = participation.participation_step(
+        city.participation, city.nbr_indptr, city.nbr_indices, city.org_member,
+        dyn.n_resolved, dyn.n_failed, publicity=sc.levers.people.publicity_education,
+        seed=state.seed, engaged_level=pp.engaged_level, threshold_mean=pp.threshold_mean,
+        threshold_spread=pp.threshold_spread, baseline=pp.baseline,
+        publicity_gain=pp.publicity_gain, org_gain=pp.org_gain, decay=pp.decay,
+        efficacy_gain=pp.efficacy_gain, failure_loss=pp.failure_loss,
+    )  # fmt: skip
+    tp = sc.trust
+    city.trust = trust.trust_step(
+        city.trust, city.nbr_indptr, city.nbr_indices, dyn.n_resolved, dyn.n_slow,
+        dyn.n_transferred, dyn.n_failed, seed=state.seed, day=day, confidence=tp.confidence,
+        convergence=tp.convergence, effect_resolved=tp.effect_resolved,
+        effect_slow=tp.effect_slow, effect_transferred=tp.effect_transferred,
+        effect_failed=tp.effect_failed,
+    )  # fmt: skip
+    for arr in (dyn.n_resolved, dyn.n_slow, dyn.n_transferred, dyn.n_failed):
+        arr[touched] = 0
+    _activation(state, day, count=True)
+
+
+def _activation(state, day: int, count: bool) -> None:
+    """Epstein activation of every resident and the grid incidents it makes."""
+    sc, city, dyn = state.scenario, state.city, state.dyn
+    ap = sc.activation
+    n_g = np.diff(city.grid_start).astype(np.float64)
+    # grid workers' presence follows their patrols (early warning redeploys them)
+    workers = sc.levers.capability.workers_per_grid * dyn.patrol_mult
+    presence = activation.enforcement_presence(
+        workers, ap.presence_per_1000 * n_g / 1000.0, ap.worker_weight, city.n_grids
+    )
+    dyn.response_staff = 0.0
+    if sc.levers.capability.early_warning and dyn.flags_log:
+        # 早期控制: a work team goes to each grid flagged yesterday (presence in officer-
+        # equivalents; its staff-days are counted as cost)
+        extra = sc.warning.response_per_1000 * n_g / 1000.0 * dyn.flags_log[-1]
+        presence = presence + extra
+        dyn.response_staff = float(extra.sum()) / max(ap.worker_weight, 1e-9)
+    hardship = felt_hardship(state, day)
+    dyn.active, grid_active, incident = activation.activation_step(
+        hardship, city.trust, dyn.active, city.grid_start, presence, city.grievance,
+        arrest_constant=ap.arrest_constant, threshold=ap.threshold,
+        incident_share=ap.incident_share, incident_min_active=ap.incident_min_active,
+        seed=state.seed,
+    )  # fmt: skip
+    # an incident is an episode: it starts when a grid crosses the threshold and ends
+    # only when its active share falls below half of it (hysteresis, so that noise
+    # around the threshold does not count as many incidents)
+    onset = (incident == 1) & (dyn.grid_incident == 0) & count
+    calm = grid_active < 0.5 * np.maximum(ap.incident_min_active, ap.incident_share * n_g)
+    dyn.unrest_today = int(onset.sum())
+    dyn.unrest_onset = onset.astype(np.int64)
+    dyn.grid_incident = np.where(calm, 0, np.maximum(dyn.grid_incident, incident)).astype(np.uint8)
 
 
 def misuse_stage(state, misuse_codes: np.ndarray) -> None:
@@ -139,6 +282,8 @@ def warning_stage(state, day: int, escalation_codes: np.ndarray) -> None:
     wp = warning_params(state.scenario)
     n_g = city.n_grids
     inc = warning.incidents_by_grid(escalation_codes, state.issues.grid, n_g)
+    if getattr(dyn, "unrest_onset", None) is not None:
+        inc = inc + dyn.unrest_onset  # collective incidents from activation too
     active = (
         warning.grid_means(dyn.active, city.grid_start) if dyn.active is not None else np.zeros(n_g)
     )

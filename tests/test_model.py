@@ -110,7 +110,10 @@ def _cli(args: list[str], capsys) -> tuple[int, str]:
         ("name = 'x'\n[levers.capability]\nworkers_per_grid = 'two'\n", "workers_per_grid"),
         ("name = 'x'\n[levers.data]\ndata_sharing = 1.5\n", "data_sharing"),
         ("name = 'x'\n[handling]\npriority = 'fastest'\n", "priority"),
-        ("name = 'x'\n[levers.people]\npublicity_education = 0.9\n", "publicity_education"),
+        (
+            "name = 'x'\n[levers.capability]\nresource_allocation = 'shared'\n",
+            "resource_allocation",
+        ),
     ],
 )
 def test_bad_scenario_file_one_line_exit_2_nothing_written(tmp_path, capsys, content, needle):

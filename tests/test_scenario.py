@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from sim.errors import GovsimError
 from sim.scenario import Scenario, load_scenario, parse_override, resolve_dict, scenario_hash
 from sim.scenario.loader import _unwrap
-from sim.scenario.schema import PENDING_LEVERS, GenerationParams
+from sim.scenario.schema import GenerationParams
 
 
 def write(path: Path, text: str) -> Path:
@@ -378,11 +378,6 @@ ERROR_CASES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
         (),
         ("handling.pools.grid", "duty_start (19.0)"),
     ),
-    "pending-lever": (
-        'name = "x"\n[levers.people]\npublicity_education = 0.9\n',
-        (),
-        ("levers.people.publicity_education", "0.9", "no effect yet"),
-    ),
     "several-errors": (
         'name = "x"\ndays = 0\nseed = -1\n',
         (),
@@ -427,10 +422,6 @@ SET_ERROR_CASES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
     "wrong-type": (("days=abc",), ('days = "abc"', "must be an integer")),
     "bad-literal": (("handling.priority=fast",), ("handling.priority", '"fast"', '"fifo"')),
-    "pending-lever": (
-        ("levers.people.publicity_education=0.5",),
-        ("levers.people.publicity_education", "0.5", "no effect yet"),
-    ),
     "extends": (("extends=other.toml",), ("extends", "cannot be overridden")),
 }
 
@@ -551,8 +542,6 @@ def _lever_changes() -> list[str]:
     for group, fields in defaults.items():
         for name, value in fields.items():
             path = f"levers.{group}.{name}"
-            if path in PENDING_LEVERS:
-                continue
             if isinstance(value, bool):
                 out.append(f"{path}={'false' if value else 'true'}")
             elif isinstance(value, int):

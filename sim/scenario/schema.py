@@ -18,7 +18,6 @@ Sections
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -544,6 +543,98 @@ class EscalationParams(_Section):
     )
 
 
+class ParticipationParams(_Section):
+    """Stage 6: threshold contagion of participation (Granovetter 1978; Watts 2002).
+
+    A resident whose engaged neighbours (propensity ≥ θ_e) make up at least her threshold
+    φ_i ~ U[φ̄ − s, φ̄ + s] is raised to θ_e; otherwise she drifts at rate δ toward her
+    baseline b₀ + β_pub·publicity + β_org·member; each own report resolved raises her
+    propensity (p += η_s(1 − p)), each failed one lowers it (p ×= 1 − η_f) (Finkel 1985).
+    """
+
+    engaged_level: Prob = Field(0.5, description="θ_e, propensity that counts as engaged")
+    threshold_mean: Prob = Field(0.25, description="φ̄, mean share of engaged neighbours needed")
+    threshold_spread: float = Field(
+        0.1, ge=0.0, le=0.5, description="s, thresholds uniform on [φ̄ − s, φ̄ + s]"
+    )
+    baseline: Prob = Field(
+        0.2, description="b₀, propensity a neglected resident drifts to (疏离冷漠)"
+    )
+    publicity_gain: Prob = Field(
+        0.3, description="β_pub, baseline added at full publicity (宣传教育)"
+    )
+    org_gain: Prob = Field(0.15, description="β_org, baseline added for organisation members")
+    decay: Prob = Field(0.01, description="δ, daily drift toward the baseline (per day)")
+    efficacy_gain: Prob = Field(0.1, description="η_s, gain per own report resolved")
+    failure_loss: Prob = Field(0.15, description="η_f, loss per own report failed or neglected")
+
+
+class TrustParams(_Section):
+    """Stage 6: bounded-confidence trust exchange (Deffuant et al. 2000) plus experience.
+
+    Each day every resident meets one neighbour (counter-based choice) and, if their
+    trust differs by less than d, moves μ of the way toward the neighbour's yesterday
+    value; then each own experience moves trust by its effect (+: toward 1, −: toward 0;
+    Van Ryzin 2004; Kampen, Van de Walle & Bouckaert 2006).
+    """
+
+    confidence: Prob = Field(0.2, description="d, no exchange when trust differs by d or more")
+    convergence: float = Field(0.3, gt=0.0, le=0.5, description="μ, step toward the partner")
+    effect_resolved: float = Field(0.03, ge=-1.0, le=1.0, description="Effect of a resolved issue")
+    effect_slow: float = Field(
+        -0.01, ge=-1.0, le=1.0, description="Effect of a resolution later than slow_days"
+    )
+    effect_transferred: float = Field(
+        -0.02, ge=-1.0, le=1.0, description="Effect of an issue transferred between departments"
+    )
+    effect_failed: float = Field(
+        -0.06, ge=-1.0, le=1.0, description="Effect of an issue failed, abandoned or litigated"
+    )
+    slow_days: float = Field(
+        7.0, gt=0.0, le=365.0, description="Resolution later than this counts as slow (days)"
+    )
+
+
+class ActivationParams(_Section):
+    """Stage 6: grievance and activation (Epstein 2002): active if G − R·P > T.
+
+    G = H'·(1 − L) with L the resident's trust and H' = min(1, H + b·u) the hardship
+    felt, u the resident's needs and disputes open longer than the grace period;
+    P = 1 − exp(−k·round(C/A)) with A the grid's active residents (incl. herself) and
+    C = presence_per_1000·n_g/1000 + worker_weight·workers·m_g the grid's enforcement presence (m_g the early-warning patrol
+    multiplier); R ~ U(0, 1) risk aversion.
+    """
+
+    arrest_constant: float = Field(2.3, ge=0.0, le=10.0, description="k (Epstein 2002: 2.3)")
+    threshold: Prob = Field(0.1, description="T, activation threshold (Epstein 2002: 0.1)")
+    presence_per_1000: float = Field(
+        40.0,
+        ge=0.0,
+        le=1000.0,
+        description="Enforcement presence per 1,000 residents besides grid workers (police, "
+        "cadres, security staff, 雪亮 cameras; officer-equivalents; Epstein's cop:citizen "
+        "ratio in Run 1 is ≈57 per 1,000)",
+    )
+    worker_weight: float = Field(
+        10.0,
+        ge=0.0,
+        le=100.0,
+        description="A patrolling grid worker's presence in officer-equivalents (knows the "
+        "grid's residents: social control, not arrest)",
+    )
+    incident_share: Prob = Field(
+        0.065, description="Active share of a grid that makes a collective incident (群体性事件)"
+    )
+    unresolved_hardship: Prob = Field(
+        0.15,
+        description="Hardship added per own need or dispute left open longer than "
+        "escalation.grace_days (grievance from unresolved issues)",
+    )
+    incident_min_active: int = Field(
+        10, ge=1, le=100_000, description="Fewest active residents for a collective incident"
+    )
+
+
 class AccountabilityParams(_Section):
     """Stage 6: public evaluation feeds departmental effort with a lag (为民做主 → 让民做主).
 
@@ -598,10 +689,17 @@ class WarningParams(_Section):
         0.05, gt=0.0, le=1.0, description="Share of grids flagged each day (the riskiest)"
     )
     redeploy_share: Prob = Field(
-        0.5, description="Share of patrol hours sent to flagged grids when warning is on"
+        0.2, description="Share of patrol hours sent to flagged grids when warning is on"
     )
     horizon_days: int = Field(
         14, ge=1, le=90, description="Days ahead a flag is judged against collective incidents"
+    )
+    response_per_1000: float = Field(
+        30.0,
+        ge=0.0,
+        le=1000.0,
+        description="早期控制: presence (officer-equivalents per 1,000 residents) of the work "
+        "team sent to a flagged grid the next day; costs presence / worker_weight staff",
     )
 
 
@@ -736,13 +834,6 @@ class Levers(_Section):
     data_governance: DataGovernanceLevers = DataGovernanceLevers()
 
 
-# Levers whose mechanism lands with stages 6–7 (resident dynamics, reallocation, early
-# warning). Setting them away from their default is rejected, never silently ignored.
-PENDING_LEVERS: dict[str, str] = {
-    "levers.people.publicity_education": "participation dynamics (stage 6)",
-}
-
-
 class Scenario(_Section):
     """A city and its governance configuration: the whole input of one run."""
 
@@ -763,22 +854,11 @@ class Scenario(_Section):
     routing: RoutingParams = RoutingParams()
     handling: HandlingParams = HandlingParams()
     escalation: EscalationParams = EscalationParams()
+    participation: ParticipationParams = ParticipationParams()
+    trust: TrustParams = TrustParams()
+    activation: ActivationParams = ActivationParams()
     accountability: AccountabilityParams = AccountabilityParams()
     reallocation: ReallocationParams = ReallocationParams()
     warning: WarningParams = WarningParams()
     indices: IndexParams = IndexParams()
     levers: Levers = Levers()
-
-    @model_validator(mode="after")
-    def _pending(self) -> Scenario:
-        defaults = Levers()
-        for path, stage in PENDING_LEVERS.items():
-            _, group, name = path.split(".")
-            value = getattr(getattr(self.levers, group), name)
-            default = getattr(getattr(defaults, group), name)
-            if value != default:
-                raise ValueError(
-                    f"lever {path} = {json.dumps(value)} has no effect yet ({stage} has not "
-                    f"landed); allowed now: its default {json.dumps(default)}"
-                )
-        return self

@@ -1,0 +1,153 @@
+"""``govsim app``: serve the teaching page on this machine.
+
+Add it to govsim's command line with ``register(sub)`` in ``sim.cli.build_parser``.
+``govsim app [SCENARIO] [--port P] [--host H] [--scale S] [--seed N] [--set K=V] [--lang L]``
+validates the scenario first (a bad file is one line on stderr, exit 2, as everywhere in
+govsim), then runs ``solara run sim/app/page.py --host H --port P --no-open
+--production`` with the configuration in the environment. It listens on 127.0.0.1
+unless ``--host`` is given, prints the address, and never reaches the internet: every
+script and stylesheet is served from the local ``solara-assets`` copy (Solara's
+fallback to a CDN is pointed at a closed local port) and Solara's telemetry is off.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+from sim.errors import GovsimError
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8765
+PAGE = "sim.app.page"  # solara run accepts a module name
+# Where Solara would fetch an asset missing from the local copy: a closed local port, so
+# a missing file fails at once in class instead of silently needing the internet.
+OFFLINE_CDN = "http://127.0.0.1:9/npm/"
+
+
+def _overrides(args: argparse.Namespace) -> list[str]:
+    sets = list(args.set or [])
+    for flag in ("scale", "seed"):
+        v = getattr(args, flag, None)
+        if v is not None:
+            sets.append(f"{flag}={v}")
+    return sets
+
+
+def free_port(host: str = DEFAULT_HOST) -> int:
+    """A TCP port that is free on ``host`` right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+def _check_port(host: str, port: int) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind((host, port))
+        except OSError as e:
+            raise GovsimError(
+                f"--port {port}: cannot listen on {host}:{port} ({e.strerror or e}); "
+                "choose another port, e.g. --port 0 for any free one"
+            ) from None
+
+
+def app_command(args: argparse.Namespace) -> tuple[list[str], dict[str, str], str]:
+    """The server command, its environment and the address it will serve.
+
+    Validates everything first and raises :class:`GovsimError` (one line) for a bad
+    scenario, override, language, host or port, or when Solara is not installed.
+    """
+    from sim.app.session import AppConfig
+
+    if args.lang not in ("zh", "en"):
+        raise GovsimError(f"--lang {args.lang!r}: must be 'zh' (中文) or 'en' (English)")
+    if not 0 <= args.port <= 65535:
+        raise GovsimError(f"--port {args.port}: must be a TCP port 0–65535 (0: any free port)")
+    host = args.host or DEFAULT_HOST
+    scenario = str(Path(args.scenario).resolve()) if args.scenario else None
+    if args.scenario and not Path(args.scenario).is_file():
+        raise GovsimError(f"{args.scenario}: no such scenario file")
+    config = AppConfig(scenario=scenario, overrides=tuple(_overrides(args)), lang=args.lang)
+    config.load()  # raises GovsimError naming the file, key and value
+    if importlib.util.find_spec("solara") is None:
+        raise GovsimError(
+            "the teaching page needs Solara: pip install -e . (or pip install solara)"
+        )
+    if importlib.util.find_spec("solara_assets") is None:
+        raise GovsimError(
+            "the teaching page needs the offline assets: pip install solara-assets "
+            "(without them the page is blank with no internet)"
+        )
+    try:
+        socket.getaddrinfo(host, None)
+    except OSError:
+        raise GovsimError(f"--host {host!r}: not an address of this machine") from None
+    port = free_port(host) if args.port == 0 else args.port
+    _check_port(host, port)
+    env = dict(os.environ)
+    env.update(
+        {
+            "GOVSIM_APP_CONFIG": json.dumps(
+                {"scenario": scenario, "overrides": list(config.overrides), "lang": args.lang},
+                ensure_ascii=False,
+            ),
+            "MPLBACKEND": "Agg",
+            "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
+            "SOLARA_ASSETS_PROXY": "True",
+            "SOLARA_THEME_SHOW_BANNER": "False",
+        }
+    )
+    env.setdefault("SOLARA_ASSETS_CDN", OFFLINE_CDN)
+    cmd = [
+        sys.executable, "-m", "solara", "run", PAGE,
+        "--host", host, "--port", str(port), "--no-open", "--production",
+    ]  # fmt: skip
+    shown = f"[{host}]" if ":" in host else host
+    return cmd, env, f"http://{shown}:{port}/"
+
+
+def cmd_app(args: argparse.Namespace) -> int:
+    cmd, env, url = app_command(args)
+    print(f"govsim 课堂沙盘 (teaching page): {url}", flush=True)
+    print(
+        "在浏览器中打开上面的地址；按 Ctrl-C 停止 (open it in a browser; Ctrl-C stops)", flush=True
+    )
+    try:
+        return subprocess.call(cmd, env=env)
+    except KeyboardInterrupt:
+        return 0
+
+
+def register(subparsers) -> argparse.ArgumentParser:
+    """Add the ``app`` subcommand to govsim's argparse subparsers."""
+    a = subparsers.add_parser(
+        "app", help="serve the teaching page (Chinese, offline) on this machine"
+    )
+    a.add_argument(
+        "scenario", nargs="?", metavar="SCENARIO",
+        help="scenario file (default scenarios/yancheng.toml); its folder's files are presets",
+    )  # fmt: skip
+    a.add_argument(
+        "--port", type=int, default=DEFAULT_PORT,
+        help=f"TCP port (default {DEFAULT_PORT}; 0: any free port)",
+    )  # fmt: skip
+    a.add_argument(
+        "--host", default=None,
+        help=f"address to listen on (default {DEFAULT_HOST}, this machine only)",
+    )  # fmt: skip
+    a.add_argument("--scale", type=float, help="fraction of the population (1:100 = 0.01)")
+    a.add_argument("--seed", type=int, help="master random seed")
+    a.add_argument(
+        "--set", action="append", metavar="KEY.PATH=VALUE",
+        help="override a scenario value, e.g. --set levers.capability.workers_per_grid=2",
+    )  # fmt: skip
+    a.add_argument("--lang", default="zh", help="page language at start: zh (default) or en")
+    a.set_defaults(func=cmd_app)
+    return a

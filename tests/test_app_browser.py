@@ -1,0 +1,274 @@
+"""The teaching page in a real headless Chromium, with the network cut off (slow).
+
+Debian's ``chromium`` (/usr/bin/chromium; ``.ci/install_browser.sh`` installs it with
+``fonts-noto-cjk``) is driven by pip's ``playwright`` with ``executable_path``: no
+browser is downloaded. ``govsim app`` runs as a subprocess on a free localhost port.
+Every request to anything but localhost is aborted and recorded; the tests assert none
+was made. Screenshots go to ``artifacts/screenshots/`` (git-ignored).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from sim.app.cli import app_command, register
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[1]
+SHOTS = ROOT / "artifacts" / "screenshots"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--disable-default-apps", "--disable-extensions", "--metrics-recording-only",
+]  # fmt: skip
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+TIMEOUT_MS = 60_000
+
+if not CHROMIUM.exists():
+    pytest.skip(
+        "Debian's chromium is not installed (/usr/bin/chromium missing): run "
+        ".ci/install_browser.sh (apt-get install chromium fonts-noto-cjk)",
+        allow_module_level=True,
+    )
+sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
+expect = sync_api.expect
+
+
+@pytest.fixture(scope="module")
+def server():
+    """``govsim app scenarios/yancheng.toml --port 0`` (1:100) as a subprocess."""
+    p = argparse.ArgumentParser()
+    register(p.add_subparsers())
+    args = p.parse_args(["app", str(ROOT / "scenarios" / "yancheng.toml"), "--port", "0"])
+    cmd, env, url = app_command(args)
+    log = SHOTS.parent / "app_server.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            cmd, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"govsim app exited with {proc.returncode}: {log.read_text()[-2000:]}")
+            try:
+                with urllib.request.urlopen(url, timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"govsim app did not answer at {url}: {log.read_text()[-2000:]}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+class Visit:
+    """A browser context (one student) with its page and what it asked the network for."""
+
+    def __init__(self, browser, url: str):
+        self.outside: list[str] = []
+        self.failed: list[tuple[int, str]] = []
+        self.errors: list[str] = []
+        self.context = browser.new_context(viewport={"width": 1600, "height": 1400}, locale="zh-CN")
+        self.context.route("**/*", self._route)
+        self.page = self.context.new_page()
+        self.page.set_default_timeout(TIMEOUT_MS)
+        self.page.on("response", self._response)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.goto(url)
+        self.page.wait_for_selector("#govsim-step")
+
+    def _route(self, route):
+        url = route.request.url
+        if url.startswith(("data:", "blob:")) or urlparse(url).hostname in LOCAL_HOSTS:
+            route.continue_()
+        else:
+            self.outside.append(url)
+            route.abort()
+
+    def _response(self, response):
+        if response.status >= 400:
+            self.failed.append((response.status, response.url))
+
+    def step(self, n: int = 1) -> None:
+        for _ in range(n):
+            before = self.day_text()
+            self.page.click("#govsim-step")
+            expect(self.page.locator("#govsim-day")).not_to_have_text(before)
+
+    def day_text(self) -> str:
+        return self.page.inner_text("#govsim-day")
+
+    def curves(self) -> list[dict]:
+        return json.loads(self.page.get_attribute("#govsim-charts", "data-curves"))
+
+    def chart_png(self) -> bytes:
+        return self.page.locator("#govsim-charts img").screenshot()
+
+    def shot(self, name: str) -> Path:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        path = SHOTS / name
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
+
+    def close(self) -> None:
+        try:
+            assert self.outside == [], f"requests outside localhost: {self.outside}"
+            assert self.failed == [], f"failed requests: {self.failed}"
+            assert self.errors == [], f"page errors: {self.errors}"
+        finally:
+            self.context.close()
+
+
+@pytest.fixture
+def visit(browser, server):
+    visits: list[Visit] = []
+
+    def open_visit() -> Visit:
+        v = Visit(browser, server)
+        visits.append(v)
+        return v
+
+    yield open_visit
+    for v in visits:
+        v.close()
+
+
+def _platform_fonts(page, selector: str) -> list[dict]:
+    """The fonts Chromium really used to draw the text of ``selector`` (DevTools)."""
+    cdp = page.context.new_cdp_session(page)
+    root = cdp.send("DOM.getDocument", {"depth": -1})["root"]["nodeId"]
+    cdp.send("CSS.enable")
+    node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": selector})["nodeId"]
+    return cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
+
+
+def test_page_loads_offline_in_chinese(visit):
+    v = visit()
+    page = v.page
+    expect(page.locator("#govsim-day")).to_have_text("第 0 天")
+    assert "盐城市域社会治理" in page.title()
+    body = page.inner_text("body")
+    for words in (
+        "治理举措",
+        "一、完善市域社会治理体系",
+        "五、数据赋能",
+        "单步",
+        "获得感",
+        "今日动态",
+    ):
+        assert words in body, words
+    # the page asks for a CJK font stack, and Chromium drew the Chinese with a CJK font
+    family = page.evaluate("getComputedStyle(document.querySelector('#govsim-day')).fontFamily")
+    assert "Noto Sans CJK SC" in family and "Microsoft YaHei" in family
+    fonts = _platform_fonts(page, "#govsim-day")
+    assert any("CJK" in f["familyName"] or "Hei" in f["familyName"] for f in fonts), fonts
+    v.step(2)
+    expect(page.locator(".govsim-feed li").first).to_be_visible()
+    feed = page.inner_text(".govsim-feed")
+    assert "第2天" in feed
+    v.shot("page_zh.png")
+
+
+def test_lever_then_step_changes_model_and_chart(visit):
+    v = visit()
+    page = v.page
+    v.step(1)
+    chart_before = v.chart_png()
+    page.get_by_text("四、提升市域社会治理能力").click()
+    lever = page.locator('[data-lever="levers.capability.workers_per_grid"]')
+    lever.locator("[role=slider]").focus()
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("Tab")
+    expect(page.locator("#govsim-changed-a")).to_contain_text("每网格网格员数 1 → 2")
+    expect(lever).to_contain_text("每网格网格员数：2")
+    v.step(3)
+    expect(page.locator("#govsim-day")).to_have_text("第 4 天")
+    assert v.chart_png() != chart_before
+    assert v.curves()[0]["gain_index"] is not None
+    v.shot("lever_step_zh.png")
+
+
+def test_ab_mode_two_configurations_two_curves(visit):
+    v = visit()
+    page = v.page
+    page.click("#govsim-mode >> text=A/B 对比")
+    expect(page.locator("#govsim-map-b")).to_be_visible()
+    page.click("#govsim-editing >> text=配置 B")
+    page.click("#govsim-preset .v-select__slot")
+    page.get_by_role("option", name="精网微格").click()
+    expect(page.get_by_text("B ≠ A")).to_be_visible()
+    page.click("#govsim-play")
+    deadline = time.monotonic() + 90
+    while int("".join(ch for ch in v.day_text() if ch.isdigit()) or 0) < 12:
+        assert time.monotonic() < deadline, "play did not advance the days"
+        page.wait_for_timeout(250)
+    page.click("#govsim-pause")
+    page.wait_for_timeout(500)
+    a, b = v.curves()
+    assert a != b, "A and B show the same curves"
+    assert (
+        a["mean_resolution_days"] != b["mean_resolution_days"] or a["gain_index"] != b["gain_index"]
+    )
+    table = page.inner_text("#govsim-summary")
+    assert "A" in table and "B" in table
+    v.shot("page_ab_zh.png")
+
+
+def test_english_switch(visit):
+    v = visit()
+    page = v.page
+    page.click("#govsim-lang")
+    expect(page.locator("#govsim-day")).to_have_text("Day 0")
+    v.step(2)
+    body = page.inner_text("body")
+    for words in ("Governance levers", "1 Governance system", "Step", "sense of gain"):
+        assert words in body, words
+    assert "治理举措" not in body
+    page.click("#govsim-lang")
+    expect(page.locator("#govsim-day")).to_have_text("第 2 天")
+    page.click("#govsim-lang")
+    expect(page.locator("#govsim-day")).to_have_text("Day 2")
+    v.shot("page_en.png")
+
+
+def test_two_students_have_independent_models(visit):
+    s1, s2 = visit(), visit()
+    s1.step(3)
+    expect(s1.page.locator("#govsim-day")).to_have_text("第 3 天")
+    expect(s2.page.locator("#govsim-day")).to_have_text("第 0 天")
+    s2.step(1)
+    expect(s2.page.locator("#govsim-day")).to_have_text("第 1 天")
+    expect(s1.page.locator("#govsim-day")).to_have_text("第 3 天")
+    s1.page.click("#govsim-reset")
+    expect(s1.page.locator("#govsim-day")).to_have_text("第 0 天")
+    expect(s2.page.locator("#govsim-day")).to_have_text("第 1 天")
