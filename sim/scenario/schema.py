@@ -601,8 +601,8 @@ class ActivationParams(_Section):
     G = H'·(1 − L) with L the resident's trust and H' = min(1, H + b·u) the hardship
     felt, u the resident's needs and disputes open longer than the grace period;
     P = 1 − exp(−k·round(C/A)) with A the grid's active residents (incl. herself) and
-    C = presence_per_1000·n_g/1000 + worker_weight·workers·m_g the grid's enforcement presence (m_g the early-warning patrol
-    multiplier); R ~ U(0, 1) risk aversion.
+    C = presence_per_1000·n_g/1000 + worker_weight·workers·m_g the grid's enforcement
+    presence (m_g the early-warning patrol multiplier); R ~ U(0, 1) risk aversion.
     """
 
     arrest_constant: float = Field(2.3, ge=0.0, le=10.0, description="k (Epstein 2002: 2.3)")
