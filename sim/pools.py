@@ -102,18 +102,19 @@ def social_org_strength(scenario: Scenario) -> float:
 
 
 def sector_work_shares(scenario: Scenario) -> np.ndarray:
-    """Expected share of department work orders per sector (sectors 0..8).
+    """Expected share of department workload (slot-hours) per sector (sectors 0..8).
 
-    Σ_c r_c·w_c·mix[c, s] with r the issue rates, w_c the share of category c that
+    Σ_c r_c·w_c·mix[c, s]·S_c with r the issue rates, w_c the share of category c that
     reaches a department (enquiries the hotline does not answer; needs and risks;
-    disputes go to mediation instead), normalised. Departments are staffed in these
-    fixed shares (the siloed plan).
+    disputes go to mediation instead) and S_c the mean handling hours, normalised.
+    Departments are staffed in these fixed shares (the siloed plan).
     """
     h = scenario.handling
     r = scenario.generation.rate_per_resident_year.as_tuple()
     w = (1.0 - h.pools["hotline"].resolve_prob.enquiry, 1.0, 0.0, 1.0)
     mix = np.array([h.sector_mix[c] for c in CATEGORIES_EN])[:, :N_DEPT_SECTORS]
-    work = (np.asarray(r) * np.asarray(w)) @ mix
+    service = np.array([h.pools["department"].service_hours.as_tuple()]).T  # [4, 1]
+    work = (np.asarray(r)[:, None] * np.asarray(w)[:, None] * mix * service).sum(axis=0)
     total = work.sum()
     return work / total if total > 0 else np.full(N_DEPT_SECTORS, 1.0 / N_DEPT_SECTORS)
 

@@ -15,7 +15,6 @@ Outcomes at completion (Stage 4 of DESIGN.md):
 - hotline: an enquiry is answered directly with ``resolve_prob.enquiry``, else it
   becomes a work order to dispatch; other calls are taken in and passed on
   (disputes to mediation, the rest to dispatch);
-- a department that receives an issue of another sector transfers it (转办);
 - otherwise resolved with ``1 − (1 − r)/E_p``, r = ``resolve_prob[kind, category]``
   (× (1 − rural penalty) for rural residents' needs at departments), E_p the
   pool's effort under public evaluation (:mod:`sim.kernels.accountability`; handling
@@ -48,7 +47,6 @@ from sim.issues import (
     LITIGATED,
     NEXT_DISPATCH,
     NEXT_MEDIATE,
-    NEXT_TRANSFER,
     QUEUED,
     RESOLVED,
     ROUTING,
@@ -224,13 +222,6 @@ def _complete_kernel(
                 status[k] = ROUTING
                 next_step[k] = NEXT_MEDIATE if c == CAT_DISPUTE else NEXT_DISPATCH
                 t_ready[k] = done
-            continue
-        if kind == K_DEPARTMENT and pool_sector[p] != sector[k]:
-            status[k] = ROUTING
-            next_step[k] = NEXT_TRANSFER
-            if transfers[k] < 255:
-                transfers[k] += 1
-            t_ready[k] = done
             continue
         r = resolve_prob[kind, c]
         if kind == K_DEPARTMENT and c == CAT_NEED and urban[k] == 0:

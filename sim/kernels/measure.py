@@ -32,7 +32,7 @@ C_DISPATCHED = 31  # issues closed today that reached a department
 C_DEMAND_CLOSED = 32  # 2 slots (rural, urban): needs and enquiries closed today
 C_DEMAND_MET = 34  # 2 slots (rural, urban): of those, resolved
 C_REQUESTS = 36  # 2 slots (enquiry, other): issues surfaced today via 12345 / online
-C_REQ_RESOLVED = 38  # 2 slots (enquiry, other): such requests resolved today
+C_REQ_RESOLVED = 38  # 2 slots (enquiry, other): such work orders resolved today
 C_ENQ_DIRECT = 40  # enquiries resolved today by the hotline itself
 C_DISPUTE_SURFACED = 41  # disputes that surfaced today (claims, by any channel)
 N_COUNTS = 42
@@ -40,7 +40,7 @@ N_COUNTS = 42
 # Float sums.
 F_DETECT_DAYS = 0  # Σ detection days of issues surfaced today
 F_GAIN = 1  # 2 slots (rural, urban): Σ 0.5^(days/h) over demand resolved today
-F_REQ_WORKDAYS = 3  # 2 slots (enquiry, other): Σ working days to resolve such requests
+F_REQ_WORKDAYS = 3  # 2 slots (enquiry, other): Σ working days to resolve such work orders
 N_SUMS = 5
 
 
@@ -104,7 +104,9 @@ def _measure_kernel(
         u = 1 if urban[k] else 0
         if c == 0 and st == RESOLVED and pool_kind_of_row[k] == 0:
             counts[C_ENQ_DIRECT] += 1
-        if call and st == RESOLVED:
+        # work orders: requests not answered on the phone (an enquiry resolved by the
+        # hotline itself is not a work order)
+        if call and st == RESOLVED and not (c == 0 and pool_kind_of_row[k] == 0):
             j = 0 if c == 0 else 1
             counts[C_REQ_RESOLVED + j] += 1
             sums[F_REQ_WORKDAYS + j] += working_days(ts, t_closed[k])

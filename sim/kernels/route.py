@@ -11,10 +11,12 @@ A ROUTING issue needs one of five things (``sim.issues.NEXT_*``):
   choice (条块分割). The chosen sector is right with probability
   ``a_centre = a0 + a_std·[unified standards] + a_share·D`` or
   ``a_silo = s0 + s_role·role_clarity``; a wrong choice is a uniformly random other
-  sector, found out by the department, which transfers it (转办). Dispatch takes
-  ``dispatch_delay`` (shorter with unified standards) or ``siloed_delay`` hours.
-- transfer: as dispatch, with accuracy ``a_silo + (a_centre − a_silo)·integration``
-  and ``transfer_delay_hours``;
+  sector. The wrong department sends it back after ``misroute_screen_hours`` and it is
+  transferred (转办) after ``transfer_delay_hours``, each time reaching the right
+  department with accuracy ``a_silo + (a_centre − a_silo)·integration`` (at most
+  ``MAX_TRANSFERS`` times). Dispatch takes ``dispatch_delay`` (shorter with unified
+  standards) or ``siloed_delay`` hours. A work order sent back costs delay, not a
+  department's case slot;
 - mediation (disputes): the next tier of the ladder first-line → people's mediation
   (town) → online platform 苏解纷 (if on and the resident has digital access) → social
   organisations (if funded). First-line is the grid worker, or the platform / social /
@@ -55,7 +57,6 @@ from sim.issues import (
     NEXT_INTAKE,
     NEXT_MEDIATE,
     NEXT_PETITION,
-    NEXT_TRANSFER,
     QUEUED,
     ROUTING,
 )
@@ -65,7 +66,10 @@ from sim.kernels.rng import S_ROUTE, S_ROUTE_CHOICE, S_ROUTE_MISUSE, S_ROUTE_SEC
 # Indices into the packed parameter array.
 P_INTEGRATION, P_ACC_CENTRE, P_ACC_SILO, P_DELAY_CENTRE, P_DELAY_SILO = 0, 1, 2, 3, 4
 P_DELAY_TRANSFER, P_ON_SPOT, P_SHARING, P_MISUSE, P_COORD, P_LITIGATE = 5, 6, 7, 8, 9, 10
-N_ROUTE_PARAMS = 11
+P_SCREEN, P_ACC_TRANSFER = 11, 12
+N_ROUTE_PARAMS = 13
+MAX_TRANSFERS = 8  # after this many transfers a work order is escalated to the right place
+TRY_OFFSET = 0x9E3779B1  # counter offset of the draws of each transfer
 
 
 @njit(cache=True)
@@ -111,8 +115,9 @@ def _pick_sector(true_sector, accuracy, u_ok, u_wrong):
 @njit(cache=True, parallel=True)
 def _route_kernel(
     status, iid, category, sector, county, grid, channel, digital, next_step, tier, level,
-    pool, t_ready, t_closed, diverted, dept_pool, grid_pool, town_pool, social_pool, mass_pool,
-    petition_pool, hotline_pool, online_pool, grid_town, servers, p, seed, day, misuse,
+    pool, t_ready, t_closed, diverted, transfers, dept_pool, grid_pool, town_pool,
+    social_pool, mass_pool, petition_pool, hotline_pool, online_pool, grid_town, servers, p,
+    seed, day, misuse,
 ):  # fmt: skip
     """Send every ROUTING issue to a pool (status QUEUED) or close it (see module doc)."""
     n = status.shape[0]
@@ -168,11 +173,8 @@ def _route_kernel(
                 continue
             if tier[k] > 0 and p[P_COORD] == 0.0:
                 arrival += p[P_DELAY_TRANSFER]
-        elif step == NEXT_DISPATCH or step == NEXT_TRANSFER:
-            if step == NEXT_TRANSFER:
-                acc = p[P_ACC_SILO] + (p[P_ACC_CENTRE] - p[P_ACC_SILO]) * p[P_INTEGRATION]
-                arrival += p[P_DELAY_TRANSFER]
-            elif ch == CH_VIDEO or uniform(seed, S_ROUTE_CHOICE, day, q) < p[P_INTEGRATION]:
+        elif step == NEXT_DISPATCH:
+            if ch == CH_VIDEO or uniform(seed, S_ROUTE_CHOICE, day, q) < p[P_INTEGRATION]:
                 acc = p[P_ACC_CENTRE]
                 arrival += p[P_DELAY_CENTRE]
                 # a dispatch through the centre uses shared personal data with prob. D
@@ -190,6 +192,23 @@ def _route_kernel(
                 uniform(seed, S_ROUTE_SECTOR, day, q),
                 uniform(seed, S_ROUTE_SECTOR, day, q + 0x2545F491),
             )
+            # a wrong department sends the work order back (退回) after screening it and
+            # it is transferred (转办), until it reaches the right one
+            tries = 0
+            while s != sector[k]:
+                tries += 1
+                if transfers[k] < 255:
+                    transfers[k] += 1
+                arrival += p[P_SCREEN] + p[P_DELAY_TRANSFER]
+                if tries >= MAX_TRANSFERS:
+                    s = sector[k]
+                    break
+                s = _pick_sector(
+                    sector[k],
+                    p[P_ACC_TRANSFER],
+                    uniform(seed, S_ROUTE_SECTOR, day, q + TRY_OFFSET * tries),
+                    uniform(seed, S_ROUTE_SECTOR, day, q + TRY_OFFSET * tries + 0x2545F491),
+                )
             target = dept_pool[county[k], s]
         status[k] = QUEUED
         next_step[k] = step
@@ -226,6 +245,8 @@ def pack_route_params(scenario) -> np.ndarray:
         * (1.0 - r.misuse_deterrence_effect * gov.misuse_deterrence)
     )
     p[P_COORD] = 1.0 if lv.system.coordination_group else 0.0
+    p[P_SCREEN] = scenario.handling.misroute_screen_hours
+    p[P_ACC_TRANSFER] = p[P_ACC_SILO] + (p[P_ACC_CENTRE] - p[P_ACC_SILO]) * p[P_INTEGRATION]
     p[P_LITIGATE] = scenario.escalation.failure_litigation_prob
     return p
 
@@ -236,8 +257,8 @@ def route_step(state, day: int) -> tuple[int, int]:
     misuse = state.row_scratch(t.n)
     _route_kernel(
         t.status, t.iid, t.category, t.sector, t.county, t.grid, t.channel, t.digital,
-        t.next_step, t.tier, t.level, t.pool, t.t_ready, t.t_closed, t.diverted, pl.dept_pool,
-        pl.grid_pool, pl.town_pool, pl.social_pool, pl.mass_pool, pl.petition_pool,
+        t.next_step, t.tier, t.level, t.pool, t.t_ready, t.t_closed, t.diverted, t.transfers,
+        pl.dept_pool, pl.grid_pool, pl.town_pool, pl.social_pool, pl.mass_pool, pl.petition_pool,
         pl.hotline_pool, pl.online_pool, state.city.grid_town, pl.servers,
         state.params.route, state.seed, day, misuse,
     )  # fmt: skip

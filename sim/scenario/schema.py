@@ -132,7 +132,7 @@ class CityParams(_Section):
     )
     trust_mean: Prob = Field(0.62, description="Initial mean trust in government (legitimacy L)")
     participation_mean: Prob = Field(
-        0.35, description="Initial mean participation propensity (probability to report a need)"
+        0.5, description="Initial mean participation propensity (probability to report a need)"
     )
     neighbours_in_grid: int = Field(
         6, ge=0, le=50, description="Random social ties per resident inside the own grid"
@@ -211,7 +211,7 @@ class GenerationParams(_Section):
     """Stage 1: issues arise as independent Poisson events per resident-day."""
 
     rate_per_resident_year: CategoryRates = Field(
-        default=CategoryRates(enquiry=0.50, need=0.32, dispute=0.045, risk=0.05),
+        default=CategoryRates(enquiry=0.45, need=0.32, dispute=0.045, risk=0.05),
         description="Base issues per resident-year by category, before multipliers "
         "(calibrated so ≈0.5 requests per resident-year surface; calibration.md)",
     )
@@ -236,7 +236,7 @@ class SurfacingParams(_Section):
     """Stage 2: competing hazards per hidden issue-day; the first channel to fire surfaces it."""
 
     report_hazard: CategoryRates = Field(
-        default=CategoryRates(enquiry=2.0, need=0.25, dispute=0.12, risk=0.05),
+        default=CategoryRates(enquiry=1.3, need=0.16, dispute=0.08, risk=0.033),
         description="Daily hazard of a resident reporting, × participation propensity × "
         "(0.5 + trust) (per day)",
     )
@@ -410,7 +410,7 @@ class HandlingParams(_Section):
         5.5, ge=0.0, le=1000.0, description="12345 seats per 100k residents (Jiangsu 2024: 5.5)"
     )
     department_slots_per_100k: float = Field(
-        400.0,
+        600.0,
         ge=0.0,
         le=100_000.0,
         description="Concurrent department case slots per 100k residents of a county, all "
@@ -430,6 +430,13 @@ class HandlingParams(_Section):
         ge=0.0,
         le=10_000.0,
         description="Petition office slots per 100k residents (per county)",
+    )
+    misroute_screen_hours: float = Field(
+        4.0,
+        gt=0.0,
+        le=720.0,
+        description="Mean hours a department takes to see that an issue is not its own and "
+        "send it back (退回) for transfer",
     )
     rural_service_penalty: Prob = Field(
         0.15,
@@ -462,7 +469,7 @@ class HandlingParams(_Section):
         default_factory=lambda: {
             "hotline": _pool(0.0, 24.0, True, (0.1, 0.25, 0.25, 0.25), (0.86, 0.0, 0.0, 0.0)),
             "department": _pool(
-                8.5, 17.5, False, (8.0, 60.0, 48.0, 40.0), (0.95, 0.88, 0.70, 0.92)
+                8.5, 17.5, False, (4.0, 80.0, 48.0, 40.0), (0.95, 0.88, 0.70, 0.92)
             ),
             "grid": _pool(8.0, 18.0, True, (0.5, 3.0, 3.0, 2.0), (0.95, 0.60, 0.55, 0.60)),
             "mediation": _pool(8.5, 17.5, False, (1.0, 24.0, 40.0, 24.0), (0.9, 0.8, 0.93, 0.8)),

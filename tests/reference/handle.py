@@ -25,7 +25,6 @@ from sim.issues import (
     LITIGATED,
     NEXT_DISPATCH,
     NEXT_MEDIATE,
-    NEXT_TRANSFER,
     QUEUED,
     RESOLVED,
     ROUTING,
@@ -146,12 +145,6 @@ def settle(state, k: int, day: int) -> None:
             t.status[k] = ROUTING
             t.next_step[k] = NEXT_MEDIATE if category == CAT_DISPUTE else NEXT_DISPATCH
             t.t_ready[k] = done
-        return
-    if kind == K_DEPARTMENT and pl.sector[p] != t.sector[k]:  # wrong department: 转办
-        t.status[k] = ROUTING
-        t.next_step[k] = NEXT_TRANSFER
-        t.transfers[k] = min(int(t.transfers[k]) + 1, 255)
-        t.t_ready[k] = done
         return
     if kind == K_DEPARTMENT and category == CAT_NEED and t.urban[k] == 0:
         w = sc.levers.community.urban_rural_integration  # thinner rural public services

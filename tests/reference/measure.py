@@ -93,7 +93,8 @@ def measure_step(state, day: int):
         urban = 1 if t.urban[k] else 0
         if category == 0 and status == RESOLVED and p >= 0 and pl.kind[p] == K_HOTLINE:
             counts[C_ENQ_DIRECT] += 1
-        if is_call and status == RESOLVED:
+        answered_on_phone = category == 0 and p >= 0 and pl.kind[p] == K_HOTLINE
+        if is_call and status == RESOLVED and not answered_on_phone:  # work orders only
             j = 0 if category == 0 else 1
             counts[C_REQ_RESOLVED + j] += 1
             sums[F_REQ_WORKDAYS + j] += working_days(surfaced, closed)

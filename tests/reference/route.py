@@ -27,14 +27,15 @@ from sim.issues import (
     NEXT_INTAKE,
     NEXT_MEDIATE,
     NEXT_PETITION,
-    NEXT_TRANSFER,
     QUEUED,
     ROUTING,
 )
 from sim.kernels.rng import S_ROUTE, S_ROUTE_CHOICE, S_ROUTE_MISUSE, S_ROUTE_SECTOR, uniform_py
 from sim.kernels.route import (  # indices into the packed parameters
+    MAX_TRANSFERS,
     P_ACC_CENTRE,
     P_ACC_SILO,
+    P_ACC_TRANSFER,
     P_COORD,
     P_DELAY_CENTRE,
     P_DELAY_SILO,
@@ -43,7 +44,9 @@ from sim.kernels.route import (  # indices into the packed parameters
     P_LITIGATE,
     P_MISUSE,
     P_ON_SPOT,
+    P_SCREEN,
     P_SHARING,
+    TRY_OFFSET,
 )
 
 from .diversion import go_to_court, platform_open
@@ -140,11 +143,8 @@ def route_step(state, day: int) -> tuple[int, int]:
             target = ladder[tier]
             if tier > 0 and p[P_COORD] == 0.0:
                 arrival += p[P_DELAY_TRANSFER]
-        elif step in (NEXT_DISPATCH, NEXT_TRANSFER):
-            if step == NEXT_TRANSFER:
-                accuracy = p[P_ACC_SILO] + (p[P_ACC_CENTRE] - p[P_ACC_SILO]) * p[P_INTEGRATION]
-                arrival += p[P_DELAY_TRANSFER]
-            elif channel == CH_VIDEO or uniform_py(seed, S_ROUTE_CHOICE, day, q) < p[P_INTEGRATION]:
+        elif step == NEXT_DISPATCH:
+            if channel == CH_VIDEO or uniform_py(seed, S_ROUTE_CHOICE, day, q) < p[P_INTEGRATION]:
                 accuracy = p[P_ACC_CENTRE]
                 arrival += p[P_DELAY_CENTRE]
                 uses_data = (
@@ -164,6 +164,22 @@ def route_step(state, day: int) -> tuple[int, int]:
                 uniform_py(seed, S_ROUTE_SECTOR, day, q),
                 uniform_py(seed, S_ROUTE_SECTOR, day, q + WRONG_SECTOR_OFFSET),
             )
+            tries = 0
+            while sector != int(t.sector[k]):  # sent back and transferred (退回、转办)
+                tries += 1
+                t.transfers[k] = min(int(t.transfers[k]) + 1, 255)
+                arrival += p[P_SCREEN] + p[P_DELAY_TRANSFER]
+                if tries >= MAX_TRANSFERS:
+                    sector = int(t.sector[k])
+                    break
+                sector = choose_sector(
+                    int(t.sector[k]),
+                    p[P_ACC_TRANSFER],
+                    uniform_py(seed, S_ROUTE_SECTOR, day, q + TRY_OFFSET * tries),
+                    uniform_py(
+                        seed, S_ROUTE_SECTOR, day, q + TRY_OFFSET * tries + WRONG_SECTOR_OFFSET
+                    ),
+                )
             target = int(pl.dept_pool[county, sector])
 
         t.status[k] = QUEUED
