@@ -10,9 +10,10 @@ propensity to report and take part) is *engaged* when ``p_i ≥ θ_e``
    Thresholds ``φ_i`` are uniform on ``[φ̄ − s, φ̄ + s]`` (``threshold_mean``,
    ``threshold_spread``), a pure function of (seed, i) through the counter-based hash:
    fixed for the run, never stored.
-2. **Decay under neglect** (疏离冷漠). A resident who is not reinforced relaxes toward her
-   baseline ``b_i = min(1, b₀ + β_pub · publicity + β_org · org_i)`` at daily rate ``δ``:
-   ``p_i ← p_i + δ (b_i − p_i)``. Publicity and education (宣传教育, a lever in [0, 1]) and
+2. **Decay under neglect** (疏离冷漠). A resident relaxes toward her baseline
+   ``b_i = min(1, b₀ + β_pub · publicity + β_org · org_i)`` at daily rate ``δ``:
+   ``p_i ← p_i + δ (b_i − p_i)``; a reinforced resident toward ``max(b_i, θ_e)``, so
+   she stays engaged while her neighbours are, and publicity can lift her above θ_e. Publicity and education (宣传教育, a lever in [0, 1]) and
    membership of a social or mass organisation raise the baseline (Verba, Schlozman &
    Brady 1995 [3]_: organisations recruit and build civic skills).
 3. **Efficacy feedback** (Finkel 1985 [4]_: participation and efficacy reinforce each
@@ -104,11 +105,13 @@ def participation_row(
             reinforced = True
             if p < engaged_level:
                 p = engaged_level
-    if not reinforced:
-        b = baseline + publicity_gain * publicity + org_gain * org_member[i]
-        if b > 1.0:
-            b = 1.0
-        p += decay * (b - p)
+    b = baseline + publicity_gain * publicity + org_gain * org_member[i]
+    if b > 1.0:
+        b = 1.0
+    # drift toward the baseline; an engaged resident is held at least at θ_e
+    if reinforced and b < engaged_level:
+        b = engaged_level
+    p += decay * (b - p)
     for _ in range(n_resolved[i]):
         p += efficacy_gain * (1.0 - p)
     for _ in range(n_failed[i]):

@@ -565,10 +565,10 @@ class ParticipationParams(_Section):
         0.1, ge=0.0, le=0.5, description="s, thresholds uniform on [φ̄ − s, φ̄ + s]"
     )
     baseline: Prob = Field(
-        0.2, description="b₀, propensity a neglected resident drifts to (疏离冷漠)"
+        0.25, description="b₀, propensity a neglected resident drifts to (疏离冷漠)"
     )
     publicity_gain: Prob = Field(
-        0.3, description="β_pub, baseline added at full publicity (宣传教育)"
+        0.5, description="β_pub, baseline added at full publicity (宣传教育)"
     )
     org_gain: Prob = Field(0.15, description="β_org, baseline added for organisation members")
     decay: Prob = Field(0.01, description="δ, daily drift toward the baseline (per day)")

@@ -32,10 +32,11 @@ def new_propensity(i, p, indptr, indices, org_member, n_resolved, n_failed, q) -
         if engaged / len(neighbours) >= phi:
             reinforced = True
             own = max(own, q["engaged_level"])
-    if not reinforced:
-        baseline = q["baseline"] + q["publicity_gain"] * q["publicity"]
-        baseline = min(1.0, baseline + q["org_gain"] * int(org_member[i]))
-        own += q["decay"] * (baseline - own)
+    baseline = q["baseline"] + q["publicity_gain"] * q["publicity"]
+    baseline = min(1.0, baseline + q["org_gain"] * int(org_member[i]))
+    if reinforced:  # an engaged resident drifts toward her baseline, but not below θ_e
+        baseline = max(baseline, q["engaged_level"])
+    own += q["decay"] * (baseline - own)
     for _ in range(int(n_resolved[i])):
         own += q["efficacy_gain"] * (1.0 - own)
     for _ in range(int(n_failed[i])):
