@@ -13,9 +13,10 @@ propensity to report and take part) is *engaged* when ``p_i ≥ θ_e``
 2. **Decay under neglect** (疏离冷漠). A resident relaxes toward her baseline
    ``b_i = min(1, b₀ + β_pub · publicity + β_org · org_i)`` at daily rate ``δ``:
    ``p_i ← p_i + δ (b_i − p_i)``; a reinforced resident toward ``max(b_i, θ_e)``, so
-   she stays engaged while her neighbours are, and publicity can lift her above θ_e. Publicity and education (宣传教育, a lever in [0, 1]) and
-   membership of a social or mass organisation raise the baseline (Verba, Schlozman &
-   Brady 1995 [3]_: organisations recruit and build civic skills).
+   she stays engaged while her neighbours are, and publicity can lift her above θ_e.
+   Publicity and education (宣传教育, a lever in [0, 1]) and membership of a social or
+   mass organisation raise the baseline (Verba, Schlozman & Brady 1995 [3]_:
+   organisations recruit and build civic skills).
 3. **Efficacy feedback** (Finkel 1985 [4]_: participation and efficacy reinforce each
    other). Each of the resident's own reports resolved since the last step raises
    ``p_i ← p_i + η_s (1 − p_i)``; each that failed lowers ``p_i ← p_i (1 − η_f)``.
