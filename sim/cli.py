@@ -38,6 +38,8 @@ def format_summary(summary: dict, title: str = "") -> str:
             s = f"{int(v):,}"
         elif unit == "days":
             s = f"{v:.2f} 天/days"
+        elif unit == "working days":
+            s = f"{v:.2f} 工作日/working days"
         else:
             s = f"{v:,.2f}"
         rows.append((f"{zh} ({en})", s))
