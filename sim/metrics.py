@@ -66,6 +66,7 @@ class MetricsRecorder:
     def __init__(self, scenario, n_residents: int) -> None:
         self.ix = scenario.indices
         self.n_residents = n_residents
+        self.day_offset = 0  # model days before the reported day 0 (warm-up)
         self.cols: dict[str, list] = {k: [] for k in DAILY_COLUMNS}
         self.hist = np.zeros(_HIST_BINS + 1, dtype=np.int64)
         self.res_sum = 0.0
@@ -152,7 +153,7 @@ class MetricsRecorder:
         closed_today = int(counts[C_CLOSED : C_CLOSED + 4].sum())
         st = counts[C_STATUS : C_STATUS + 8]
         row = {
-            "day": day,
+            "day": day - self.day_offset,
             "new_issues": int(counts[C_NEW_CAT : C_NEW_CAT + 4].sum()),
             "new_enquiry": int(counts[C_NEW_CAT]),
             "new_need": int(counts[C_NEW_CAT + 1]),

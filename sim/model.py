@@ -222,6 +222,25 @@ class GovernanceModel(mesa.Model):
         self._create_agents()
         self._residents: dict[int, agents.ResidentView] = {}
         self.last_row: dict[str, float] | None = None
+        self.warm_up(scenario.warmup_days)
+
+    def warm_up(self, days: int) -> None:
+        """Simulate ``days`` days of spin-up, then forget their metrics.
+
+        Queues fill and trust and activation settle before reporting starts; the
+        reported days are numbered from 0 after the warm-up. Random draws keep counting
+        the model's own days, so a run with a warm-up is a continuation, not a restart.
+        """
+        if days <= 0:
+            return
+        self.run(days)
+        s = self.state
+        self.metrics = MetricsRecorder(self.config, max(s.city.n_residents, 1))
+        self.metrics.day_offset = self.day
+        s.dyn.flags_log.clear()
+        s.dyn.incidents_log.clear()
+        s.stage_seconds = dict.fromkeys(STAGES, 0.0)
+        self.last_row = None
 
     def _create_agents(self) -> None:
         pl = self.state.pools

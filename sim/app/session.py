@@ -17,6 +17,7 @@ the browser and other sessions were measured 10–20× slower (thread contention
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import tomllib
 from collections import deque
@@ -125,7 +126,8 @@ class SimRun:
 
     @property
     def day(self) -> int:
-        return self.model.day
+        """Reported day: days since the end of the model's warm-up (0 at the start)."""
+        return self.model.day - self.model.metrics.day_offset
 
     def reset(self) -> None:
         """Start again at day 0 with the current levers."""
@@ -153,7 +155,10 @@ class SimRun:
         for sunk in self._sunk:  # rows compacted away at the end of the day
             cols = {k: np.concatenate([cols[k], sunk[k]]) for k in cols}
         kind = gather_rows(cols, day, escalated_masks(cols, prev_pet, prev_coll))
-        return select_events(cols, kind, day, state.pools.kind, state.city.vulnerability)
+        events = select_events(cols, kind, day, state.pools.kind, state.city.vulnerability)
+        # shown with the reported day (after the warm-up), selected by the model's day
+        offset = self.model.metrics.day_offset
+        return [dataclasses.replace(e, day=e.day - offset) for e in events]
 
     def set_scenario(self, scenario: Scenario) -> bool:
         """Switch to ``scenario``; returns True when the run had to restart at day 0."""

@@ -851,7 +851,14 @@ class Scenario(_Section):
     title_en: str = Field("", description="English title")
     description: str = Field("", description="What this configuration represents, and its source")
     seed: int = Field(20231129, ge=0, le=2**63 - 1, description="Master random seed")
-    days: int = Field(365, ge=1, le=36_500, description="Days simulated")
+    days: int = Field(365, ge=1, le=36_500, description="Days simulated and reported")
+    warmup_days: int = Field(
+        30,
+        ge=0,
+        le=3650,
+        description="Days simulated before day 0 and not reported (spin-up: queues fill, "
+        "trust and activation settle)",
+    )
     scale: float = Field(
         0.01, gt=0.0, le=1.0, description="Fraction of the real population simulated (1:100 = 0.01)"
     )
