@@ -1,3 +1,26 @@
 """govsim: an agent-based simulator of city-level social governance (市域社会治理现代化)."""
 
 __version__ = "0.1.0"
+
+
+def model_version() -> str:
+    """``__version__`` plus a digest of the model's source code (``sim/**/*.py``).
+
+    Part of every run id, so a changed model never reuses an old run's record, even
+    before the version number is bumped. Computed once per process.
+    """
+    global _MODEL_VERSION
+    if _MODEL_VERSION is None:
+        import hashlib
+        from pathlib import Path
+
+        root = Path(__file__).resolve().parent
+        h = hashlib.sha256()
+        for f in sorted(root.rglob("*.py")):
+            h.update(f.relative_to(root).as_posix().encode())
+            h.update(f.read_bytes())
+        _MODEL_VERSION = f"{__version__}+{h.hexdigest()[:12]}"
+    return _MODEL_VERSION
+
+
+_MODEL_VERSION: str | None = None

@@ -121,7 +121,7 @@ def write_result(result: RunResult, out_dir: Path, *, force: bool = False, figur
 
     manifest = {
         "run_id": result.run_id,
-        "model_version": sim.__version__,
+        "model_version": sim.model_version(),
         "scenario_name": result.scenario.name,
         "seed": result.seed,
         "residents": result.residents,

@@ -532,7 +532,8 @@ def test_hash_depends_on_model_version():
     assert scenario_hash(s, "1.0") != scenario_hash(s, "1.1")
     import sim
 
-    assert scenario_hash(s) == scenario_hash(s, sim.__version__)
+    assert scenario_hash(s) == scenario_hash(s, sim.model_version())
+    assert sim.model_version().startswith(sim.__version__ + "+")  # version + source digest
 
 
 def _lever_changes() -> list[str]:

@@ -93,12 +93,13 @@ def scenario_hash(scenario: Scenario, model_version: str | None = None) -> str:
 
     The digest covers the canonical JSON (sorted keys, no whitespace) of
     ``scenario.model_dump(mode="json")`` and the model version (default:
-    ``sim.__version__``), so it is stable across processes and machines.
+    ``sim.model_version()``: version and source digest), so it is stable across processes
+    and machines and changes whenever the model's code does.
     """
     if model_version is None:
         import sim
 
-        model_version = sim.__version__
+        model_version = sim.model_version()
     payload = {"model_version": model_version, "scenario": scenario.model_dump(mode="json")}
     text = json.dumps(
         payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=True
