@@ -1,4 +1,5 @@
-"""The ``govsim`` command line: run, validate, schema, bench.
+"""The ``govsim`` command line: run, validate, schema, bench, app, compare, sweep,
+sensitivity, status, report.
 
 Every user error (bad file, key, value, argument) is printed as one line on stderr and
 exits with code 2; nothing is written.
@@ -136,8 +137,10 @@ def build_parser() -> argparse.ArgumentParser:
     b.set_defaults(func=cmd_bench)
 
     from sim.app.cli import register as register_app
+    from sim.experiment.cli import register as register_experiments
 
     register_app(sub)
+    register_experiments(sub)
     return p
 
 

@@ -1,0 +1,320 @@
+"""The Python API of experiments, with the CLI's names: compare, sweep, sensitivity, status, report.
+
+Each of ``compare``, ``sweep`` and ``sensitivity`` plans the runs, runs the missing ones
+into the experiment folder (resumable; see :mod:`sim.experiment.runner`), then computes
+the statistics from the records, writes ``table.csv``, ``table.md`` (compare) and
+``stats.json`` into the folder and returns an :class:`ExperimentResult`::
+
+    from sim.experiment import compare, report
+    res = compare(["scenarios/yancheng.toml", "scenarios/fine_grids.toml"], reps=10,
+                  days=90, out="runs/fine_grids_vs_baseline")
+    print(res)                      # the tables, Chinese label first
+    res.rows                        # the same as a list of dicts (also table.csv)
+    report(res.folder)              # report.html
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sim.errors import GovsimError
+from sim.experiment import plan as planning
+from sim.experiment import tables
+from sim.experiment.executors import make_executor
+from sim.experiment.records import ExperimentFolder, atomic_write, read_json, write_json
+from sim.experiment.records import status as folder_status
+from sim.experiment.runner import collect_values, run_plan
+from sim.experiment.spec import is_experiment_file, load_experiment, validate_experiment
+from sim.experiment.stats import ci_width_notes, compare_stats, parse_ci_width, point_stats
+
+STATS_FILE = "stats.json"
+
+
+@dataclass
+class ExperimentResult:
+    """What an experiment produced: its folder, status, table rows and printed text."""
+
+    folder: Path
+    kind: str
+    status: dict[str, Any]
+    rows: list[dict[str, Any]]
+    text: str
+    notes: list[dict[str, Any]] = field(default_factory=list)
+    indices: dict[str, Any] | None = None
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def default_out(plan: planning.Plan) -> Path:
+    """``runs/<name>-<hash8>``: the same experiment always lands in the same folder."""
+    return Path("runs") / f"{plan.name}-{plan.definition_hash[:8]}"
+
+
+def _check_reps(reps: int | None) -> None:
+    if reps is not None and (isinstance(reps, bool) or not isinstance(reps, int) or reps < 1):
+        raise GovsimError(f"--reps {reps}: must be a whole number ≥ 1")
+
+
+def _with(exp, where: str, **updates):
+    updates = {k: v for k, v in updates.items() if v is not None}
+    if not updates:
+        return exp
+    return validate_experiment({**exp.model_dump(), **updates}, f"{where} (with options)")
+
+
+def _execute(plan, out, workers, scheduler, retry_failed, progress, run_fn) -> Path:
+    folder = Path(out) if out is not None else default_out(plan)
+    executor = make_executor(workers, scheduler)
+    run_plan(plan, folder, executor, retry_failed=retry_failed, progress=progress, run_fn=run_fn)
+    return folder
+
+
+# --------------------------------------------------------------------------- compare
+
+
+def compare(
+    scenarios: str | Path | Sequence[str | Path],
+    reps: int | None = None,
+    out: str | Path | None = None,
+    *,
+    days: int | None = None,
+    scale: float | None = None,
+    overrides: Sequence[str] = (),
+    seed: int | None = None,
+    ci_width: Sequence[str | float] = (),
+    workers: int | None = None,
+    scheduler: Any = None,
+    retry_failed: bool = False,
+    progress: bool = True,
+    run_fn: Callable | None = None,
+) -> ExperimentResult:
+    """Compare scenarios with ``reps`` replications each and common random numbers.
+
+    Parameters
+    ----------
+    scenarios
+        Scenario files (the first is the reference), or one experiment file of
+        ``kind = "compare"`` (then ``reps``, ``seed``, ``days``… override the file's).
+    reps
+        Replications per scenario; replication i uses the same seed in every scenario.
+    out
+        Experiment folder (default ``runs/<name>-<hash8>``); rerunning resumes it.
+    days, scale, overrides
+        As ``govsim run``'s ``--days``, ``--scale`` and ``--set``, for every scenario.
+    seed
+        Experiment seed (default: the reference scenario's seed).
+    ci_width
+        Requested 95 % CI widths (``0.05`` relative, ``"metric=W"`` absolute): the
+        result's ``notes`` say where N is too small and suggest N.
+    workers, scheduler
+        Local worker processes (default: the core count; 0 = in this process), or a Dask
+        scheduler address / ``distributed.Client``.
+    retry_failed
+        Rerun runs that failed before (otherwise they stay failed).
+    """
+    _check_reps(reps)
+    items = [scenarios] if isinstance(scenarios, str | Path) else list(scenarios)
+    if not items:
+        raise GovsimError("compare: give at least one scenario file")
+    experiment_files = [p for p in items if is_experiment_file(p)]
+    if experiment_files:
+        if len(items) > 1:
+            raise GovsimError(
+                f"{experiment_files[0]}: is an experiment file; give either one experiment "
+                "file or scenario files, not both"
+            )
+        path = Path(items[0])
+        exp = _with(
+            load_experiment(path, expect="compare"), str(path), replications=reps, seed=seed
+        )
+        base_dir, where = path.parent, str(path)
+        widths = list(exp.ci_width) + [str(w) for w in ci_width]
+    else:
+        if reps is None:
+            raise GovsimError("compare: --reps N is required (replications per scenario)")
+        exp = validate_experiment(
+            {
+                "kind": "compare",
+                "name": "compare",
+                "scenarios": [str(p) for p in items],
+                "replications": reps,
+                "seed": seed,
+            },
+            "govsim compare",
+        )
+        base_dir, where = Path(""), "govsim compare"
+        widths = [str(w) for w in ci_width]
+    request = parse_ci_width(widths)
+    plan = planning.plan_compare(
+        exp, base_dir=base_dir, where=where, extra_set=list(overrides), days=days, scale=scale
+    )
+    folder = _execute(plan, out, workers, scheduler, retry_failed, progress, run_fn)
+    return summarize(folder, ci_width=request)
+
+
+# --------------------------------------------------------------------------- sweep
+
+
+def sweep(
+    experiment: str | Path,
+    out: str | Path | None = None,
+    *,
+    reps: int | None = None,
+    days: int | None = None,
+    scale: float | None = None,
+    overrides: Sequence[str] = (),
+    seed: int | None = None,
+    workers: int | None = None,
+    scheduler: Any = None,
+    retry_failed: bool = False,
+    progress: bool = True,
+    run_fn: Callable | None = None,
+) -> ExperimentResult:
+    """Run a sweep experiment file (factorial grid or Latin hypercube × replications)."""
+    _check_reps(reps)
+    path = Path(experiment)
+    exp = _with(load_experiment(path, expect="sweep"), str(path), replications=reps, seed=seed)
+    plan = planning.plan_sweep(
+        exp,
+        base_dir=path.parent,
+        where=str(path),
+        extra_set=list(overrides),
+        days=days,
+        scale=scale,
+    )
+    folder = _execute(plan, out, workers, scheduler, retry_failed, progress, run_fn)
+    return summarize(folder)
+
+
+# --------------------------------------------------------------------------- sensitivity
+
+
+def sensitivity(
+    experiment: str | Path,
+    method: str | None = None,
+    out: str | Path | None = None,
+    *,
+    samples: int | None = None,
+    reps: int | None = None,
+    days: int | None = None,
+    scale: float | None = None,
+    overrides: Sequence[str] = (),
+    seed: int | None = None,
+    workers: int | None = None,
+    scheduler: Any = None,
+    retry_failed: bool = False,
+    progress: bool = True,
+    run_fn: Callable | None = None,
+) -> ExperimentResult:
+    """Run a sensitivity experiment file with SALib (``method``: "morris" or "sobol")."""
+    _check_reps(reps)
+    path = Path(experiment)
+    exp = _with(
+        load_experiment(path, expect="sensitivity"), str(path), replications=reps, seed=seed
+    )
+    plan = planning.plan_sensitivity(
+        exp,
+        base_dir=path.parent,
+        where=str(path),
+        extra_set=list(overrides),
+        days=days,
+        scale=scale,
+        method=method,
+        samples=samples,
+    )
+    folder = _execute(plan, out, workers, scheduler, retry_failed, progress, run_fn)
+    return summarize(folder)
+
+
+# --------------------------------------------------------------------------- results
+
+
+def status(out: str | Path) -> dict[str, Any]:
+    """``{done, failed, pending, failed_ids}`` of an experiment folder (works while running)."""
+    return folder_status(out)
+
+
+def summarize(
+    out: str | Path, *, ci_width: dict[str, Any] | None = None, write: bool = True
+) -> ExperimentResult:
+    """Statistics of an experiment folder from its records; writes the table files.
+
+    Works on a partial folder too (pending or failed runs are left out).
+    """
+    folder = ExperimentFolder(out)
+    plan = folder.read_plan()
+    st = folder_status(folder.root)
+    stats_path = folder.root / STATS_FILE
+    if ci_width is None:
+        old = read_json(stats_path) if stats_path.is_file() else {}
+        ci_width = old.get("ci_width_request") or {"relative": None, "absolute": {}}
+    values = collect_values(folder, plan)
+    result: ExperimentResult
+    if plan.kind == "compare":
+        labels = [p["label"] for p in plan.points]
+        by_label = {
+            m: {plan.points[p]["label"]: reps for p, reps in per.items()}
+            for m, per in values.items()
+        }
+        rows = compare_stats(by_label, labels, plan.metrics, seed=plan.seed)
+        notes = ci_width_notes(rows, ci_width)
+        titles = {g["label"]: g["title_zh"] for g in plan.groups}
+        text = tables.compare_text(rows, titles, notes)
+        result = ExperimentResult(folder.root, plan.kind, st, rows, text, notes)
+        if write:
+            atomic_write(
+                folder.root / "table.md", tables.compare_markdown(rows, titles, notes).encode()
+            )
+    elif plan.kind == "sweep":
+        prow = point_stats(values, len(plan.points), plan.metrics, seed=plan.seed)
+        rows = []
+        for r in prow:
+            pt = plan.points[r["point"]]
+            rows.append({"point": r["point"], "label": pt["label"], **pt["factors"], **r})
+        text = tables.sweep_text(plan.points, prow, plan.metrics)
+        result = ExperimentResult(folder.root, plan.kind, st, rows, text)
+    else:
+        from sim.experiment.indices import indices_rows, sensitivity_indices
+
+        indices = sensitivity_indices(plan, values)
+        rows = indices_rows(indices)
+        text = tables.sensitivity_text(indices)
+        result = ExperimentResult(folder.root, plan.kind, st, rows, text, indices=indices)
+    if st["failed"] or st["pending"]:
+        result.text += (
+            f"\n\n运行状态 (runs): {st['done']} done, {st['failed']} failed, {st['pending']} "
+            "pending — the statistics use the finished runs only"
+        )
+    if write:
+        atomic_write(folder.root / "table.csv", tables.to_csv(rows).encode("utf-8"))
+        write_json(
+            stats_path,
+            {
+                "kind": plan.kind,
+                "status": st,
+                "ci_width_request": ci_width,
+                "notes": result.notes,
+                "rows": rows,
+                "indices": result.indices,
+                "method": {
+                    "ci": "bootstrap BCa (scipy.stats.bootstrap), 9999 resamples, 95 %"
+                    if plan.kind == "compare"
+                    else "bootstrap percentile, 1999 resamples, 95 %",
+                    "paired_test": "paired t-test (scipy.stats.ttest_rel), two-sided; "
+                    "Holm-corrected within each metric; Wilcoxon signed-rank p also given",
+                    "effect_size": "Cohen's d_z = mean(diff) / sd(diff)",
+                },
+            },
+        )
+    return result
+
+
+def report(out: str | Path, html: str | Path | None = None, *, progress: bool = True) -> Path:
+    """Write the self-contained HTML report of an experiment folder; returns its path."""
+    from sim.experiment.html_report import write_report
+
+    return write_report(out, html, progress=progress)

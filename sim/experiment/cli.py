@@ -1,0 +1,195 @@
+"""Command line of experiments: compare, sweep, sensitivity, status, report.
+
+``register(subparsers)`` adds the commands to ``govsim``'s parser (``sim/cli.py``). User
+errors raise :class:`~sim.errors.GovsimError` (one line, exit 2). An experiment whose
+runs partly failed still prints its tables, then says so on stderr and exits 1.
+``python -m sim.experiment`` runs these commands alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from sim.errors import GovsimError
+
+EXIT_RUNS_FAILED = 1
+
+
+def _add_common(sp: argparse.ArgumentParser, *, reps_required: bool = False) -> None:
+    sp.add_argument("--reps", type=int, help="replications per scenario or design point")
+    sp.add_argument("--out", help="experiment folder (default runs/<name>-<hash8>); rerun resumes")
+    sp.add_argument("--days", type=int, help="days to simulate (default: the scenario's)")
+    sp.add_argument("--scale", type=float, help="fraction of the population (1:100 = 0.01)")
+    sp.add_argument("--seed", type=int, help="experiment seed (replication seeds derive from it)")
+    sp.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY.PATH=VALUE",
+        help="override a scenario value in every run, e.g. --set levers.data.data_sharing=0.6",
+    )
+    ex = sp.add_mutually_exclusive_group()
+    ex.add_argument(
+        "--workers",
+        type=int,
+        help="local worker processes (default: the core count; 0 = in this process)",
+    )
+    ex.add_argument(
+        "--scheduler",
+        metavar="tcp://HOST:PORT",
+        help="run on this Dask distributed scheduler (e.g. a dask-jobqueue SLURM/PBS cluster)",
+    )
+    sp.add_argument("--retry-failed", action="store_true", help="rerun the runs that failed")
+    sp.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _finish(result) -> int:
+    print(result.text)
+    st = result.status
+    print(f"\n实验目录 (experiment folder): {result.folder}")
+    if st["failed"]:
+        print(
+            f"govsim: {st['failed']} run(s) failed (tracebacks in {result.folder}/failed/); "
+            f"`govsim status {result.folder}` lists them; rerun with --retry-failed",
+            file=sys.stderr,
+        )
+        return EXIT_RUNS_FAILED
+    return 0
+
+
+def _kwargs(args: argparse.Namespace) -> dict:
+    return {
+        "out": args.out,
+        "reps": args.reps,
+        "days": args.days,
+        "scale": args.scale,
+        "overrides": list(args.set or []),
+        "seed": args.seed,
+        "workers": args.workers,
+        "scheduler": args.scheduler,
+        "retry_failed": args.retry_failed,
+        "progress": not args.quiet,
+    }
+
+
+def _interruptible(fn):
+    def wrapper(args):
+        try:
+            return fn(args)
+        except KeyboardInterrupt:
+            print(
+                "govsim: interrupted; the finished runs are recorded — rerun the same command "
+                "to resume",
+                file=sys.stderr,
+            )
+            return 130
+
+    return wrapper
+
+
+@_interruptible
+def cmd_compare(args: argparse.Namespace) -> int:
+    from sim.experiment.api import compare
+
+    return _finish(compare(args.files, ci_width=list(args.ci_width or []), **_kwargs(args)))
+
+
+@_interruptible
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from sim.experiment.api import sweep
+
+    return _finish(sweep(args.file, **_kwargs(args)))
+
+
+@_interruptible
+def cmd_sensitivity(args: argparse.Namespace) -> int:
+    from sim.experiment.api import sensitivity
+
+    return _finish(
+        sensitivity(args.file, method=args.method, samples=args.samples, **_kwargs(args))
+    )
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from sim.experiment.records import status
+
+    print(json.dumps(status(args.dir), ensure_ascii=False))
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from sim.experiment.api import report
+
+    path = report(args.dir, args.out, progress=not args.quiet)
+    print(f"报告 (report): {path}")
+    return 0
+
+
+def register(subparsers) -> None:
+    """Add compare, sweep, sensitivity, status and report to govsim's subparsers."""
+    c = subparsers.add_parser(
+        "compare",
+        help="compare scenarios with replications (common random numbers) and statistics",
+    )
+    c.add_argument(
+        "files",
+        nargs="+",
+        metavar="FILE",
+        help="scenario files, the first is the reference (or one experiment file, kind=compare)",
+    )
+    _add_common(c)
+    c.add_argument(
+        "--ci-width",
+        action="append",
+        metavar="W|METRIC=W",
+        help="wanted 95%% CI width: 0.05 = 5%% of the reference mean, or "
+        "p90_resolution_days=0.5 in the metric's unit; says if --reps is too small",
+    )
+    c.set_defaults(func=cmd_compare)
+
+    s = subparsers.add_parser("sweep", help="run a sweep experiment file (factorial or LHS)")
+    s.add_argument("file", help="experiment file, e.g. experiments/sweep_example.toml")
+    _add_common(s)
+    s.set_defaults(func=cmd_sweep)
+
+    g = subparsers.add_parser(
+        "sensitivity", help="global sensitivity analysis (SALib Morris or Sobol)"
+    )
+    g.add_argument("file", help="experiment file, e.g. experiments/sensitivity_example.toml")
+    g.add_argument("--method", choices=("morris", "sobol"), help="default: the file's method")
+    g.add_argument("--samples", type=int, help="N (Morris trajectories, Sobol base samples)")
+    _add_common(g)
+    g.set_defaults(func=cmd_sensitivity)
+
+    st = subparsers.add_parser(
+        "status", help="print {done, failed, pending, failed_ids} of an experiment folder"
+    )
+    st.add_argument("dir", help="experiment folder")
+    st.set_defaults(func=cmd_status)
+
+    r = subparsers.add_parser("report", help="write an experiment folder's HTML report")
+    r.add_argument("dir", help="experiment folder")
+    r.add_argument("--out", help="HTML file (default DIR/report.html)")
+    r.add_argument("--quiet", action="store_true", help="no progress bar")
+    r.set_defaults(func=cmd_report)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m sim.experiment",
+        description="govsim experiments: compare, sweep, sensitivity, status, report",
+    )
+    register(p.add_subparsers(dest="command", required=True, metavar="COMMAND"))
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m sim.experiment``: the same error handling as ``govsim``."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except GovsimError as e:
+        print(f"govsim: error: {e}", file=sys.stderr)
+        return e.exit_code

@@ -1,0 +1,267 @@
+"""The experiment folder: plan, provenance, one record file per run, written atomically.
+
+Layout::
+
+    DIR/experiment.json        the plan (sim.experiment.plan): groups, points, runs
+    DIR/provenance.json        one entry per invocation: versions, git, command, sampler, executor
+    DIR/runs/<run_id>.parquet  a finished run: the daily table (one row per day), with the
+                               run's metadata and summary as JSON in the Parquet schema
+                               metadata under the key ``govsim.record``
+    DIR/failed/<run_id>.json   a run that raised: its traceback (removed once it succeeds)
+    DIR/.lock                  held (flock) by the process running the experiment
+    DIR/table.csv, table.md, stats.json, report.html   results, rewritten from the records
+
+Only the process that runs the experiment writes into the folder, one whole file at a
+time: bytes go to a hidden temporary file in the same folder, are flushed and fsynced,
+then ``os.replace``-d to their final name. A SIGKILL at any moment leaves each record
+either complete or absent (a stray ``.tmp-*`` file at most, removed on the next start),
+so a rerun skips exactly the runs present. Record names are run ids, so a run cannot be
+stored twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from sim.errors import GovsimError
+
+PLAN_FILE = "experiment.json"
+PROVENANCE_FILE = "provenance.json"
+RUNS_DIR = "runs"
+FAILED_DIR = "failed"
+LOCK_FILE = ".lock"
+RECORD_KEY = b"govsim.record"
+RECORD_SUFFIX = ".parquet"
+FAILED_SUFFIX = ".json"
+TMP_PREFIX = ".tmp-"
+
+
+def jsonable(obj: Any) -> Any:
+    """``obj`` with NumPy scalars as Python numbers and NaN/inf as None (strict JSON)."""
+    if isinstance(obj, dict):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [jsonable(v) for v in obj]
+    if hasattr(obj, "item") and not isinstance(obj, str | bytes):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
+def dumps(obj: Any, indent: int | None = None) -> str:
+    return json.dumps(jsonable(obj), ensure_ascii=False, allow_nan=False, indent=indent)
+
+
+# --------------------------------------------------------------------------- atomic files
+
+
+def atomic_write(path: Path, data: bytes, *, fsync: bool = True) -> None:
+    """Write ``data`` to ``path`` via a temporary sibling and ``os.replace``."""
+    tmp = path.parent / f"{TMP_PREFIX}{path.name}.{os.getpid()}.{secrets.token_hex(3)}"
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            if fsync:
+                os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
+def write_json(path: Path, data: Any) -> None:
+    atomic_write(path, (dumps(data, indent=1) + "\n").encode("utf-8"))
+
+
+def read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise GovsimError(f"{path}: not found") from None
+    except (OSError, json.JSONDecodeError) as exc:
+        raise GovsimError(f"{path}: cannot read JSON ({exc})") from None
+
+
+# --------------------------------------------------------------------------- the folder
+
+
+class ExperimentFolder:
+    """Paths and record I/O of one experiment folder."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+        self.runs_dir = self.root / RUNS_DIR
+        self.failed_dir = self.root / FAILED_DIR
+        self.plan_path = self.root / PLAN_FILE
+        self.provenance_path = self.root / PROVENANCE_FILE
+        self._lock_fd: int | None = None
+
+    # -- setup
+
+    def create(self) -> None:
+        if self.root.exists() and not self.root.is_dir():
+            raise GovsimError(f"{self.root}: exists and is not a folder; pass another --out")
+        if self.root.is_dir() and any(self.root.iterdir()) and not self.plan_path.is_file():
+            raise GovsimError(
+                f"{self.root}: folder exists and is not an experiment folder (no {PLAN_FILE}); "
+                "pass another --out"
+            )
+        self.runs_dir.mkdir(parents=True, exist_ok=True)
+        self.failed_dir.mkdir(parents=True, exist_ok=True)
+
+    def remove_temporaries(self) -> int:
+        """Delete ``.tmp-*`` files left by a killed writer (call with the lock held)."""
+        n = 0
+        for folder in (self.root, self.runs_dir, self.failed_dir):
+            if folder.is_dir():
+                for p in folder.glob(f"{TMP_PREFIX}*"):
+                    with contextlib.suppress(OSError):
+                        p.unlink()
+                        n += 1
+        return n
+
+    def lock(self) -> None:
+        """Take the folder's lock, or raise if another process runs this experiment.
+
+        An ``flock`` is released by the kernel when its holder dies, even by SIGKILL.
+        """
+        try:
+            import fcntl
+        except ImportError:  # Windows: no lock
+            return
+        fd = os.open(self.root / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            other = os.read(fd, 64).decode(errors="replace").strip() or "?"
+            os.close(fd)
+            raise GovsimError(
+                f"{self.root}: another govsim process (pid {other}) is running this experiment; "
+                "wait for it (govsim status shows progress) or pass another --out"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        self._lock_fd = fd
+
+    def unlock(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    # -- plan
+
+    def read_plan(self):
+        from sim.experiment.plan import Plan
+
+        if not self.plan_path.is_file():
+            raise GovsimError(
+                f"{self.root}: not an experiment folder (no {PLAN_FILE}); give the folder "
+                "passed as --out to compare, sweep or sensitivity"
+            )
+        return Plan.from_json(read_json(self.plan_path))
+
+    # -- records
+
+    def record_path(self, run_id: str) -> Path:
+        return self.runs_dir / f"{run_id}{RECORD_SUFFIX}"
+
+    def failed_path(self, run_id: str) -> Path:
+        return self.failed_dir / f"{run_id}{FAILED_SUFFIX}"
+
+    def done_ids(self) -> set[str]:
+        return _ids(self.runs_dir, RECORD_SUFFIX)
+
+    def failed_ids(self) -> set[str]:
+        return _ids(self.failed_dir, FAILED_SUFFIX)
+
+    def write_record(self, run_id: str, data: bytes) -> None:
+        atomic_write(self.record_path(run_id), data)
+        with contextlib.suppress(FileNotFoundError):
+            self.failed_path(run_id).unlink()
+
+    def write_failure(self, run_id: str, info: dict[str, Any]) -> None:
+        write_json(self.failed_path(run_id), info)
+
+    def read_failure(self, run_id: str) -> dict[str, Any]:
+        return read_json(self.failed_path(run_id))
+
+    def read_meta(self, run_id: str) -> dict[str, Any]:
+        """A record's metadata and summary (reads the Parquet footer only)."""
+        return record_meta(pq.read_schema(self.record_path(run_id)))
+
+    def read_daily(self, run_id: str, columns: list[str] | None = None) -> pa.Table:
+        path = self.record_path(run_id)
+        if columns is not None:
+            have = set(pq.read_schema(path).names)
+            columns = [c for c in columns if c in have]
+        return pq.read_table(path, columns=columns)
+
+    def iter_meta(self, run_ids) -> Iterator[tuple[str, dict[str, Any]]]:
+        for rid in run_ids:
+            yield rid, self.read_meta(rid)
+
+
+def _ids(folder: Path, suffix: str) -> set[str]:
+    if not folder.is_dir():
+        return set()
+    return {
+        name[: -len(suffix)]
+        for name in os.listdir(folder)
+        if name.endswith(suffix) and not name.startswith(".")
+    }
+
+
+def record_meta(schema: pa.Schema) -> dict[str, Any]:
+    meta = schema.metadata or {}
+    if RECORD_KEY not in meta:
+        raise GovsimError("not a govsim run record (no govsim.record metadata)")
+    return json.loads(meta[RECORD_KEY])
+
+
+def encode_record(daily: dict[str, Any], meta: dict[str, Any]) -> bytes:
+    """A run record as Parquet bytes: the daily table, ``meta`` in the schema metadata."""
+    import numpy as np
+
+    cols = {str(k): pa.array(np.asarray(v)) for k, v in daily.items()}
+    table = pa.table(cols) if cols else pa.table({"day": pa.array([], pa.int64())})
+    table = table.replace_schema_metadata({RECORD_KEY: dumps(meta).encode("utf-8")})
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink)
+    return sink.getvalue().to_pybytes()
+
+
+# --------------------------------------------------------------------------- status
+
+
+def status(root: str | Path) -> dict[str, Any]:
+    """``{done, failed, pending, failed_ids}`` of an experiment folder (safe while it runs).
+
+    ``done`` counts runs of the plan whose record exists, ``failed`` those with a failed
+    record and no record, ``pending`` the rest; ``failed_ids`` lists the failed run ids.
+    """
+    folder = ExperimentFolder(root)
+    plan = folder.read_plan()
+    planned = [r["run_id"] for r in plan.unique_runs()]
+    done = folder.done_ids()
+    failed = folder.failed_ids() - done
+    n_done = sum(1 for r in planned if r in done)
+    failed_ids = [r for r in planned if r in failed]
+    return {
+        "done": n_done,
+        "failed": len(failed_ids),
+        "pending": len(planned) - n_done - len(failed_ids),
+        "failed_ids": failed_ids,
+    }

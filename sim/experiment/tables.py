@@ -1,0 +1,388 @@
+"""Experiment tables as text (terminal), Markdown (README) and CSV, Chinese label first."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import unicodedata
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sim.metrics_schema import SUMMARY_KEYS
+
+
+def unit(metric: str) -> str:
+    return SUMMARY_KEYS.get(metric, ("", "", ""))[2]
+
+
+def metric_label(metric: str) -> str:
+    zh, en, _ = SUMMARY_KEYS.get(metric, (metric, metric, ""))
+    return f"{zh} ({en})"
+
+
+def unit_label(metric: str) -> str:
+    return {
+        "share": "比例 share",
+        "days": "天/days",
+        "count": "次/count",
+        "0-100": "0–100",
+        "staff-days": "人日/staff-days",
+    }.get(unit(metric), unit(metric))
+
+
+def fmt(v: Any, metric: str) -> str:
+    """A value in the metric's unit: shares as percentages, counts with separators."""
+    if v is None or not math.isfinite(v):
+        return "—"
+    if unit(metric) == "share":
+        return f"{100 * v:.1f}%"
+    a = abs(v)
+    if a >= 1000:
+        return f"{v:,.0f}"
+    if a >= 100:
+        return f"{v:.1f}"
+    if a >= 1 or a < 1e-9:
+        return f"{0.0 if a < 1e-9 else v:.2f}"
+    return f"{v:.3g}"
+
+
+def fmt_diff(v: Any, metric: str) -> str:
+    if v is None or not math.isfinite(v):
+        return "—"
+    if unit(metric) == "share":
+        v = 0.0 if abs(v) < 5e-4 else v
+        return f"{100 * v:+.1f} pp"
+    s = fmt(abs(v), metric)
+    return ("-" if v < 0 and s.strip("0.,") else "+") + s
+
+
+def fmt_ci(lo: Any, hi: Any, f) -> str:
+    if lo is None or hi is None or not (math.isfinite(lo) and math.isfinite(hi)):
+        return "—"
+    return f"[{f(lo)}, {f(hi)}]"
+
+
+def fmt_p(p: Any) -> str:
+    if p is None or not math.isfinite(p):
+        return "—"
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def fmt_pct(v: Any) -> str:
+    if v is None or not math.isfinite(v):
+        return "—"
+    if abs(v) < 0.005:
+        return "0.0%"
+    return f"{v:+.2f}%" if abs(v) < 0.1 else f"{v:+.1f}%"
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def text_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Aligned columns (East Asian wide characters count double)."""
+    widths = [max(_width(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    lines = []
+    for r in [header, *rows]:
+        cells = [str(c) + " " * (w - _width(str(c))) for c, w in zip(r, widths, strict=True)]
+        lines.append("  ".join(cells).rstrip())
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def md_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    def esc(s: str) -> str:
+        return str(s).replace("|", "\\|")
+
+    out = ["| " + " | ".join(esc(h) for h in header) + " |"]
+    out.append("|" + "|".join("---" for _ in header) + "|")
+    out += ["| " + " | ".join(esc(c) for c in r) + " |" for r in rows]
+    return "\n".join(out)
+
+
+def compare_rows(block: Sequence[Mapping[str, Any]], titles: Mapping[str, str]) -> list[list[str]]:
+    metric = block[0]["metric"]
+
+    def f(v):
+        return fmt(v, metric)
+
+    def fd(v):
+        return fmt_diff(v, metric)
+
+    rows = []
+    for r in block:
+        name = r["scenario"] + (f" {titles[r['scenario']]}" if titles.get(r["scenario"]) else "")
+        cells = [name, str(r["n"]), f(r["mean"]), fmt_ci(r["ci_low"], r["ci_high"], f)]
+        if "diff" in r:
+            cells += [
+                fd(r["diff"]),
+                fmt_ci(r["diff_ci_low"], r["diff_ci_high"], fd),
+                fmt_pct(r["diff_pct"]),
+                "—" if not math.isfinite(r["d_z"]) else f"{r['d_z']:+.2f}",
+                fmt_p(r["p_holm"]),
+            ]
+        else:
+            cells += ["(参照 reference)", "", "", "", ""]
+        rows.append(cells)
+    return rows
+
+
+COMPARE_HEADER = [
+    "情景 scenario",
+    "n",
+    "均值 mean",
+    "95% CI",
+    "差值 Δ",
+    "Δ 95% CI",
+    "Δ%",
+    "d_z",
+    "p (Holm)",
+]
+
+
+def _blocks(rows: Sequence[Mapping[str, Any]]) -> dict[str, list[Mapping[str, Any]]]:
+    out: dict[str, list[Mapping[str, Any]]] = {}
+    for r in rows:
+        out.setdefault(r["metric"], []).append(r)
+    return out
+
+
+def compare_text(
+    rows: Sequence[Mapping[str, Any]],
+    titles: Mapping[str, str],
+    notes: Sequence[Mapping[str, Any]] = (),
+) -> str:
+    """A table per metric for the terminal."""
+    parts = []
+    for metric, block in _blocks(rows).items():
+        parts.append(f"{metric_label(metric)} [{unit_label(metric)}]")
+        parts.append(text_table(COMPARE_HEADER, compare_rows(block, titles)))
+        parts.append("")
+    parts.append(FOOTNOTE)
+    parts += ci_notes_text(notes)
+    return "\n".join(parts)
+
+
+FOOTNOTE = (
+    "Δ: 与参照情景的配对差值 (paired difference from the reference; replication i uses the "
+    "same seed in every scenario); 95% CI: bootstrap BCa; d_z: Cohen's d_z (paired); "
+    "p: paired t-test, Holm-corrected within each metric."
+)
+
+
+def ci_notes_text(notes: Sequence[Mapping[str, Any]]) -> list[str]:
+    lines = []
+    for n in notes:
+        m = n["metric"]
+        width = fmt(n["requested_width"], m)
+        widest = fmt(n["widest_ci"], m)
+        sug = n["suggested_n"]
+        more = f"about N = {sug} replications are needed" if sug else "N cannot be estimated"
+        lines.append(
+            f"注意 (note): {metric_label(m)}: widest 95% CI {widest} > {width} asked "
+            f"with N = {n['n']}; {more} (largest SD {fmt(n['max_sd'], m)})"
+        )
+    return lines
+
+
+OVERVIEW_NOTE = (
+    "Reference column: mean [95 % bootstrap CI]. Other columns: paired difference from "
+    "the reference in % of the reference mean [95 % CI]; * p < 0.05, ** p < 0.01, "
+    "*** p < 0.001 (paired t-test, Holm-corrected within each metric)."
+)
+
+
+def compare_overview(
+    rows: Sequence[Mapping[str, Any]], titles: Mapping[str, str]
+) -> tuple[list[str], list[list[str]]]:
+    """Metrics × scenarios: the reference's mean [CI], the others' Δ% [CI] with stars."""
+    blocks = _blocks(rows)
+    labels = [r["scenario"] for r in next(iter(blocks.values()))] if blocks else []
+    header = ["指标 metric"] + [
+        (f"{lab} {titles.get(lab, '')}".strip() + (" (参照 ref.)" if i == 0 else " Δ%"))
+        for i, lab in enumerate(labels)
+    ]
+    body = []
+    for metric, block in blocks.items():
+        f = lambda v, m=metric: fmt(v, m)  # noqa: E731
+        cells = [metric_label(metric)]
+        for r in block:
+            if "diff" not in r:
+                cells.append(f"{f(r['mean'])} {fmt_ci(r['ci_low'], r['ci_high'], f)}")
+            else:
+                cells.append(
+                    f"{fmt_pct(r['diff_pct'])}{_stars(r['p_holm'])} "
+                    f"{fmt_ci(r['diff_pct_ci_low'], r['diff_pct_ci_high'], fmt_pct)}"
+                )
+        body.append(cells)
+    return header, body
+
+
+KEY_METRICS = (
+    "resolution_rate",
+    "p90_resolution_days",
+    "gain_index",
+    "happiness_index",
+    "security_index",
+    "escalations",
+)
+
+
+def compare_key_table(
+    rows: Sequence[Mapping[str, Any]],
+    titles: Mapping[str, str],
+    metrics: Sequence[str] = KEY_METRICS,
+) -> tuple[list[str], list[list[str]]]:
+    """Scenarios × key metrics: the reference's mean, the others' Δ% with stars."""
+    blocks = _blocks(rows)
+    shown = [m for m in metrics if m in blocks]
+    if not shown:
+        return [], []
+    header = ["情景 scenario"] + [metric_label(m) for m in shown]
+    body = []
+    for i, r0 in enumerate(blocks[shown[0]]):
+        label = r0["scenario"]
+        cells = [f"{label} {titles.get(label, '')}".strip()]
+        for m in shown:
+            r = blocks[m][i]
+            if "diff" not in r:
+                cells.append(f"{fmt(r['mean'], m)} (参照 ref.)")
+            else:
+                cells.append(f"{fmt_pct(r['diff_pct'])}{_stars(r['p_holm'])}")
+        body.append(cells)
+    return header, body
+
+
+KEY_NOTE = (
+    "Reference row: mean over replications. Other rows: paired difference from the "
+    "reference in % of its mean; * p < 0.05, ** p < 0.01, *** p < 0.001 (paired t-test, "
+    "Holm-corrected within each metric). CIs and all metrics below."
+)
+
+
+def compare_markdown(
+    rows: Sequence[Mapping[str, Any]],
+    titles: Mapping[str, str],
+    notes: Sequence[Mapping[str, Any]] = (),
+) -> str:
+    """A compact overview (metrics × scenarios) then one detailed table per metric."""
+    parts = []
+    header, body = compare_key_table(rows, titles)
+    if body:
+        parts += [md_table(header, body), "", KEY_NOTE, ""]
+    parts += [md_table(*compare_overview(rows, titles)), "", OVERVIEW_NOTE, ""]
+    for metric, block in _blocks(rows).items():
+        parts.append(f"### {metric_label(metric)} [{unit_label(metric)}]")
+        parts.append("")
+        parts.append(md_table(COMPARE_HEADER, compare_rows(block, titles)))
+        parts.append("")
+    parts.append(FOOTNOTE)
+    for line in ci_notes_text(notes):
+        parts += ["", line]
+    return "\n".join(parts) + "\n"
+
+
+def _stars(p: Any) -> str:
+    if p is None or not math.isfinite(p):
+        return ""
+    return "***" if p < 0.001 else "**" if p < 0.01 else "*" if p < 0.05 else ""
+
+
+def to_csv(rows: Sequence[Mapping[str, Any]]) -> str:
+    keys: list[str] = []
+    for r in rows:
+        for k in r:
+            if k not in keys:
+                keys.append(k)
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=keys, lineterminator="\n")
+    w.writeheader()
+    for r in rows:
+        w.writerow({k: _csv_value(r.get(k)) for k in keys})
+    return buf.getvalue()
+
+
+def _csv_value(v: Any) -> Any:
+    if isinstance(v, float) and not math.isfinite(v):
+        return ""
+    if isinstance(v, dict | list):
+        import json
+
+        return json.dumps(v, ensure_ascii=False)
+    return v
+
+
+def sweep_text(
+    points: Sequence[Mapping], rows: Sequence[Mapping], metrics: Sequence[str], max_points: int = 40
+) -> str:
+    """Design points × metrics: mean [95 % CI]; at most ``max_points`` rows shown."""
+    by = {(r["point"], r["metric"]): r for r in rows}
+    shown = metrics[:4]
+    header = ["#", "点 point"] + [metric_label(m) for m in shown]
+    body = []
+    for p in points[:max_points]:
+        cells = [str(p["index"]), p["label"]]
+        for m in shown:
+            r = by.get((p["index"], m))
+            f = lambda v, m=m: fmt(v, m)  # noqa: E731
+            cells.append(
+                "—" if r is None else f"{f(r['mean'])} {fmt_ci(r['ci_low'], r['ci_high'], f)}"
+            )
+        body.append(cells)
+    text = text_table(header, body)
+    if len(points) > max_points:
+        text += f"\n… {len(points) - max_points} more points in table.csv"
+    if len(metrics) > len(shown):
+        text += f"\n(first {len(shown)} of {len(metrics)} metrics shown; all in table.csv)"
+    return text
+
+
+def sensitivity_text(result: Mapping[str, Any]) -> str:
+    method = result["method"]
+    names = result["problem"]["names"]
+    parts = [
+        f"{'Morris 筛选 (elementary effects)' if method == 'morris' else 'Sobol 指数 (indices)'}: "
+        f"N = {result['samples']} (run at {result['samples_run']}), {result['rows']} design rows "
+        f"× {result['replications']} replications"
+    ]
+    for metric, res in result["metrics"].items():
+        parts.append("")
+        parts.append(f"{metric_label(metric)}")
+        if "error" in res:
+            parts.append(f"  not analysed: {res['error']}")
+            continue
+        ind = res["indices"]
+        if method == "morris":
+            header = ["因素 factor", "μ*", "μ* 95% CI ±", "μ", "σ"]
+            body = [
+                [
+                    n,
+                    f"{ind['mu_star'][i]:.4g}",
+                    f"{ind['mu_star_conf'][i]:.3g}",
+                    f"{ind['mu'][i]:.4g}",
+                    f"{ind['sigma'][i]:.4g}",
+                ]
+                for i, n in enumerate(names)
+            ]
+        else:
+            header = ["因素 factor", "S1", "S1 95% CI ±", "ST", "ST 95% CI ±"]
+            body = [
+                [
+                    n,
+                    f"{ind['S1'][i]:.3f}",
+                    f"{ind['S1_conf'][i]:.3f}",
+                    f"{ind['ST'][i]:.3f}",
+                    f"{ind['ST_conf'][i]:.3f}",
+                ]
+                for i, n in enumerate(names)
+            ]
+        parts.append(text_table(header, body))
+        if res.get("change") is not None:
+            ok = "converged 已收敛" if res["converged"] else "NOT converged 未收敛"
+            parts.append(
+                f"  convergence N→2N: largest change {res['change']:.3f} "
+                f"(tolerance {result['tolerance']}): {ok}"
+            )
+    return "\n".join(parts)

@@ -1,0 +1,151 @@
+"""What a worker process does for one run: build the scenario, simulate, encode the record.
+
+:func:`execute_task` is a pure function of its :class:`Task` (STYLE.md §9): it runs the
+same way in the calling process, in a local worker process and on a Dask worker, and
+returns the record as Parquet bytes (or the traceback) for the coordinating process to
+write. It never raises for a failing run: the failure is the result, so Dask's retries
+are left for lost workers, not for deterministic errors.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+RunFn = Callable[[Any], Any]
+
+
+@dataclass(frozen=True)
+class Task:
+    """One run to do: the planned id and everything needed to rebuild its scenario."""
+
+    run_id: str
+    scenario: dict[str, Any]  # the resolved base scenario (JSON dump)
+    factors: dict[str, Any]
+    seed: int
+    rep: int
+    point: int
+    label: str
+    experiment_seed: int
+    run_fn: RunFn | None = None  # default sim.run.run_scenario; tests pass stand-ins
+
+
+@dataclass
+class Outcome:
+    """What came back: a record (``data``) or a failure (``error``, a traceback)."""
+
+    run_id: str
+    ok: bool
+    data: bytes | None = None
+    error: str | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+_WORKER_INFO: dict[str, Any] | None = None
+
+
+def worker_info() -> dict[str, Any]:
+    """Python, platform and key package versions of this worker (computed once)."""
+    global _WORKER_INFO
+    if _WORKER_INFO is None:
+        from importlib import metadata
+
+        import sim
+
+        def version(name):
+            try:
+                return metadata.version(name)
+            except metadata.PackageNotFoundError:
+                return None
+
+        _WORKER_INFO = {
+            "govsim": sim.__version__,
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "numpy": version("numpy"),
+            "numba": version("numba"),
+        }
+    return _WORKER_INFO
+
+
+def init_local_worker(numba_threads: int) -> None:
+    """Initializer of local worker processes: share the cores between the workers."""
+    os.environ["NUMBA_NUM_THREADS"] = str(numba_threads)
+    try:
+        import numba
+
+        numba.set_num_threads(min(numba_threads, numba.config.NUMBA_NUM_THREADS))
+    except (ImportError, ValueError):
+        pass
+
+
+def execute_task(task: Task) -> Outcome:
+    """Simulate one run and return its record bytes, or its traceback."""
+    from sim.experiment.plan import build_scenario
+    from sim.experiment.records import encode_record
+    from sim.scenario import scenario_hash
+
+    t0 = time.perf_counter()
+    base_info = {"label": task.label, "rep": task.rep, "point": task.point, "seed": task.seed}
+    try:
+        scenario = build_scenario(task.scenario, task.factors, task.seed)
+        rid = scenario_hash(scenario)
+        if rid != task.run_id:
+            raise RuntimeError(
+                f"run id mismatch: this worker computes {rid[:12]} for the run planned as "
+                f"{task.run_id[:12]}; the worker's govsim ({worker_info()['govsim']}) or its "
+                "scenario schema differs from the planner's"
+            )
+        if task.run_fn is None:
+            from sim.run import run_scenario
+
+            result = run_scenario(scenario)
+        else:
+            result = task.run_fn(scenario)
+        t_run = time.perf_counter() - t0
+        meta = {
+            "record_format": 1,
+            "run_id": rid,
+            "status": "ok",
+            **base_info,
+            "experiment_seed": task.experiment_seed,
+            "seed_spawn_key": [0, task.rep],
+            "factors": task.factors,
+            "scenario_name": scenario.name,
+            "days": scenario.days,
+            "scale": scenario.scale,
+            "residents": getattr(result, "residents", None),
+            "summary": {k: _num(v) for k, v in result.summary.items()},
+            "county_values": dict(getattr(result, "county_values", {}) or {}),
+            "timings": {**dict(getattr(result, "timings", {}) or {}), "task_s": t_run},
+            "worker": {**worker_info(), "pid": os.getpid()},
+        }
+        data = encode_record(result.daily, meta)
+        return Outcome(rid, True, data=data, info={"seconds": time.perf_counter() - t0})
+    except Exception as exc:  # a failing run is a result, not a crash
+        return Outcome(
+            task.run_id,
+            False,
+            error=traceback.format_exc(),
+            info={
+                **base_info,
+                "factors": task.factors,
+                "error_type": type(exc).__name__,
+                "message": str(exc)[:500],
+                "seconds": time.perf_counter() - t0,
+                "worker": {**worker_info(), "pid": os.getpid()},
+            },
+        )
+
+
+def _num(v: Any) -> Any:
+    if hasattr(v, "item"):
+        v = v.item()
+    if isinstance(v, bool):
+        return int(v)
+    return v
