@@ -218,3 +218,25 @@ def test_online_mediation_resolves_more_before_litigation():
     on = _mean_summary("scenarios/online_mediation.toml", "pre_litigation_share")
     off = _mean_summary("scenarios/yancheng.toml", "pre_litigation_share")
     assert on > off
+
+
+def test_digital_inclusion_kernel_matches_plain_python():
+    """``_inclusion_draws`` (numba) against a per-resident loop over ``uniform_py``."""
+    from sim.kernels.rng import uniform_py
+    from sim.model import _inclusion_draws, apply_digital_inclusion
+
+    seed, n = 77, 500
+    np.testing.assert_array_equal(
+        _inclusion_draws(seed, n), np.array([uniform_py(seed, 90, 0, i) for i in range(n)])
+    )
+    from sim.city import build_city
+
+    city = build_city(Scenario(name="t", scale=0.001, seed=seed))
+    before = city.digital.copy()
+    apply_digital_inclusion(city, 0.5, seed)
+    expected = before.copy()
+    for i in range(city.n_residents):
+        if before[i] == 0 and uniform_py(seed, 90, 0, i) < 0.5:
+            expected[i] = 1
+    np.testing.assert_array_equal(city.digital, expected)
+    assert (city.digital >= before).all() and city.digital.sum() > before.sum()
