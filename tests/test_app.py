@@ -27,7 +27,6 @@ from sim.app.levers import (
     all_levers,
     changed_levers,
     lever_groups,
-    pending_levers,
     with_lever,
 )
 from sim.app.session import AppConfig, Session, SimRun, summary_rows
@@ -70,7 +69,6 @@ def test_levers_grouped_by_the_articles_six_sections():
             assert f"levers.{group}.{name}" in specs
     for spec in specs.values():
         assert spec.label_zh and spec.label_en
-        assert spec.pending == (spec.path in pending_levers())
         if spec.kind in ("int", "float"):
             assert spec.minimum <= spec.default <= spec.maximum, spec.path
         if spec.kind == "choice":
@@ -85,20 +83,6 @@ def test_with_lever_validates_like_a_scenario_file(base):
         with_lever(base, "levers.capability.workers_per_grid", 0)
     with pytest.raises(GovsimError, match="unknown lever"):
         with_lever(base, "levers.capability.nope", 1)
-
-
-@pytest.mark.skipif(not pending_levers(), reason="no pending levers left: all have landed")
-def test_pending_levers_cannot_move(base):
-    path = next(iter(pending_levers()))
-    spec = all_levers()[path]
-    other = {
-        "bool": not spec.default,
-        "int": spec.default + 1,
-        "float": min(1.0, spec.default + 0.5) if spec.default < 1 else 0.0,
-        "choice": next((c for c in spec.choices if c != spec.default), spec.default),
-    }[spec.kind]
-    with pytest.raises(GovsimError, match="no effect yet"):
-        with_lever(base, path, other)
 
 
 # --------------------------------------------------------------------------- indicators

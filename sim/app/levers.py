@@ -2,8 +2,8 @@
 
 Each :class:`LeverSpec` is derived from a field of :class:`sim.scenario.schema.Levers`
 (type, bounds, default, description), so the page offers exactly what a scenario file
-can set. Levers still pending (``pending_levers()``) are shown disabled (待开放); levers that
-shape the city (``residents_per_grid``, ``digital_inclusion``) restart the run.
+can set. Levers that shape the city (``residents_per_grid``, ``digital_inclusion``)
+restart the run.
 """
 
 from __future__ import annotations
@@ -17,22 +17,12 @@ from pydantic import ValidationError
 
 from sim.app.text import GROUPS, LEVER_LABELS
 from sim.errors import GovsimError
-from sim.scenario import schema as _schema
 from sim.scenario.schema import Levers, Scenario
 
 # Fields that GovernanceModel.change_scenario refuses mid-run: the run restarts.
 CITY_SHAPING = frozenset(
     {"levers.capability.residents_per_grid", "levers.capability.digital_inclusion"}
 )
-
-
-def pending_levers() -> dict[str, str]:
-    """Levers whose mechanism has not landed yet: path -> what it waits for.
-
-    Read from ``sim.scenario.schema.PENDING_LEVERS`` while the schema has one; such
-    levers are shown disabled (待开放), as the schema rejects moving them.
-    """
-    return dict(getattr(_schema, "PENDING_LEVERS", None) or {})
 
 
 @dataclass(frozen=True)
@@ -51,7 +41,6 @@ class LeverSpec:
     label_zh: str
     label_en: str
     description: str
-    pending: bool
     restarts: bool
 
     def label(self, lang: str) -> str:
@@ -116,7 +105,6 @@ def _spec(group: str, name: str, field) -> LeverSpec:
         label_zh=zh,
         label_en=en,
         description=desc,
-        pending=path in pending_levers(),
         restarts=path in CITY_SHAPING,
     )
 
@@ -147,8 +135,8 @@ def with_lever(scenario: Scenario, path: str, value: Any) -> Scenario:
     Raises
     ------
     GovsimError
-        For an unknown lever, a pending lever moved off its default, or a value out of
-        range (one line naming the lever, the value and what is allowed).
+        For an unknown lever or a value out of range (one line naming the lever, the
+        value and what is allowed).
     """
     specs = all_levers()
     if path not in specs:

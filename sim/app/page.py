@@ -17,7 +17,7 @@ import time
 import solara
 import solara.lab
 
-from sim.app.levers import LeverSpec, all_levers, get_lever, lever_groups, pending_levers
+from sim.app.levers import LeverSpec, all_levers, get_lever, lever_groups
 from sim.app.session import AppConfig, Session, scenario_title, summary_rows
 from sim.app.text import CHOICE_LABELS, CJK_FONT_STACK, GROUPS, INDICATORS, pick, t
 from sim.errors import GovsimError
@@ -45,7 +45,7 @@ html, body, .v-application, .v-application .text-h6, .v-application .body-1,
 .govsim-summary td, .govsim-summary th {{ padding: 2px 10px; text-align: right; }}
 .govsim-summary td:first-child, .govsim-summary th:first-child {{ text-align: left; }}
 .govsim-note {{ color: #607080; font-size: 0.8rem; }}
-.govsim-pending {{ color: #9a6b00; font-size: 0.75rem; margin: -6px 0 8px 0; }}
+.govsim-note {{ color: #9a6b00; font-size: 0.75rem; margin: -6px 0 8px 0; }}
 .govsim-figure img {{ max-width: 100%; height: auto; }}
 """
 
@@ -70,17 +70,10 @@ def Heading(text: str):
 
 @solara.component
 def LeverControl(spec: LeverSpec, value, lang: str, on_change):
-    """One lever: a switch, a slider or a choice; pending levers disabled with a note."""
+    """One lever: a switch, a slider or a choice (with a note if it restarts the run)."""
     label = spec.label(lang)
     if spec.kind in ("int", "float"):
         label = f"{label}：{value:g}" if lang == "zh" else f"{label}: {value:g}"
-    if spec.pending:
-        label = (
-            f"{label}（{t('pending', lang)}）"
-            if lang == "zh"
-            else f"{label} ({t('pending', lang)})"
-        )
-    disabled = spec.pending
 
     def set_value(v):
         on_change(spec.path, v)
@@ -88,31 +81,26 @@ def LeverControl(spec: LeverSpec, value, lang: str, on_change):
     # the schema's description (with its source) shows as the browser's tooltip
     with solara.Div(attributes={"data-lever": spec.path, "title": spec.description}):
         if spec.kind == "bool":
-            solara.Switch(label=label, value=bool(value), on_value=set_value, disabled=disabled)
+            solara.Switch(label=label, value=bool(value), on_value=set_value)
         elif spec.kind == "int":
             solara.SliderInt(
                 label, value=int(value), min=int(spec.minimum), max=int(spec.maximum),
-                step=int(spec.step), on_value=set_value, disabled=disabled,
+                step=int(spec.step), on_value=set_value,
             )  # fmt: skip
         elif spec.kind == "float":
             solara.SliderFloat(
                 label, value=float(value), min=spec.minimum, max=spec.maximum,
-                step=spec.step, on_value=set_value, disabled=disabled,
+                step=spec.step, on_value=set_value,
             )  # fmt: skip
         else:
             names = {pick(CHOICE_LABELS.get(c, (c, c)), lang): c for c in spec.choices}
             inverse = {v: k for k, v in names.items()}
             solara.Select(
                 label, values=list(names), value=inverse.get(value, str(value)),
-                on_value=lambda s: set_value(names[s]), disabled=disabled,
+                on_value=lambda s: set_value(names[s]),
             )  # fmt: skip
-    if spec.pending:
-        note = t("pending_note", lang)
-        if lang == "en":
-            note = f"{note} ({pending_levers().get(spec.path, '')})"
-        solara.Text(note, classes=["govsim-pending"])
-    elif spec.restarts:
-        solara.Text(t("restart_note", lang), classes=["govsim-pending"])
+    if spec.restarts:
+        solara.Text(t("restart_note", lang), classes=["govsim-note"])
 
 
 @solara.component

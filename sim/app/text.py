@@ -32,11 +32,6 @@ UI: dict[str, tuple[str, str]] = {
     "editing": ("调整配置", "Editing configuration"),
     "preset": ("预设方案", "Preset"),
     "levers": ("治理举措", "Governance levers"),
-    "pending": ("待开放", "coming"),
-    "pending_note": (
-        "待开放：该机制尚未接入模型，暂不能调整",
-        "Coming: not in the model yet",
-    ),
     "restart_note": (
         "改变城市结构，将从第 0 天重新开始",
         "Reshapes the city: the run restarts at day 0",
