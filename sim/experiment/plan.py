@@ -41,7 +41,7 @@ from pydantic import ValidationError
 from sim.errors import GovsimError
 from sim.metrics_schema import SUMMARY_KEYS
 from sim.scenario import load_scenario, scenario_hash
-from sim.scenario.loader import _format_validation_error
+from sim.scenario.loader import _format_validation_error, _set_in
 from sim.scenario.schema import Scenario
 
 PLAN_FORMAT = "govsim-experiment/1"
@@ -73,15 +73,7 @@ def stream_seed(experiment_seed: int, stream: int, *extra: int) -> int:
 
 def set_path(data: dict[str, Any], path: str, value: Any) -> None:
     """Set ``data[a][b][c] = value`` for ``path = "a.b.c"`` (tables created as needed)."""
-    keys = path.split(".")
-    node = data
-    for key in keys[:-1]:
-        child = node.get(key)
-        if not isinstance(child, dict):
-            child = {}
-            node[key] = child
-        node = child
-    node[keys[-1]] = value
+    _set_in(data, path.split("."), value)
 
 
 def build_scenario(base: dict[str, Any], factors: dict[str, Any], seed: int) -> Scenario:
