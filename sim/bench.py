@@ -4,7 +4,7 @@ The report (:func:`run_bench`) holds
 
 ``runs``
     One entry per scale (1:100 and 1:10; ``full`` adds 1:1): ``scale``, ``scale_label``,
-    ``residents``, ``days``, ``build_s`` (building the model: city, pools, agents),
+    ``residents``, ``days``, ``build_s`` (building the model: city, pools, agents, warm-up days),
     ``city_build_s`` (the city alone), ``wall_s`` (the days only, build excluded),
     ``resident_days_per_s`` (residents × days / wall_s), ``day_s_median`` and
     ``day_s_max`` (one day's step), ``load_average_at_end`` and ``peak_rss_mb``. Each scale

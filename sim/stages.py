@@ -282,7 +282,7 @@ def warning_stage(state, day: int, escalation_codes: np.ndarray) -> None:
     wp = warning_params(state.scenario)
     n_g = city.n_grids
     inc = warning.incidents_by_grid(escalation_codes, state.issues.grid, n_g)
-    if getattr(dyn, "unrest_onset", None) is not None:
+    if dyn.unrest_onset is not None:
         inc = inc + dyn.unrest_onset  # collective incidents from activation too
     active = (
         warning.grid_means(dyn.active, city.grid_start) if dyn.active is not None else np.zeros(n_g)
