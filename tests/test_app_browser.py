@@ -193,9 +193,9 @@ def test_page_loads_offline_in_chinese(visit):
     fonts = _platform_fonts(page, "#govsim-day")
     assert any("CJK" in f["familyName"] or "Hei" in f["familyName"] for f in fonts), fonts
     v.step(2)
-    expect(page.locator(".govsim-feed li").first).to_be_visible()
-    feed = page.inner_text(".govsim-feed")
-    assert "第2天" in feed
+    # the day label and the feed are separate widgets, updated by separate messages:
+    # wait for the feed to show the second day rather than read it at once
+    expect(page.locator(".govsim-feed")).to_contain_text("第2天")
     v.shot("page_zh.png")
 
 
@@ -213,7 +213,11 @@ def test_lever_then_step_changes_model_and_chart(visit):
     expect(lever).to_contain_text("每网格网格员数：2")
     v.step(3)
     expect(page.locator("#govsim-day")).to_have_text("第 4 天")
-    assert v.chart_png() != chart_before
+    # the chart image arrives in its own widget update: give it time to be redrawn
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
+    while v.chart_png() == chart_before:
+        assert time.monotonic() < deadline, "the chart was not redrawn after the steps"
+        page.wait_for_timeout(250)
     assert v.curves()[0]["gain_index"] is not None
     v.shot("lever_step_zh.png")
 
