@@ -6,7 +6,8 @@ The report (:func:`run_bench`) holds
     One entry per scale (1:100 and 1:10; ``full`` adds 1:1): ``scale``, ``scale_label``,
     ``residents``, ``days``, ``build_s`` (building the model: city, pools, agents, warm-up days),
     ``city_build_s`` (the city alone), ``wall_s`` (the days only, build excluded),
-    ``resident_days_per_s`` (residents × days / wall_s), ``day_s_median`` and
+    ``resident_days_per_s`` (residents × days / wall_s), ``end_to_end_s`` (build_s + wall_s)
+    and ``end_to_end_resident_days_per_s`` (residents × days / end_to_end_s), ``day_s_median`` and
     ``day_s_max`` (one day's step), ``load_average_at_end`` and ``peak_rss_mb``. Each scale
     runs in a fresh child process (``python -m sim.bench --one SCALE``), so its peak RSS
     is that scale's alone (plus the interpreter, imports and a tiny warm-up model, whose
@@ -25,6 +26,13 @@ The report (:func:`run_bench`) holds
 ``mesa_epstein_agent_steps_per_s``
     Mesa's own shipped Epstein civil-violence example (default 40 × 40 grid and parameters,
     seeded) timed in the same run: agents × steps / seconds, the peer yardstick.
+    ``ratio_vs_mesa_epstein`` is the 1:1 run's (else the largest scale's)
+    ``resident_days_per_s`` divided by it.
+``cold_start``
+    ``govsim run`` at 1:100 from a new process with numba's cache warm: seconds from the
+    process's start to the end of its first simulated day (``seconds_to_first_day``, the
+    median of ``runs``), split into ``imports_s`` (what ``govsim run`` imports),
+    ``build_s`` (scenario, city, pools, agents and warm-up days) and ``first_day_s``.
 ``machine``, ``provenance``, ``numba_warm``
     CPU count, platform, Python, numba threads, the load average at start and end (other
     work on the machine stalls the parallel kernels far beyond its share of the CPU:
@@ -154,6 +162,7 @@ def machine_info() -> dict[str, Any]:
         "numba": numba.__version__,
         "numba_threads": numba.get_num_threads(),
         "numba_threading_layer": layer,
+        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
     }
 
 
@@ -204,6 +213,8 @@ def bench_one_scale(
         "city_build_s": float(model.build_seconds),
         "wall_s": wall_s,
         "resident_days_per_s": residents * days / wall_s if wall_s > 0 else None,
+        "end_to_end_s": build_s + wall_s,
+        "end_to_end_resident_days_per_s": residents * days / (build_s + wall_s),
         "day_s_median": day_s[len(day_s) // 2],
         "day_s_max": day_s[-1],
         "load_average_at_end": _load_average(),
@@ -341,6 +352,75 @@ def bench_reference(
     return out
 
 
+# --------------------------------------------------------------------------- cold start
+
+COLD_START_SCALE = 0.01
+# What `govsim run` does up to its first day, timed from the process's own start (the
+# parent passes the wall-clock time at which it started the child).
+_COLD_START_CHILD = """
+import sys, time
+t_spawn = float(sys.argv[1])
+import sim.cli  # noqa: F401  (`govsim run`: the CLI, then the run module)
+from sim.run import run_scenario  # noqa: F401
+from sim.model import GovernanceModel
+from sim.scenario import load_scenario
+t_imports = time.time()
+if sys.argv[2] == "-":  # no scenario file: the schema's Yancheng defaults
+    from sim.scenario import Scenario
+    scenario = Scenario(name="yancheng", scale=float(sys.argv[3]))
+else:
+    scenario = load_scenario(sys.argv[2], ["scale=" + sys.argv[3]])
+model = GovernanceModel(scenario)
+t_build = time.time()
+model.step()
+t_day = time.time()
+import json
+print(json.dumps({
+    "residents": model.state.city.n_residents,
+    "imports_s": t_imports - t_spawn,
+    "build_s": t_build - t_imports,
+    "first_day_s": t_day - t_build,
+    "seconds_to_first_day": t_day - t_spawn,
+}))
+"""
+
+
+def bench_cold_start(
+    scenario_path: str | None, runs: int = 3, scale: float = COLD_START_SCALE
+) -> dict[str, Any]:
+    """A fresh interpreter doing what ``govsim run`` does up to its first simulated day.
+
+    The kernels must be in numba's cache already (any earlier run compiles them). Returns
+    ``{"cold_start": {...}}`` with the median of ``runs`` fresh processes and each run.
+    """
+    if scenario_path is None and Path(DEFAULT_SCENARIO_PATH).is_file():
+        scenario_path = DEFAULT_SCENARIO_PATH
+    path = "-" if scenario_path is None else str(scenario_path)
+    done = []
+    for _ in range(runs):
+        t_spawn = time.time()
+        result = subprocess.run(
+            [sys.executable, "-c", _COLD_START_CHILD, repr(t_spawn), path, repr(scale)],
+            stdout=subprocess.PIPE,
+            text=True,
+            check=False,
+            cwd=REPO_ROOT,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"cold-start child failed with exit code {result.returncode}")
+        done.append(json.loads(result.stdout))
+    done.sort(key=lambda r: r["seconds_to_first_day"])
+    median = done[len(done) // 2]
+    return {
+        "cold_start": {
+            "scale": float(scale),
+            "scale_label": scale_label(scale),
+            **median,
+            "runs": done,
+        }
+    }
+
+
 # --------------------------------------------------------------------------- Mesa yardstick
 
 
@@ -388,6 +468,7 @@ def run_bench(
     progress: bool = True,
     scales: Sequence[float] | None = None,
     reference_residents: int = REFERENCE_RESIDENTS,
+    cold_start_runs: int = 3,
 ) -> dict[str, Any]:
     """Run the benchmark and return the report (see the module docstring for its keys).
 
@@ -410,6 +491,8 @@ def run_bench(
         Run these scales instead of the default ones (``full`` is then ignored); for tests.
     reference_residents
         Residents of the city the ratio is measured on (10,000).
+    cold_start_runs
+        Fresh processes timed to their first day at 1:100 (0: skip the cold start).
     """
     if days < 1 or reference_days < 1 or epstein_steps < 1:
         raise GovsimError(
@@ -444,6 +527,13 @@ def run_bench(
     reference = bench_reference(scenario, reference_days, reference_residents, progress)
     _log(f"Mesa Epstein example: {epstein_steps} steps", progress)
     epstein = bench_mesa_epstein(epstein_steps)
+    largest = max(runs, key=lambda r: r["scale"], default={}).get("resident_days_per_s")
+    mesa_rate = epstein["mesa_epstein_agent_steps_per_s"]
+    epstein["ratio_vs_mesa_epstein"] = largest / mesa_rate if largest and mesa_rate else None
+    cold: dict[str, Any] = {"cold_start": None}
+    if cold_start_runs > 0:
+        _log(f"cold start: {cold_start_runs} fresh `govsim run` processes to day 1", progress)
+        cold = bench_cold_start(child_path, cold_start_runs)
 
     from sim.store import provenance
 
@@ -459,6 +549,7 @@ def run_bench(
         "stages_unit": "seconds per stage summed over each run's days, keyed by scale_label",
         **reference,
         **epstein,
+        **cold,
         "machine": machine,
         "provenance": provenance(),
     }

@@ -18,6 +18,7 @@ TINY = {
     "progress": False,
     "scales": (0.001,),
     "reference_residents": 2_000,
+    "cold_start_runs": 1,
 }
 RUN_KEYS = {"scale", "residents", "days", "build_s", "wall_s", "resident_days_per_s", "peak_rss_mb"}
 
@@ -66,6 +67,17 @@ def test_report_has_documented_keys_and_positive_numbers(report):
     assert ref["reference_s_per_day"] > 0
 
     assert report["mesa_epstein_agent_steps_per_s"] > 0
+    assert report["ratio_vs_mesa_epstein"] == pytest.approx(
+        run["resident_days_per_s"] / report["mesa_epstein_agent_steps_per_s"]
+    )
+    assert run["end_to_end_s"] == pytest.approx(run["build_s"] + run["wall_s"])
+    assert run["end_to_end_resident_days_per_s"] < run["resident_days_per_s"]
+
+    cold = report["cold_start"]
+    assert cold["scale_label"] == "1:100" and cold["residents"] > 60_000
+    assert len(cold["runs"]) == 1
+    parts = cold["imports_s"] + cold["build_s"] + cold["first_day_s"]
+    assert 0 < parts == pytest.approx(cold["seconds_to_first_day"])
     assert report["mesa_epstein"]["agents"] > 0
     assert report["mesa_epstein"]["steps"] == 2
 

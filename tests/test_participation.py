@@ -18,6 +18,7 @@ from reference import participation as ref
 
 from sim.city.network import edges_to_csr
 from sim.kernels.participation import (
+    EngagedNeighbours,
     cascade_alone,
     cascade_frequency,
     erdos_renyi,
@@ -60,6 +61,23 @@ def test_kernel_matches_twin(name, seed):
     assert got.dtype == np.float32
     np.testing.assert_array_equal(got, want, strict=True)
     assert np.all((got >= 0.0) & (got <= 1.0))
+
+
+@pytest.mark.parametrize("name", ["default", "strong_feedback"])
+def test_kernel_matches_twin_with_few_reports_over_several_blocks(name):
+    """Most residents have no report (the kernel's branch-free sweep), a few do; the
+    engaged neighbours are counted afresh, then kept (EngagedNeighbours) for a second day."""
+    p, indptr, indices, org, n_res, n_fail = small_world(9000, 4)
+    rng = np.random.default_rng(5)
+    n_res = np.where(rng.random(9000) < 0.01, n_res, 0).astype(np.int32)
+    n_fail = np.where(rng.random(9000) < 0.01, n_fail, 0).astype(np.int32)
+    kw = {"publicity": 0.4, "seed": 4, **PARAMS[name]}
+    memory = EngagedNeighbours()
+    for _ in range(2):
+        got = participation_step(p, indptr, indices, org, n_res, n_fail, **kw, neighbours=memory)
+        want = ref.participation_step(p, indptr, indices, org, n_res, n_fail, **kw)
+        np.testing.assert_array_equal(got, want, strict=True)
+        p = got
 
 
 def test_no_residents():

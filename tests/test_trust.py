@@ -65,6 +65,18 @@ def test_kernel_matches_twin(name, seed, day):
     assert np.all((got >= 0.0) & (got <= 1.0))
 
 
+@pytest.mark.parametrize("name", ["default", "strong_effects"])
+def test_kernel_matches_twin_with_few_reports_over_several_blocks(name):
+    """Most residents have no report (the kernel's branch-free sweep), a few do."""
+    x, indptr, indices, counts = small_world(3000, 5)
+    rng = np.random.default_rng(6)
+    sparse = [np.where(rng.random(3000) < 0.01, c, 0).astype(np.int16) for c in counts]
+    kw = {"seed": 5, "day": 3, **PARAMS[name]}
+    got = trust_step(x, indptr, indices, *sparse, **kw)
+    want = ref.trust_step(x, indptr, indices, *sparse, **kw)
+    np.testing.assert_array_equal(got, want, strict=True)
+
+
 def test_results_do_not_depend_on_thread_count():
     x, indptr, indices, counts = small_world(50_000, 4)
     before = numba.get_num_threads()

@@ -60,13 +60,16 @@ from sim.city.network import edges_to_csr
 from sim.kernels.rng import uniform
 
 __all__ = [
+    "EngagedNeighbours",
     "S_PART_GRAPH",
     "S_PART_THRESHOLD",
     "cascade_alone",
     "cascade_frequency",
+    "engaged_bits",
     "erdos_renyi",
     "participation_row",
     "participation_step",
+    "propensity",
     "threshold",
 ]
 
@@ -82,61 +85,307 @@ def threshold(seed, i, threshold_mean, threshold_spread):
 
 
 @njit(cache=True, inline="always")
+def _drifted(
+    i, p, m, k, org_member, engaged_level, threshold_mean, threshold_spread, baseline,
+    publicity, publicity_gain, org_gain, decay, seed,
+):  # fmt: skip
+    """Steps 1–2 above: propensity ``p`` (float64) after contagion and drift, unclipped."""
+    # written with conditional expressions rather than branches: whether a resident is
+    # reinforced is a coin toss from one to the next, which a branch predictor cannot learn
+    phi = (
+        threshold_mean
+        if threshold_spread == 0.0
+        else threshold(seed, i, threshold_mean, threshold_spread)
+    )
+    reinforced = (k > 0) & (m / (k if k > 0 else 1) >= phi)
+    p = engaged_level if (reinforced & (p < engaged_level)) else p
+    b = baseline + publicity_gain * publicity + org_gain * org_member[i]
+    b = 1.0 if b > 1.0 else b
+    # drift toward the baseline; an engaged resident is held at least at θ_e
+    b = engaged_level if (reinforced & (b < engaged_level)) else b
+    return p + decay * (b - p)
+
+
+@njit(cache=True, inline="always")
+def _clip01(p):
+    p = 0.0 if p < 0.0 else p
+    return 1.0 if p > 1.0 else p
+
+
+@njit(cache=True, inline="always")
+def propensity(
+    i, p, m, k, org_member, n_resolved, n_failed, engaged_level, threshold_mean,
+    threshold_spread, baseline, publicity, publicity_gain, org_gain, decay, efficacy_gain,
+    failure_loss, seed,
+):  # fmt: skip
+    """Today's propensity of resident ``i`` (steps 1–3 above).
+
+    ``p`` is her own propensity yesterday (as float64) and ``m`` of her ``k`` neighbours
+    were engaged yesterday.
+    """
+    p = _drifted(
+        i, p, m, k, org_member, engaged_level, threshold_mean, threshold_spread, baseline,
+        publicity, publicity_gain, org_gain, decay, seed,
+    )  # fmt: skip
+    for _ in range(n_resolved[i]):
+        p += efficacy_gain * (1.0 - p)
+    for _ in range(n_failed[i]):
+        p *= 1.0 - failure_loss
+    return _clip01(p)
+
+
+@njit(cache=True, inline="always")
 def participation_row(
     i, p_prev, indptr, indices, org_member, n_resolved, n_failed, engaged_level, threshold_mean,
     threshold_spread, baseline, publicity, publicity_gain, org_gain, decay, efficacy_gain,
     failure_loss, seed,
 ):  # fmt: skip
     """Today's propensity of resident ``i`` from yesterday's ``p_prev`` (steps 1–3 above)."""
-    p = np.float64(p_prev[i])
     lo = indptr[i]
     hi = indptr[i + 1]
-    k = hi - lo
-    reinforced = False
-    if k > 0:
-        m = 0
-        for a in range(lo, hi):
-            if p_prev[indices[a]] >= engaged_level:
-                m += 1
-        if threshold_spread == 0.0:
-            phi = threshold_mean
-        else:
-            phi = threshold(seed, i, threshold_mean, threshold_spread)
-        if m / k >= phi:
-            reinforced = True
-            if p < engaged_level:
-                p = engaged_level
-    b = baseline + publicity_gain * publicity + org_gain * org_member[i]
-    if b > 1.0:
-        b = 1.0
-    # drift toward the baseline; an engaged resident is held at least at θ_e
-    if reinforced and b < engaged_level:
-        b = engaged_level
-    p += decay * (b - p)
-    for _ in range(n_resolved[i]):
-        p += efficacy_gain * (1.0 - p)
-    for _ in range(n_failed[i]):
-        p *= 1.0 - failure_loss
-    if p < 0.0:
-        p = 0.0
-    elif p > 1.0:
-        p = 1.0
-    return p
+    m = 0
+    for a in range(lo, hi):
+        if p_prev[indices[a]] >= engaged_level:
+            m += 1
+    return propensity(
+        i, np.float64(p_prev[i]), m, hi - lo, org_member, n_resolved, n_failed, engaged_level,
+        threshold_mean, threshold_spread, baseline, publicity, publicity_gain, org_gain, decay,
+        efficacy_gain, failure_loss, seed,
+    )  # fmt: skip
+
+
+@njit(cache=True, parallel=True)
+def _engaged_bits_kernel(p, engaged_level, bits):
+    """Bit ``i & 7`` of ``bits[i >> 3]`` is 1 where ``p[i] ≥ θ_e`` (8 residents a byte)."""
+    n = p.shape[0]
+    for b in prange(bits.shape[0]):
+        lo = 8 * b
+        hi = min(n, lo + 8)
+        v = 0
+        for i in range(lo, hi):
+            if p[i] >= engaged_level:
+                v |= 1 << (i - lo)
+        bits[b] = v
+
+
+PART_BLOCK = 4096  # residents per block of the day kernel's two sweeps
 
 
 @njit(cache=True, parallel=True)
 def _participation_kernel(
-    p_prev, indptr, indices, org_member, n_resolved, n_failed, engaged_level, threshold_mean,
+    p_prev, counts, indptr, org_member, n_resolved, n_failed, engaged_level, threshold_mean,
     threshold_spread, baseline, publicity, publicity_gain, org_gain, decay, efficacy_gain,
     failure_loss, seed, p_out,
 ):  # fmt: skip
-    """One synchronous day; row i reads ``p_prev`` only and writes only ``p_out[i]``."""
-    for i in prange(p_prev.shape[0]):
-        p_out[i] = participation_row(
-            i, p_prev, indptr, indices, org_member, n_resolved, n_failed, engaged_level,
-            threshold_mean, threshold_spread, baseline, publicity, publicity_gain, org_gain,
-            decay, efficacy_gain, failure_loss, seed,
-        )  # fmt: skip
+    """One synchronous day; row i reads yesterday's state only and writes only ``p_out[i]``.
+
+    ``counts[i]`` is the number of resident i's neighbours engaged yesterday
+    (:class:`EngagedNeighbours`). Each block is swept twice: first every resident as if
+    she had no report today (no loop: the sweep vectorises), then the few with reports.
+    """
+    n = p_prev.shape[0]
+    for b in prange((n + PART_BLOCK - 1) // PART_BLOCK):
+        lo = b * PART_BLOCK
+        hi = min(n, lo + PART_BLOCK)
+        for i in range(lo, hi):
+            p_out[i] = _clip01(
+                _drifted(
+                    i, np.float64(p_prev[i]), counts[i], indptr[i + 1] - indptr[i], org_member,
+                    engaged_level, threshold_mean, threshold_spread, baseline, publicity,
+                    publicity_gain, org_gain, decay, seed,
+                )
+            )  # fmt: skip
+        for i in range(lo, hi):
+            if n_resolved[i] != 0 or n_failed[i] != 0:
+                p_out[i] = propensity(
+                    i, np.float64(p_prev[i]), counts[i], indptr[i + 1] - indptr[i],
+                    org_member, n_resolved, n_failed, engaged_level, threshold_mean,
+                    threshold_spread, baseline, publicity, publicity_gain, org_gain, decay,
+                    efficacy_gain, failure_loss, seed,
+                )  # fmt: skip
+
+
+@njit(cache=True, parallel=True)
+def _engaged_bits_kernel(p, engaged_level, bits):
+    """Bit ``i & 7`` of ``bits[i >> 3]`` is 1 where ``p[i] ≥ θ_e`` (8 residents a byte)."""
+    n = p.shape[0]
+    for b in prange(bits.shape[0]):
+        lo = 8 * b
+        hi = min(n, lo + 8)
+        v = 0
+        for i in range(lo, hi):
+            if p[i] >= engaged_level:
+                v |= 1 << (i - lo)
+        bits[b] = v
+
+
+@njit(cache=True, parallel=True)
+def _count_engaged_kernel(bits, indptr, indices, counts):
+    """``counts[i]`` = engaged neighbours of ``i``: each row reads its neighbours' bits."""
+    for i in prange(counts.shape[0]):
+        m = 0
+        for a in range(indptr[i], indptr[i + 1]):
+            j = np.uint32(indices[a])  # unsigned: no wraparound test on the index
+            m += np.int64((bits[j >> np.uint32(3)] >> (j & np.uint32(7))) & np.uint32(1))
+        counts[i] = m
+
+
+@njit(cache=True)
+def _n_changed(old, new):
+    """Residents whose bit differs between ``old`` and ``new``."""
+    c = 0
+    for b in range(old.shape[0]):
+        x = np.int64(old[b] ^ new[b])
+        while x != 0:
+            x &= x - 1
+            c += 1
+    return c
+
+
+@njit(cache=True)
+def _push_changes_kernel(old, new, indptr, indices, counts):
+    """Adjust ``counts`` (engaged neighbours under ``old``) to ``new``: every resident
+    whose bit changed adds ±1 to each of her neighbours (the network is symmetric)."""
+    for b in range(old.shape[0]):
+        x = np.int64(old[b] ^ new[b])
+        if x == 0:
+            continue
+        for bit in range(8):
+            if (x >> bit) & 1:
+                j = 8 * b + bit
+                up = (new[b] >> bit) & 1
+                for a in range(indptr[j], indptr[j + 1]):
+                    i = indices[a]
+                    if up:
+                        counts[i] += 1
+                    else:
+                        counts[i] -= 1
+
+
+@njit(cache=True, parallel=True)
+def _symmetric_kernel(indptr, indices):
+    """True when rows are strictly increasing and in range and ``j ∈ N(i) ⇔ i ∈ N(j)``."""
+    n = indptr.shape[0] - 1
+    bad = 0
+    for i in prange(n):
+        lo = indptr[i]
+        hi = indptr[i + 1]
+        for a in range(lo, hi):
+            j = indices[a]
+            if j < 0 or j >= n or (a > lo and indices[a - 1] >= j):
+                bad += 1
+                continue
+            left = indptr[j]
+            right = indptr[j + 1]
+            while left < right:  # binary search for i in row j
+                mid = (left + right) >> 1
+                if indices[mid] < i:
+                    left = mid + 1
+                else:
+                    right = mid
+            if left == indptr[j + 1] or indices[left] != i:
+                bad += 1
+    return bad == 0
+
+
+class EngagedNeighbours:
+    """How many neighbours of each resident are engaged: the memory of
+    :func:`participation_step` from one day to the next.
+
+    Counting every resident's engaged neighbours anew each day reads the state of every
+    neighbour of everyone (62 million ties at 1:1, many of them far away in memory), but
+    from one day to the next only a few residents cross ``θ_e`` (about 0.1 % a day in the
+    Yancheng baseline). :meth:`update` therefore keeps the counts of the previous call
+    and the engagement they were counted from, compares today's engagement with it, and
+    adds ±1 to the counts of the neighbours of each resident who changed. The counts are
+    exact: the same integers as a fresh count, so results do not change.
+
+    The update needs a symmetric network with sorted rows (``j`` lists ``i`` whenever
+    ``i`` lists ``j``; :func:`sim.city.network.edges_to_csr` builds such networks). The
+    counts are recounted from scratch when the network is not symmetric, when it is a
+    different network (another array object) from the last call, or when more than 1/16
+    of the residents changed. Today's engagement is always computed from the propensities
+    passed in, so changes made to them between calls are taken into account.
+
+    Parameters
+    ----------
+    symmetric : bool, optional
+        True when every network passed in is known to be symmetric with sorted rows (the
+        city's is, by construction); by default this is checked once per network, which
+        takes seconds at 1:1 (a binary search per tie).
+    """
+
+    def __init__(self, symmetric: bool | None = None) -> None:
+        self.known_symmetric = symmetric
+        self.indptr: np.ndarray | None = None
+        self.indices: np.ndarray | None = None
+        self.symmetric: bool | None = None  # checked on the first incremental update
+        self.counts: np.ndarray | None = None  # engaged neighbours per resident
+        self.bits: np.ndarray | None = None  # the engagement ``counts`` were counted from
+        self._today: np.ndarray | None = None
+
+    def update(
+        self,
+        participation: np.ndarray,
+        engaged_level: float,
+        indptr: np.ndarray,
+        indices: np.ndarray,
+    ) -> np.ndarray:
+        """Engaged neighbours of every resident (``p ≥ engaged_level``) in network
+        ``(indptr, indices)``; returns the counts (uint8, or int32 for degrees over 255)."""
+        n = participation.shape[0]
+        same = (
+            self.counts is not None
+            and self.counts.shape[0] == n
+            and self.indptr is indptr
+            and self.indices is indices
+        )
+        if not same:
+            max_degree = int(np.max(indptr[1:] - indptr[:-1])) if n else 0
+            self.counts = np.empty(n, dtype=np.uint8 if max_degree <= 255 else np.int32)
+            self.bits = np.empty((n + 7) // 8, dtype=np.uint8)
+            self._today = np.empty_like(self.bits)
+            self.indptr, self.indices = indptr, indices
+            self.symmetric = self.known_symmetric
+        today = engaged_bits(participation, engaged_level, self._today)
+        incremental = same and 16 * _n_changed(self.bits, today) <= n
+        if incremental and self.symmetric is None:
+            self.symmetric = bool(_symmetric_kernel(indptr, indices))
+        if incremental and self.symmetric:
+            _push_changes_kernel(self.bits, today, indptr, indices, self.counts)
+        else:
+            _count_engaged_kernel(today, indptr, indices, self.counts)
+        self.bits, self._today = today, self.bits
+        return self.counts
+
+
+def engaged_bits(
+    participation: np.ndarray, engaged_level: float, out: np.ndarray | None = None
+) -> np.ndarray:
+    """Who is engaged (``p_i ≥ θ_e``), packed one bit per resident.
+
+    Parameters
+    ----------
+    participation : float32[n_residents]
+        Propensities ``p``.
+    engaged_level : float
+        ``θ_e``.
+    out : uint8[(n_residents + 7) // 8], optional
+        Where to write the bits.
+
+    Returns
+    -------
+    uint8[(n_residents + 7) // 8]
+        Bit ``i & 7`` (least significant first) of byte ``i >> 3`` is 1 when resident
+        ``i`` is engaged.
+    """
+    n_bytes = (participation.shape[0] + 7) // 8
+    if out is None:
+        out = np.empty(n_bytes, dtype=np.uint8)
+    elif out.shape != (n_bytes,) or out.dtype != np.uint8:
+        raise ValueError(f"out must be uint8[{n_bytes}]; got {out.dtype}{list(out.shape)}")
+    _engaged_bits_kernel(participation, float(engaged_level), out)
+    return out
 
 
 @njit(cache=True)
@@ -210,6 +459,7 @@ def participation_step(
     efficacy_gain: float = 0.1,
     failure_loss: float = 0.15,
     out: np.ndarray | None = None,
+    neighbours: EngagedNeighbours | None = None,
 ) -> np.ndarray:
     """Stage 6: one day of participation dynamics (see the module docstring).
 
@@ -242,6 +492,10 @@ def participation_step(
         ``η_s``, ``η_f``: effect of each resolved / failed own report.
     out : float32[n_residents], optional
         Where to write today's propensity (must not be ``participation``).
+    neighbours : EngagedNeighbours, optional
+        The count of engaged neighbours kept from the previous day (pass the same object
+        every day: today's count then costs a fraction of a fresh one; see
+        :class:`EngagedNeighbours`). Without it the count is made afresh.
 
     Returns
     -------
@@ -270,8 +524,11 @@ def participation_step(
         out = np.empty(n, dtype=np.float32)
     elif out is participation or np.shares_memory(out, participation):
         raise ValueError("out must not share memory with participation (synchronous update)")
+    if neighbours is None:
+        neighbours = EngagedNeighbours()
+    counts = neighbours.update(participation, float(engaged_level), nbr_indptr, nbr_indices)
     _participation_kernel(
-        participation, nbr_indptr, nbr_indices, org_member, n_resolved, n_failed,
+        participation, counts, nbr_indptr, org_member, n_resolved, n_failed,
         float(engaged_level), float(threshold_mean), float(threshold_spread), float(baseline),
         float(publicity), float(publicity_gain), float(org_gain), float(decay),
         float(efficacy_gain), float(failure_loss), int(seed), out,

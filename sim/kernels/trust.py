@@ -96,17 +96,21 @@ def experience(x, n, effect):
 
 
 @njit(cache=True, inline="always")
-def trust_row(
-    i, x_prev, indptr, indices, n_resolved, n_slow, n_transferred, n_failed, d, mu,
-    e_resolved, e_slow, e_transferred, e_failed, seed, day,
+def partner_slot(seed, day, i, lo, k):
+    """Where in ``indices`` is the neighbour that resident ``i`` (row ``lo``, ``k > 0``
+    neighbours) talks to on ``day``: uniform over her neighbours, from (seed, day, i)."""
+    return lo + int(uniform(seed, S_TRUST_PARTNER, day, i) * k)
+
+
+@njit(cache=True, inline="always")
+def trust_update(
+    i, x, x_partner, talks, n_resolved, n_slow, n_transferred, n_failed, d, mu, e_resolved,
+    e_slow, e_transferred, e_failed,
 ):  # fmt: skip
-    """Today's trust of resident ``i`` from yesterday's ``x_prev`` (steps 1–2 above)."""
-    x = np.float64(x_prev[i])
-    lo = indptr[i]
-    k = indptr[i + 1] - lo
-    if k > 0:
-        j = indices[lo + int(uniform(seed, S_TRUST_PARTNER, day, i) * k)]
-        x = bounded_confidence(x, np.float64(x_prev[j]), d, mu)
+    """Steps 1–2 above for resident ``i`` with trust ``x``, meeting a partner whose trust
+    is ``x_partner`` if ``talks``; clipped to [0, 1]."""
+    if talks:
+        x = bounded_confidence(x, x_partner, d, mu)
     x = experience(x, n_resolved[i], e_resolved)
     x = experience(x, n_slow[i], e_slow)
     x = experience(x, n_transferred[i], e_transferred)
@@ -118,17 +122,52 @@ def trust_row(
     return x
 
 
+TRUST_BLOCK = 1024  # residents per block of the kernel's three sweeps
+
+
 @njit(cache=True, parallel=True)
 def _trust_kernel(
     x_prev, indptr, indices, n_resolved, n_slow, n_transferred, n_failed, d, mu, e_resolved,
     e_slow, e_transferred, e_failed, seed, day, x_out,
 ):  # fmt: skip
-    """One synchronous day; row i reads ``x_prev`` only and writes only ``x_out[i]``."""
-    for i in prange(x_prev.shape[0]):
-        x_out[i] = trust_row(
-            i, x_prev, indptr, indices, n_resolved, n_slow, n_transferred, n_failed, d, mu,
-            e_resolved, e_slow, e_transferred, e_failed, seed, day,
-        )  # fmt: skip
+    """One synchronous day; row i reads ``x_prev`` only and writes only ``x_out[i]``.
+
+    In blocks of ``TRUST_BLOCK`` residents: pick every partner (:func:`partner_slot`), then
+    fetch their trust in a tight loop (a partner may live anywhere in the city, so most of
+    the time goes to memory, and a tight loop keeps many fetches in flight), then update
+    every resident as if she had no report today (the exchange alone, written without
+    branches so that the sweep vectorises), then redo the few with reports
+    (:func:`trust_update`).
+    """
+    n = x_prev.shape[0]
+    n_blocks = (n + TRUST_BLOCK - 1) // TRUST_BLOCK
+    for b in prange(n_blocks):
+        lo_i = b * TRUST_BLOCK
+        m = min(n, lo_i + TRUST_BLOCK) - lo_i
+        slot = np.empty(m, dtype=np.int64)
+        x_partner = np.empty(m, dtype=np.float32)
+        for c in range(m):
+            i = lo_i + c
+            lo = indptr[i]
+            k = indptr[i + 1] - lo
+            slot[c] = partner_slot(seed, day, i, lo, k) if k > 0 else -1
+        for c in range(m):
+            x_partner[c] = x_prev[indices[slot[c]]] if slot[c] >= 0 else 0.0
+        for c in range(m):
+            # trust_update without reports: bounded_confidence, then the clip
+            x = np.float64(x_prev[lo_i + c])
+            y = np.float64(x_partner[c])
+            x = x + mu * (y - x) if (slot[c] >= 0) & (abs(y - x) < d) else x
+            x = 0.0 if x < 0.0 else x
+            x_out[lo_i + c] = 1.0 if x > 1.0 else x
+        for c in range(m):
+            i = lo_i + c
+            if n_resolved[i] != 0 or n_slow[i] != 0 or n_transferred[i] != 0 or n_failed[i] != 0:
+                x_out[i] = trust_update(
+                    i, np.float64(x_prev[i]), np.float64(x_partner[c]), slot[c] >= 0,
+                    n_resolved, n_slow, n_transferred, n_failed, d, mu, e_resolved, e_slow,
+                    e_transferred, e_failed,
+                )  # fmt: skip
 
 
 def trust_step(
