@@ -81,6 +81,7 @@ SUMMARY_KEYS: dict[str, tuple[str, str, str]] = {
     "active_share": ("激活居民占比", "share of residents active (Epstein)", "share"),
     "warning_precision": ("预警准确率", "early-warning precision", "share"),
     "warning_recall": ("预警召回率", "early-warning recall", "share"),
+    "warning_lift": ("预警提升度", "early-warning lift (precision ÷ base rate)", "ratio"),
     "requests_per_resident_year": ("人均年诉求量", "requests per resident-year", "count"),
     "enquiry_share": ("咨询类占比", "enquiries among 12345/online requests", "share"),
     "hotline_direct_share": ("热线直接答复率", "enquiries answered by the hotline", "share"),

@@ -48,6 +48,7 @@ class DynamicsState:
     grid_incident: np.ndarray | None = None  # per grid, uint8: above the incident threshold
     unrest_today: int = 0  # collective incidents from activation today (onsets)
     unrest_onset: np.ndarray | None = None  # per grid, int64: onsets today
+    mobilisation: np.ndarray | None = None  # per grid, float64: A_g / critical mass, ≤ 1
     response_staff: float = 0.0  # early-warning work-team staff on duty today
     felt: np.ndarray | None = None  # per resident, felt hardship buffer
     # per-resident experience of the day (uint8 counts; only touched rows non-zero)
@@ -55,6 +56,15 @@ class DynamicsState:
     n_slow: np.ndarray | None = None
     n_transferred: np.ndarray | None = None
     n_failed: np.ndarray | None = None
+    # stage 6 double buffers: tomorrow's participation and trust are written here, then
+    # swapped with the city's arrays (no per-day allocation of population-sized arrays)
+    participation_next: np.ndarray | None = None  # per resident, float32
+    trust_next: np.ndarray | None = None  # per resident, float32
+    # engaged neighbours of every resident, kept from one day to the next (the city's
+    # network is symmetric with sorted rows by construction: sim.city.network.edges_to_csr)
+    neighbours: participation.EngagedNeighbours = field(
+        default_factory=lambda: participation.EngagedNeighbours(symmetric=True)
+    )
 
 
 def accountability_params(scenario) -> acc_mod.AccountabilityParams:
@@ -101,6 +111,7 @@ def init_dynamics(scenario, city, pools) -> DynamicsState:
         starts=np.zeros(n_p),
         active=np.zeros(city.n_residents, dtype=np.uint8),
         grid_incident=np.zeros(city.n_grids, dtype=np.uint8),
+        mobilisation=np.zeros(city.n_grids),
         n_resolved=np.zeros(city.n_residents, dtype=np.uint8),
         n_slow=np.zeros(city.n_residents, dtype=np.uint8),
         n_transferred=np.zeros(city.n_residents, dtype=np.uint8),
@@ -145,10 +156,13 @@ def _experience(state, day: int) -> np.ndarray:
 def felt_hardship(state, day: int) -> np.ndarray:
     """Hardship H plus the burden of the resident's own long-unresolved issues.
 
-    H'_i = min(1, H_i + b·u_i), u_i the resident's open needs and disputes older than
-    ``escalation.grace_days`` (hidden or known), b = ``activation.unresolved_hardship``:
-    grievance accumulates from hardship and unresolved issues (DIGEST.md, mechanism 3).
-    Written into a buffer reused every day.
+    H'_i = min(1, H_i + b·u_i + b_s·100·U_g/n_g), u_i the resident's open needs and
+    disputes older than ``escalation.grace_days`` (hidden or known),
+    b = ``activation.unresolved_hardship``: grievance accumulates from hardship and
+    unresolved issues (DIGEST.md, mechanism 3). U_g counts the grid's disputes open that
+    long: a neighbourhood's long-unresolved conflicts are a grievance its residents share
+    (relative deprivation, Gurr 1970), b_s = ``activation.shared_hardship`` per such
+    dispute per 100 residents. Written into a buffer reused every day.
     """
     city, dyn, t = state.city, state.dyn, state.issues
     if dyn.felt is None:
@@ -163,6 +177,16 @@ def felt_hardship(state, day: int) -> np.ndarray:
         )
         np.add.at(dyn.felt, t.resident[old], np.float32(b))
         np.minimum(dyn.felt, np.float32(1.0), out=dyn.felt)
+    b_s = state.scenario.activation.shared_hardship
+    if b_s > 0 and t.n:
+        old = (
+            (t.status < FIRST_CLOSED)
+            & (t.category == 2)
+            & (t.t_created < 24.0 * (day + 1) - 24.0 * state.scenario.escalation.grace_days)
+        )
+        n_g = np.diff(city.grid_start)
+        per_100 = 100.0 * np.bincount(t.grid[old], minlength=city.n_grids) / np.maximum(n_g, 1)
+        activation.add_by_grid(dyn.felt, city.grid_start, b_s * per_100)
     return dyn.felt
 
 
@@ -184,23 +208,30 @@ def resident_stage(state, day: int, warm_up: bool = False) -> None:
         _activation(state, day, count=False)
         return
     touched = _experience(state, day)
+    n = city.n_residents
+    if dyn.participation_next is None or dyn.participation_next.shape[0] != n:
+        dyn.participation_next = np.empty(n, dtype=np.float32)
+        dyn.trust_next = np.empty(n, dtype=np.float32)
     pp = sc.participation
-    city.participation = participation.participation_step(
+    new_p = participation.participation_step(
         city.participation, city.nbr_indptr, city.nbr_indices, city.org_member,
         dyn.n_resolved, dyn.n_failed, publicity=sc.levers.people.publicity_education,
         seed=state.seed, engaged_level=pp.engaged_level, threshold_mean=pp.threshold_mean,
         threshold_spread=pp.threshold_spread, baseline=pp.baseline,
         publicity_gain=pp.publicity_gain, org_gain=pp.org_gain, decay=pp.decay,
         efficacy_gain=pp.efficacy_gain, failure_loss=pp.failure_loss,
+        out=dyn.participation_next, neighbours=dyn.neighbours,
     )  # fmt: skip
+    dyn.participation_next, city.participation = city.participation, new_p
     tp = sc.trust
-    city.trust = trust.trust_step(
+    new_x = trust.trust_step(
         city.trust, city.nbr_indptr, city.nbr_indices, dyn.n_resolved, dyn.n_slow,
         dyn.n_transferred, dyn.n_failed, seed=state.seed, day=day, confidence=tp.confidence,
         convergence=tp.convergence, effect_resolved=tp.effect_resolved,
         effect_slow=tp.effect_slow, effect_transferred=tp.effect_transferred,
-        effect_failed=tp.effect_failed,
+        effect_failed=tp.effect_failed, out=dyn.trust_next,
     )  # fmt: skip
+    dyn.trust_next, city.trust = city.trust, new_x
     for arr in (dyn.n_resolved, dyn.n_slow, dyn.n_transferred, dyn.n_failed):
         arr[touched] = 0
     _activation(state, day, count=True)
@@ -233,8 +264,13 @@ def _activation(state, day: int, count: bool) -> None:
     # an incident is an episode: it starts when a grid crosses the threshold and ends
     # only when its active share falls below half of it (hysteresis, so that noise
     # around the threshold does not count as many incidents)
+    critical = np.maximum(ap.incident_min_active, ap.incident_share * n_g)
+    # the share of the critical mass present: how readily a dispute escalating in the grid
+    # turns collective tomorrow (sim.kernels.escalate)
+    gamma = sc.escalation.mobilisation_exponent
+    dyn.mobilisation = np.minimum(1.0, grid_active / critical) ** gamma
     onset = (incident == 1) & (dyn.grid_incident == 0) & count
-    calm = grid_active < 0.5 * np.maximum(ap.incident_min_active, ap.incident_share * n_g)
+    calm = grid_active < 0.5 * critical
     dyn.unrest_today = int(onset.sum())
     dyn.unrest_onset = onset.astype(np.int64)
     dyn.grid_incident = np.where(calm, 0, np.maximum(dyn.grid_incident, incident)).astype(np.uint8)
@@ -297,22 +333,33 @@ def warning_stage(state, day: int, escalation_codes: np.ndarray) -> None:
     flags = warning.flag_grids(risk, wp)
     dyn.flags_log.append(flags)
     dyn.incidents_log.append(inc)
+    sc = state.scenario
     dyn.patrol_mult = warning.patrol_multiplier(
-        risk, flags, np.ones(n_g), wp, on=state.scenario.levers.capability.early_warning
+        risk, flags, np.ones(n_g), wp, on=sc.levers.capability.early_warning
     )
+    if sc.levers.capability.early_warning:
+        # the work team sent to a flagged grid tomorrow also screens it for hidden
+        # disputes (矛盾纠纷排查), as many patrol hours per member as a grid worker
+        team = sc.warning.response_per_1000 * np.diff(city.grid_start) / 1000.0
+        team = team / max(sc.activation.worker_weight, 1e-9)
+        dyn.patrol_mult = dyn.patrol_mult + flags * team / sc.levers.capability.workers_per_grid
 
 
 def warning_report(state) -> dict[str, float]:
     """Precision and recall of the flags against the collective incidents that followed."""
     dyn = state.dyn
     if not dyn.flags_log:
-        return {"warning_precision": float("nan"), "warning_recall": float("nan")}
+        return {k: float("nan") for k in ("warning_precision", "warning_recall", "warning_lift")}
     s = warning.warning_scores(
         np.asarray(dyn.flags_log),
         np.asarray(dyn.incidents_log),
         state.scenario.warning.horizon_days,
     )
-    return {"warning_precision": float(s.precision), "warning_recall": float(s.recall)}
+    return {
+        "warning_precision": float(s.precision),
+        "warning_recall": float(s.recall),
+        "warning_lift": float(s.lift),
+    }
 
 
 def reallocation_stage(state, day: int) -> None:

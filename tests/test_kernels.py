@@ -352,6 +352,7 @@ def test_results_do_not_depend_on_thread_count():
         numba.set_num_threads(threads)
         try:
             model = build_model(VARIANTS["centre"], SEEDS[0])
+            model.serial_below = 0  # a small city would otherwise step on one thread
             model.run(10)
         finally:
             numba.set_num_threads(1)

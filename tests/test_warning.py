@@ -180,3 +180,19 @@ def test_results_do_not_depend_on_thread_count():
 def test_bad_parameters_are_rejected(bad):
     with pytest.raises(ValueError):
         WarningParams(**bad)
+
+
+def test_lift_is_precision_over_the_base_rate():
+    """4 grids, 10 days, H = 2: grid 0 has an incident on day 5. Flagging grid 0 on days
+    3 and 4 is perfect (precision 1); of the 4 × 8 judged grid-days, 2 are followed by
+    the incident within H days (grid 0, days 3 and 4), so the base rate is 2/32 and the
+    lift 16. Flagging every grid every day has lift 1."""
+    incidents = np.zeros((10, 4), dtype=np.int64)
+    incidents[5, 0] = 1
+    flags = np.zeros((10, 4), dtype=np.uint8)
+    flags[3:5, 0] = 1
+    s = warning_scores(flags, incidents, 2)
+    assert s.precision == 1.0 and s.base_rate == 2 / 32 and s.lift == 16.0
+    everywhere = warning_scores(np.ones((10, 4), dtype=np.uint8), incidents, 2)
+    assert everywhere.lift == 1.0
+    assert np.isnan(warning_scores(flags, np.zeros_like(incidents), 2).lift)

@@ -55,6 +55,7 @@ from sim.kernels.rng import uniform
 __all__ = [
     "S_RISK_AVERSION",
     "activation_step",
+    "add_by_grid",
     "arrest_probability",
     "enforcement_presence",
     "epstein_alone",
@@ -162,6 +163,31 @@ def enforcement_presence(
         workers_per_grid, dtype=np.float64
     )
     return np.ascontiguousarray(np.broadcast_to(c, (n_grids,)), dtype=np.float64)
+
+
+@njit(cache=True, parallel=True)
+def _add_by_grid_kernel(x, grid_start, v):
+    for g in prange(grid_start.shape[0] - 1):
+        add = np.float32(v[g])
+        if add == 0.0:
+            continue
+        for i in range(grid_start[g], grid_start[g + 1]):
+            x[i] = min(np.float32(1.0), x[i] + add)
+
+
+def add_by_grid(x: np.ndarray, grid_start: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """In place: ``x[i] ← min(1, x[i] + v[g])`` for every resident i of grid g (float32).
+
+    Used for the shared part of felt hardship (:func:`sim.stages.felt_hardship`); no
+    population-sized temporary. Returns ``x``.
+    """
+    if grid_start.shape[0] - 1 != v.shape[0] or int(grid_start[-1]) != x.shape[0]:
+        raise ValueError(
+            f"v must have one entry per grid ({grid_start.shape[0] - 1}) and grid_start must "
+            f"end at {x.shape[0]}; got {v.shape[0]} and {int(grid_start[-1])}"
+        )
+    _add_by_grid_kernel(x, grid_start, np.asarray(v, dtype=np.float64))
+    return x
 
 
 def activation_step(

@@ -4,12 +4,30 @@ An open dispute not being handled (hidden, waiting for routing or in a queue) fa
 after a grace period of ``grace_days`` since it arose, daily hazards of going to court
 (``litigation_hazard``) and — unless already petitioned — of petitioning 信访
 (``petition_hazard·(1 − e_law·rule_of_law)``). The escalation fires with probability
-1 − exp(−Σh) and its kind is drawn in proportion to the hazards (competing risks). A
-severe dispute (severity above ``collective_severity``) that escalates turns into a
-collective incident (群体性事件) with probability ``collective_prob·(1 − e_law·rule_of_law)``,
-once per dispute; it then continues as a petition. Litigation closes the dispute for
-the governance system (unless first diverted to online pre-filing mediation, see
-:mod:`sim.kernels.diversion`); a petition goes to the county's petition office.
+1 − exp(−Σh) and its kind is drawn in proportion to the hazards (competing risks).
+Litigation closes the dispute for the governance system (unless first diverted to online
+pre-filing mediation, see :mod:`sim.kernels.diversion`); a petition goes to the county's
+petition office.
+
+**Collective incidents (群体性事件): a precipitating event meets a mobilised grid.** A
+severe dispute (severity above ``collective_severity``) that escalates is a precipitating
+event (Smelser 1962 [3]_: strain and a precipitating factor, with mobilisation and social
+control deciding whether collective behaviour follows). It turns into a collective
+incident, once per dispute, with probability
+
+    p = collective_prob · (1 − e_law·rule_of_law) · m_g,
+    m_g = min(1, A_g / max(incident_min_active, incident_share·n_g)),
+
+with A_g the active residents of its grid yesterday (Epstein's activation rule,
+:mod:`sim.kernels.activation`): m_g is the share of the critical mass (Oliver, Marwell &
+Teixeira 1985 [4]_) present in the grid, so the same dispute ignites in a grid full of
+aggrieved residents and fizzles out where legitimacy is high or enforcement is present.
+The incident then continues as a petition (集体访).
+
+**Early control (早期控制).** When early warning is on, a work team goes to each grid
+flagged the day before and takes up its known disputes (包案化解): the escalation hazards
+of a known (surfaced) dispute in such a grid are multiplied by ``c_g = 1 − response_effect``
+(``warning.response_effect``); hidden disputes are out of its reach.
 
 The pyramid's shape (Felstiner, Abel & Sarat 1980; Miller & Sarat 1980: of 1,000
 grievances ~700 claims, ~50 court filings) is a calibration target, not an input.
@@ -21,6 +39,10 @@ References
    doi:10.2307/3053505
 2. Miller, R. E., & Sarat, A. (1980). Grievances, claims, and disputes: assessing the
    adversary culture. Law & Society Review 15(3/4), 525–566. doi:10.2307/3053502
+.. [3] Smelser, N. J. (1962). Theory of Collective Behavior. New York: Free Press.
+.. [4] Oliver, P., Marwell, G., & Teixeira, R. (1985). A theory of the critical mass. I.
+   Interdependence, group heterogeneity, and the production of collective action.
+   American Journal of Sociology 91(3), 522–556. doi:10.1086/228313
 """
 
 from __future__ import annotations
@@ -47,9 +69,9 @@ E_PETITION, E_LITIGATION, E_COLLECTIVE, E_DIVERTED = 1, 2, 3, 4
 
 @njit(cache=True, parallel=True)
 def _escalate_kernel(
-    status, iid, category, severity, level, collective, channel, next_step, t_created,
+    status, iid, category, severity, level, collective, channel, next_step, grid, t_created,
     t_surfaced, t_ready, t_closed, diverted, h_lit, h_pet, grace_h, p_coll, sev_coll,
-    platform_open, seed, day, out,
+    mobilisation, control, platform_open, seed, day, out,
 ):  # fmt: skip
     """Escalate waiting disputes; ``out[k]`` gets the E_* code of what happened to row k."""
     now = 24.0 * day + 24.0  # escalations are decided at the end of the day
@@ -62,7 +84,9 @@ def _escalate_kernel(
         if now - t_created[k] < grace_h:
             continue
         hp = h_pet if level[k] == LEVEL_NONE else 0.0
-        tot = h_lit + hp
+        c = 1.0 if st == LATENT else control[grid[k]]  # a work team takes up known disputes
+        tot = (h_lit + hp) * c
+        h_l = h_lit * c
         if tot <= 0.0:
             continue
         q = iid[k]
@@ -78,7 +102,7 @@ def _escalate_kernel(
         if st == LATENT:
             channel[k] = CH_ESCALATION
             t_surfaced[k] = at
-        if uniform(seed, S_ESCALATE_KIND, day, q) * tot < h_lit:
+        if uniform(seed, S_ESCALATE_KIND, day, q) * tot < h_l:
             litigated = go_to_court(
                 k, at, status, level, next_step, t_ready, t_closed, diverted, platform_open
             )
@@ -88,7 +112,7 @@ def _escalate_kernel(
         if (
             collective[k] == 0
             and severity[k] > sev_coll
-            and uniform(seed, S_ESCALATE_COLLECTIVE, day, q) < p_coll
+            and uniform(seed, S_ESCALATE_COLLECTIVE, day, q) < p_coll * mobilisation[grid[k]]
         ):
             collective[k] = 1
             out[k] = E_COLLECTIVE
@@ -98,19 +122,43 @@ def _escalate_kernel(
         t_ready[k] = at
 
 
+def grid_conditions(state) -> tuple[np.ndarray, np.ndarray]:
+    """Per-grid mobilisation ``m_g`` and early-control factor ``c_g`` for today.
+
+    ``m_g`` is the stage-6 state left by yesterday's activation
+    (``state.dyn.mobilisation``; zeros before any activation); ``c_g`` is
+    ``1 − warning.response_effect`` in the grids flagged yesterday when early warning is
+    on, else 1. Shared by the kernel and its twin (bookkeeping, not the rule).
+
+    Returns
+    -------
+    mobilisation, control : float64[n_grids]
+    """
+    n_g = state.city.n_grids
+    dyn = getattr(state, "dyn", None)
+    mob = getattr(dyn, "mobilisation", None)
+    mob = np.zeros(n_g) if mob is None else np.asarray(mob, dtype=np.float64)
+    control = np.ones(n_g)
+    sc = state.scenario
+    if dyn is not None and sc.levers.capability.early_warning and dyn.flags_log:
+        control = 1.0 - sc.warning.response_effect * dyn.flags_log[-1].astype(np.float64)
+    return mob, control
+
+
 def escalate_step(state, day: int) -> tuple[int, int, int]:
     """Stage 5: escalate waiting disputes. Returns (petitions, litigations, collective)."""
     t, sc = state.issues, state.scenario
     e = sc.escalation
     law = sc.levers.capability.rule_of_law
     damp = 1.0 - e.rule_of_law_effect * law
+    mobilisation, control = grid_conditions(state)
     out = state.row_scratch(t.n)
     _escalate_kernel(
         t.status, t.iid, t.category, t.severity, t.level, t.collective, t.channel, t.next_step,
-        t.t_created, t.t_surfaced, t.t_ready, t.t_closed, t.diverted, e.litigation_hazard,
-        e.petition_hazard * damp, 24.0 * e.grace_days, e.collective_prob * damp,
-        e.collective_severity, bool(state.pools.servers[state.pools.online_pool] > 0),
-        state.seed, day, out,
+        t.grid, t.t_created, t.t_surfaced, t.t_ready, t.t_closed, t.diverted,
+        e.litigation_hazard, e.petition_hazard * damp, 24.0 * e.grace_days,
+        e.collective_prob * damp, e.collective_severity, mobilisation, control,
+        bool(state.pools.servers[state.pools.online_pool] > 0), state.seed, day, out,
     )  # fmt: skip
     counts = np.bincount(out, minlength=5)
     # a collective incident is also a petition (集体访)

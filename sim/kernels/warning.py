@@ -267,6 +267,12 @@ class WarningScores:
         warned incidents / incidents (NaN without judged incidents).
     n_flags, n_hits, n_incidents, n_warned : int
         The counts behind them (incidents counted with multiplicity).
+    base_rate : float
+        Share of all judged grid-days followed by an incident within H days: the
+        precision of flagging grids at random (NaN without judged days).
+    lift : float
+        precision / base_rate: how many times better than flagging at random (NaN when
+        either is NaN or the base rate is 0).
     """
 
     precision: float
@@ -275,6 +281,8 @@ class WarningScores:
     n_hits: int
     n_incidents: int
     n_warned: int
+    base_rate: float = float("nan")
+    lift: float = float("nan")
 
 
 def warning_scores(flags_by_day, incidents_by_day, horizon_days: int) -> WarningScores:
@@ -308,17 +316,23 @@ def warning_scores(flags_by_day, incidents_by_day, horizon_days: int) -> Warning
     ahead = c[np.minimum(np.arange(judged) + 1 + h, n_days)] - c[np.arange(judged) + 1]
     hits = int(np.count_nonzero(f[:judged] & (ahead > 0)))
     n_flags = int(np.count_nonzero(f[:judged]))
+    n_judged = judged * f.shape[1]
+    base_rate = int(np.count_nonzero(ahead > 0)) / n_judged if n_judged else float("nan")
     days = np.arange(h, n_days)  # incidents on days H … n_days−1
     before = cf[days] - cf[days - h]
     n_inc = int(x[h:].sum())
     warned = int(x[h:][before > 0].sum())
+    precision = hits / n_flags if n_flags else float("nan")
+    lift = precision / base_rate if base_rate > 0 else float("nan")  # NaN stays NaN
     return WarningScores(
-        precision=hits / n_flags if n_flags else float("nan"),
+        precision=precision,
         recall=warned / n_inc if n_inc else float("nan"),
         n_flags=n_flags,
         n_hits=hits,
         n_incidents=n_inc,
         n_warned=warned,
+        base_rate=base_rate,
+        lift=lift,
     )
 
 

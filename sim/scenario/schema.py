@@ -224,6 +224,14 @@ class GenerationParams(_Section):
     rural_risk_multiplier: float = Field(
         1.2, ge=0.0, le=20.0, description="Rate multiplier for safety risks in rural grids"
     )
+    dispute_hotspot_cv: float = Field(
+        1.5,
+        ge=0.0,
+        le=5.0,
+        description="Coefficient of variation of the grids' dispute-rate multiplier κ_g "
+        "(Gamma, mean 1; 0 = disputes spread evenly): disputes concentrate in hot spots "
+        "(Weisburd 2015, the law of concentration)",
+    )
     severity_a: float = Field(
         2.0, gt=0.0, le=50.0, description="Kumaraswamy(a, b) severity shape a (Beta-like)"
     )
@@ -537,10 +545,21 @@ class EscalationParams(_Section):
         description="Daily hazard of petitioning (信访) after the grace period",
     )
     collective_prob: float = Field(
-        0.02, ge=0.0, le=1.0, description="Chance an escalation of a severe dispute is collective"
+        1.0,
+        ge=0.0,
+        le=1.0,
+        description="Chance an escalation of a severe dispute turns collective in a fully "
+        "mobilised grid (scaled by the grid's active residents over the critical mass)",
     )
     collective_severity: Prob = Field(
         0.6, description="Severity above which an escalating dispute can turn collective"
+    )
+    mobilisation_exponent: float = Field(
+        3.0,
+        ge=0.0,
+        le=10.0,
+        description="γ in m_g = min(1, A_g / critical mass)^γ, the grid's mobilisation "
+        "(γ > 1: accelerating production function, Oliver, Marwell & Teixeira 1985)",
     )
     rule_of_law_effect: Prob = Field(
         0.5, description="Reduction of petition and collective hazards at rule of law 1"
@@ -605,8 +624,9 @@ class TrustParams(_Section):
 class ActivationParams(_Section):
     """Stage 6: grievance and activation (Epstein 2002): active if G − R·P > T.
 
-    G = H'·(1 − L) with L the resident's trust and H' = min(1, H + b·u) the hardship
-    felt, u the resident's needs and disputes open longer than the grace period;
+    G = H'·(1 − L) with L the resident's trust and H' = min(1, H + b·u + b_s·100·U_g/n_g)
+    the hardship felt, u the resident's needs and disputes open longer than the grace
+    period, U_g the grid's disputes open that long (shared grievance);
     P = 1 − exp(−k·round(C/A)) with A the grid's active residents (incl. herself) and
     C = presence_per_1000·n_g/1000 + worker_weight·workers·m_g the grid's enforcement
     presence (m_g the early-warning patrol multiplier); R ~ U(0, 1) risk aversion.
@@ -636,6 +656,11 @@ class ActivationParams(_Section):
         0.15,
         description="Hardship added per own need or dispute left open longer than "
         "escalation.grace_days (grievance from unresolved issues)",
+    )
+    shared_hardship: Prob = Field(
+        0.05,
+        description="Hardship added to every resident of a grid per dispute open longer than "
+        "escalation.grace_days per 100 residents (a shared grievance, Gurr 1970)",
     )
     incident_min_active: int = Field(
         10, ge=1, le=100_000, description="Fewest active residents for a collective incident"
@@ -707,6 +732,11 @@ class WarningParams(_Section):
         le=1000.0,
         description="早期控制: presence (officer-equivalents per 1,000 residents) of the work "
         "team sent to a flagged grid the next day; costs presence / worker_weight staff",
+    )
+    response_effect: Prob = Field(
+        0.5,
+        description="早期控制 (包案化解): reduction of the escalation hazards of the known "
+        "disputes of a grid flagged the day before, while the work team is there",
     )
 
 

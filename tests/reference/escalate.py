@@ -5,7 +5,8 @@ older than the grace period faces, at the end of the day, competing hazards of g
 court and — unless it has already petitioned — of petitioning. Litigation closes it
 (unless it is first diverted to the online platform, see :mod:`.diversion`); a petition
 sends it to the county petition office and, for a severe dispute, may turn into a
-collective incident (once per dispute).
+collective incident (once per dispute) with a probability scaled by its grid's
+mobilisation. Known disputes in grids under early control escalate less.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sim.issues import (
     QUEUED,
     ROUTING,
 )
+from sim.kernels.escalate import grid_conditions
 from sim.kernels.rng import S_ESCALATE, S_ESCALATE_COLLECTIVE, S_ESCALATE_KIND, uniform_py
 
 from .diversion import go_to_court, platform_open
@@ -39,6 +41,7 @@ def escalate_step(state, day: int) -> tuple[int, int, int]:
     grace_h = 24.0 * e.grace_days
     end_of_day = 24.0 * day + 24.0
     online_open = platform_open(state)
+    mobilisation, control = grid_conditions(state)
 
     petitions = litigations = collective = 0
     for k in range(t.n):
@@ -48,7 +51,10 @@ def escalate_step(state, day: int) -> tuple[int, int, int]:
         if end_of_day - float(t.t_created[k]) < grace_h:
             continue
         h_pet = h_petition if t.level[k] == LEVEL_NONE else 0.0
-        total = h_litigate + h_pet
+        g = int(t.grid[k])
+        # a work team takes up the known disputes of a grid flagged yesterday
+        calm = 1.0 if status == LATENT else float(control[g])
+        total = (h_litigate + h_pet) * calm
         if total <= 0.0:
             continue
         q = int(t.iid[k])
@@ -62,7 +68,7 @@ def escalate_step(state, day: int) -> tuple[int, int, int]:
         if status == LATENT:
             t.channel[k] = CH_ESCALATION
             t.t_surfaced[k] = at
-        if uniform_py(seed, S_ESCALATE_KIND, day, q) * total < h_litigate:
+        if uniform_py(seed, S_ESCALATE_KIND, day, q) * total < h_litigate * calm:
             if go_to_court(t, k, at, online_open):
                 litigations += 1  # (a diversion online is not counted)
             continue
@@ -70,7 +76,8 @@ def escalate_step(state, day: int) -> tuple[int, int, int]:
         if (
             t.collective[k] == 0
             and float(t.severity[k]) > e.collective_severity
-            and uniform_py(seed, S_ESCALATE_COLLECTIVE, day, q) < p_collective
+            and uniform_py(seed, S_ESCALATE_COLLECTIVE, day, q)
+            < p_collective * float(mobilisation[g])
         ):
             t.collective[k] = 1
             collective += 1

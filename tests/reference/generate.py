@@ -23,14 +23,14 @@ from sim.kernels.rng import (
 )
 
 
-def daily_rates(hardship, vulnerable, urban, g) -> list[float]:
-    """λ_c for one resident: [enquiry, need, dispute, risk] per day."""
+def daily_rates(hardship, vulnerable, urban, g, kappa: float = 1.0) -> list[float]:
+    """λ_c for one resident: [enquiry, need, dispute, risk] per day (κ: grid hot spot)."""
     rates = g["rates"]
     m_hardship = max(0.0, 1.0 + g["k_h"] * (hardship - g["h_mean"]))
     return [
         float(rates[0]),
         float(rates[1]) * m_hardship * (g["v_mult"] if vulnerable else 1.0),
-        float(rates[2]) * m_hardship,
+        float(rates[2]) * m_hardship * kappa,
         float(rates[3]) * (1.0 if urban else g["rural_mult"]),
     ]
 
@@ -42,7 +42,11 @@ def generate_step(state, day: int) -> int:
     arising: list[tuple[int, int]] = []  # (resident, category)
     for i in range(city.n_residents):
         lam = daily_rates(
-            float(city.hardship[i]), city.vulnerability[i] != 0, int(city.urban[i]), g
+            float(city.hardship[i]),
+            city.vulnerability[i] != 0,
+            int(city.urban[i]),
+            g,
+            float(g["kappa"][city.grid[i]]),
         )
         total = lam[0] + lam[1] + lam[2] + lam[3]
         if total <= 0.0:
