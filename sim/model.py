@@ -52,6 +52,7 @@ from sim.pools import (
 )
 from sim.scenario.schema import CATEGORIES_EN, Scenario
 from sim.stages import (
+    DYNAMICS_KERNELS,
     DynamicsState,
     accountability_stage,
     apply_initial_social_capacity,
@@ -65,13 +66,6 @@ from sim.stages import (
     warning_report,
     warning_stage,
 )
-
-# numba's OpenMP threads wait passively (sleep) at the end of a parallel region unless the
-# user says otherwise. Spinning threads hold a core that the other threads of the region
-# need when the machine is busy: a small model's day (about 20 parallel regions) then took
-# 100× longer (149 ms instead of 2 ms at 10,000 residents with a second process running).
-# It must be set before the first parallel kernel runs, when OpenMP reads it.
-os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 
 STAGES = (
     "generate",
@@ -90,6 +84,8 @@ KERNEL_STAGES = {
     "handle": handle_step,
     "escalate": escalate_step,
     "measure": measure_step,
+    # stage 6's resident kernels (called inside the dynamics stage)
+    **DYNAMICS_KERNELS,
 }
 
 
@@ -384,9 +380,11 @@ class GovernanceModel(mesa.Model):
     def advance(self, stages: dict) -> dict[str, float]:
         """Run one day with the given stage functions (the kernels, or their twins).
 
-        ``stages`` maps each name of ``STAGES`` to a function ``f(state, day)``; the
-        reference twins in ``tests/reference`` plug in here, so the twins and the
-        kernels share every line of bookkeeping. A city of fewer than ``serial_below``
+        ``stages`` maps each name of ``STAGES`` but "dynamics" and "reallocate" to a
+        function ``f(state, day)``, and may map "participation", "trust" and
+        "activation" to stage 6's resident kernels (``sim.stages.DYNAMICS_KERNELS``, with
+        their signatures); the reference twins in ``tests/reference`` plug in here, so the
+        twins and the kernels share every line of bookkeeping. A city of fewer than ``serial_below``
         residents runs the day on one numba thread.
         """
         threads = numba.get_num_threads()
@@ -415,7 +413,7 @@ class GovernanceModel(mesa.Model):
         # stage 6: resident dynamics, accountability, early warning
         t0 = time.perf_counter()
         esc_codes = s.keep_row_codes(t.n)  # codes the escalation stage left
-        resident_stage(s, d)
+        resident_stage(s, d, kernels=stages)
         warning_stage(s, d, esc_codes)
         accountability_stage(s, d)
         s.stage_seconds["dynamics"] += time.perf_counter() - t0

@@ -45,6 +45,7 @@ class DynamicsState:
     flags_log: list = field(default_factory=list)  # per day, uint8 [n_grids]
     incidents_log: list = field(default_factory=list)  # per day, int64 [n_grids]
     active: np.ndarray | None = None  # per resident, uint8 (stage 6 activation)
+    active_spare: np.ndarray | None = None  # per resident, uint8: tomorrow's buffer
     grid_incident: np.ndarray | None = None  # per grid, uint8: above the incident threshold
     unrest_today: int = 0  # collective incidents from activation today (onsets)
     unrest_onset: np.ndarray | None = None  # per grid, int64: onsets today
@@ -65,6 +66,14 @@ class DynamicsState:
     neighbours: participation.EngagedNeighbours = field(
         default_factory=lambda: participation.EngagedNeighbours(symmetric=True)
     )
+
+
+# Stage 6's resident kernels, by name (GovernanceModel.advance may replace them by twins).
+DYNAMICS_KERNELS = {
+    "participation": participation.participation_step,
+    "trust": trust.trust_step,
+    "activation": activation.activation_step,
+}
 
 
 def accountability_params(scenario) -> acc_mod.AccountabilityParams:
@@ -196,16 +205,19 @@ def settle_activation(state, sweeps: int = 30) -> None:
         resident_stage(state, -1, warm_up=True)
 
 
-def resident_stage(state, day: int, warm_up: bool = False) -> None:
+def resident_stage(state, day: int, warm_up: bool = False, kernels=None) -> None:
     """Stage 6 for residents: participation, trust and activation (synchronous update).
 
     Each kernel reads yesterday's arrays and writes new ones, which then replace the
     city's. Collective incidents from activation are counted at their onset (a grid
-    crossing the incident threshold).
+    crossing the incident threshold). ``kernels`` may map "participation", "trust" and
+    "activation" to other functions with the kernels' signatures (the plain-Python twins);
+    missing names use :data:`DYNAMICS_KERNELS`.
     """
     sc, city, dyn = state.scenario, state.city, state.dyn
+    k = {**DYNAMICS_KERNELS, **{n: f for n, f in (kernels or {}).items() if n in DYNAMICS_KERNELS}}
     if warm_up:
-        _activation(state, day, count=False)
+        _activation(state, day, count=False, step=k["activation"])
         return
     touched = _experience(state, day)
     n = city.n_residents
@@ -213,7 +225,7 @@ def resident_stage(state, day: int, warm_up: bool = False) -> None:
         dyn.participation_next = np.empty(n, dtype=np.float32)
         dyn.trust_next = np.empty(n, dtype=np.float32)
     pp = sc.participation
-    new_p = participation.participation_step(
+    new_p = k["participation"](
         city.participation, city.nbr_indptr, city.nbr_indices, city.org_member,
         dyn.n_resolved, dyn.n_failed, publicity=sc.levers.people.publicity_education,
         seed=state.seed, engaged_level=pp.engaged_level, threshold_mean=pp.threshold_mean,
@@ -224,7 +236,7 @@ def resident_stage(state, day: int, warm_up: bool = False) -> None:
     )  # fmt: skip
     dyn.participation_next, city.participation = city.participation, new_p
     tp = sc.trust
-    new_x = trust.trust_step(
+    new_x = k["trust"](
         city.trust, city.nbr_indptr, city.nbr_indices, dyn.n_resolved, dyn.n_slow,
         dyn.n_transferred, dyn.n_failed, seed=state.seed, day=day, confidence=tp.confidence,
         convergence=tp.convergence, effect_resolved=tp.effect_resolved,
@@ -234,10 +246,10 @@ def resident_stage(state, day: int, warm_up: bool = False) -> None:
     dyn.trust_next, city.trust = city.trust, new_x
     for arr in (dyn.n_resolved, dyn.n_slow, dyn.n_transferred, dyn.n_failed):
         arr[touched] = 0
-    _activation(state, day, count=True)
+    _activation(state, day, count=True, step=k["activation"])
 
 
-def _activation(state, day: int, count: bool) -> None:
+def _activation(state, day: int, count: bool, step=None) -> None:
     """Epstein activation of every resident and the grid incidents it makes."""
     sc, city, dyn = state.scenario, state.city, state.dyn
     ap = sc.activation
@@ -255,12 +267,15 @@ def _activation(state, day: int, count: bool) -> None:
         presence = presence + extra
         dyn.response_staff = float(extra.sum()) / max(ap.worker_weight, 1e-9)
     hardship = felt_hardship(state, day)
-    dyn.active, grid_active, incident = activation.activation_step(
+    if dyn.active_spare is None:
+        dyn.active_spare = np.empty_like(dyn.active)
+    new, grid_active, incident = (step or activation.activation_step)(
         hardship, city.trust, dyn.active, city.grid_start, presence, city.grievance,
         arrest_constant=ap.arrest_constant, threshold=ap.threshold,
         incident_share=ap.incident_share, incident_min_active=ap.incident_min_active,
-        seed=state.seed,
+        seed=state.seed, out=dyn.active_spare,
     )  # fmt: skip
+    dyn.active, dyn.active_spare = new, dyn.active  # double buffer
     # an incident is an episode: it starts when a grid crosses the threshold and ends
     # only when its active share falls below half of it (hysteresis, so that noise
     # around the threshold does not count as many incidents)

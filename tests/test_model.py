@@ -41,7 +41,8 @@ def test_same_seed_same_result_other_seed_differs():
 
 
 def _run_cli_in_subprocess(out: Path, threads: int) -> None:
-    env = dict(os.environ, NUMBA_NUM_THREADS=str(threads))
+    # GOVSIM_SERIAL_BELOW=0: this small city would otherwise step on one thread both times
+    env = dict(os.environ, NUMBA_NUM_THREADS=str(threads), GOVSIM_SERIAL_BELOW="0")
     cmd = [
         sys.executable, "-m", "sim.cli", "run", str(ROOT / "scenarios" / "yancheng.toml"),
         "--scale", "0.003", "--days", "60", "--out", str(out), "--quiet", "--no-figures",

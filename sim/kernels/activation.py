@@ -203,6 +203,7 @@ def activation_step(
     incident_share: float,
     incident_min_active: int,
     seed: int,
+    out: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Stage 6: grievance and activation of every resident (Epstein 2002, Model I).
 
@@ -229,6 +230,9 @@ def activation_step(
         ``max(incident_min_active, incident_share · n_g)``.
     seed : int
         Run seed (risk aversion ``R_i`` is a pure function of seed and resident).
+    out : uint8[n_residents], optional
+        Where to write today's activation (must not share memory with ``active``); a
+        new array if not given.
 
     Returns
     -------
@@ -262,7 +266,15 @@ def activation_step(
             f"presence must have one entry per grid ({n_grids}) and grid_start must end at "
             f"{n}; got {presence.shape[0]} and {int(grid_start[-1])}"
         )
-    active_new = np.empty(n, dtype=np.uint8)
+    if out is None:
+        active_new = np.empty(n, dtype=np.uint8)
+    else:
+        if out.shape != (n,) or out.dtype != np.uint8 or np.shares_memory(out, active):
+            raise ValueError(
+                f"out must be a separate uint8 array of {n} entries (the update is "
+                "synchronous: it cannot overwrite yesterday's activation)"
+            )
+        active_new = out
     grid_active = np.empty(n_grids, dtype=np.int32)
     _activation_kernel(
         hardship, trust, active.astype(np.uint8, copy=False), grid_start,

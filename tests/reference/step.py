@@ -9,7 +9,19 @@ Mesa's wrapper around ``step`` advances, is left alone.
 
 from __future__ import annotations
 
-from . import escalate, generate, handle, measure, route, surface
+from . import activation, escalate, generate, handle, measure, participation, route, surface, trust
+
+
+def _without_buffers(twin):
+    """The twin, called with a kernel's signature: the kernels' reusable buffers
+    (``out``, ``neighbours``) are dropped; the twin returns new arrays."""
+
+    def call(*args, out=None, neighbours=None, **kwargs):
+        return twin(*args, **kwargs)
+
+    call.__name__ = twin.__name__
+    return call
+
 
 TWIN_STAGES = {
     "generate": generate.generate_step,
@@ -18,6 +30,9 @@ TWIN_STAGES = {
     "handle": handle.handle_step,
     "escalate": escalate.escalate_step,
     "measure": measure.measure_step,
+    "participation": _without_buffers(participation.participation_step),
+    "trust": _without_buffers(trust.trust_step),
+    "activation": _without_buffers(activation.activation_step),
 }
 
 
