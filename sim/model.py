@@ -36,6 +36,7 @@ from sim.kernels.measure import measure_step
 from sim.kernels.rng import uniform
 from sim.kernels.route import pack_route_params, route_step
 from sim.kernels.surface import pack_surface_params, surface_step
+from sim.kernels.warning import WarningScorer
 from sim.metrics import MetricsRecorder
 from sim.pools import (
     K_DEPARTMENT,
@@ -266,8 +267,9 @@ class GovernanceModel(mesa.Model):
         s = self.state
         self.metrics = MetricsRecorder(self.config, max(s.city.n_residents, 1))
         self.metrics.day_offset = self.day
-        s.dyn.flags_log.clear()
-        s.dyn.incidents_log.clear()
+        # the warning is scored from day 0; flags raised during warm-up send no team
+        s.dyn.scorer = WarningScorer(s.city.n_grids, self.config.warning.horizon_days)
+        s.dyn.last_flags = None
         s.stage_seconds = dict.fromkeys(STAGES, 0.0)
         self.last_row = None
 
@@ -333,7 +335,7 @@ class GovernanceModel(mesa.Model):
         # stage 6–7 memory restarts with the new configuration (effort, slots, logs kept)
         old_dyn = s.dyn
         s.dyn = init_dynamics(scenario, s.city, new_pools)
-        s.dyn.flags_log, s.dyn.incidents_log = old_dyn.flags_log, old_dyn.incidents_log
+        s.dyn.scorer, s.dyn.last_flags = old_dyn.scorer, old_dyn.last_flags
         s.dyn.social_capacity = np.where(new_pools.kind == K_SOCIAL, new_pools.servers, 0).astype(
             np.float64
         )

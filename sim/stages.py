@@ -42,8 +42,8 @@ class DynamicsState:
     arrivals: np.ndarray  # per pool, cases that entered its queue since the last reallocation
     busy: np.ndarray  # per pool, handling hours started since the last reallocation
     starts: np.ndarray  # per pool, services started since the last reallocation
-    flags_log: list = field(default_factory=list)  # per day, uint8 [n_grids]
-    incidents_log: list = field(default_factory=list)  # per day, int64 [n_grids]
+    scorer: warning.WarningScorer  # precision, recall and lift of the flags, day by day
+    last_flags: np.ndarray | None = None  # per grid, uint8: flagged at the end of yesterday
     active: np.ndarray | None = None  # per resident, uint8 (stage 6 activation)
     active_spare: np.ndarray | None = None  # per resident, uint8: tomorrow's buffer
     grid_incident: np.ndarray | None = None  # per grid, uint8: above the incident threshold
@@ -111,6 +111,7 @@ def init_dynamics(scenario, city, pools) -> DynamicsState:
         effort=np.ones(n_p),
         patrol_mult=np.ones(city.n_grids),
         acc=acc_mod.init_accountability(n_p, accountability_params(scenario)),
+        scorer=warning.WarningScorer(city.n_grids, scenario.warning.horizon_days),
         accountable=np.isin(pools.kind, kinds).astype(np.uint8),
         base_slots=pools.servers.astype(np.int64).copy(),
         social_target=target,
@@ -260,10 +261,10 @@ def _activation(state, day: int, count: bool, step=None) -> None:
         workers, ap.presence_per_1000 * n_g / 1000.0, ap.worker_weight, city.n_grids
     )
     dyn.response_staff = 0.0
-    if sc.levers.capability.early_warning and dyn.flags_log:
+    if sc.levers.capability.early_warning and dyn.last_flags is not None:
         # 早期控制: a work team goes to each grid flagged yesterday (presence in officer-
         # equivalents; its staff-days are counted as cost)
-        extra = sc.warning.response_per_1000 * n_g / 1000.0 * dyn.flags_log[-1]
+        extra = sc.warning.response_per_1000 * n_g / 1000.0 * dyn.last_flags
         presence = presence + extra
         dyn.response_staff = float(extra.sum()) / max(ap.worker_weight, 1e-9)
     hardship = felt_hardship(state, day)
@@ -346,8 +347,8 @@ def warning_stage(state, day: int, escalation_codes: np.ndarray) -> None:
         wp,
     )
     flags = warning.flag_grids(risk, wp)
-    dyn.flags_log.append(flags)
-    dyn.incidents_log.append(inc)
+    dyn.last_flags = flags
+    dyn.scorer.add(flags, inc)
     sc = state.scenario
     dyn.patrol_mult = warning.patrol_multiplier(
         risk, flags, np.ones(n_g), wp, on=sc.levers.capability.early_warning
@@ -363,13 +364,7 @@ def warning_stage(state, day: int, escalation_codes: np.ndarray) -> None:
 def warning_report(state) -> dict[str, float]:
     """Precision and recall of the flags against the collective incidents that followed."""
     dyn = state.dyn
-    if not dyn.flags_log:
-        return {k: float("nan") for k in ("warning_precision", "warning_recall", "warning_lift")}
-    s = warning.warning_scores(
-        np.asarray(dyn.flags_log),
-        np.asarray(dyn.incidents_log),
-        state.scenario.warning.horizon_days,
-    )
+    s = dyn.scorer.scores()
     return {
         "warning_precision": float(s.precision),
         "warning_recall": float(s.recall),

@@ -79,7 +79,7 @@ def test_early_control_only_when_warning_on():
         mob, control = grid_conditions(m.state)
         assert mob.shape == control.shape == (m.state.city.n_grids,)
         assert ((mob >= 0) & (mob <= 1)).all()
-        flagged = m.state.dyn.flags_log[-1].astype(bool)
+        flagged = m.state.dyn.last_flags.astype(bool)
         if ew:
             assert flagged.any()
             assert np.allclose(control[flagged], 1 - m.config.warning.response_effect)

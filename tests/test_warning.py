@@ -16,6 +16,7 @@ from sim.issues import CAT_DISPUTE, CAT_NEED, IN_SERVICE, LATENT, QUEUED, RESOLV
 from sim.kernels.escalate import E_COLLECTIVE, E_PETITION
 from sim.kernels.warning import (
     WarningParams,
+    WarningScorer,
     flag_grids,
     grid_means,
     incidents_by_grid,
@@ -196,3 +197,23 @@ def test_lift_is_precision_over_the_base_rate():
     everywhere = warning_scores(np.ones((10, 4), dtype=np.uint8), incidents, 2)
     assert everywhere.lift == 1.0
     assert np.isnan(warning_scores(flags, np.zeros_like(incidents), 2).lift)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_scorer_day_by_day_equals_scores_on_the_whole_history(seed):
+    """WarningScorer keeps only H days of flags yet scores like warning_scores."""
+    rng = np.random.default_rng(seed)
+    n_days, n_grids = int(rng.integers(1, 60)), int(rng.integers(1, 12))
+    horizon = int(rng.integers(1, 20))
+    flags = (rng.random((n_days, n_grids)) < 0.2).astype(np.uint8)
+    incidents = rng.poisson(0.1, (n_days, n_grids))
+    scorer = WarningScorer(n_grids, horizon)
+    for d in range(n_days):
+        scorer.add(flags[d], incidents[d])
+    assert scorer.flags.shape == (horizon, n_grids)  # bounded memory
+    got, want = scorer.scores(), warning_scores(flags, incidents, horizon)
+    for name in ("n_flags", "n_hits", "n_incidents", "n_warned"):
+        assert getattr(got, name) == getattr(want, name), name
+    for name in ("precision", "recall", "base_rate", "lift"):
+        a, b = getattr(got, name), getattr(want, name)
+        assert (np.isnan(a) and np.isnan(b)) or a == b, (name, a, b)

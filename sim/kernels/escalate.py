@@ -140,8 +140,9 @@ def grid_conditions(state) -> tuple[np.ndarray, np.ndarray]:
     mob = np.zeros(n_g) if mob is None else np.asarray(mob, dtype=np.float64)
     control = np.ones(n_g)
     sc = state.scenario
-    if dyn is not None and sc.levers.capability.early_warning and dyn.flags_log:
-        control = 1.0 - sc.warning.response_effect * dyn.flags_log[-1].astype(np.float64)
+    flags = getattr(dyn, "last_flags", None)
+    if sc.levers.capability.early_warning and flags is not None:
+        control = 1.0 - sc.warning.response_effect * flags.astype(np.float64)
     return mob, control
 
 

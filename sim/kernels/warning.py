@@ -336,6 +336,79 @@ def warning_scores(flags_by_day, incidents_by_day, horizon_days: int) -> Warning
     )
 
 
+class WarningScorer:
+    """:func:`warning_scores` computed day by day in bounded memory.
+
+    A run adds each day's flags and incidents with :meth:`add`; only the last H days of
+    flags are kept (a ring), so memory does not grow with the number of days. A flag
+    leaves the ring once its horizon has passed, and is then counted (hit or not);
+    :meth:`scores` equals :func:`warning_scores` on the whole history.
+
+    Parameters
+    ----------
+    n_grids : int
+    horizon_days : int
+        H ≥ 1.
+    """
+
+    def __init__(self, n_grids: int, horizon_days: int) -> None:
+        h = int(horizon_days)
+        if h < 1:
+            raise ValueError(f"The 'horizon_days' parameter must be >= 1. Got {horizon_days!r}.")
+        self.horizon = h
+        self.n_grids = int(n_grids)
+        self.flags = np.zeros((h, self.n_grids), dtype=bool)  # days d−H … d−1, slot d % H
+        self.hit = np.zeros((h, self.n_grids), dtype=bool)  # flag followed by an incident
+        self.followed = np.zeros((h, self.n_grids), dtype=bool)  # grid-day followed by one
+        self.days = 0
+        self.n_flags = self.n_hits = self.n_judged = self.n_followed = 0
+        self.n_incidents = self.n_warned = 0
+
+    def add(self, flags: np.ndarray, incidents: np.ndarray) -> None:
+        """Add one day: the flags raised at its end and the incidents during it."""
+        d, h = self.days, self.horizon
+        f = np.asarray(flags).astype(bool)
+        x = np.asarray(incidents).astype(np.int64)
+        if f.shape != (self.n_grids,) or x.shape != (self.n_grids,):
+            raise ValueError(
+                f"flags and incidents must have one entry per grid ({self.n_grids}); got "
+                f"{f.shape} and {x.shape}"
+            )
+        happened = x > 0
+        ring_days = min(d, h)  # slots holding days max(0, d − H) … d − 1
+        if d >= h:  # today's incidents can have been warned by the flags of days d−H … d−1
+            self.n_incidents += int(x.sum())
+            self.n_warned += int(x[self.flags.any(axis=0)].sum())
+        if ring_days:
+            self.hit |= self.flags & happened
+            self.followed |= happened
+        slot = d % h
+        if d >= h:  # day d − H (in this slot) has seen its whole horizon d−H+1 … d
+            self.n_flags += int(self.flags[slot].sum())
+            self.n_hits += int(self.hit[slot].sum())
+            self.n_followed += int(self.followed[slot].sum())
+            self.n_judged += self.n_grids
+        self.flags[slot] = f
+        self.hit[slot] = False
+        self.followed[slot] = False
+        self.days += 1
+
+    def scores(self) -> WarningScores:
+        """The scores of the days added so far (flags of the last H days not yet judged)."""
+        precision = self.n_hits / self.n_flags if self.n_flags else float("nan")
+        base_rate = self.n_followed / self.n_judged if self.n_judged else float("nan")
+        return WarningScores(
+            precision=precision,
+            recall=self.n_warned / self.n_incidents if self.n_incidents else float("nan"),
+            n_flags=self.n_flags,
+            n_hits=self.n_hits,
+            n_incidents=self.n_incidents,
+            n_warned=self.n_warned,
+            base_rate=base_rate,
+            lift=precision / base_rate if base_rate > 0 else float("nan"),
+        )
+
+
 @dataclass(frozen=True)
 class WarningAloneResult:
     """Daily output of :func:`warning_alone`.
