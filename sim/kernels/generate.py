@@ -18,15 +18,15 @@ Kumaraswamy(a, b), a Beta-like law with a closed-form inverse (Kumaraswamy 1980)
 
 References
 ----------
+1. Epstein, J. M. (2002). Modeling civil violence: an agent-based computational approach.
+   PNAS 99(suppl 3), 7243–7250. doi:10.1073/pnas.092080199
+2. Kumaraswamy, P. (1980). A generalized probability density function for double-bounded
+   random processes. Journal of Hydrology 46(1–2), 79–88. doi:10.1016/0022-1694(80)90036-0
 3. Sherman, L. W., Gartin, P. R., & Buerger, M. E. (1989). Hot spots of predatory crime:
    routine activities and the criminology of place. Criminology 27(1), 27–56.
    doi:10.1111/j.1745-9125.1989.tb00862.x
 4. Weisburd, D. (2015). The law of crime concentration and the criminology of place.
    Criminology 53(2), 133–157. doi:10.1111/1745-9125.12070
-1. Epstein, J. M. (2002). Modeling civil violence: an agent-based computational approach.
-   PNAS 99(suppl 3), 7243–7250. doi:10.1073/pnas.092080199
-2. Kumaraswamy, P. (1980). A generalized probability density function for double-bounded
-   random processes. Journal of Hydrology 46(1–2), 79–88. doi:10.1016/0022-1694(80)90036-0
 """
 
 from __future__ import annotations
