@@ -99,8 +99,10 @@ class Params:
     route: np.ndarray
 
 
-def pack_params(scenario: Scenario, city: City) -> Params:
-    """Pack every stage's parameters (kernels never read the pydantic object)."""
+def pack_params(scenario: Scenario, city: City, seed: int) -> Params:
+    """Pack every stage's parameters (kernels never read the pydantic object).
+
+    ``seed`` is the model's: the dispute hot spots belong to the city it built."""
     g = scenario.generation
     mix = np.array([scenario.handling.sector_mix[c] for c in CATEGORIES_EN])
     cum = np.cumsum(mix, axis=1)
@@ -114,7 +116,7 @@ def pack_params(scenario: Scenario, city: City) -> Params:
         "sector_cum": cum,
         "sev_a": g.severity_a,
         "sev_b": g.severity_b,
-        "kappa": dispute_hotspots(scenario.seed, np.diff(city.grid_start), g.dispute_hotspot_cv),
+        "kappa": dispute_hotspots(seed, np.diff(city.grid_start), g.dispute_hotspot_cv),
     }
     return Params(
         generation_arrays=gen,
@@ -236,7 +238,7 @@ class GovernanceModel(mesa.Model):
             seed=seed,
             city=city,
             pools=pools,
-            params=pack_params(scenario, city),
+            params=pack_params(scenario, city, seed),
             issues=IssueTable(cap),
             scratch_u8=np.empty(city.n_residents, dtype=np.uint8),
             pool_queue_len=np.zeros(pools.n_pools),
@@ -339,7 +341,7 @@ class GovernanceModel(mesa.Model):
         s.dyn.social_capacity = np.where(new_pools.kind == K_SOCIAL, new_pools.servers, 0).astype(
             np.float64
         )
-        s.params = pack_params(scenario, s.city)
+        s.params = pack_params(scenario, s.city, s.seed)
         if s.pool_queue_len.shape[0] != new_pools.n_pools:
             s.pool_queue_len = np.zeros(new_pools.n_pools)
         self.config = scenario

@@ -86,3 +86,13 @@ def test_early_control_only_when_warning_on():
             assert np.all(control[~flagged] == 1.0)
         else:
             assert np.all(control == 1.0)
+
+
+def test_hotspots_follow_the_model_seed_like_the_city():
+    """A model given another seed than its scenario builds another city, and its dispute
+    hot spots are that city's: the same as a scenario with that seed."""
+    sc = Scenario.model_validate({"name": "t", "scale": 0.003, "warmup_days": 0, "seed": 5})
+    other = GovernanceModel(sc, seed=9).state.params.generation_arrays["kappa"]
+    same = GovernanceModel(sc.model_copy(update={"seed": 9})).state.params.generation_arrays
+    assert np.array_equal(other, same["kappa"])
+    assert not np.array_equal(other, GovernanceModel(sc).state.params.generation_arrays["kappa"])
