@@ -36,7 +36,7 @@ from sim.kernels.measure import measure_step
 from sim.kernels.rng import uniform
 from sim.kernels.route import pack_route_params, route_step
 from sim.kernels.surface import pack_surface_params, surface_step
-from sim.kernels.warning import WarningScorer
+from sim.kernels.warning import WarningScorer, incidents_by_grid
 from sim.metrics import MetricsRecorder
 from sim.pools import (
     K_DEPARTMENT,
@@ -140,22 +140,12 @@ class ModelState:
     dyn: DynamicsState | None = None
     stage_seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
     _row_scratch: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint8))
-    _codes_kept: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint8))
 
     def row_scratch(self, n: int) -> np.ndarray:
         """A reusable uint8 buffer of length ``n`` (one byte per issue row)."""
         if self._row_scratch.shape[0] < n:
             self._row_scratch = np.zeros(max(n, 2 * self._row_scratch.shape[0]), dtype=np.uint8)
         return self._row_scratch[:n]
-
-    def keep_row_codes(self, n: int) -> np.ndarray:
-        """A copy of ``row_scratch(n)`` in a second reusable buffer: it survives the reuse
-        of ``row_scratch`` and is valid until the next call (the next day)."""
-        if self._codes_kept.shape[0] < n:
-            self._codes_kept = np.zeros(max(n, 2 * self._codes_kept.shape[0]), dtype=np.uint8)
-        kept = self._codes_kept[:n]
-        np.copyto(kept, self.row_scratch(n))
-        return kept
 
 
 def apply_digital_inclusion(city: City, inclusion: float, seed: int) -> None:
@@ -388,8 +378,8 @@ class GovernanceModel(mesa.Model):
         function ``f(state, day)``, and may map "participation", "trust" and
         "activation" to stage 6's resident kernels (``sim.stages.DYNAMICS_KERNELS``, with
         their signatures); the reference twins in ``tests/reference`` plug in here, so the
-        twins and the kernels share every line of bookkeeping. A city of fewer than ``serial_below``
-        residents runs the day on one numba thread.
+        twins and the kernels share every line of bookkeeping. A city of fewer than
+        ``serial_below`` residents runs the day on one numba thread.
         """
         threads = numba.get_num_threads()
         if threads > 1 and self.state.city.n_residents < self.serial_below:
@@ -416,9 +406,10 @@ class GovernanceModel(mesa.Model):
         esc = self._timed("escalate", stages["escalate"], s, d)
         # stage 6: resident dynamics, accountability, early warning
         t0 = time.perf_counter()
-        esc_codes = s.keep_row_codes(t.n)  # codes the escalation stage left
+        # collective incidents per grid, from the codes the escalation stage left
+        esc_incidents = incidents_by_grid(s.row_scratch(t.n), t.grid, s.city.n_grids)
         resident_stage(s, d, kernels=stages)
-        warning_stage(s, d, esc_codes)
+        warning_stage(s, d, esc_incidents)
         accountability_stage(s, d)
         s.stage_seconds["dynamics"] += time.perf_counter() - t0
         # stage 7: monthly reallocation

@@ -163,6 +163,12 @@ def _experience(state, day: int) -> np.ndarray:
     return res
 
 
+def response_team(scenario, grid_sizes: np.ndarray) -> np.ndarray:
+    """Presence (officer-equivalents) of the early-warning work team a grid of each size
+    gets when flagged: ``warning.response_per_1000`` per 1,000 residents."""
+    return scenario.warning.response_per_1000 * grid_sizes / 1000.0
+
+
 def felt_hardship(state, day: int) -> np.ndarray:
     """Hardship H plus the burden of the resident's own long-unresolved issues.
 
@@ -179,21 +185,19 @@ def felt_hardship(state, day: int) -> np.ndarray:
         dyn.felt = np.empty_like(city.hardship)
     np.copyto(dyn.felt, city.hardship)
     b = state.scenario.activation.unresolved_hardship
-    if b > 0 and t.n:
-        old = (
-            (t.status < FIRST_CLOSED)
-            & ((t.category == 1) | (t.category == 2))
-            & (t.t_created < 24.0 * (day + 1) - 24.0 * state.scenario.escalation.grace_days)
-        )
+    b_s = state.scenario.activation.shared_hardship
+    if (b <= 0 and b_s <= 0) or not t.n:
+        return dyn.felt
+    aged_open = (t.status < FIRST_CLOSED) & (
+        t.t_created < 24.0 * (day + 1) - 24.0 * state.scenario.escalation.grace_days
+    )
+    disputes = aged_open & (t.category == 2)
+    if b > 0:
+        old = disputes | (aged_open & (t.category == 1))
         np.add.at(dyn.felt, t.resident[old], np.float32(b))
         np.minimum(dyn.felt, np.float32(1.0), out=dyn.felt)
-    b_s = state.scenario.activation.shared_hardship
-    if b_s > 0 and t.n:
-        old = (
-            (t.status < FIRST_CLOSED)
-            & (t.category == 2)
-            & (t.t_created < 24.0 * (day + 1) - 24.0 * state.scenario.escalation.grace_days)
-        )
+    if b_s > 0:
+        old = disputes
         n_g = np.diff(city.grid_start)
         per_100 = 100.0 * np.bincount(t.grid[old], minlength=city.n_grids) / np.maximum(n_g, 1)
         activation.add_by_grid(dyn.felt, city.grid_start, b_s * per_100)
@@ -264,7 +268,7 @@ def _activation(state, day: int, count: bool, step=None) -> None:
     if sc.levers.capability.early_warning and dyn.last_flags is not None:
         # 早期控制: a work team goes to each grid flagged yesterday (presence in officer-
         # equivalents; its staff-days are counted as cost)
-        extra = sc.warning.response_per_1000 * n_g / 1000.0 * dyn.last_flags
+        extra = response_team(sc, n_g) * dyn.last_flags
         presence = presence + extra
         dyn.response_staff = float(extra.sum()) / max(ap.worker_weight, 1e-9)
     hardship = felt_hardship(state, day)
@@ -324,16 +328,18 @@ def accountability_stage(state, day: int) -> None:
     ).copy()
 
 
-def warning_stage(state, day: int, escalation_codes: np.ndarray) -> None:
+def warning_stage(state, day: int, escalation_incidents: np.ndarray) -> None:
     """Score every grid's risk, flag the riskiest, redeploy tomorrow's patrols.
 
-    Flags and collective incidents are logged every day, warning on or off, so the
-    warning's precision and recall can always be reported.
+    ``escalation_incidents`` are today's collective incidents per grid from escalating
+    disputes (:func:`sim.kernels.warning.incidents_by_grid`). Flags and collective
+    incidents are scored every day, warning on or off, so the warning's precision and
+    recall can always be reported.
     """
     city, dyn = state.city, state.dyn
     wp = warning_params(state.scenario)
     n_g = city.n_grids
-    inc = warning.incidents_by_grid(escalation_codes, state.issues.grid, n_g)
+    inc = escalation_incidents
     if dyn.unrest_onset is not None:
         inc = inc + dyn.unrest_onset  # collective incidents from activation too
     active = (
@@ -356,9 +362,8 @@ def warning_stage(state, day: int, escalation_codes: np.ndarray) -> None:
     if sc.levers.capability.early_warning:
         # the work team sent to a flagged grid tomorrow also screens it for hidden
         # disputes (矛盾纠纷排查), as many patrol hours per member as a grid worker
-        team = sc.warning.response_per_1000 * np.diff(city.grid_start) / 1000.0
-        team = team / max(sc.activation.worker_weight, 1e-9)
-        dyn.patrol_mult = dyn.patrol_mult + flags * team / sc.levers.capability.workers_per_grid
+        staff = response_team(sc, np.diff(city.grid_start)) / max(sc.activation.worker_weight, 1e-9)
+        dyn.patrol_mult = dyn.patrol_mult + flags * staff / sc.levers.capability.workers_per_grid
 
 
 def warning_report(state) -> dict[str, float]:

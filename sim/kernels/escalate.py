@@ -16,11 +16,12 @@ control deciding whether collective behaviour follows). It turns into a collecti
 incident, once per dispute, with probability
 
     p = collective_prob · (1 − e_law·rule_of_law) · m_g,
-    m_g = min(1, A_g / max(incident_min_active, incident_share·n_g)),
+    m_g = min(1, A_g / max(incident_min_active, incident_share·n_g))^γ,
 
 with A_g the active residents of its grid yesterday (Epstein's activation rule,
-:mod:`sim.kernels.activation`): m_g is the share of the critical mass (Oliver, Marwell &
-Teixeira 1985 [4]_) present in the grid, so the same dispute ignites in a grid full of
+:mod:`sim.kernels.activation`) and γ = ``mobilisation_exponent``: m_g grows with the share
+of the critical mass (Oliver, Marwell & Teixeira 1985 [4]_) present in the grid,
+accelerating for γ > 1, so the same dispute ignites in a grid full of
 aggrieved residents and fizzles out where legitimacy is high or enforcement is present.
 The incident then continues as a petition (集体访).
 
@@ -126,7 +127,7 @@ def grid_conditions(state) -> tuple[np.ndarray, np.ndarray]:
     """Per-grid mobilisation ``m_g`` and early-control factor ``c_g`` for today.
 
     ``m_g`` is the stage-6 state left by yesterday's activation
-    (``state.dyn.mobilisation``; zeros before any activation); ``c_g`` is
+    (``state.dyn.mobilisation``, float64; zeros before any activation); ``c_g`` is
     ``1 − warning.response_effect`` in the grids flagged yesterday when early warning is
     on, else 1. Shared by the kernel and its twin (bookkeeping, not the rule).
 
@@ -134,16 +135,11 @@ def grid_conditions(state) -> tuple[np.ndarray, np.ndarray]:
     -------
     mobilisation, control : float64[n_grids]
     """
-    n_g = state.city.n_grids
-    dyn = getattr(state, "dyn", None)
-    mob = getattr(dyn, "mobilisation", None)
-    mob = np.zeros(n_g) if mob is None else np.asarray(mob, dtype=np.float64)
-    control = np.ones(n_g)
-    sc = state.scenario
-    flags = getattr(dyn, "last_flags", None)
-    if sc.levers.capability.early_warning and flags is not None:
-        control = 1.0 - sc.warning.response_effect * flags.astype(np.float64)
-    return mob, control
+    dyn, sc = state.dyn, state.scenario
+    control = np.ones(state.city.n_grids)
+    if sc.levers.capability.early_warning and dyn.last_flags is not None:
+        control = 1.0 - sc.warning.response_effect * dyn.last_flags.astype(np.float64)
+    return dyn.mobilisation, control
 
 
 def escalate_step(state, day: int) -> tuple[int, int, int]:
