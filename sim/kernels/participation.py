@@ -154,20 +154,6 @@ def participation_row(
     )  # fmt: skip
 
 
-@njit(cache=True, parallel=True)
-def _engaged_bits_kernel(p, engaged_level, bits):
-    """Bit ``i & 7`` of ``bits[i >> 3]`` is 1 where ``p[i] ≥ θ_e`` (8 residents a byte)."""
-    n = p.shape[0]
-    for b in prange(bits.shape[0]):
-        lo = 8 * b
-        hi = min(n, lo + 8)
-        v = 0
-        for i in range(lo, hi):
-            if p[i] >= engaged_level:
-                v |= 1 << (i - lo)
-        bits[b] = v
-
-
 PART_BLOCK = 4096  # residents per block of the day kernel's two sweeps
 
 
