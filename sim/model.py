@@ -33,7 +33,7 @@ from sim.kernels.escalate import escalate_step
 from sim.kernels.generate import dispute_hotspots, generate_step
 from sim.kernels.handle import handle_step, outcomes_by_kind
 from sim.kernels.measure import measure_step
-from sim.kernels.rng import uniform
+from sim.kernels.rng import S_INCLUSION, uniform
 from sim.kernels.route import pack_route_params, route_step
 from sim.kernels.surface import pack_surface_params, surface_step
 from sim.kernels.warning import WarningScorer, incidents_by_grid
@@ -151,9 +151,9 @@ class ModelState:
 def apply_digital_inclusion(city: City, inclusion: float, seed: int) -> None:
     """Give online access to a share ``inclusion`` of residents who lack it (数字包容).
 
-    Each resident without access gains it when a counter-based draw (seed, stream 90,
-    resident) falls below ``inclusion``, so the same residents gain it in every scenario
-    with the same seed (common random numbers).
+    Each resident without access gains it when a counter-based draw (seed,
+    ``S_INCLUSION``, resident) falls below ``inclusion``, so the same residents gain it in
+    every scenario with the same seed (common random numbers).
     """
     if inclusion <= 0.0 or city.n_residents == 0:
         return
@@ -165,7 +165,7 @@ def apply_digital_inclusion(city: City, inclusion: float, seed: int) -> None:
 def _inclusion_draws(seed, n):
     out = np.empty(n)
     for i in prange(n):
-        out[i] = uniform(seed, 90, 0, i)
+        out[i] = uniform(seed, S_INCLUSION, 0, i)
     return out
 
 

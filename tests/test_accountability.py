@@ -20,10 +20,10 @@ from reference import accountability as ref
 from sim.issues import ABANDONED, FAILED, LITIGATED, QUEUED, RESOLVED
 from sim.kernels.accountability import (
     AccountabilityParams,
-    accountability_alone,
     accountability_step,
     init_accountability,
 )
+from sim.validation.accountability import accountability_alone
 
 DROP_DAY = 150
 P = AccountabilityParams(

@@ -1,6 +1,6 @@
 """Grievance and activation (Epstein 2002): kernel vs twin, the rule, and docking with Mesa.
 
-Docking (slow): our harness :mod:`sim.docking.epstein`, which decides citizens with
+Docking (slow): our harness :mod:`sim.validation.docking.epstein`, which decides citizens with
 :func:`sim.kernels.activation.is_active`, against the Epstein model shipped inside Mesa
 (``mesa.examples.advanced.epstein_civil_violence``), at Epstein's Run 1 and at a lower
 legitimacy, 20 seeds each.
@@ -17,19 +17,19 @@ import numpy as np
 import pytest
 from reference import activation as ref
 
-from sim.docking.epstein import (
+from sim.kernels.activation import (
+    activation_step,
+    arrest_probability,
+    enforcement_presence,
+    is_active,
+)
+from sim.validation.activation import epstein_alone
+from sim.validation.docking.epstein import (
     EpsteinParams,
     dock,
     neighbourhood_table,
     run_epstein,
     summary_statistics,
-)
-from sim.kernels.activation import (
-    activation_step,
-    arrest_probability,
-    enforcement_presence,
-    epstein_alone,
-    is_active,
 )
 
 KW = {"arrest_constant": 2.3, "threshold": 0.1, "incident_share": 0.05, "incident_min_active": 2}

@@ -13,16 +13,16 @@ import numpy as np
 import pytest
 from reference import datagov as ref
 
-from sim.kernels.datagov import _use_draws_kernel as use_draws
 from sim.kernels.datagov import (
     apply_trust_shock,
-    datagov_alone,
     misuse_by_grid,
     misuse_probability,
     trust_shock,
 )
 from sim.kernels.route import P_MISUSE, pack_route_params
 from sim.scenario.schema import Scenario
+from sim.validation.datagov import _use_draws_kernel as use_draws
+from sim.validation.datagov import datagov_alone
 
 EFFECTS = {"e_log": 0.6, "e_perm": 0.5, "e_det": 0.7}
 M0 = 0.002

@@ -19,11 +19,9 @@ from reference import participation as ref
 from sim.city.network import edges_to_csr
 from sim.kernels.participation import (
     EngagedNeighbours,
-    cascade_alone,
-    cascade_frequency,
-    erdos_renyi,
     participation_step,
 )
+from sim.validation.participation import cascade_alone, cascade_frequency, erdos_renyi
 
 PARAMS = {
     "default": {},

@@ -21,11 +21,11 @@ from sim.kernels.reallocation import (
     allocate,
     capacity_per_resident,
     largest_remainder,
-    reallocation_alone,
     resize_pools,
     social_org_capacity,
 )
 from sim.pools import Pools
+from sim.validation.reallocation import reallocation_alone
 
 
 def wq_textbook(lam: float, mu: float, c: int) -> float:

@@ -15,12 +15,8 @@ import pytest
 from reference import trust as ref
 
 from sim.city.network import edges_to_csr
-from sim.kernels.trust import (
-    count_clusters,
-    deffuant_alone,
-    deffuant_sync_alone,
-    trust_step,
-)
+from sim.kernels.trust import trust_step
+from sim.validation.trust import count_clusters, deffuant_alone, deffuant_sync_alone
 
 PARAMS = {
     "default": {},

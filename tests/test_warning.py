@@ -23,9 +23,9 @@ from sim.kernels.warning import (
     open_disputes_by_grid,
     patrol_multiplier,
     risk_indicator,
-    warning_alone,
     warning_scores,
 )
+from sim.validation.warning import warning_alone
 
 P = WarningParams(flag_share=0.2, redeploy_share=0.5)
 

@@ -40,6 +40,7 @@ from sim.city.population import (
     City,
 )
 from sim.errors import GovsimError
+from sim.kernels.rng import STREAM_GEOGRAPHY, STREAM_NETWORK, STREAM_RESIDENTS
 from sim.scenario.schema import CityParams, Scenario
 
 __all__ = [
@@ -52,11 +53,8 @@ __all__ = [
     "points_in_shape",
 ]
 
-# Random streams: SeedSequence([scenario.seed, STREAM_*]). Fixed forever (changing one
-# changes every city built from it).
-STREAM_RESIDENTS = 0x43_49_54_59_01  # "CITY" + 1
-STREAM_NETWORK = 0x43_49_54_59_02
-STREAM_GEOGRAPHY = 0x43_49_54_59_03
+# Random streams: SeedSequence([scenario.seed, STREAM_*]), defined in the registry
+# sim.kernels.rng (changing one changes every city built from it).
 
 MAX_HOUSEHOLD_SIZE = 8
 # Rural share of elderly ÷ urban share (7th census, [2]); child shares are kept equal.

@@ -28,7 +28,7 @@ Departures from [1]_ in the city kernel (:func:`activation_step`)
 - **Synchronous update.** ``A_i`` counts the grid's actives of the *previous* day (double
   buffer), so every resident can be updated in parallel and the result does not depend on
   the number of threads; [1]_ activates agents in random sequential order (that version,
-  with movement and jail, is :func:`sim.docking.epstein.run_epstein`).
+  with movement and jail, is :func:`sim.validation.docking.epstein.run_epstein`).
 - **Risk aversion is a pure function of the resident.** ``R_i ~ U(0, 1)`` as in [1]_, drawn
   from the counter-based hash ``uniform(seed, S_RISK_AVERSION, 0, i)`` instead of being
   stored: the same resident keeps the same ``R_i`` for the whole run.
@@ -50,7 +50,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from sim.kernels.rng import uniform
+from sim.kernels.rng import S_RISK_AVERSION, uniform
 
 __all__ = [
     "S_RISK_AVERSION",
@@ -58,14 +58,10 @@ __all__ = [
     "add_by_grid",
     "arrest_probability",
     "enforcement_presence",
-    "epstein_alone",
     "grievance",
     "is_active",
     "risk_aversion",
 ]
-
-# Counter-based random-number streams of this module (see sim.kernels.rng).
-S_RISK_AVERSION = 56
 
 
 @njit(cache=True, inline="always")
@@ -285,25 +281,3 @@ def activation_step(
     need = np.maximum(float(incident_min_active), incident_share * n_g)
     incident = (grid_active >= need).astype(np.uint8)
     return active_new, grid_active, incident
-
-
-def epstein_alone(params=None, seed: int = 0, n_steps: int = 200):
-    """Run Epstein's Model I alone: citizens and cops on a torus, with movement and jail.
-
-    A thin entry point to :func:`sim.docking.epstein.run_epstein` (the docking harness),
-    which decides each citizen's state with :func:`is_active` of this module.
-
-    Parameters
-    ----------
-    params : sim.docking.epstein.EpsteinParams, optional
-        Defaults to Epstein's Run 1 (``EpsteinParams.run1()``).
-    seed : int
-    n_steps : int
-
-    Returns
-    -------
-    sim.docking.epstein.EpsteinRun
-    """
-    from sim.docking.epstein import EpsteinParams, run_epstein
-
-    return run_epstein(EpsteinParams.run1() if params is None else params, seed, n_steps)

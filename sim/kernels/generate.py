@@ -41,6 +41,7 @@ from sim.kernels.rng import (
     S_GEN_SECTOR,
     S_GEN_SEVERITY,
     S_GENERATE,
+    STREAM_HOTSPOTS,
     uniform,
 )
 
@@ -211,9 +212,6 @@ def generate_step(state, day: int) -> int:
     tab.n += n_new
     tab.next_iid += n_new
     return n_new
-
-
-STREAM_HOTSPOTS = 7  # SeedSequence stream of the grids' dispute hot-spot multipliers
 
 
 def dispute_hotspots(seed: int, grid_sizes: np.ndarray, cv: float) -> np.ndarray:

@@ -65,7 +65,6 @@ from __future__ import annotations
 import dataclasses
 import math
 import warnings
-from dataclasses import dataclass
 
 import numpy as np
 from numba import njit
@@ -369,37 +368,4 @@ def resize_pools(pools, new_slots, now: float):
         server_ptr=ptr,
         free_at=free_at,
         staff_per_duty_day=per_slot * new,
-    )
-
-
-@dataclass(frozen=True)
-class ReallocationAloneResult:
-    """Result of :func:`reallocation_alone`.
-
-    Attributes
-    ----------
-    slots : int ndarray [n]
-    total_wait : float
-        Σ λ_i·W_q,i at the true arrival rates (expected cases waiting).
-    mean_wait : float
-        Mean wait of a case, total_wait / Σλ (in the time unit of the rates).
-    """
-
-    slots: np.ndarray
-    total_wait: float
-    mean_wait: float
-
-
-def reallocation_alone(mode: str, arrivals, budget: int, mu, **kwargs) -> ReallocationAloneResult:
-    """Allocate a budget of slots among a group of M/M/c pools and evaluate the result.
-
-    Calls :func:`allocate` (same arguments) and scores the allocation with Erlang C at
-    the **true** arrival rates, so a pooled allocation made with little data sharing
-    shows what misjudged demand costs.
-    """
-    slots = allocate(mode, arrivals, budget, mu, **kwargs)
-    lam = np.asarray(arrivals, dtype=np.float64)
-    tw = total_wait(lam, mu, slots)
-    return ReallocationAloneResult(
-        slots=slots, total_wait=tw, mean_wait=tw / lam.sum() if lam.sum() > 0 else 0.0
     )

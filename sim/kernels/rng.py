@@ -18,26 +18,61 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-# Streams: one per use, so that no two uses of the same counters coincide.
+# The registry of random streams: every stream number of the simulator is defined here by
+# name, and nowhere else. A counter-based draw is ``uniform(seed, S_*, day, idx)``; the
+# city and a few once-per-run draws use ``SeedSequence([seed, STREAM_*])``. Numbers are
+# fixed forever: changing one changes every run that uses it.
+
+# Stage 1 — generation (sim.kernels.generate)
 S_GENERATE = 1
 S_GEN_CATEGORY = 2
 S_GEN_SECTOR = 3
 S_GEN_SEVERITY = 4
 S_GEN_HOUR = 5
+# Stage 2 — surfacing (sim.kernels.surface)
 S_SURFACE = 11
 S_SURFACE_CHANNEL = 12
 S_SURFACE_SUB = 13
 S_SURFACE_HOUR = 14
+# Stage 3 — routing (sim.kernels.route)
 S_ROUTE = 21
 S_ROUTE_CHOICE = 22
 S_ROUTE_SECTOR = 23
 S_ROUTE_MISUSE = 24
+# Stage 4 — handling (sim.kernels.handle)
 S_SERVICE = 31
 S_OUTCOME = 32
 S_OUTCOME_NEXT = 33
+# Stage 5 — escalation (sim.kernels.escalate)
 S_ESCALATE = 41
 S_ESCALATE_KIND = 42
 S_ESCALATE_COLLECTIVE = 43
+# Stage 6 — residents
+S_PART_THRESHOLD = 50  # day 0, idx = resident: participation threshold φ_i
+S_PART_GRAPH = 51  # day 0, idx = draw number: Erdős–Rényi graphs (sim.validation.participation)
+S_TRUST_PARTNER = 52  # day, idx = resident: the neighbour talked to
+S_TRUST_PAIR = 53  # day = meeting number, idx 0/1: pairs of sim.validation.trust
+S_TRUST_INIT = 54  # day 0, idx = agent: initial opinions of sim.validation.trust
+S_RISK_AVERSION = 56  # day 0, idx = resident: Epstein's risk aversion R_i
+# Epstein docking (sim.validation.docking.epstein)
+S_DOCK_SETUP = 57  # day 0: cell contents; day 1: hardship; day 2: risk aversion
+S_DOCK_ORDER = 58  # day = step: the random activation order
+S_DOCK_ACT = 59  # day = step, idx = 3·agent + {0: move, 1: arrestee, 2: jail term}
+# Queueing validation (sim.queueing)
+S_QUEUE_ARRIVAL = 70
+# Accountability (sim.kernels.accountability)
+S_EVALUATE = 71  # does the resident evaluate the closed case?
+S_ACCOUNT_ALONE = 72  # sim.validation.accountability: is a synthetic case resolved?
+# Data governance (sim.validation.datagov)
+S_DATA_USE = 80  # is a data use misused?
+# Digital inclusion (sim.model.apply_digital_inclusion)
+S_INCLUSION = 90  # day 0, idx = resident: does a resident without access gain it?
+
+# SeedSequence streams: ``SeedSequence([seed, STREAM_*])``.
+STREAM_HOTSPOTS = 7  # the grids' dispute hot-spot multipliers (sim.kernels.generate)
+STREAM_RESIDENTS = 0x43_49_54_59_01  # "CITY" + 1: residents (sim.city.build)
+STREAM_NETWORK = 0x43_49_54_59_02  # the social network (sim.city.build)
+STREAM_GEOGRAPHY = 0x43_49_54_59_03  # grid and county geography (sim.city.build)
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)

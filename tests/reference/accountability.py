@@ -11,8 +11,7 @@ from __future__ import annotations
 import math
 
 from sim.issues import FIRST_CLOSED, RESOLVED
-from sim.kernels.accountability import S_EVALUATE
-from sim.kernels.rng import uniform_py
+from sim.kernels.rng import S_EVALUATE, uniform_py
 
 
 def verdict(status, t_surfaced, t_closed, halflife_days) -> float:

@@ -12,8 +12,7 @@ import math
 
 import numpy as np
 
-from sim.kernels.activation import S_RISK_AVERSION
-from sim.kernels.rng import uniform_py
+from sim.kernels.rng import S_RISK_AVERSION, uniform_py
 
 
 def is_active(grievance, risk_aversion, cops, actives, k, threshold) -> bool:

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.kernels.participation import S_PART_THRESHOLD
-from sim.kernels.rng import uniform_py
+from sim.kernels.rng import S_PART_THRESHOLD, uniform_py
 
 
 def threshold(seed, i, threshold_mean, threshold_spread) -> float:

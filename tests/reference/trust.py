@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.kernels.rng import uniform_py
-from sim.kernels.trust import S_TRUST_INIT, S_TRUST_PAIR, S_TRUST_PARTNER
+from sim.kernels.rng import S_TRUST_INIT, S_TRUST_PAIR, S_TRUST_PARTNER, uniform_py
 
 
 def bounded_confidence(x, y, d, mu) -> float:

@@ -57,7 +57,7 @@ from numba import njit
 from scipy import stats
 
 from sim.kernels.activation import grievance, is_active
-from sim.kernels.rng import uniform
+from sim.kernels.rng import S_DOCK_ACT, S_DOCK_ORDER, S_DOCK_SETUP, uniform
 
 __all__ = [
     "DockingResult",
@@ -70,10 +70,6 @@ __all__ = [
     "summary_statistics",
 ]
 
-# Counter-based random-number streams of this module (see sim.kernels.rng).
-S_DOCK_SETUP = 57  # day 0: cell contents; day 1: hardship; day 2: risk aversion
-S_DOCK_ORDER = 58  # day = step: the random activation order
-S_DOCK_ACT = 59  # day = step, idx = 3·agent + {0: move, 1: arrestee, 2: jail term}
 
 ACTIVE, QUIET, ARRESTED = 1, 2, 3  # Mesa's CitizenState values
 

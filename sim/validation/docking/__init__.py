@@ -1,7 +1,7 @@
 """Docking harnesses: our kernels' rules re-run in a reference model's own world.
 
 Docking (Axtell, Axelrod, Epstein & Cohen 1996) checks that two implementations of a model
-produce statistically indistinguishable output. :mod:`sim.docking.epstein` drives the
+produce statistically indistinguishable output. :mod:`sim.validation.docking.epstein` drives the
 activation rule of :mod:`sim.kernels.activation` on Epstein's civil-violence torus and
 compares it with the implementation shipped inside Mesa.
 

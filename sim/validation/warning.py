@@ -1,0 +1,82 @@
+"""The early-warning stage run alone on per-day, per-grid inputs (:mod:`sim.kernels.warning`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.kernels.warning import (
+    WarningParams,
+    WarningScores,
+    flag_grids,
+    patrol_multiplier,
+    risk_indicator,
+    warning_scores,
+)
+
+__all__ = ["WarningAloneResult", "warning_alone"]
+
+
+@dataclass(frozen=True)
+class WarningAloneResult:
+    """Daily output of :func:`warning_alone`.
+
+    Attributes
+    ----------
+    risk : float ndarray [n_days, n_grids]
+    flags : uint8 ndarray [n_days, n_grids]
+    patrol : float ndarray [n_days, n_grids]
+        Multiplier for the next day's patrols.
+    scores : WarningScores or None
+        Against ``incidents_by_day`` when given.
+    """
+
+    risk: np.ndarray
+    flags: np.ndarray
+    patrol: np.ndarray
+    scores: WarningScores | None
+
+
+def warning_alone(
+    open_disputes_by_day,
+    n_residents,
+    grievance_by_day,
+    active_by_day,
+    p: WarningParams,
+    hours=None,
+    incidents_by_day=None,
+    horizon_days: int = 14,
+) -> WarningAloneResult:
+    """Run the early-warning stage alone on per-day, per-grid inputs.
+
+    Parameters
+    ----------
+    open_disputes_by_day, grievance_by_day, active_by_day : array [n_days, n_grids]
+        The indicator's inputs, as the model would have them at the end of each day.
+    n_residents : array [n_grids]
+    p : WarningParams
+    hours : array [n_grids], optional
+        Patrol hours per grid (default equal).
+    incidents_by_day : int array [n_days, n_grids], optional
+        If given, the flags are scored with :func:`warning_scores`.
+    horizon_days : int
+    """
+    u = np.asarray(open_disputes_by_day, dtype=np.float64)
+    g = np.asarray(grievance_by_day, dtype=np.float64)
+    a = np.asarray(active_by_day, dtype=np.float64)
+    if not (u.ndim == 2 and u.shape == g.shape == a.shape):
+        raise ValueError("Inputs by day must be 2-D arrays of one shape [n_days, n_grids].")
+    n_days, n_grids = u.shape
+    h = np.ones(n_grids) if hours is None else np.asarray(hours, dtype=np.float64)
+    risk = np.empty((n_days, n_grids))
+    flags = np.zeros((n_days, n_grids), dtype=np.uint8)
+    patrol = np.empty((n_days, n_grids))
+    for d in range(n_days):
+        risk[d] = risk_indicator(u[d], n_residents, g[d], a[d], p)
+        flags[d] = flag_grids(risk[d], p)
+        patrol[d] = patrol_multiplier(risk[d], flags[d], h, p)
+    scores = None
+    if incidents_by_day is not None:
+        scores = warning_scores(flags, incidents_by_day, horizon_days)
+    return WarningAloneResult(risk=risk, flags=flags, patrol=patrol, scores=scores)
