@@ -1,6 +1,6 @@
 """Calibration targets: public figures the Yancheng baseline must reproduce within bands.
 
-Sources are in ``../shared/data/calibration.md``; the table with model values is in
+Sources are in ``docs/sources/calibration.md``; the table with model values is in
 ``docs/model.md`` (section "Calibration"), produced by ``govsim calibrate``-equivalent
 ``python -m sim.calibration [--scale S]``. Bands are stated before looking at the model:
 each is the published figure widened by the spread between comparable published sources.

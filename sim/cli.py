@@ -71,8 +71,22 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"{sc.title_zh or sc.name} ({sc.title_en or sc.name}): {result.residents:,} 居民/"
         f"residents × {sc.days} 天/days, seed {sc.seed}"
     )
+    if result.reused:
+        print(
+            "已有相同运行的记录（同一情景、种子和模型版本），直接显示保存的结果；"
+            "--force 重新计算。\n"
+            "This run (same scenario, seed and model version) is already in its folder: showing "
+            "the saved result; --force recomputes it.\n",
+            file=sys.stderr,
+        )
     print(format_summary(result.summary, title))
     print(f"\n运行记录 (run folder): {out}")
+    print(
+        "注：一次运行是一个随机抽样（一个种子）；README 中的结论是多次重复的均值，见 "
+        "experiments/README.md。\n"
+        "Note: one run is one random draw (one seed); the README's headline figures are means "
+        "over replications (govsim compare experiments/headline.toml)."
+    )
     return 0
 
 
@@ -117,7 +131,11 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--seed", type=int, help="master random seed")
     add_set(r)
     r.add_argument("--out", help="run folder (default runs/<scenario>-<hash8>)")
-    r.add_argument("--force", action="store_true", help="replace an existing run folder")
+    r.add_argument(
+        "--force", action="store_true",
+        help="recompute and replace an existing run folder (without it, an existing folder of "
+        "the same run is shown as saved)",
+    )  # fmt: skip
     r.add_argument("--quiet", action="store_true", help="no progress bar")
     r.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     r.set_defaults(func=cmd_run)

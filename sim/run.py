@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import math
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from numba.core.caching import FunctionCache
+from numba.core.dispatcher import Dispatcher
+from tqdm import tqdm
 
 import sim
+from sim.errors import GovsimError
 from sim.issues import CAT_NEED, RESOLVED
 from sim.model import GovernanceModel
 from sim.scenario import load_scenario, scenario_hash
 from sim.scenario.schema import Scenario
-from sim.store import peak_rss_mb, provenance, write_run
+from sim.store import peak_rss_mb, provenance, read_run, write_run
 
 COUNTY_INDICATOR = "gain_index"
 
@@ -54,6 +60,88 @@ class RunResult:
     timings: dict[str, float] = field(default_factory=dict)
     stage_seconds: dict[str, float] = field(default_factory=dict)
     residents: int = 0
+    reused: bool = False  # read back from an existing run folder, not simulated now
+
+
+def uncompiled_kernels() -> list[Dispatcher]:
+    """The model's cached numba kernels that have no usable entry in the on-disk cache.
+
+    On a fresh machine (or after the model's code changed) they are compiled on first use,
+    which takes tens of seconds before the first day; afterwards they load from the cache
+    (``NUMBA_CACHE_DIR`` or the ``__pycache__`` folders) in a fraction of a second.
+    """
+    seen: set[int] = set()
+    out = []
+    for name, module in list(sys.modules.items()):
+        if module is None or not (name == "sim" or name.startswith("sim.")):
+            continue
+        for obj in list(vars(module).values()):
+            if not isinstance(obj, Dispatcher) or id(obj) in seen:
+                continue
+            seen.add(id(obj))
+            cache = getattr(obj, "_cache", None)
+            if not isinstance(cache, FunctionCache) or obj.signatures:
+                continue
+            if obj.targetoptions.get("inline") == "always":  # compiled into its callers
+                continue
+            try:
+                fresh = bool(cache._cache_file._load_index())
+            except Exception:  # an unreadable index is recompiled too
+                fresh = False
+            if not fresh:
+                out.append(obj)
+    return out
+
+
+class CompileNotice:
+    """Says so while the kernels compile on a first run, with a progress bar of kernels.
+
+    Use as a context manager around building the model (its warm-up runs every kernel);
+    prints nothing when the kernels load from the cache.
+    """
+
+    def __init__(self, file=sys.stderr, poll_s: float = 0.25) -> None:
+        self.file = file
+        self.poll_s = poll_s
+        self.pending = uncompiled_kernels()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._bar = None
+
+    def __enter__(self) -> CompileNotice:
+        if not self.pending:
+            return self
+        print(
+            f"首次运行：正在编译计算内核（{len(self.pending)} 个，只需一次，之后从缓存读取）…\n"
+            f"First run: compiling the model's compute kernels ({len(self.pending)}; once, "
+            "later runs load them from the cache)…",
+            file=self.file,
+            flush=True,
+        )
+        self._bar = tqdm(
+            total=len(self.pending), desc="编译内核 kernels", unit="个", file=self.file
+        )
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+        return self
+
+    def _compiled(self) -> int:
+        return sum(1 for d in self.pending if d.signatures)
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self.poll_s):
+            self._bar.n = self._compiled()
+            self._bar.refresh()
+
+    def __exit__(self, *exc) -> None:
+        if self._thread is None:
+            return
+        self._stop.set()
+        self._thread.join()
+        self._bar.n = self._compiled()
+        if self._bar.n < self._bar.total:  # e.g. kernels of levers this scenario leaves off
+            self._bar.set_description("编译内核 kernels（其余按需 rest on first use）")
+        self._bar.close()
 
 
 def run_scenario(
@@ -78,15 +166,17 @@ def run_scenario(
     if upd:
         scenario = Scenario.model_validate({**scenario.model_dump(), **upd})
     t0 = time.perf_counter()
-    model = GovernanceModel(scenario)
+    if progress:
+        with CompileNotice():
+            model = GovernanceModel(scenario)
+    else:
+        model = GovernanceModel(scenario)
     t_build = time.perf_counter() - t0
     city = model.state.city
     tally = CountyTally(city.n_counties, scenario.indices.satisfaction_halflife_days)
     model.issue_sink = tally
     t1 = time.perf_counter()
     if progress:
-        from tqdm import tqdm
-
         with tqdm(total=scenario.days, desc=scenario.name, unit="天/day", file=sys.stderr) as bar:
             model.run(scenario.days, progress=lambda _d: bar.update(1))
     else:
@@ -152,17 +242,66 @@ def run_file(
     progress: bool = False,
     figures: bool = True,
 ) -> tuple[RunResult, Path]:
-    """Load, run and write one scenario file; returns the result and the run folder."""
+    """Load, run and write one scenario file; returns the result and the run folder.
+
+    Idempotent: when the run folder already holds this run (same run id: scenario, seed
+    and model version), its saved result is returned (``result.reused``) without
+    simulating again; ``force=True`` recomputes and replaces it. A folder that holds
+    another run, or is incomplete, is an error and is left as it is.
+    """
     scenario = load_scenario(path, overrides)
     run_id = scenario_hash(scenario)
     out_dir = Path(out) if out is not None else default_out_dir(scenario, run_id)
     if out_dir.exists() and not force:
-        # refuse before spending the run's time (write_run checks again at the end)
-        from sim.errors import GovsimError
-
-        raise GovsimError(
-            f"{out_dir}: run folder already exists; pass --out ANOTHER_DIR, or --force to "
-            "replace it"
-        )
+        # the run id hashes the scenario, its seed and the model's code: the same id
+        # means the same result, so show the saved one instead of simulating it again
+        return read_result(out_dir, run_id), out_dir
     result = run_scenario(scenario, progress=progress)
     return result, write_result(result, out_dir, force=force, figures=figures)
+
+
+def read_result(out_dir: Path, run_id: str | None = None) -> RunResult:
+    """The :class:`RunResult` saved in a run folder (``reused=True``).
+
+    Raises
+    ------
+    GovsimError
+        The folder is not a complete run folder, or it holds another run than ``run_id``
+        (another scenario, seed or model version); nothing is changed.
+    """
+    try:
+        saved = read_run(out_dir)
+    except GovsimError as exc:
+        raise GovsimError(
+            f"{exc} Pass --force to replace {out_dir}, or --out ANOTHER_DIR."
+        ) from None
+    except Exception as exc:  # e.g. a truncated daily.parquet
+        raise GovsimError(
+            f"{out_dir}: the run folder cannot be read ({type(exc).__name__}: {exc}); "
+            "pass --force to recompute it, or --out ANOTHER_DIR"
+        ) from None
+    manifest = saved["manifest"]
+    if run_id is not None and manifest.get("run_id") != run_id:
+        raise GovsimError(
+            f"{out_dir}: run folder already exists and holds another run "
+            f"(run id {str(manifest.get('run_id'))[:8]}, scenario "
+            f"{manifest.get('scenario_name')!r}; this one is {run_id[:8]}: another scenario, "
+            "seed or model version); pass --out ANOTHER_DIR, or --force to replace it"
+        )
+    daily = {
+        name: saved["daily"].column(name).to_numpy(zero_copy_only=False)
+        for name in saved["daily"].column_names
+    }
+    summary = {k: (math.nan if v is None else v) for k, v in saved["summary"].items()}
+    return RunResult(
+        scenario=Scenario.model_validate(manifest["scenario"]),
+        seed=int(manifest["seed"]),
+        run_id=manifest["run_id"],
+        daily=daily,
+        summary=summary,
+        county_values=dict(manifest.get("county_values") or {}),
+        timings=dict(manifest.get("timings") or {}),
+        stage_seconds=dict(manifest.get("stage_seconds") or {}),
+        residents=int(manifest.get("residents") or 0),
+        reused=True,
+    )

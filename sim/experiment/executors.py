@@ -10,7 +10,9 @@ run is a pure function of its scenario and seed (``execute_task``).
 Local processes (default)
     ``LocalExecutor(workers)``: a :class:`concurrent.futures.ProcessPoolExecutor` with the
     ``forkserver`` start method (``spawn`` where there is none), workers importing govsim
-    once. Each worker gets ``cores // workers`` numba threads. A worker that dies (OOM
+    once. Each worker gets ``cores // workers`` numba threads, fixed in its initializer
+    before numba is imported there (the forkserver preloads no numba: see
+    :func:`~sim.experiment.worker.limit_numba_threads`). A worker that dies (OOM
     killer, segfault) breaks the pool: the pool is rebuilt and the runs that were in flight
     are retried; a run whose worker died ``MAX_WORKER_DEATHS`` times is recorded as failed.
 
@@ -38,9 +40,10 @@ Dask distributed (``--scheduler tcp://HOST:PORT``)
         govsim sweep experiments/sweep_example.toml --scheduler tcp://10.0.0.5:8786
 
     One worker process per core with one thread each (``processes == cores``) suits
-    govsim: a run is CPU-bound Python and numba. Set ``NUMBA_NUM_THREADS=1`` in the
-    workers' environment (``job_script_prologue=["export NUMBA_NUM_THREADS=1"]``) so the
-    runs do not oversubscribe the cores. The experiment folder only needs to be writable
+    govsim: a run is CPU-bound Python and numba. Each task runs its kernels on one numba
+    thread (``Task.numba_threads``, set before numba loads in a fresh worker, a per-thread
+    mask where it is already loaded), so the runs do not oversubscribe the cores and no
+    environment variable is needed on the workers. The experiment folder only needs to be writable
     by the process that runs ``govsim``; workers return the records over the network.
 """
 
@@ -52,6 +55,7 @@ import os
 import traceback
 from collections import deque
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from typing import Any
 
 from sim.errors import GovsimError
@@ -117,7 +121,9 @@ class LocalExecutor:
     def _pool(self) -> cf.ProcessPoolExecutor:
         ctx = mp.get_context(self.start_method)
         if self.start_method == "forkserver":
-            ctx.set_forkserver_preload(["sim.experiment.worker", "sim.run"])
+            # numba must not be loaded before a worker's initializer has sized its thread
+            # pool (``limit_numba_threads``): preload only modules that do not import it
+            ctx.set_forkserver_preload(["sim.experiment.worker"])
         return cf.ProcessPoolExecutor(
             max_workers=self.workers,
             mp_context=ctx,
@@ -191,8 +197,9 @@ class LocalExecutor:
 class DaskExecutor:
     """A Dask distributed cluster (see the module docstring)."""
 
-    def __init__(self, scheduler: Any, retries: int = 1) -> None:
+    def __init__(self, scheduler: Any, retries: int = 1, numba_threads: int = 1) -> None:
         self.scheduler = scheduler
+        self.numba_threads = numba_threads
         self.retries = retries
         self._client = None
         self._own_client = False
@@ -264,6 +271,8 @@ class DaskExecutor:
 
         def submit(task: Task) -> None:
             key = f"govsim-run-{task.run_id}"
+            # one numba thread per run: a Dask worker runs one task per thread of its own
+            task = replace(task, numba_threads=self.numba_threads)
             fut = client.submit(execute_task, task, key=key, retries=self.retries, pure=False)
             inflight[key] = task
             ac.add(fut)

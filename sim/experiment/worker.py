@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import platform
+import sys
 import time
 import traceback
 from collections.abc import Callable
@@ -33,6 +34,7 @@ class Task:
     label: str
     experiment_seed: int
     run_fn: RunFn | None = None  # default sim.run.run_scenario; tests pass stand-ins
+    numba_threads: int | None = None  # threads for this run's kernels (None: leave as is)
 
 
 @dataclass
@@ -73,15 +75,37 @@ def worker_info() -> dict[str, Any]:
     return _WORKER_INFO
 
 
-def init_local_worker(numba_threads: int) -> None:
-    """Initializer of local worker processes: share the cores between the workers."""
-    os.environ["NUMBA_NUM_THREADS"] = str(numba_threads)
-    try:
-        import numba
+def limit_numba_threads(n: int) -> int:
+    """Make this thread run numba kernels on at most ``n`` threads; returns the number used.
 
-        numba.set_num_threads(min(numba_threads, numba.config.NUMBA_NUM_THREADS))
-    except (ImportError, ValueError):
-        pass
+    Numba sizes its thread pool once, from ``NUMBA_NUM_THREADS`` when it is first imported,
+    and re-reads that variable at every compilation: a value that differs from the pool it
+    launched then raises ``RuntimeError: Cannot set NUMBA_NUM_THREADS …``. So the variable
+    is set only in a process that has not imported numba yet (the pool is then sized ``n``
+    from the start); where numba is already loaded the variable is left alone and the
+    calling thread's share is masked with :func:`numba.set_num_threads` (a per-thread
+    setting, so each Dask task thread sets its own). Results do not depend on the number
+    of threads (counter-based draws), only the speed does.
+    """
+    n = max(1, int(n))
+    if "numba" not in sys.modules:
+        os.environ["NUMBA_NUM_THREADS"] = str(n)
+    import numba
+
+    used = min(n, numba.config.NUMBA_NUM_THREADS)
+    numba.set_num_threads(used)
+    return used
+
+
+def init_local_worker(numba_threads: int) -> None:
+    """Initializer of local worker processes: share the cores between the workers.
+
+    Runs in a fresh worker before any kernel (the forkserver preloads no numba), so the
+    worker's numba pool is sized ``numba_threads`` from its start; then the model's
+    modules are imported once, before the first task.
+    """
+    limit_numba_threads(numba_threads)
+    import sim.run  # noqa: F401  (load the model and its cached kernels before the first task)
 
 
 def execute_task(task: Task) -> Outcome:
@@ -91,6 +115,8 @@ def execute_task(task: Task) -> Outcome:
     from sim.scenario import scenario_hash
 
     t0 = time.perf_counter()
+    if task.numba_threads is not None:
+        limit_numba_threads(task.numba_threads)
     base_info = {"label": task.label, "rep": task.rep, "point": task.point, "seed": task.seed}
     try:
         scenario = build_scenario(task.scenario, task.factors, task.seed)
