@@ -40,6 +40,7 @@ from sim.errors import GovsimError
 from sim.metrics_schema import SUMMARY_KEYS
 from sim.scenario.loader import (
     _allowed_text,
+    _describe_toml_error,
     _dotted,
     _fmt_value,
     _one_line,
@@ -205,29 +206,55 @@ MODELS: dict[str, type[_Experiment]] = {
 
 
 def read_toml(path: Path, what: str = "experiment file") -> dict[str, Any]:
-    """Parse a TOML file; every failure becomes a one-line :class:`GovsimError`."""
+    """Parse a TOML file; every failure becomes a one-line :class:`GovsimError`.
+
+    The message names the file and says what is wrong: no such file (with the folder a
+    relative path was looked up from), a directory, not UTF-8, or the TOML syntax error
+    with its line and column.
+    """
+    path = Path(path)
     try:
-        text = Path(path).read_bytes().decode("utf-8")
+        text = path.read_bytes().decode("utf-8")
     except FileNotFoundError:
-        raise GovsimError(f"{path}: {what} not found") from None
+        where = "" if path.is_absolute() else f" (relative to the current folder {Path.cwd()})"
+        raise GovsimError(f"{path}: no such file{where}; expected the {what}") from None
     except IsADirectoryError:
-        raise GovsimError(f"{path}: is a directory, not an {what}") from None
+        raise GovsimError(f"{path}: is a directory, not a {what}") from None
     except UnicodeDecodeError as exc:
-        raise GovsimError(f"{path}: not UTF-8 text (bad byte at offset {exc.start})") from None
+        raise GovsimError(
+            f"{path}: not UTF-8 text (bad byte at offset {exc.start}); save the file as UTF-8"
+        ) from None
     except OSError as exc:
-        raise GovsimError(f"{path}: cannot read {what}: {exc.strerror}") from None
+        raise GovsimError(f"{path}: cannot read the {what}: {exc.strerror}") from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise GovsimError(f"{path}: TOML syntax error: {_one_line(str(exc))}") from None
+        raise GovsimError(f"{path}: {_toml_error_text(exc, text)}") from None
+
+
+def _toml_error_text(exc: tomllib.TOMLDecodeError, text: str) -> str:
+    """The syntax error with its line and column (at the end of the file: its last line)."""
+    message = str(exc)
+    end = " (at end of document)"
+    if message.endswith(end):
+        last = max(1, len(text.splitlines()))
+        return (
+            f"TOML syntax error at the end of the file (line {last}): {message[: -len(end)]} "
+            "(an unfinished value, array or table?)"
+        )
+    return _describe_toml_error(exc, text)
 
 
 def is_experiment_file(path: str | Path) -> bool:
-    """Whether ``path`` is a TOML file with a top-level ``kind`` (scenario files have none)."""
-    try:
-        return "kind" in tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return False
+    """Whether ``path`` is a TOML file with a top-level ``kind`` (scenario files have none).
+
+    Raises
+    ------
+    GovsimError
+        The file does not exist, cannot be read or is not valid TOML: the error is
+        reported, never taken for "not an experiment file".
+    """
+    return "kind" in read_toml(Path(path), "scenario or experiment file")
 
 
 def load_experiment(path: str | Path, expect: str | None = None):
@@ -307,12 +334,25 @@ def _walk_model(model: type[BaseModel], loc: tuple) -> tuple[Any, str, list[str]
 
 
 def format_validation_error(exc: ValidationError, model: type[BaseModel], where: str) -> str:
-    """One line for the first (most telling) error, as the scenario loader formats them."""
+    """Every problem on one line, the most telling first, as the scenario loader words them.
+
+    ``where: problem 1; also problem 2; also …`` — an unknown key first (it often explains
+    the others), a missing key last; no problem is left out.
+    """
     errors = exc.errors(include_url=False)
     errors.sort(
         key=lambda e: 0 if e["type"] == "extra_forbidden" else (2 if e["type"] == "missing" else 1)
     )
-    err = errors[0]
+    problems: list[str] = []
+    for err in errors:
+        text = _format_problem(err, model)
+        if text not in problems:
+            problems.append(text)
+    return _one_line(f"{where}: " + "; also ".join(problems))
+
+
+def _format_problem(err: Any, model: type[BaseModel]) -> str:
+    """One validation problem: ``key.path = value: rule (description)``."""
     loc = tuple(err["loc"])
     path = _dotted(loc)
     value = err.get("input")
@@ -320,21 +360,19 @@ def format_validation_error(exc: ValidationError, model: type[BaseModel], where:
     if kind == "extra_forbidden":
         _, _, fields = _walk_model(model, loc[:-1] + ("__x__",))
         in_text = _dotted(loc[:-1]) or "the top level"
-        msg = f"{where}: {path} = {_fmt_value(value)}: unknown key in {in_text}; "
-        msg += _suggest(str(loc[-1]), fields)
-    elif kind == "missing":
+        return (
+            f"{path} = {_fmt_value(value)}: unknown key in {in_text}; "
+            f"{_suggest(str(loc[-1]), fields)}"
+        )
+    if kind == "missing":
         _, desc, _ = _walk_model(model, loc)
-        msg = f"{where}: {path}: required key is missing" + (f" ({desc})" if desc else "")
-    elif kind in ("value_error", "assertion_error"):
+        return f"{path}: required key is missing" + (f" ({desc})" if desc else "")
+    if kind in ("value_error", "assertion_error"):
         reason = str((err.get("ctx") or {}).get("error") or err["msg"])
-        msg = f"{where}: {path}: {reason}" if path else f"{where}: {reason}"
-    else:
-        tp, desc, _ = _walk_model(model, loc)
-        rule = _allowed_text(kind, err.get("ctx") or {}, err["msg"], value, tp)
-        msg = f"{where}: {path} = {_fmt_value(value)}: {rule}" + (f" ({desc})" if desc else "")
-    if len(errors) > 1:
-        msg += f" (and {len(errors) - 1} more)"
-    return _one_line(msg)
+        return f"{path}: {reason}" if path else reason
+    tp, desc, _ = _walk_model(model, loc)
+    rule = _allowed_text(kind, err.get("ctx") or {}, err["msg"], value, tp)
+    return f"{path} = {_fmt_value(value)}: {rule}" + (f" ({desc})" if desc else "")
 
 
 # --------------------------------------------------------------------------- factors
