@@ -8,6 +8,8 @@ govsim), then runs ``solara run sim/app/page.py --host H --port P --no-open
 unless ``--host`` is given, prints the address, and never reaches the internet: every
 script and stylesheet is served from the local ``solara-assets`` copy (Solara's
 fallback to a CDN is pointed at a closed local port) and Solara's telemetry is off.
+Third-party warnings that only worry a teacher (:data:`QUIET_WARNINGS`) are filtered
+out one by one; govsim's own errors are printed as always.
 """
 
 from __future__ import annotations
@@ -29,6 +31,14 @@ PAGE = "sim.app.page"  # solara run accepts a module name
 # Where Solara would fetch an asset missing from the local copy: a closed local port, so
 # a missing file fails at once in class instead of silently needing the internet.
 OFFLINE_CDN = "http://127.0.0.1:9/npm/"
+# Third-party warnings that are noise in a teacher's terminal, silenced one by one in the
+# server (``PYTHONWARNINGS`` filters: action:message start:category:module). Solara warns
+# on every page load over plain http that it cannot set a samesite=none cookie and falls
+# back to samesite=lax, which is right for a page served on this machine or a classroom
+# network (11 lines about iframes and proxies).
+QUIET_WARNINGS = (
+    "ignore:Cookies with samesite=none require https:UserWarning:solara.server.starlette",
+)
 
 
 def _overrides(args: argparse.Namespace) -> list[str]:
@@ -105,6 +115,9 @@ def app_command(args: argparse.Namespace) -> tuple[list[str], dict[str, str], st
         }
     )
     env.setdefault("SOLARA_ASSETS_CDN", OFFLINE_CDN)
+    env["PYTHONWARNINGS"] = ",".join(
+        w for w in (env.get("PYTHONWARNINGS", ""), *QUIET_WARNINGS) if w
+    )
     cmd = [
         sys.executable, "-m", "solara", "run", PAGE,
         "--host", host, "--port", str(port), "--no-open", "--production",
