@@ -9,8 +9,10 @@ runs partly failed still prints its tables, then says so on stderr and exits 1.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
+import warnings
 from collections.abc import Sequence
 
 from sim.errors import GovsimError
@@ -74,7 +76,36 @@ def _kwargs(args: argparse.Namespace) -> dict:
     }
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Our warnings as one ``govsim: warning: …`` line each (no source line)."""
+    print(f"govsim: warning: {message}", file=sys.stderr if file is None else file)
+
+
+def _with_warnings(fn):
+    """Run a command showing every :class:`RecordWarning` once, as ``govsim: warning:``."""
+
+    @functools.wraps(fn)
+    def wrapper(args):
+        from sim.experiment.records import RecordWarning
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("default", RecordWarning)
+            shown = warnings.showwarning
+
+            def show(message, category, *rest, **kw):
+                if issubclass(category, RecordWarning):
+                    _show_warning(message, category, *rest, **kw)
+                else:
+                    shown(message, category, *rest, **kw)
+
+            warnings.showwarning = show
+            return fn(args)
+
+    return wrapper
+
+
 def _interruptible(fn):
+    @_with_warnings
     def wrapper(args):
         try:
             return fn(args)
@@ -112,6 +143,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     )
 
 
+@_with_warnings
 def cmd_status(args: argparse.Namespace) -> int:
     from sim.experiment.records import status
 
@@ -119,6 +151,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+@_with_warnings
 def cmd_report(args: argparse.Namespace) -> int:
     from sim.experiment.api import report
 

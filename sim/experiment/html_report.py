@@ -497,9 +497,16 @@ def render_report(out: str | Path, *, progress: bool = False) -> str:
     if desc:
         head.append(f"<p class='muted'>{_e(desc)}</p>")
     cls = "ok" if not (st["failed"] or st["pending"]) else "bad"
+    damaged = st.get("damaged_ids") or []
     head.append(
         f"<p class='{cls}'>{_e(_bi('运行状态', 'runs'))}: {st['done']} done, {st['failed']} "
         f"failed, {st['pending']} pending"
+        + (
+            f" ({len(damaged)} of them a damaged record in runs/, left out; the next run of "
+            "the experiment moves it to corrupt/ and redoes it)"
+            if damaged
+            else ""
+        )
         + ("" if cls == "ok" else " — statistics use the finished runs only")
         + "</p>"
     )

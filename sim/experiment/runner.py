@@ -17,6 +17,7 @@ import datetime as dt
 import math
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from importlib import metadata
 from pathlib import Path
@@ -26,7 +27,13 @@ import numpy as np
 
 from sim.errors import GovsimError
 from sim.experiment.plan import Plan
-from sim.experiment.records import ExperimentFolder, read_json, status, write_json
+from sim.experiment.records import (
+    ExperimentFolder,
+    RecordWarning,
+    read_json,
+    status,
+    write_json,
+)
 from sim.experiment.worker import Task
 
 EXTRA_PACKAGES = ("SALib", "dask", "distributed", "tqdm", "matplotlib")
@@ -87,6 +94,22 @@ def _tasks(plan: Plan, run_ids: set[str], run_fn) -> Iterator[Task]:
         )
 
 
+def plan_label(plan: Plan) -> str:
+    """The experiment's name, or ``yancheng vs fine_grids`` for scenario files compared."""
+    if plan.kind == "compare" and plan.name == "compare":  # no experiment file: no name
+        labels = [p["label"] for p in plan.points]
+        shown = labels[0] if len(labels) == 1 else f"{labels[0]} vs " + ", ".join(labels[1:3])
+        if len(labels) > 3:
+            shown += f" (+{len(labels) - 3} more)"
+        return shown
+    return plan.name
+
+
+def progress_label(plan: Plan) -> str:
+    """``compare: yancheng vs fine_grids``, ``sweep: sweep_example``: the progress bar's."""
+    return f"{plan.kind}: {plan_label(plan)}"
+
+
 def run_plan(
     plan: Plan,
     out: str | Path,
@@ -127,6 +150,13 @@ def run_plan(
         _check_same_experiment(folder, plan)
         write_json(folder.plan_path, plan.to_json())
         folder.remove_temporaries()
+        for src, dest, problem in folder.set_aside_damaged():
+            warnings.warn(
+                f"{src}: damaged run record — {problem}; moved to {dest} (nothing is deleted) "
+                "and run again",
+                RecordWarning,
+                stacklevel=2,
+            )
         done = folder.done_ids()
         failed = folder.failed_ids() - done
         todo = {
@@ -148,7 +178,7 @@ def run_plan(
 
             bar = tqdm(
                 total=len(todo),
-                desc=f"{plan.kind} {plan.name}",
+                desc=progress_label(plan),
                 unit="run",
                 file=sys.stderr,
                 dynamic_ncols=True,
@@ -314,7 +344,16 @@ def aggregate_daily(
 
         it = tqdm(runs, desc="daily tables", unit="run", file=sys.stderr, leave=False)
     for run in it:
-        table = folder.read_daily(run["run_id"], columns)
+        try:
+            table = folder.read_daily(run["run_id"], columns)
+        except GovsimError as exc:  # a damaged record: named, left out
+            warnings.warn(
+                f"{exc}; left out of the time series (move it out of runs/ and run the "
+                "experiment command again to redo it)",
+                RecordWarning,
+                stacklevel=2,
+            )
+            continue
         slot = acc.setdefault(run["point"], {})
         for c in table.column_names:
             slot.setdefault(c, _Welford()).add(table.column(c).to_numpy(zero_copy_only=False))
