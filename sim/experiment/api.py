@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from sim.errors import GovsimError
 from sim.experiment import plan as planning
@@ -26,8 +26,13 @@ from sim.experiment import tables
 from sim.experiment.executors import make_executor
 from sim.experiment.records import ExperimentFolder, atomic_write, read_json, write_json
 from sim.experiment.records import status as folder_status
-from sim.experiment.runner import collect_values, run_plan
-from sim.experiment.spec import is_experiment_file, load_experiment, validate_experiment
+from sim.experiment.runner import collect_values, plan_label, run_plan
+from sim.experiment.spec import (
+    CompareExperiment,
+    is_experiment_file,
+    load_experiment,
+    validate_experiment,
+)
 from sim.experiment.stats import ci_width_notes, compare_stats, parse_ci_width, point_stats
 
 STATS_FILE = "stats.json"
@@ -57,6 +62,39 @@ def default_out(plan: planning.Plan) -> Path:
 def _check_reps(reps: int | None) -> None:
     if reps is not None and (isinstance(reps, bool) or not isinstance(reps, int) or reps < 1):
         raise GovsimError(f"--reps {reps}: must be a whole number ≥ 1")
+
+
+def _check_flags(**flags: Any) -> None:
+    """``--days``, ``--scale``, ``--seed`` checked against the schema, named as typed.
+
+    ``days`` and ``scale`` follow the scenario schema, ``seed`` the experiment seed's
+    rule, so a bad value is reported as ``--days -5: must be ≥ 1 (…)`` rather than as a
+    ``--set`` applied to some scenario.
+    """
+    from pydantic import TypeAdapter, ValidationError
+
+    from sim.scenario.loader import _allowed_text, _fmt_value
+    from sim.scenario.schema import Scenario
+
+    fields = {
+        "days": Scenario.model_fields["days"],
+        "scale": Scenario.model_fields["scale"],
+        "seed": CompareExperiment.model_fields["seed"],
+    }
+    for name, value in flags.items():
+        if value is None:
+            continue
+        info = fields[name]
+        annotation = info.annotation
+        if name == "seed":
+            annotation = int
+        try:
+            TypeAdapter(Annotated[annotation, *info.metadata]).validate_python(value)
+        except ValidationError as exc:
+            err = exc.errors(include_url=False)[0]
+            rule = _allowed_text(err["type"], err.get("ctx") or {}, err["msg"], value, annotation)
+            desc = f" ({info.description})" if info.description else ""
+            raise GovsimError(f"--{name} {_fmt_value(value)}: {rule}{desc}") from None
 
 
 def _with(exp, where: str, **updates):
@@ -117,6 +155,7 @@ def compare(
         Rerun runs that failed before (otherwise they stay failed).
     """
     _check_reps(reps)
+    _check_flags(days=days, scale=scale, seed=seed)
     items = [scenarios] if isinstance(scenarios, str | Path) else list(scenarios)
     if not items:
         raise GovsimError("compare: give at least one scenario file")
@@ -176,6 +215,7 @@ def sweep(
 ) -> ExperimentResult:
     """Run a sweep experiment file (factorial grid or Latin hypercube × replications)."""
     _check_reps(reps)
+    _check_flags(days=days, scale=scale, seed=seed)
     path = Path(experiment)
     exp = _with(load_experiment(path, expect="sweep"), str(path), replications=reps, seed=seed)
     plan = planning.plan_sweep(
@@ -212,6 +252,7 @@ def sensitivity(
 ) -> ExperimentResult:
     """Run a sensitivity experiment file with SALib (``method``: "morris" or "sobol")."""
     _check_reps(reps)
+    _check_flags(days=days, scale=scale, seed=seed)
     path = Path(experiment)
     exp = _with(
         load_experiment(path, expect="sensitivity"), str(path), replications=reps, seed=seed
@@ -236,6 +277,18 @@ def sensitivity(
 def status(out: str | Path) -> dict[str, Any]:
     """``{done, failed, pending, failed_ids}`` of an experiment folder (works while running)."""
     return folder_status(out)
+
+
+def _setting(plan: planning.Plan) -> str:
+    """``情景对比 (comparison): yancheng vs fine_grids — 10 replications, 365 days, 1:100``."""
+    sc = plan.groups[0]["scenario"] if plan.groups else {}
+    scale = sc.get("scale")
+    ratio = f", 1:{1 / scale:,.0f}" if scale else ""
+    days = f", {sc['days']} 天/days" if sc.get("days") else ""
+    return (
+        f"情景对比 (comparison): {plan_label(plan)} — {plan.replications} 次重复/replications"
+        f"{days}{ratio}"
+    )
 
 
 def summarize(
@@ -263,7 +316,9 @@ def summarize(
         rows = compare_stats(by_label, labels, plan.metrics, seed=plan.seed)
         notes = ci_width_notes(rows, ci_width)
         titles = {g["label"]: g["title_zh"] for g in plan.groups}
-        text = tables.compare_text(rows, titles, notes)
+        text = tables.compare_overview_text(
+            rows, titles, notes, folder=folder.root, setting=_setting(plan)
+        )
         result = ExperimentResult(folder.root, plan.kind, st, rows, text, notes)
         if write:
             atomic_write(

@@ -165,6 +165,92 @@ def compare_text(
     return "\n".join(parts)
 
 
+# The terminal's overview: the headline outcomes (README's headline table, plus petitions,
+# collective incidents and staff-days), with short labels for narrow columns.
+HEADLINE_METRICS: dict[str, tuple[str, str]] = {
+    "resolution_rate": ("解决率", "resolved"),
+    "p90_resolution_days": ("办结90分位", "p90 days"),
+    "gain_index": ("获得感", "gain"),
+    "happiness_index": ("幸福感", "well-being"),
+    "security_index": ("安全感", "security"),
+    "escalations": ("升级总数", "escalations"),
+    "escalations_petition": ("信访", "petitions"),
+    "escalations_collective": ("群体性事件", "collective"),
+    "staff_days": ("人力(人日)", "staff-days"),
+}
+# up to this many scenarios the overview has one row per metric, beyond one per scenario
+OVERVIEW_MAX_COLUMNS = 4
+
+
+def _overview_cell(r: Mapping[str, Any], metric: str) -> str:
+    if "diff" not in r:
+        return fmt(r["mean"], metric)
+    return f"{fmt_pct(r['diff_pct'])}{_stars(r['p_holm'])}"
+
+
+def compare_overview_text(
+    rows: Sequence[Mapping[str, Any]],
+    titles: Mapping[str, str],
+    notes: Sequence[Mapping[str, Any]] = (),
+    *,
+    folder: Any = None,
+    setting: str = "",
+) -> str:
+    """The terminal's summary of a comparison: one table of the headline outcomes.
+
+    The reference's mean and every other scenario's paired difference in % of it, with
+    Holm-corrected significance stars; then where the full tables are (``folder``'s
+    ``table.md``, ``table.csv``, ``stats.json``) and how to make the HTML report.
+    Metrics are rows for up to :data:`OVERVIEW_MAX_COLUMNS` scenarios, columns beyond.
+    """
+    blocks = _blocks(rows)
+    shown = [m for m in HEADLINE_METRICS if m in blocks] or list(blocks)[:8]
+    parts = []
+    if setting:
+        parts += [setting, ""]
+    if shown:
+        labels = [r["scenario"] for r in blocks[shown[0]]]
+        n_ref = blocks[shown[0]][0]["n"]
+        if len(labels) <= OVERVIEW_MAX_COLUMNS:
+            header = ["指标 metric", "单位 unit"] + [
+                f"{lab} {'参照 ref.' if i == 0 else 'Δ%'}" for i, lab in enumerate(labels)
+            ]
+            body = [
+                [metric_label(m), unit_label(m)] + [_overview_cell(r, m) for r in blocks[m]]
+                for m in shown
+            ]
+            parts.append(text_table(header, body))
+        else:
+            zh = ["情景 scenario"] + [HEADLINE_METRICS.get(m, (m, ""))[0] for m in shown]
+            en = [""] + [HEADLINE_METRICS.get(m, ("", m))[1] for m in shown]
+            body = [en]
+            for i, lab in enumerate(labels):
+                name = lab + (" (参照 ref.)" if i == 0 else "")
+                body.append([name] + [_overview_cell(blocks[m][i], m) for m in shown])
+            table = text_table(zh, body).splitlines()
+            table[1], table[2] = table[2], table[1]  # English labels above the rule
+            parts.append("\n".join(table))
+        parts.append("")
+        parts.append(
+            f"参照 ref.: mean over its {n_ref} replications. Δ%: paired difference from the "
+            "reference in % of its mean (replication i has the same seed in every scenario);"
+        )
+        parts.append(
+            "* p < 0.05, ** p < 0.01, *** p < 0.001 (p (Holm): paired t-test, Holm-corrected "
+            "within each metric)."
+        )
+    parts += ci_notes_text(notes)
+    if folder is not None:
+        n = len(blocks)
+        parts += [
+            "",
+            f"全部 {n} 项指标 (all {n} metrics: mean, 95% CI, Δ, d_z, p): {folder}/table.md "
+            f"(also {folder}/table.csv, {folder}/stats.json)",
+            f"图表报告 (HTML report with figures): govsim report {folder}  →  {folder}/report.html",
+        ]
+    return "\n".join(parts)
+
+
 FOOTNOTE = (
     "Δ: 与参照情景的配对差值 (paired difference from the reference; replication i uses the "
     "same seed in every scenario); 95% CI: bootstrap BCa; d_z: Cohen's d_z (paired); "
