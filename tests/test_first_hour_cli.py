@@ -91,6 +91,12 @@ def test_bad_days_flag_with_an_experiment_file(tmp_path, capsys):
     assert code == 2 and "--days -5: must be ≥ 1" in err and "--set" not in err, err
 
 
+def test_bad_samples_flag_is_reported_as_the_flag_typed(tmp_path, capsys):
+    exp = ROOT / "experiments" / "sensitivity_example.toml"
+    code, _, err = govsim(capsys, "sensitivity", exp, "--samples", "0", "--out", tmp_path / "o")
+    assert code == 2 and "--samples 0: must be ≥ 2" in err and "with options" not in err, err
+
+
 # --------------------------------------------------------------------------- 3. every problem
 
 

@@ -29,6 +29,7 @@ from sim.experiment.records import status as folder_status
 from sim.experiment.runner import collect_values, plan_label, run_plan
 from sim.experiment.spec import (
     CompareExperiment,
+    SensitivityExperiment,
     is_experiment_file,
     load_experiment,
     validate_experiment,
@@ -65,7 +66,7 @@ def _check_reps(reps: int | None) -> None:
 
 
 def _check_flags(**flags: Any) -> None:
-    """``--days``, ``--scale``, ``--seed`` checked against the schema, named as typed.
+    """``--days``, ``--scale``, ``--seed``, ``--samples`` checked, named as typed.
 
     ``days`` and ``scale`` follow the scenario schema, ``seed`` the experiment seed's
     rule, so a bad value is reported as ``--days -5: must be ≥ 1 (…)`` rather than as a
@@ -80,14 +81,15 @@ def _check_flags(**flags: Any) -> None:
         "days": Scenario.model_fields["days"],
         "scale": Scenario.model_fields["scale"],
         "seed": CompareExperiment.model_fields["seed"],
+        "samples": SensitivityExperiment.model_fields["samples"],
     }
     for name, value in flags.items():
         if value is None:
             continue
         info = fields[name]
         annotation = info.annotation
-        if name == "seed":
-            annotation = int
+        if name in ("seed", "samples"):
+            annotation = int  # not None: None means the flag was not given
         try:
             TypeAdapter(Annotated[annotation, *info.metadata]).validate_python(value)
         except ValidationError as exc:
@@ -252,7 +254,7 @@ def sensitivity(
 ) -> ExperimentResult:
     """Run a sensitivity experiment file with SALib (``method``: "morris" or "sobol")."""
     _check_reps(reps)
-    _check_flags(days=days, scale=scale, seed=seed)
+    _check_flags(days=days, scale=scale, seed=seed, samples=samples)
     path = Path(experiment)
     exp = _with(
         load_experiment(path, expect="sensitivity"), str(path), replications=reps, seed=seed
