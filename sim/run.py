@@ -94,54 +94,65 @@ def uncompiled_kernels() -> list[Dispatcher]:
 
 
 class CompileNotice:
-    """Says so while the kernels compile on a first run, with a progress bar of kernels.
+    """Says so while the model's kernels compile, with a progress bar of kernels.
 
-    Use as a context manager around building the model (its warm-up runs every kernel);
-    prints nothing when the kernels load from the cache.
+    Use as a context manager around building the model (its warm-up runs every kernel the
+    scenario needs). A watcher thread looks at the kernels that have no usable cache
+    entry (:func:`uncompiled_kernels`); as soon as one of them is compiled it prints the
+    notice and a bar. When everything loads from the cache it prints nothing, even if
+    some kernels this scenario never calls are not cached.
     """
+
+    MESSAGE = (
+        "首次运行：正在编译计算内核（首次运行或模型代码更新后需要一次，之后从缓存读取）…\n"
+        "First run: compiling the model's compute kernels (once, and again after the model's "
+        "code changes; later runs load them from the cache)…"
+    )
 
     def __init__(self, file=sys.stderr, poll_s: float = 0.25) -> None:
         self.file = file
         self.poll_s = poll_s
         self.pending = uncompiled_kernels()
+        self.shown = False
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._bar = None
 
     def __enter__(self) -> CompileNotice:
-        if not self.pending:
-            return self
-        print(
-            f"首次运行：正在编译计算内核（{len(self.pending)} 个，只需一次，之后从缓存读取）…\n"
-            f"First run: compiling the model's compute kernels ({len(self.pending)}; once, "
-            "later runs load them from the cache)…",
-            file=self.file,
-            flush=True,
-        )
-        self._bar = tqdm(
-            total=len(self.pending), desc="编译内核 kernels", unit="个", file=self.file
-        )
-        self._thread = threading.Thread(target=self._watch, daemon=True)
-        self._thread.start()
+        if self.pending:
+            self._thread = threading.Thread(target=self._watch, daemon=True)
+            self._thread.start()
         return self
 
     def _compiled(self) -> int:
         return sum(1 for d in self.pending if d.signatures)
 
+    def _update(self) -> None:
+        n = self._compiled()
+        if n and not self.shown:
+            self.shown = True
+            print(self.MESSAGE, file=self.file, flush=True)
+            self._bar = tqdm(
+                total=len(self.pending), desc="编译内核 kernels", unit="个", file=self.file
+            )
+        if self._bar is not None:
+            self._bar.n = n
+            self._bar.refresh()
+
     def _watch(self) -> None:
         while not self._stop.wait(self.poll_s):
-            self._bar.n = self._compiled()
-            self._bar.refresh()
+            self._update()
 
     def __exit__(self, *exc) -> None:
         if self._thread is None:
             return
         self._stop.set()
         self._thread.join()
-        self._bar.n = self._compiled()
-        if self._bar.n < self._bar.total:  # e.g. kernels of levers this scenario leaves off
-            self._bar.set_description("编译内核 kernels（其余按需 rest on first use）")
-        self._bar.close()
+        self._update()
+        if self._bar is not None:
+            if self._bar.n < self._bar.total:  # e.g. kernels of levers this scenario leaves off
+                self._bar.set_description("编译内核 kernels（其余按需 rest on first use）")
+            self._bar.close()
 
 
 def run_scenario(
