@@ -381,7 +381,7 @@ ERROR_CASES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     "several-errors": (
         'name = "x"\ndays = 0\nseed = -1\n',
         (),
-        ("seed = -1", "must be ≥ 0", "(and 1 more)"),
+        ("seed = -1", "must be ≥ 0", "; also ", "days = 0", "must be ≥ 1"),
     ),
 }
 

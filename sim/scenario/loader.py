@@ -438,11 +438,8 @@ def _walk(loc: Sequence[Any]) -> tuple[Any, FieldInfo | None, str]:
 def _format_validation_error(exc: ValidationError, sources: dict[KeyPath, str], top: str) -> str:
     errors = exc.errors(include_url=False)
     errors.sort(key=_error_rank)
-    first = errors[0]
-    message = _format_one(first, sources, top)
-    if len(errors) > 1:
-        message += f" (and {len(errors) - 1} more)"
-    return _one_line(message)
+    # every problem, each with its own file and key: "a.toml: x …; also b.toml: y …"
+    return _one_line("; also ".join(_format_one(err, sources, top) for err in errors))
 
 
 def _error_rank(err: Mapping[str, Any]) -> int:
