@@ -198,3 +198,9 @@ def test_first_run_on_a_cold_cache_says_it_is_compiling(tmp_path):
     warm = _run_cli(["--seed", "11"], tmp_path, cache)  # another run, kernels now cached
     assert warm.returncode == 0, warm.stderr[-3000:]
     assert "正在编译" not in warm.stderr and "编译内核" not in warm.stderr
+
+
+def test_readme_says_what_one_run_is_and_how_to_get_the_headline():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "One run is one draw" in text
+    assert "govsim compare experiments/headline.toml" in text
