@@ -1,17 +1,27 @@
-"""The governance model: builds the state and calls the daily stages in order.
+"""The governance model: the day as one function, the mechanisms called in order.
 
-``GovernanceModel(mesa.Model)`` holds the arrays (:class:`ModelState`) and the Mesa
-agents that are views onto them; it orders the stages but holds none of their rules.
-One step is one day (DESIGN.md, "The daily step"):
+``GovernanceModel(mesa.Model)`` holds the arrays (:class:`ModelState`: the city, the
+handler pools, the issue rows and one named state per mechanism that carries anything from
+day to day) and the Mesa agents that are views onto them. :meth:`GovernanceModel.step` is
+one day (DESIGN.md, "The daily step"); every value passes between the mechanisms at its
+call sites:
 
 1. generate issues          — :mod:`sim.kernels.generate`
 2. surface them             — :mod:`sim.kernels.surface`
-3. route                    — :mod:`sim.kernels.route`
+3. route (data misuse)      — :mod:`sim.kernels.route`, :mod:`sim.kernels.datagov`
 4. handle within capacity   — :mod:`sim.kernels.handle`
 5. escalate                 — :mod:`sim.kernels.escalate`
-6. update residents         — seam: ``dynamics_step`` (not yet in the model)
-7. reallocate resources     — seam: ``reallocate_step`` (not yet in the model)
+6. update residents         — :mod:`sim.kernels.participation`, :mod:`sim.kernels.trust`,
+                              :mod:`sim.kernels.activation`; early warning
+                              (:mod:`sim.kernels.warning`); accountability
+                              (:mod:`sim.kernels.accountability`)
+7. reallocate resources     — :mod:`sim.kernels.reallocation`
 8. measure                  — :mod:`sim.kernels.measure`, :mod:`sim.metrics`
+
+Each mechanism's parameters are built once from the scenario (:class:`Parameters`); the
+functions that do the work over the arrays are a table (:class:`Kernels`) that the
+plain-Python twins in ``tests/reference`` can replace, so twins and kernels share every
+line of bookkeeping. Mesa's ``DataCollector`` records the daily metrics.
 """
 
 from __future__ import annotations
@@ -19,7 +29,8 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 
 import mesa
 import numba
@@ -29,15 +40,24 @@ from numba import njit, prange
 from sim import agents
 from sim.city import City, build_city
 from sim.issues import ROUTING, IssueTable
-from sim.kernels.escalate import escalate_step
-from sim.kernels.generate import dispute_hotspots, generate_step
-from sim.kernels.handle import handle_step, outcomes_by_kind
-from sim.kernels.measure import measure_step
+from sim.kernels import (
+    accountability,
+    activation,
+    datagov,
+    escalate,
+    generate,
+    handle,
+    measure,
+    participation,
+    reallocation,
+    route,
+    surface,
+    trust,
+    warning,
+)
 from sim.kernels.rng import S_INCLUSION, uniform
-from sim.kernels.route import pack_route_params, route_step
-from sim.kernels.surface import pack_surface_params, surface_step
-from sim.kernels.warning import WarningScorer, incidents_by_grid
 from sim.metrics import MetricsRecorder
+from sim.metrics_schema import DAILY_COLUMNS
 from sim.pools import (
     K_DEPARTMENT,
     K_GRID,
@@ -49,24 +69,8 @@ from sim.pools import (
     K_SOCIAL,
     Pools,
     build_pools,
-    social_org_strength,
 )
-from sim.scenario.schema import CATEGORIES_EN, Scenario
-from sim.stages import (
-    DYNAMICS_KERNELS,
-    DynamicsState,
-    accountability_stage,
-    apply_initial_social_capacity,
-    count_arrivals,
-    count_services,
-    init_dynamics,
-    misuse_stage,
-    reallocation_stage,
-    resident_stage,
-    settle_activation,
-    warning_report,
-    warning_stage,
-)
+from sim.scenario.schema import Scenario
 
 STAGES = (
     "generate",
@@ -78,74 +82,144 @@ STAGES = (
     "reallocate",
     "measure",
 )
-KERNEL_STAGES = {
-    "generate": generate_step,
-    "surface": surface_step,
-    "route": route_step,
-    "handle": handle_step,
-    "escalate": escalate_step,
-    "measure": measure_step,
-    # stage 6's resident kernels (called inside the dynamics stage)
-    **DYNAMICS_KERNELS,
-}
 
 
-@dataclass
-class Params:
-    """Scenario parameters packed once into the arrays the kernels read."""
+@dataclass(frozen=True)
+class Parameters:
+    """Every mechanism's ``Params``, built once from the scenario (the schema is the only
+    home of defaults)."""
 
-    generation_arrays: dict
-    surface: np.ndarray
-    route: np.ndarray
+    generate: generate.Params
+    surface: surface.Params
+    route: route.Params
+    datagov: datagov.Params
+    handle: handle.Params
+    escalate: escalate.Params
+    participation: participation.Params
+    trust: trust.Params
+    activation: activation.Params
+    warning: warning.Params
+    accountability: accountability.Params
+    reallocation: reallocation.Params
+    measure: measure.Params
+
+    @classmethod
+    def from_scenario(cls, sc: Scenario, city: City, seed: int) -> Parameters:
+        """``seed`` is the model's: the dispute hot spots belong to the city it built."""
+        return cls(
+            generate=generate.Params.from_scenario(sc, city, seed),
+            surface=surface.Params.from_scenario(sc),
+            route=route.Params.from_scenario(sc),
+            datagov=datagov.Params.from_scenario(sc),
+            handle=handle.Params.from_scenario(sc),
+            escalate=escalate.Params.from_scenario(sc),
+            participation=participation.Params.from_scenario(sc),
+            trust=trust.Params.from_scenario(sc),
+            activation=activation.Params.from_scenario(sc),
+            warning=warning.Params.from_scenario(sc),
+            accountability=accountability.Params.from_scenario(sc),
+            reallocation=reallocation.Params.from_scenario(sc),
+            measure=measure.Params.from_scenario(sc),
+        )
 
 
-def pack_params(scenario: Scenario, city: City, seed: int) -> Params:
-    """Pack every stage's parameters (kernels never read the pydantic object).
+@dataclass(frozen=True)
+class Kernels:
+    """The functions that do each day's work over the arrays, by stage.
 
-    ``seed`` is the model's: the dispute hot spots belong to the city it built."""
-    g = scenario.generation
-    mix = np.array([scenario.handling.sector_mix[c] for c in CATEGORIES_EN])
-    cum = np.cumsum(mix, axis=1)
-    cum[:, -1] = 1.0
-    gen = {
-        "rates": np.asarray(g.rate_per_resident_year.as_tuple()) / 365.0,
-        "h_mean": float(city.hardship.mean(dtype=np.float64)) if city.n_residents else 0.0,
-        "k_h": g.hardship_multiplier,
-        "v_mult": g.vulnerable_multiplier,
-        "rural_mult": g.rural_risk_multiplier,
-        "sector_cum": cum,
-        "sev_a": g.severity_a,
-        "sev_b": g.severity_b,
-        "kappa": dispute_hotspots(seed, np.diff(city.grid_start), g.dispute_hotspot_cv),
-    }
-    return Params(
-        generation_arrays=gen,
-        surface=pack_surface_params(scenario, social_org_strength(scenario)),
-        route=pack_route_params(scenario),
-    )
+    :data:`KERNELS` are the numba kernels; ``tests/reference/step.py`` has the
+    plain-Python twins with the same signatures.
+    """
+
+    generate: Callable
+    surface: Callable
+    route: Callable
+    handle: Callable
+    escalate: Callable
+    participation: Callable
+    trust: Callable
+    activation: Callable
+    measure: Callable
+
+
+KERNELS = Kernels(
+    generate=generate.generate_step,
+    surface=surface.surface_step,
+    route=route.route_step,
+    handle=handle.handle_step,
+    escalate=escalate.escalate_step,
+    participation=participation.participation_step,
+    trust=trust.trust_step,
+    activation=activation.activation_step,
+    measure=measure.measure_step,
+)
 
 
 @dataclass
 class ModelState:
-    """Everything a stage reads or writes: arrays, packed parameters, counters."""
+    """The arrays of a run: territory and residents, pools, issues and mechanism states.
+
+    Attributes
+    ----------
+    city : City
+        The territory and its residents' arrays (participation, trust and grievance
+        change day by day).
+    pools : Pools
+        Handler pools (reallocation resizes them).
+    issues : IssueTable
+    queue_len : float64[n_pools]
+        Cases queued in each pool after yesterday's service (load-dependent patrols).
+    experience : trust.Experience
+        Residents' own reports closed today, by outcome.
+    neighbours : participation.EngagedNeighbours
+        Engaged neighbours of every resident, kept from one day to the next.
+    participation_spare, trust_spare : float32[n_residents]
+        Double buffers: tomorrow's participation and trust are written here, then swapped
+        with the city's arrays.
+    activation, warning, accountability, reallocation
+        The named states of those mechanisms.
+    """
 
     scenario: Scenario
     seed: int
     city: City
     pools: Pools
-    params: Params
     issues: IssueTable
     scratch_u8: np.ndarray
-    pool_queue_len: np.ndarray
-    dyn: DynamicsState | None = None
+    queue_len: np.ndarray
+    experience: trust.Experience
+    neighbours: participation.EngagedNeighbours
+    participation_spare: np.ndarray
+    trust_spare: np.ndarray
+    activation: activation.State
+    warning: warning.State
+    accountability: accountability.State
+    reallocation: reallocation.State
     stage_seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
-    _row_scratch: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint8))
 
-    def row_scratch(self, n: int) -> np.ndarray:
-        """A reusable uint8 buffer of length ``n`` (one byte per issue row)."""
-        if self._row_scratch.shape[0] < n:
-            self._row_scratch = np.zeros(max(n, 2 * self._row_scratch.shape[0]), dtype=np.uint8)
-        return self._row_scratch[:n]
+    @property
+    def pool_queue_len(self) -> np.ndarray:
+        """Alias of :attr:`queue_len`."""
+        return self.queue_len
+
+
+def mechanism_states(sc: Scenario, p: Parameters, city: City, pools: Pools) -> dict:
+    """Fresh day-to-day states of the mechanisms (social organisations not yet grown)."""
+    n = city.n_residents
+    return {
+        "experience": trust.Experience.zeros(n),
+        # the city's network is symmetric with sorted rows by construction
+        # (sim.city.network.edges_to_csr)
+        "neighbours": participation.EngagedNeighbours(symmetric=True),
+        "participation_spare": np.empty(n, dtype=np.float32),
+        "trust_spare": np.empty(n, dtype=np.float32),
+        "activation": activation.State.start(n, city.n_grids),
+        "warning": warning.State.start(city.n_grids, p.warning),
+        "accountability": accountability.init_accountability(
+            pools.n_pools, p.accountability, pools.kind
+        ),
+        "reallocation": reallocation.State.start(pools, p.reallocation),
+    }
 
 
 def apply_digital_inclusion(city: City, inclusion: float, seed: int) -> None:
@@ -180,6 +254,10 @@ _POOL_AGENT = {
 }
 
 
+def _reporter(key: str) -> Callable:
+    return lambda m: m.last_row[key]
+
+
 class GovernanceModel(mesa.Model):
     """City-level social governance, one step per day.
 
@@ -193,9 +271,20 @@ class GovernanceModel(mesa.Model):
         depend on thread count; Mesa's ``rng`` is seeded with it as well.
     city : City, optional
         A prebuilt city (for reuse across scenarios that share the territory).
+    kernels : Kernels, optional
+        The functions that do the day's work (default :data:`KERNELS`; the twins of
+        ``tests/reference`` plug in here).
 
     Attributes
     ----------
+    params : Parameters
+        Every mechanism's parameters, built from the scenario.
+    state : ModelState
+    datacollector : mesa.DataCollector
+        The daily metrics (one model reporter per column of ``sim.metrics_schema``),
+        reported days only (the warm-up is forgotten).
+    running : bool
+        Mesa's flag: :meth:`run` stops when it is False.
     serial_below : int
         A city with fewer residents than this steps on one numba thread: its parallel
         kernels are too short to pay for waking a second thread, and waiting for a thread
@@ -208,12 +297,19 @@ class GovernanceModel(mesa.Model):
 
     serial_below: int = int(os.environ.get("GOVSIM_SERIAL_BELOW", "100000"))
 
-    def __init__(self, scenario: Scenario, seed: int | None = None, city: City | None = None):
+    def __init__(
+        self,
+        scenario: Scenario,
+        seed: int | None = None,
+        city: City | None = None,
+        kernels: Kernels | None = None,
+    ):
         seed = scenario.seed if seed is None else int(seed)
         super().__init__(rng=seed)
         self.config = scenario
         self.seed = seed
         self.day = 0
+        self.kernels = KERNELS if kernels is None else kernels
         t0 = time.perf_counter()
         if city is None:
             city = build_city(
@@ -222,21 +318,24 @@ class GovernanceModel(mesa.Model):
         self.build_seconds = time.perf_counter() - t0
         apply_digital_inclusion(city, scenario.levers.capability.digital_inclusion, seed)
         pools = build_pools(city, scenario)
+        self.params = Parameters.from_scenario(scenario, city, seed)
         cap = max(1024, int(city.n_residents * 0.02))
         self.state = ModelState(
             scenario=scenario,
             seed=seed,
             city=city,
             pools=pools,
-            params=pack_params(scenario, city, seed),
             issues=IssueTable(cap),
             scratch_u8=np.empty(city.n_residents, dtype=np.uint8),
-            pool_queue_len=np.zeros(pools.n_pools),
+            queue_len=np.zeros(pools.n_pools),
+            **mechanism_states(scenario, self.params, city, pools),
         )
-        self.state.dyn = init_dynamics(scenario, city, pools)
-        apply_initial_social_capacity(self.state)
-        settle_activation(self.state)
+        s = self.state
+        s.pools = s.reallocation.initial_pools(s.pools)
+        for _ in range(activation.SETTLE_SWEEPS):  # activation settles before day 0
+            self._activation(-1, count=False)
         self.metrics = MetricsRecorder(scenario, max(city.n_residents, 1))
+        self.datacollector = self._new_datacollector()
         self.issue_sink: Callable[[dict[str, np.ndarray]], None] | None = None
         self._hardship_mean = (
             float(city.hardship.mean(dtype=np.float64)) if city.n_residents else 0.0
@@ -244,7 +343,12 @@ class GovernanceModel(mesa.Model):
         self._create_agents()
         self._residents: dict[int, agents.ResidentView] = {}
         self.last_row: dict[str, float] | None = None
+        self.running = True
         self.warm_up(scenario.warmup_days)
+
+    @staticmethod
+    def _new_datacollector() -> mesa.DataCollector:
+        return mesa.DataCollector(model_reporters={k: _reporter(k) for k in DAILY_COLUMNS})
 
     def warm_up(self, days: int) -> None:
         """Simulate ``days`` days of spin-up, then forget their metrics.
@@ -259,9 +363,13 @@ class GovernanceModel(mesa.Model):
         s = self.state
         self.metrics = MetricsRecorder(self.config, max(s.city.n_residents, 1))
         self.metrics.day_offset = self.day
+        self.datacollector = self._new_datacollector()
         # the warning is scored from day 0; flags raised during warm-up send no team
-        s.dyn.scorer = WarningScorer(s.city.n_grids, self.config.warning.horizon_days)
-        s.dyn.last_flags = None
+        s.warning = replace(
+            s.warning,
+            scorer=warning.WarningScorer(s.city.n_grids, self.params.warning.horizon_days),
+            last_flags=None,
+        )
         s.stage_seconds = dict.fromkeys(STAGES, 0.0)
         self.last_row = None
 
@@ -280,11 +388,12 @@ class GovernanceModel(mesa.Model):
     def change_scenario(self, scenario: Scenario) -> None:
         """Switch to ``scenario`` mid-run (e.g. a lever moved in class), keeping the state.
 
-        The city, the open issues and the day stay; parameters are repacked and the
+        The city, the open issues and the day stay; parameters are rebuilt and the
         handler pools rebuilt (a pool whose number of slots is unchanged keeps its
         slots' free times, others start free at the current hour). Fields that shape
         the city itself (``city``, ``scale``, ``seed``, residents per grid) cannot
-        change mid-run: build a new model for those.
+        change mid-run: build a new model for those. The mechanisms' memory restarts
+        with the new configuration, except the early warning's flags and scores.
 
         Raises
         ------
@@ -324,16 +433,17 @@ class GovernanceModel(mesa.Model):
                 new_pools.free_at[a0:a1] = now
         s.pools = new_pools
         s.scenario = scenario
+        self.params = Parameters.from_scenario(scenario, s.city, s.seed)
         # stage 6–7 memory restarts with the new configuration (effort, slots, logs kept)
-        old_dyn = s.dyn
-        s.dyn = init_dynamics(scenario, s.city, new_pools)
-        s.dyn.scorer, s.dyn.last_flags = old_dyn.scorer, old_dyn.last_flags
-        s.dyn.social_capacity = np.where(new_pools.kind == K_SOCIAL, new_pools.servers, 0).astype(
-            np.float64
-        )
-        s.params = pack_params(scenario, s.city, s.seed)
-        if s.pool_queue_len.shape[0] != new_pools.n_pools:
-            s.pool_queue_len = np.zeros(new_pools.n_pools)
+        old_warning = s.warning
+        for name, fresh in mechanism_states(scenario, self.params, s.city, new_pools).items():
+            setattr(s, name, fresh)
+        s.warning = replace(s.warning, scorer=old_warning.scorer, last_flags=old_warning.last_flags)
+        s.reallocation.social_capacity = np.where(
+            new_pools.kind == K_SOCIAL, new_pools.servers, 0
+        ).astype(np.float64)
+        if s.queue_len.shape[0] != new_pools.n_pools:
+            s.queue_len = np.zeros(new_pools.n_pools)
         self.config = scenario
         self.metrics.ix = scenario.indices
         for a in list(self.agents):
@@ -343,7 +453,7 @@ class GovernanceModel(mesa.Model):
 
     def summary(self) -> dict[str, float]:
         """The run summary: metrics (``sim.metrics``) and the early warning's scores."""
-        return {**self.metrics.summary(), **warning_report(self.state)}
+        return {**self.metrics.summary(), **warning.warning_report(self.state.warning)}
 
     def resident(self, row: int) -> agents.ResidentView:
         """The resident in ``row`` as a Mesa agent (a view onto the arrays; cached)."""
@@ -353,97 +463,155 @@ class GovernanceModel(mesa.Model):
             self._residents[row] = agents.ResidentView(self, row)
         return self._residents[row]
 
-    def _timed(self, name: str, fn, *args):
-        t0 = time.perf_counter()
-        out = fn(*args)
-        self.state.stage_seconds[name] += time.perf_counter() - t0
-        return out
-
     def staff_days_today(self, day: int) -> float:
         pl = self.state.pools
         on = (day % 7) < 5 or pl.weekends[pl.kind].astype(bool)
         return float(np.sum(pl.staff_per_duty_day * on))
 
-    def step(self) -> dict[str, float]:
-        """Advance one day. The day's metrics row is kept in ``last_row``.
+    @contextmanager
+    def _clock(self, name: str):
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.state.stage_seconds[name] += time.perf_counter() - t0
 
-        (Mesa wraps ``step``, so callers read ``model.last_row`` rather than the return.)
-        """
-        return self.advance(KERNEL_STAGES)
+    @contextmanager
+    def using(self, kernels: Kernels):
+        """Within the block, the day's work is done by ``kernels`` (e.g. the twins)."""
+        saved = self.kernels
+        self.kernels = kernels
+        try:
+            yield self
+        finally:
+            self.kernels = saved
 
-    def advance(self, stages: dict) -> dict[str, float]:
-        """Run one day with the given stage functions (the kernels, or their twins).
+    def step(self) -> None:
+        """Advance one day; the day's metrics row is ``last_row`` (and in ``datacollector``).
 
-        ``stages`` maps each name of ``STAGES`` but "dynamics" and "reallocate" to a
-        function ``f(state, day)``, and may map "participation", "trust" and
-        "activation" to stage 6's resident kernels (``sim.stages.DYNAMICS_KERNELS``, with
-        their signatures); the reference twins in ``tests/reference`` plug in here, so the
-        twins and the kernels share every line of bookkeeping. A city of fewer than
-        ``serial_below`` residents runs the day on one numba thread.
+        A city of fewer than ``serial_below`` residents runs the day on one numba thread.
+        (Mesa wraps ``step`` and discards its return value.)
         """
         threads = numba.get_num_threads()
         if threads > 1 and self.state.city.n_residents < self.serial_below:
             numba.set_num_threads(1)
             try:
-                return self._advance(stages)
+                self._day()
             finally:
                 numba.set_num_threads(threads)
-        return self._advance(stages)
+        else:
+            self._day()
 
-    def _advance(self, stages: dict) -> dict[str, float]:
-        s = self.state
-        d = self.day
-        t = s.issues
-        self._timed("generate", stages["generate"], s, d)
-        self._timed("surface", stages["surface"], s, d)
+    def _day(self) -> None:
+        """The day: each mechanism in order, its inputs and outputs at the call site."""
+        s, p, k, d, seed = self.state, self.params, self.kernels, self.day, self.seed
+        city, t = s.city, s.issues
+        # 1 generate · 2 surface
+        with self._clock("generate"):
+            k.generate(t, city, p.generate, seed, d, s.scratch_u8)
+        with self._clock("surface"):
+            k.surface(t, city, s.pools, s.queue_len, s.warning.patrol_mult, p.surface, seed, d)
+        # 3 route, then data misuse hits trust in its grid
         was_routing = t.status == ROUTING
-        _, misuse = self._timed("route", stages["route"], s, d)
-        misuse_stage(s, s.row_scratch(t.n))  # codes the routing stage left (1 use, 2 misuse)
-        count_arrivals(s, was_routing)
-        pool_busy = self._timed("handle", stages["handle"], s, d)
-        kind_done, kind_resolved = outcomes_by_kind(s, d)
-        count_services(s, d, pool_busy)
-        esc = self._timed("escalate", stages["escalate"], s, d)
-        # stage 6: resident dynamics, accountability, early warning
-        t0 = time.perf_counter()
-        # collective incidents per grid, from the codes the escalation stage left
-        esc_incidents = incidents_by_grid(s.row_scratch(t.n), t.grid, s.city.n_grids)
-        resident_stage(s, d, kernels=stages)
-        warning_stage(s, d, esc_incidents)
-        accountability_stage(s, d)
-        s.stage_seconds["dynamics"] += time.perf_counter() - t0
-        # stage 7: monthly reallocation
-        self._timed("reallocate", reallocation_stage, s, d)
-        t0 = time.perf_counter()
-        counts, sums, res_days = stages["measure"](s, d)
-        city = s.city
-        row = self.metrics.record(
-            d,
-            counts,
-            sums,
-            res_days,
-            esc,
-            misuse,
-            self.staff_days_today(d) + s.dyn.response_staff,
-            float(pool_busy.sum()),
-            float(city.trust.mean(dtype=np.float64)) if city.n_residents else 0.0,
-            float(city.participation.mean(dtype=np.float64)) if city.n_residents else 0.0,
-            self._hardship_mean,
-            kind_done=kind_done,
-            kind_resolved=kind_resolved,
-            unrest=s.dyn.unrest_today,
-            active_share=float(s.dyn.active.mean()) if city.n_residents else 0.0,
-        )
-        if d % 7 == 6:
-            s.issues.compact(24.0 * (d + 1), self.issue_sink)
-        s.stage_seconds["measure"] += time.perf_counter() - t0
+        with self._clock("route"):
+            routed = k.route(t, s.pools, city.grid_town, city.n_grids, p.route, seed, d)
+        datagov.datagov_step(city.trust, city.grid_start, routed.misuse_by_grid, p.datagov)
+        arrivals = reallocation.queue_arrivals(t, was_routing, s.pools.n_pools)
+        # 4 handle
+        with self._clock("handle"):
+            handled = k.handle(t, s.pools, s.accountability.effort, p.handle, seed, d)
+        s.queue_len = handled.queue_len
+        kind_done, kind_resolved = measure.outcomes_by_kind(t, s.pools, d)
+        starts = reallocation.services_started(t, s.pools.n_pools, d)
+        # 5 escalate (early control damps flagged grids; mobilisation is yesterday's)
+        with self._clock("escalate"):
+            control = warning.early_control(s.warning, p.warning, city.n_grids)
+            esc = k.escalate(
+                t, city.n_grids, s.activation.mobilisation, control,
+                handle.platform_open(s.pools), p.escalate, seed, d,
+            )  # fmt: skip
+        # 6 residents: own experience → participation, trust → activation; early warning;
+        #   accountability
+        with self._clock("dynamics"):
+            e = s.experience
+            touched = trust.own_experience(t, d, p.trust.slow_days, e)
+            new_p = k.participation(
+                city.participation, city.nbr_indptr, city.nbr_indices, city.org_member,
+                e.n_resolved, e.n_failed, **p.participation.kwargs(), seed=seed,
+                out=s.participation_spare, neighbours=s.neighbours,
+            )  # fmt: skip
+            s.participation_spare, city.participation = city.participation, new_p
+            new_x = k.trust(
+                city.trust, city.nbr_indptr, city.nbr_indices, e.n_resolved, e.n_slow,
+                e.n_transferred, e.n_failed, seed=seed, day=d, **p.trust.kwargs(),
+                out=s.trust_spare,
+            )  # fmt: skip
+            s.trust_spare, city.trust = city.trust, new_x
+            e.clear(touched)
+            unrest, team_staff = self._activation(d, count=True)
+            warning.warning_step(
+                s.warning, t, city.grid_start, city.grievance, s.activation.active,
+                esc.collective_by_grid + unrest.onsets, p.warning,
+            )  # fmt: skip
+            accountability.accountability_step(
+                s.accountability, t, s.accountability.accountable, p.accountability, seed, d
+            )
+        # 7 reallocate (monthly)
+        with self._clock("reallocate"):
+            s.pools = reallocation.reallocation_step(
+                s.reallocation, s.pools, city, arrivals, starts, handled.pool_busy,
+                p.reallocation, d,
+            )  # fmt: skip
+        # 8 measure
+        with self._clock("measure"):
+            counts, sums, res_days = k.measure(t, s.pools, p.measure, d)
+            row = self.metrics.record(
+                d,
+                counts,
+                sums,
+                res_days,
+                esc[:3],
+                routed.misuse,
+                self.staff_days_today(d) + team_staff,
+                float(handled.pool_busy.sum()),
+                float(city.trust.mean(dtype=np.float64)) if city.n_residents else 0.0,
+                float(city.participation.mean(dtype=np.float64)) if city.n_residents else 0.0,
+                self._hardship_mean,
+                kind_done=kind_done,
+                kind_resolved=kind_resolved,
+                unrest=unrest.incidents,
+                active_share=float(s.activation.active.mean()) if city.n_residents else 0.0,
+            )
+            if d % 7 == 6:
+                t.compact(24.0 * (d + 1), self.issue_sink)
         self.day += 1
         self.last_row = row
-        return row
+        self.datacollector.collect(self)
+
+    def _activation(self, day: int, count: bool) -> tuple[activation.Unrest, float]:
+        """Epstein activation of every resident (stage 6), deterred by the grid's presence
+        and yesterday's early-warning work teams. Returns the unrest and the teams' staff."""
+        s, p, city = self.state, self.params, self.state.city
+        grid_sizes = np.diff(city.grid_start)
+        presence = activation.presence(s.warning.patrol_mult, grid_sizes, p.activation)
+        extra, team_staff = warning.team_presence(s.warning, p.warning, grid_sizes)
+        if team_staff or extra.any():
+            presence = presence + extra
+        felt = activation.felt_hardship(
+            city.hardship, s.issues, city.grid_start, p.activation, day, s.activation.felt
+        )
+        unrest = activation.update(
+            s.activation, self.kernels.activation, felt, city.trust, city.grid_start, presence,
+            city.grievance, p.activation, self.seed, count,
+        )  # fmt: skip
+        return unrest, team_staff
 
     def run(self, days: int, progress: Callable[[int], None] | None = None) -> None:
-        """Run ``days`` steps, calling ``progress(day)`` after each."""
+        """Run up to ``days`` steps (fewer if ``running`` turns False), calling
+        ``progress(day)`` after each."""
         for _ in range(days):
+            if not self.running:
+                break
             self.step()
             if progress is not None:
                 progress(self.day)

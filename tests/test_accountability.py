@@ -10,6 +10,7 @@ response at all.
 from __future__ import annotations
 
 import copy
+import dataclasses as _dc
 import math
 
 import numba
@@ -18,12 +19,21 @@ import pytest
 from reference import accountability as ref
 
 from sim.issues import ABANDONED, FAILED, LITIGATED, QUEUED, RESOLVED
+from sim.kernels.accountability import AccountabilityParams as _Params
 from sim.kernels.accountability import (
-    AccountabilityParams,
     accountability_step,
     init_accountability,
 )
+from sim.scenario.schema import Scenario as _Scenario
 from sim.validation.accountability import accountability_alone
+
+_SCHEMA = _Params.from_scenario(_Scenario.model_validate({"name": "t"}))
+
+
+def AccountabilityParams(**kw):
+    """The scenario's parameters with ``kw`` replaced (the schema holds the defaults)."""
+    return _dc.replace(_SCHEMA, **kw)
+
 
 DROP_DAY = 150
 P = AccountabilityParams(

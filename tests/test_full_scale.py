@@ -35,7 +35,7 @@ arrays = {{
     "participation": state.city.participation,
     "trust": state.city.trust,
     "grievance": state.city.grievance,
-    "active": state.dyn.active,
+    "active": state.activation.active,
     **{{f"issue.{{k}}": v[: state.issues.n] for k, v in state.issues.cols.items()}},
 }}
 daily = model.metrics.daily_arrays()

@@ -67,19 +67,20 @@ def test_shared_grievance_raises_activation_where_disputes_wait():
     on, off = _model(), _model(activation__shared_hardship=0.0)
     for m in (on, off):
         m.run(60)
-    assert on.state.dyn.active.mean() > off.state.dyn.active.mean()
+    assert on.state.activation.active.mean() > off.state.activation.active.mean()
 
 
 def test_early_control_only_when_warning_on():
-    from sim.kernels.escalate import grid_conditions
+    from sim.kernels.warning import early_control
 
     for ew in (False, True):
         m = _model(levers__capability__early_warning=ew)
         m.run(20)
-        mob, control = grid_conditions(m.state)
+        mob = m.state.activation.mobilisation
+        control = early_control(m.state.warning, m.params.warning, m.state.city.n_grids)
         assert mob.shape == control.shape == (m.state.city.n_grids,)
         assert ((mob >= 0) & (mob <= 1)).all()
-        flagged = m.state.dyn.last_flags.astype(bool)
+        flagged = m.state.warning.last_flags.astype(bool)
         if ew:
             assert flagged.any()
             assert np.allclose(control[flagged], 1 - m.config.warning.response_effect)
@@ -92,7 +93,7 @@ def test_hotspots_follow_the_model_seed_like_the_city():
     """A model given another seed than its scenario builds another city, and its dispute
     hot spots are that city's: the same as a scenario with that seed."""
     sc = Scenario.model_validate({"name": "t", "scale": 0.003, "warmup_days": 0, "seed": 5})
-    other = GovernanceModel(sc, seed=9).state.params.generation_arrays["kappa"]
-    same = GovernanceModel(sc.model_copy(update={"seed": 9})).state.params.generation_arrays
-    assert np.array_equal(other, same["kappa"])
-    assert not np.array_equal(other, GovernanceModel(sc).state.params.generation_arrays["kappa"])
+    other = GovernanceModel(sc, seed=9).params.generate.kappa
+    same = GovernanceModel(sc.model_copy(update={"seed": 9})).params.generate.kappa
+    assert np.array_equal(other, same)
+    assert not np.array_equal(other, GovernanceModel(sc).params.generate.kappa)

@@ -8,6 +8,7 @@ the pools' ``free_at`` and ``pool_queue_len``, and the stage's return value.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import functools
 from collections import Counter
 
@@ -22,7 +23,6 @@ from reference import route as ref_route
 from reference import surface as ref_surface
 from reference.step import reference_step
 
-import sim.model
 from sim.city import build_city
 from sim.issues import (
     FIRST_CLOSED,
@@ -41,22 +41,57 @@ from sim.issues import (
 )
 from sim.kernels.escalate import escalate_step
 from sim.kernels.generate import generate_step
-from sim.kernels.handle import handle_step
+from sim.kernels.handle import handle_step, platform_open
 from sim.kernels.measure import measure_step
 from sim.kernels.rng import uniform, uniform_py
 from sim.kernels.route import route_step
 from sim.kernels.surface import surface_step
+from sim.kernels.warning import early_control
 from sim.metrics_schema import DAILY_COLUMNS
-from sim.model import GovernanceModel
+from sim.model import GovernanceModel, Parameters
 from sim.scenario.schema import Scenario
 
+
+def on_state(stage: str, fn):
+    """``fn`` (a kernel or its twin) as ``f(state, day)``: its inputs taken from a
+    :class:`sim.model.ModelState` as :meth:`GovernanceModel.step` passes them, its
+    outputs that the model keeps written back (handling's queues)."""
+
+    def call(state, day: int):
+        p = Parameters.from_scenario(state.scenario, state.city, state.seed)
+        t, city, pl, seed = state.issues, state.city, state.pools, state.seed
+        if stage == "generate":
+            return fn(t, city, p.generate, seed, day, state.scratch_u8)
+        if stage == "surface":
+            return fn(t, city, pl, state.queue_len, state.warning.patrol_mult, p.surface, seed, day)
+        if stage == "route":
+            return fn(t, pl, city.grid_town, city.n_grids, p.route, seed, day)
+        if stage == "handle":
+            out = fn(t, pl, state.accountability.effort, p.handle, seed, day)
+            state.queue_len = out.queue_len
+            return out
+        if stage == "escalate":
+            control = early_control(state.warning, p.warning, city.n_grids)
+            return fn(
+                t, city.n_grids, state.activation.mobilisation, control, platform_open(pl),
+                p.escalate, seed, day,
+            )  # fmt: skip
+        return fn(t, pl, p.measure, day)
+
+    call.__name__ = getattr(fn, "__name__", stage)
+    return call
+
+
 STAGES = {  # in the order of GovernanceModel.step: name -> (kernel, twin)
-    "generate": (generate_step, ref_generate.generate_step),
-    "surface": (surface_step, ref_surface.surface_step),
-    "route": (route_step, ref_route.route_step),
-    "handle": (handle_step, ref_handle.handle_step),
-    "escalate": (escalate_step, ref_escalate.escalate_step),
-    "measure": (measure_step, ref_measure.measure_step),
+    name: (on_state(name, kernel), on_state(name, twin))
+    for name, kernel, twin in (
+        ("generate", generate_step, ref_generate.generate_step),
+        ("surface", surface_step, ref_surface.surface_step),
+        ("route", route_step, ref_route.route_step),
+        ("handle", handle_step, ref_handle.handle_step),
+        ("escalate", escalate_step, ref_escalate.escalate_step),
+        ("measure", measure_step, ref_measure.measure_step),
+    )
 }
 ZERO_RATES = {"enquiry": 0.0, "need": 0.0, "dispute": 0.0, "risk": 0.0}
 VARIANTS: dict[str, dict[str, object]] = {
@@ -377,9 +412,9 @@ class RunRecorder:
         assert (cols["status"] >= FIRST_CLOSED).all()
         self.closed.append(cols)
 
-    def handle(self, state, day: int):
-        out = handle_step(state, day)
-        t, pl = state.issues, state.pools
+    def handle(self, issues, pools, effort, p, seed, day: int):
+        out = handle_step(issues, pools, effort, p, seed, day)
+        t, pl = issues, pools
         # every service started today, with the pool that gave it
         started = (t.t_start >= 24.0 * day) & (t.t_start < 24.0 * day + 24.0)
         self.services.append((t.pool[started].copy(), t.t_start[started], t.t_done[started]))
@@ -412,7 +447,7 @@ def test_run_invariants(variant, monkeypatch):
     model = build_model(VARIANTS[variant], SEEDS[1], scale=0.002)
     rec = RunRecorder(model)
     model.issue_sink = rec.sink
-    monkeypatch.setitem(sim.model.KERNEL_STAGES, "handle", rec.handle)
+    model.kernels = dataclasses.replace(model.kernels, handle=rec.handle)
     for day in range(days):
         model.step()
         t = model.state.issues

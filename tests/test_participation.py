@@ -17,10 +17,11 @@ import pytest
 from reference import participation as ref
 
 from sim.city.network import edges_to_csr
+from sim.kernels import participation as _participation
 from sim.kernels.participation import (
     EngagedNeighbours,
-    participation_step,
 )
+from sim.scenario.schema import Scenario
 from sim.validation.participation import cascade_alone, cascade_frequency, erdos_renyi
 
 PARAMS = {
@@ -32,6 +33,21 @@ PARAMS = {
     "strong_feedback": {"efficacy_gain": 1.0, "failure_loss": 1.0},
     "no_feedback": {"efficacy_gain": 0.0, "failure_loss": 0.0, "decay": 0.0},
 }
+
+# the schema's values: kernels have no defaults for modelled quantities
+DEFAULTS = {
+    k: v
+    for k, v in _participation.Params.from_scenario(Scenario.model_validate({"name": "t"}))
+    .kwargs()
+    .items()
+    if k not in ("publicity",)
+}
+PARAMS = {name: {**DEFAULTS, **kw} for name, kw in PARAMS.items()}
+
+
+def participation_step(*args, **kw):
+    """The kernel, with the schema's values for the parameters not given."""
+    return _participation.participation_step(*args, **{**DEFAULTS, **kw})
 
 
 def small_world(n: int, seed: int, isolated: int = 3):
@@ -124,7 +140,10 @@ def test_publicity_raises_and_neglect_lowers_propensity():
     for pub in (0.0, 1.0):
         q = p
         for _ in range(300):
-            q = participation_step(q, indptr, e, org, zeros, zeros, publicity=pub, seed=0)
+            q = participation_step(
+                q, indptr, e, org, zeros, zeros, publicity=pub, seed=0, baseline=0.2,
+                publicity_gain=0.3, org_gain=0.15, decay=0.01,
+            )  # fmt: skip
         means[pub] = q
     # b = 0.2 + 0.3·pub + 0.15·org; after 300 days at δ = 0.01 the gap shrinks by e^-3
     for pub, q in means.items():

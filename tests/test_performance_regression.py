@@ -11,6 +11,7 @@ import importlib
 import math
 import pkgutil
 import tracemalloc
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -23,6 +24,7 @@ from sim.issues import FIRST_CLOSED, ISSUE_FIELDS, IssueTable
 from sim.kernels.generate import _generate_kernel
 from sim.kernels.participation import (
     EngagedNeighbours,
+    Params,
     _symmetric_kernel,
     engaged_bits,
     participation_step,
@@ -30,6 +32,8 @@ from sim.kernels.participation import (
 from sim.kernels.rng import S_GEN_CATEGORY, S_GENERATE, uniform_py
 from sim.model import GovernanceModel
 from sim.scenario.schema import Scenario
+
+PART_DEFAULTS = Params.from_scenario(Scenario.model_validate({"name": "t"})).kwargs()
 
 SMALL, LARGER = 0.001, 0.01  # about 6,700 and 67,000 residents
 
@@ -118,17 +122,17 @@ def test_stepping_allocates_no_population_sized_arrays():
 
 def test_stage_six_reuses_its_buffers():
     model = _model(SMALL, warmup_days=0)
-    city, dyn = model.state.city, model.state.dyn
+    city, s = model.state.city, model.state
     model.run(1)
-    buffers = {id(city.participation), id(dyn.participation_next)}
-    buffers_t = {id(city.trust), id(dyn.trust_next)}
-    counts = dyn.neighbours.counts
+    buffers = {id(city.participation), id(s.participation_spare)}
+    buffers_t = {id(city.trust), id(s.trust_spare)}
+    counts = s.neighbours.counts
     for _ in range(3):
         model.run(1)
-        assert {id(city.participation), id(dyn.participation_next)} == buffers
-        assert {id(city.trust), id(dyn.trust_next)} == buffers_t
-        assert dyn.neighbours.counts is counts
-        assert not np.shares_memory(city.participation, dyn.participation_next)
+        assert {id(city.participation), id(s.participation_spare)} == buffers
+        assert {id(city.trust), id(s.trust_spare)} == buffers_t
+        assert s.neighbours.counts is counts
+        assert not np.shares_memory(city.participation, s.participation_spare)
 
 
 # --------------------------------------------------------------------------- issue storage
@@ -244,7 +248,7 @@ def test_the_city_network_is_symmetric_as_stage_six_assumes():
     """Stage 6 tells its EngagedNeighbours the city's network is symmetric (no check)."""
     model = _model(SMALL, warmup_days=0)
     city = model.state.city
-    assert model.state.dyn.neighbours.known_symmetric is True
+    assert model.state.neighbours.known_symmetric is True
     assert _symmetric_kernel(city.nbr_indptr, city.nbr_indices)
     indices = city.nbr_indices.copy()
     indices[city.nbr_indptr[5]] = (indices[city.nbr_indptr[5]] + 1) % city.n_residents
@@ -263,7 +267,7 @@ def test_participation_with_memory_gives_the_same_days():
     for _ in range(6):
         n_res = (rng.random(n) < 0.05).astype(np.uint8)
         n_fail = (rng.random(n) < 0.05).astype(np.uint8)
-        kw = {"publicity": 0.4, "seed": 2, "decay": 0.2}
+        kw = {**PART_DEFAULTS, "publicity": 0.4, "seed": 2, "decay": 0.2}
         p = participation_step(p, indptr, indices, org, n_res, n_fail, **kw)
         got = participation_step(
             q, indptr, indices, org, n_res, n_fail, **kw, out=out, neighbours=memory
@@ -300,7 +304,11 @@ def test_generate_pre_screen_is_exact(scale_rates):
     want = np.full(n, 255, np.uint8)
     for i in range(n):
         lam = ref_generate.daily_rates(
-            float(hardship[i]), vulnerability[i] != 0, urban[i], g, float(kappa[grid[i]])
+            float(hardship[i]),
+            vulnerability[i] != 0,
+            urban[i],
+            SimpleNamespace(**g),
+            float(kappa[grid[i]]),
         )
         total = lam[0] + lam[1] + lam[2] + lam[3]
         if total <= 0.0 or uniform_py(seed, S_GENERATE, day, i) >= 1.0 - math.exp(-total):

@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 from reference import reallocation as ref
 
+from sim.kernels import reallocation as _reallocation
 from sim.kernels.reallocation import (
     _greedy_kernel,
-    allocate,
     capacity_per_resident,
     largest_remainder,
     resize_pools,
@@ -26,6 +26,13 @@ from sim.kernels.reallocation import (
 )
 from sim.pools import Pools
 from sim.validation.reallocation import reallocation_alone
+
+
+def allocate(*args, **kw):
+    """The rule with full data sharing, no equity weight and no floor unless told."""
+    return _reallocation.allocate(
+        *args, **{"sharing": 1.0, "equity_weight": 0.0, "min_slots": 0, **kw}
+    )
 
 
 def wq_textbook(lam: float, mu: float, c: int) -> float:

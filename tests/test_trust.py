@@ -15,7 +15,8 @@ import pytest
 from reference import trust as ref
 
 from sim.city.network import edges_to_csr
-from sim.kernels.trust import trust_step
+from sim.kernels import trust as _trust
+from sim.scenario.schema import Scenario
 from sim.validation.trust import count_clusters, deffuant_alone, deffuant_sync_alone
 
 PARAMS = {
@@ -35,6 +36,19 @@ PARAMS = {
         "effect_failed": 0.0,
     },
 }
+
+# the schema's values: kernels have no defaults for modelled quantities
+DEFAULTS = {
+    k: v
+    for k, v in _trust.Params.from_scenario(Scenario.model_validate({"name": "t"})).kwargs().items()
+    if k not in ()
+}
+PARAMS = {name: {**DEFAULTS, **kw} for name, kw in PARAMS.items()}
+
+
+def trust_step(*args, **kw):
+    """The kernel, with the schema's values for the parameters not given."""
+    return _trust.trust_step(*args, **{**DEFAULTS, **kw})
 
 
 def small_world(n: int, seed: int, isolated: int = 3):

@@ -7,25 +7,40 @@ beat chance; conservation of patrol hours.
 
 from __future__ import annotations
 
+import dataclasses as _dc
+
 import numba
 import numpy as np
 import pytest
 from reference import warning as ref
 
 from sim.issues import CAT_DISPUTE, CAT_NEED, IN_SERVICE, LATENT, QUEUED, RESOLVED, ROUTING
-from sim.kernels.escalate import E_COLLECTIVE, E_PETITION
+from sim.kernels import warning as _warning
+from sim.kernels.escalate import E_COLLECTIVE, E_PETITION, _code_count_kernel
+from sim.kernels.warning import WarningParams as _Params
 from sim.kernels.warning import (
-    WarningParams,
     WarningScorer,
     flag_grids,
     grid_means,
-    incidents_by_grid,
     open_disputes_by_grid,
-    patrol_multiplier,
     risk_indicator,
     warning_scores,
 )
+from sim.scenario.schema import Scenario as _Scenario
 from sim.validation.warning import warning_alone
+
+_SCHEMA = _Params.from_scenario(_Scenario.model_validate({"name": "t"}))
+
+
+def patrol_multiplier(risk, flags, hours, p, on=True):
+    """The kernel, on unless told otherwise."""
+    return _warning.patrol_multiplier(risk, flags, hours, p, on=on)
+
+
+def WarningParams(**kw):
+    """The scenario's parameters with ``kw`` replaced (the schema holds the defaults)."""
+    return _dc.replace(_SCHEMA, **kw)
+
 
 P = WarningParams(flag_share=0.2, redeploy_share=0.5)
 
@@ -83,7 +98,7 @@ def test_open_disputes_and_grid_means():
 
     assert open_disputes_by_grid(Rows, 3).tolist() == [1, 2, 0]
     codes = np.array([0, E_COLLECTIVE, E_PETITION, E_COLLECTIVE, E_COLLECTIVE, 0], np.uint8)
-    assert incidents_by_grid(codes, Rows.grid, 3).tolist() == [1, 2, 0]
+    assert _code_count_kernel(codes, Rows.grid, E_COLLECTIVE, 3).tolist() == [1, 2, 0]
     values = np.array([0.1, 0.3, 0.5, 1.0], np.float32)
     np.testing.assert_allclose(grid_means(values, np.array([0, 2, 2, 4])), [0.2, 0.0, 0.75])
 

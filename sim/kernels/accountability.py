@@ -58,6 +58,9 @@ from numba import njit, prange
 
 from sim.issues import FIRST_CLOSED, RESOLVED
 from sim.kernels.rng import S_EVALUATE, uniform
+from sim.scenario.schema import POOL_KINDS
+
+PRIOR_WEIGHT = 1.0  # evaluations' worth of the initial signal (an initial condition)
 
 
 @dataclass(frozen=True)
@@ -84,16 +87,34 @@ class AccountabilityParams:
         h, satisfaction halves for every h days from surfacing to closure (> 0)
         [``indices.satisfaction_halflife_days``].
     prior_weight : float
-        Evaluations' worth of the initial signal Ŝ = s* (> 0); an initial condition.
+        Evaluations' worth of the initial signal Ŝ = s* (> 0); an initial condition
+        (:data:`PRIOR_WEIGHT` in the model).
+    accountable_kinds : tuple of int
+        Pool kinds held to account (``accountability.accountable_kinds``).
     """
 
-    evaluation: float = 0.2
-    lag_days: float = 30.0
-    satisfaction_target: float = 0.6
-    effort_gain: float = 2.0
-    effort_max: float = 1.5
-    halflife_days: float = 10.0
-    prior_weight: float = 1.0
+    evaluation: float
+    lag_days: float
+    satisfaction_target: float
+    effort_gain: float
+    effort_max: float
+    halflife_days: float
+    prior_weight: float
+    accountable_kinds: tuple[int, ...]
+
+    @classmethod
+    def from_scenario(cls, sc) -> AccountabilityParams:
+        a = sc.accountability
+        return cls(
+            evaluation=sc.levers.people.public_evaluation,
+            lag_days=a.lag_days,
+            satisfaction_target=a.satisfaction_target,
+            effort_gain=a.effort_gain,
+            effort_max=a.effort_max,
+            halflife_days=sc.indices.satisfaction_halflife_days,
+            prior_weight=PRIOR_WEIGHT,
+            accountable_kinds=tuple(POOL_KINDS.index(k) for k in a.accountable_kinds),
+        )
 
     def __post_init__(self) -> None:
         checks = {
@@ -115,11 +136,14 @@ class AccountabilityParams:
 
 @dataclass
 class AccountabilityState:
-    """Per-pool memory of the loop: weighted verdict sum N, weight D and effort E."""
+    """Per-pool memory of the loop: weighted verdict sum N, weight D and effort E.
+
+    ``accountable`` (uint8 per pool) marks the pools held to account, when known."""
 
     num: np.ndarray
     den: np.ndarray
     effort: np.ndarray
+    accountable: np.ndarray | None = None
 
     @property
     def signal(self) -> np.ndarray:
@@ -127,12 +151,19 @@ class AccountabilityState:
         return self.num / self.den
 
 
-def init_accountability(n_pools: int, p: AccountabilityParams) -> AccountabilityState:
-    """Start every pool at the standard (Ŝ = s*) with effort 1."""
+def init_accountability(
+    n_pools: int, p: AccountabilityParams, pool_kind: np.ndarray | None = None
+) -> AccountabilityState:
+    """Start every pool at the standard (Ŝ = s*) with effort 1.
+
+    With ``pool_kind`` the pools of ``p.accountable_kinds`` are marked accountable."""
     return AccountabilityState(
         num=np.full(n_pools, p.satisfaction_target * p.prior_weight),
         den=np.full(n_pools, p.prior_weight),
         effort=np.ones(n_pools),
+        accountable=None
+        if pool_kind is None
+        else np.isin(pool_kind, p.accountable_kinds).astype(np.uint8),
     )
 
 
@@ -219,3 +250,7 @@ def accountability_step(acc, issues, accountable, p: AccountabilityParams, seed,
         acc.effort,
     )  # fmt: skip
     return acc.effort
+
+
+Params = AccountabilityParams
+State = AccountabilityState

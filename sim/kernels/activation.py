@@ -46,10 +46,13 @@ References
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, fields
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit, prange
 
+from sim.issues import CAT_DISPUTE, CAT_NEED, FIRST_CLOSED
 from sim.kernels.rng import S_RISK_AVERSION, uniform
 
 __all__ = [
@@ -174,7 +177,7 @@ def _add_by_grid_kernel(x, grid_start, v):
 def add_by_grid(x: np.ndarray, grid_start: np.ndarray, v: np.ndarray) -> np.ndarray:
     """In place: ``x[i] ← min(1, x[i] + v[g])`` for every resident i of grid g (float32).
 
-    Used for the shared part of felt hardship (:func:`sim.stages.felt_hardship`); no
+    Used for the shared part of felt hardship (:func:`felt_hardship`); no
     population-sized temporary. Returns ``x``.
     """
     if grid_start.shape[0] - 1 != v.shape[0] or int(grid_start[-1]) != x.shape[0]:
@@ -281,3 +284,194 @@ def activation_step(
     need = np.maximum(float(incident_min_active), incident_share * n_g)
     incident = (grid_active >= need).astype(np.uint8)
     return active_new, grid_active, incident
+
+
+# ---------------------------------------------------------------------------------------
+# The mechanism's day: parameters, state, felt hardship, presence, incidents
+
+
+@dataclass(frozen=True)
+class Params:
+    """Activation parameters, built once from the scenario (``activation.*``).
+
+    Attributes
+    ----------
+    arrest_constant, threshold : float
+        k and T of Epstein's rule.
+    incident_share, incident_min_active : float, int
+        A grid's critical mass: ``max(incident_min_active, incident_share · n_g)`` actives.
+    presence_per_1000 : float
+        Police (officer-equivalents) per 1,000 residents of a grid.
+    worker_weight : float
+        Deterrence of a grid worker relative to an officer.
+    workers_per_grid : float
+        ``levers.capability.workers_per_grid``.
+    unresolved_hardship, shared_hardship : float
+        b and b_s of :func:`felt_hardship`.
+    grace_days : float
+        ``escalation.grace_days``: an issue open longer weighs on its resident.
+    mobilisation_exponent : float
+        γ of :func:`mobilisation` (``escalation.mobilisation_exponent``).
+    """
+
+    arrest_constant: float
+    threshold: float
+    incident_share: float
+    incident_min_active: int
+    presence_per_1000: float
+    worker_weight: float
+    workers_per_grid: float
+    unresolved_hardship: float
+    shared_hardship: float
+    grace_days: float
+    mobilisation_exponent: float
+
+    @classmethod
+    def from_scenario(cls, sc) -> Params:
+        ap = sc.activation
+        return cls(
+            arrest_constant=ap.arrest_constant,
+            threshold=ap.threshold,
+            incident_share=ap.incident_share,
+            incident_min_active=ap.incident_min_active,
+            presence_per_1000=ap.presence_per_1000,
+            worker_weight=ap.worker_weight,
+            workers_per_grid=float(sc.levers.capability.workers_per_grid),
+            unresolved_hardship=ap.unresolved_hardship,
+            shared_hardship=ap.shared_hardship,
+            grace_days=sc.escalation.grace_days,
+            mobilisation_exponent=sc.escalation.mobilisation_exponent,
+        )
+
+    def kwargs(self) -> dict[str, float]:
+        """The rule's keyword arguments of :func:`activation_step`."""
+        keep = ("arrest_constant", "threshold", "incident_share", "incident_min_active")
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name in keep}
+
+
+SETTLE_SWEEPS = 30  # sweeps of the rule before day 0 (activation settles; no incidents)
+
+
+@dataclass
+class State:
+    """What activation carries from day to day.
+
+    Attributes
+    ----------
+    active : uint8[n_residents]
+        Today's activation (yesterday's while the rule runs).
+    spare : uint8[n_residents]
+        The double buffer the rule writes tomorrow's activation into.
+    grid_incident : uint8[n_grids]
+        1 while a grid is in an incident episode (hysteresis, see :func:`update`).
+    mobilisation : float64[n_grids]
+        m_g for tomorrow's escalation (:func:`mobilisation`).
+    felt : float32[n_residents]
+        Buffer of today's felt hardship (:func:`felt_hardship`).
+    """
+
+    active: np.ndarray
+    spare: np.ndarray
+    grid_incident: np.ndarray
+    mobilisation: np.ndarray
+    felt: np.ndarray
+
+    @classmethod
+    def start(cls, n_residents: int, n_grids: int) -> State:
+        return cls(
+            active=np.zeros(n_residents, dtype=np.uint8),
+            spare=np.empty(n_residents, dtype=np.uint8),
+            grid_incident=np.zeros(n_grids, dtype=np.uint8),
+            mobilisation=np.zeros(n_grids),
+            felt=np.empty(n_residents, dtype=np.float32),
+        )
+
+
+class Unrest(NamedTuple):
+    """Collective incidents from activation today (counted at their onset)."""
+
+    incidents: int
+    onsets: np.ndarray  # int64[n_grids]
+
+
+def presence(patrol_mult, grid_sizes, p: Params) -> np.ndarray:
+    """C_g: the grid's police and its grid workers, whose presence follows their patrols
+    (the early warning redeploys them: ``patrol_mult``)."""
+    n_g = grid_sizes.astype(np.float64)
+    workers = p.workers_per_grid * patrol_mult
+    return enforcement_presence(
+        workers, p.presence_per_1000 * n_g / 1000.0, p.worker_weight, n_g.shape[0]
+    )
+
+
+def felt_hardship(hardship, issues, grid_start, p: Params, day: int, out) -> np.ndarray:
+    """Hardship H plus the burden of the resident's own long-unresolved issues (into ``out``).
+
+    H'_i = min(1, H_i + b·u_i + b_s·100·U_g/n_g), u_i the resident's open needs and
+    disputes older than ``escalation.grace_days`` (hidden or known),
+    b = ``activation.unresolved_hardship``: grievance accumulates from hardship and
+    unresolved issues (DIGEST.md, mechanism 3). U_g counts the grid's disputes open that
+    long: a neighbourhood's long-unresolved conflicts are a grievance its residents share
+    (relative deprivation, Gurr 1970), b_s = ``activation.shared_hardship`` per such
+    dispute per 100 residents.
+
+    References
+    ----------
+    1. Gurr, T. R. (1970). Why Men Rebel. Princeton University Press.
+    """
+    t = issues
+    np.copyto(out, hardship)
+    b, b_s = p.unresolved_hardship, p.shared_hardship
+    if (b <= 0 and b_s <= 0) or not t.n:
+        return out
+    aged_open = (t.status < FIRST_CLOSED) & (t.t_created < 24.0 * (day + 1) - 24.0 * p.grace_days)
+    disputes = aged_open & (t.category == CAT_DISPUTE)
+    if b > 0:
+        old = disputes | (aged_open & (t.category == CAT_NEED))
+        np.add.at(out, t.resident[old], np.float32(b))
+        np.minimum(out, np.float32(1.0), out=out)
+    if b_s > 0:
+        n_grids = grid_start.shape[0] - 1
+        n_g = np.diff(grid_start)
+        per_100 = 100.0 * np.bincount(t.grid[disputes], minlength=n_grids) / np.maximum(n_g, 1)
+        add_by_grid(out, grid_start, b_s * per_100)
+    return out
+
+
+def critical_mass(grid_sizes, p: Params) -> np.ndarray:
+    """Actives that make a grid's collective incident: max(min_active, share·n_g)."""
+    return np.maximum(p.incident_min_active, p.incident_share * grid_sizes.astype(np.float64))
+
+
+def mobilisation(grid_active, critical, p: Params) -> np.ndarray:
+    """m_g = min(1, A_g / critical mass)^γ: how readily a dispute escalating in the grid
+    turns collective tomorrow (Oliver, Marwell & Teixeira 1985; :mod:`sim.kernels.escalate`)."""
+    return np.minimum(1.0, grid_active / critical) ** p.mobilisation_exponent
+
+
+def update(
+    state: State, rule, hardship, trust, grid_start, presence_g, grievance_out, p: Params,
+    seed: int, count: bool,
+) -> Unrest:  # fmt: skip
+    """The mechanism's day: Epstein's rule for every resident, then incidents and m_g.
+
+    ``rule`` is :func:`activation_step` (or its plain-Python twin); ``hardship`` is felt
+    hardship (:func:`felt_hardship`), ``presence_g`` the enforcement presence C_g. An
+    incident is an episode: it starts when a grid crosses the critical mass and ends only
+    when its active share falls below half of it (hysteresis, so that noise around the
+    threshold does not count as many incidents); onsets are counted when ``count``.
+    ``state`` is updated in place (activation double buffer, episodes, m_g).
+    """
+    new, grid_active, incident = rule(
+        hardship, trust, state.active, grid_start, presence_g, grievance_out, **p.kwargs(),
+        seed=seed, out=state.spare,
+    )  # fmt: skip
+    state.active, state.spare = new, state.active  # double buffer
+    critical = critical_mass(np.diff(grid_start), p)
+    state.mobilisation = mobilisation(grid_active, critical, p)
+    onset = (incident == 1) & (state.grid_incident == 0) & count
+    calm = grid_active < 0.5 * critical
+    state.grid_incident = np.where(calm, 0, np.maximum(state.grid_incident, incident)).astype(
+        np.uint8
+    )
+    return Unrest(int(onset.sum()), onset.astype(np.int64))

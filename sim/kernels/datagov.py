@@ -8,7 +8,8 @@ find; see :mod:`sim.kernels.route`) is misused with probability
 
 the deterrence model of Becker (1968): misuse falls with the chance of being found out
 (life-long access logs), the barriers to access (explicit permissions) and the expected
-sanction. :func:`misuse_probability` is the formula ``pack_route_params`` uses.
+sanction. :func:`misuse_probability` is the one home of the formula (routing's
+:func:`sim.kernels.route.pack_route_params` calls it).
 
 A misuse incident becomes known in the grid of the resident whose data were misused and
 lowers the trust of that grid's residents: with n_g incidents in grid g today and a loss
@@ -29,6 +30,8 @@ References
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 from numba import njit, prange
@@ -127,6 +130,47 @@ def trust_shock(incidents_by_grid, delta: float) -> np.ndarray:
         raise ValueError(f"The 'delta' parameter of trust_shock must be in [0, 1]. Got {delta!r}.")
     n = np.asarray(incidents_by_grid, dtype=np.int64)
     return _trust_shock_kernel(n, float(delta), np.empty(n.shape[0]))
+
+
+@dataclass(frozen=True)
+class Params:
+    """Data-governance parameters, built once from the scenario.
+
+    Attributes
+    ----------
+    misuse_prob : float
+        Chance one data use is misused (:func:`misuse_probability` of the scenario).
+    trust_shock : float
+        δ, share of trust one incident destroys (``routing.misuse_trust_shock``).
+    """
+
+    misuse_prob: float
+    trust_shock: float
+
+    @classmethod
+    def from_scenario(cls, sc) -> Params:
+        r, g = sc.routing, sc.levers.data_governance
+        return cls(
+            misuse_prob=misuse_probability(
+                r.misuse_risk_per_use,
+                g.access_logging,
+                g.permission_control,
+                g.misuse_deterrence,
+                e_log=r.misuse_logging_effect,
+                e_perm=r.misuse_permission_effect,
+                e_det=r.misuse_deterrence_effect,
+            ),  # fmt: skip
+            trust_shock=r.misuse_trust_shock,
+        )
+
+
+def datagov_step(trust, grid_start, misuse_by_grid_today, p: Params) -> None:
+    """Trust falls at once in the grids where data were misused today (in place).
+
+    ``misuse_by_grid_today`` comes from routing (:class:`sim.kernels.route.Routed`).
+    """
+    if misuse_by_grid_today.any():
+        apply_trust_shock(trust, grid_start, trust_shock(misuse_by_grid_today, p.trust_shock))
 
 
 def apply_trust_shock(trust, grid_start, shock) -> None:

@@ -48,6 +48,9 @@ References
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit, prange
 
@@ -123,44 +126,91 @@ def _escalate_kernel(
         t_ready[k] = at
 
 
-def grid_conditions(state) -> tuple[np.ndarray, np.ndarray]:
-    """Per-grid mobilisation ``m_g`` and early-control factor ``c_g`` for today.
+@njit(cache=True)
+def _code_count_kernel(codes, grid, code, n_grids):
+    out = np.zeros(n_grids, dtype=np.int64)
+    for k in range(codes.shape[0]):
+        if codes[k] == code:
+            out[grid[k]] += 1
+    return out
 
-    ``m_g`` is the stage-6 state left by yesterday's activation
-    (``state.dyn.mobilisation``, float64; zeros before any activation); ``c_g`` is
-    ``1 − warning.response_effect`` in the grids flagged yesterday when early warning is
-    on, else 1. Shared by the kernel and its twin (bookkeeping, not the rule).
 
-    Returns
-    -------
-    mobilisation, control : float64[n_grids]
+@dataclass(frozen=True)
+class Params:
+    """Escalation parameters, built once from the scenario.
+
+    Attributes
+    ----------
+    h_lit : float
+        ``escalation.litigation_hazard`` per day.
+    h_pet : float
+        ``escalation.petition_hazard``·(1 − e_law·rule_of_law).
+    grace_h : float
+        24·``escalation.grace_days``.
+    p_coll : float
+        ``escalation.collective_prob``·(1 − e_law·rule_of_law).
+    sev_coll : float
+        ``escalation.collective_severity``.
     """
-    dyn, sc = state.dyn, state.scenario
-    control = np.ones(state.city.n_grids)
-    if sc.levers.capability.early_warning and dyn.last_flags is not None:
-        control = 1.0 - sc.warning.response_effect * dyn.last_flags.astype(np.float64)
-    return dyn.mobilisation, control
+
+    h_lit: float
+    h_pet: float
+    grace_h: float
+    p_coll: float
+    sev_coll: float
+
+    @classmethod
+    def from_scenario(cls, sc) -> Params:
+        e = sc.escalation
+        damp = 1.0 - e.rule_of_law_effect * sc.levers.capability.rule_of_law
+        return cls(
+            h_lit=e.litigation_hazard,
+            h_pet=e.petition_hazard * damp,
+            grace_h=24.0 * e.grace_days,
+            p_coll=e.collective_prob * damp,
+            sev_coll=e.collective_severity,
+        )
 
 
-def escalate_step(state, day: int) -> tuple[int, int, int]:
-    """Stage 5: escalate waiting disputes. Returns (petitions, litigations, collective)."""
-    t, sc = state.issues, state.scenario
-    e = sc.escalation
-    law = sc.levers.capability.rule_of_law
-    damp = 1.0 - e.rule_of_law_effect * law
-    mobilisation, control = grid_conditions(state)
-    out = state.row_scratch(t.n)
+class Escalated(NamedTuple):
+    """What escalated today (:func:`escalate_step`)."""
+
+    petitions: int  # a collective incident is also a petition (集体访)
+    litigations: int
+    collective: int
+    collective_by_grid: np.ndarray  # int64[n_grids]: collective incidents per grid
+
+
+def escalate_step(
+    issues, n_grids: int, mobilisation, control, platform_open: bool, p: Params, seed: int,
+    day: int,
+) -> Escalated:  # fmt: skip
+    """Stage 5: escalate waiting disputes.
+
+    Parameters
+    ----------
+    issues : sim.issues.IssueTable
+    n_grids : int
+    mobilisation : float64[n_grids]
+        m_g, left by yesterday's activation (:func:`sim.kernels.activation.mobilisation`).
+    control : float64[n_grids]
+        c_g, the early-control factor (:func:`sim.kernels.warning.early_control`).
+    platform_open : bool
+        Whether the online platform can take pre-filing mediation (诉源治理).
+    p : Params
+    seed, day : int
+    """
+    t = issues
+    out = np.empty(t.n, dtype=np.uint8)  # per row: the E_* code of what happened
     _escalate_kernel(
         t.status, t.iid, t.category, t.severity, t.level, t.collective, t.channel, t.next_step,
-        t.grid, t.t_created, t.t_surfaced, t.t_ready, t.t_closed, t.diverted,
-        e.litigation_hazard, e.petition_hazard * damp, 24.0 * e.grace_days,
-        e.collective_prob * damp, e.collective_severity, mobilisation, control,
-        bool(state.pools.servers[state.pools.online_pool] > 0), state.seed, day, out,
+        t.grid, t.t_created, t.t_surfaced, t.t_ready, t.t_closed, t.diverted, p.h_lit, p.h_pet,
+        p.grace_h, p.p_coll, p.sev_coll, mobilisation, control, platform_open, seed, day, out,
     )  # fmt: skip
     counts = np.bincount(out, minlength=5)
-    # a collective incident is also a petition (集体访)
-    return (
+    return Escalated(
         int(counts[E_PETITION] + counts[E_COLLECTIVE]),
         int(counts[E_LITIGATION]),
         int(counts[E_COLLECTIVE]),
+        _code_count_kernel(out, t.grid, E_COLLECTIVE, int(n_grids)),
     )

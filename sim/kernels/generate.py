@@ -31,6 +31,8 @@ References
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from numba import njit, prange
 
@@ -44,6 +46,59 @@ from sim.kernels.rng import (
     STREAM_HOTSPOTS,
     uniform,
 )
+from sim.scenario.schema import CATEGORIES_EN
+
+
+@dataclass(frozen=True, eq=False)
+class Params:
+    """Generation parameters, built once from the scenario and the city.
+
+    Attributes
+    ----------
+    rates : float64[4]
+        r_c / 365, daily base rate per category (``generation.rate_per_resident_year``).
+    h_mean : float
+        H̄, the city's mean hardship.
+    k_h, v_mult, rural_mult : float
+        k_H, v, ρ (``generation.hardship_multiplier``, ``vulnerable_multiplier``,
+        ``rural_risk_multiplier``).
+    sector_cum : float64[4, n_sectors]
+        Cumulative sector mix per category (``handling.sector_mix``).
+    sev_a, sev_b : float
+        Kumaraswamy severity shape (``generation.severity_a``, ``severity_b``).
+    kappa : float64[n_grids]
+        Dispute hot-spot multipliers κ_g (:func:`dispute_hotspots`).
+    """
+
+    rates: np.ndarray
+    h_mean: float
+    k_h: float
+    v_mult: float
+    rural_mult: float
+    sector_cum: np.ndarray
+    sev_a: float
+    sev_b: float
+    kappa: np.ndarray
+
+    @classmethod
+    def from_scenario(cls, sc, city, seed: int) -> Params:
+        """``seed`` is the model's: the dispute hot spots belong to the city it built."""
+        g = sc.generation
+        mix = np.array([sc.handling.sector_mix[c] for c in CATEGORIES_EN])
+        cum = np.cumsum(mix, axis=1)
+        cum[:, -1] = 1.0
+        return cls(
+            rates=np.asarray(g.rate_per_resident_year.as_tuple()) / 365.0,
+            h_mean=float(city.hardship.mean(dtype=np.float64)) if city.n_residents else 0.0,
+            k_h=g.hardship_multiplier,
+            v_mult=g.vulnerable_multiplier,
+            rural_mult=g.rural_risk_multiplier,
+            sector_cum=cum,
+            sev_a=g.severity_a,
+            sev_b=g.severity_b,
+            kappa=dispute_hotspots(seed, np.diff(city.grid_start), g.dispute_hotspot_cv),
+        )
+
 
 BLOCK = 65536  # residents per block; block counts make the output order thread-independent
 
@@ -178,15 +233,24 @@ def _write_kernel(
             k += 1
 
 
-def generate_step(state, day: int) -> int:
-    """Stage 1: append today's new issues to ``state.issues``; returns how many arose.
+def generate_step(issues, city, p: Params, seed: int, day: int, scratch: np.ndarray) -> int:
+    """Stage 1: append today's new issues to ``issues``; returns how many arose.
 
-    ``state`` is a :class:`sim.model.ModelState` (city, issues, generation parameters).
+    Parameters
+    ----------
+    issues : sim.issues.IssueTable
+        Rows are appended.
+    city : sim.city.City
+        Residents' hardship, vulnerability, urban/rural, grid, county and digital access.
+    p : Params
+    seed, day : int
+    scratch : uint8[n_residents]
+        A work buffer (its contents are not used afterwards).
     """
-    city, g, tab = state.city, state.params.generation_arrays, state.issues
+    city, g, tab = city, p, issues
     counts = _generate_kernel(
-        city.hardship, city.vulnerability, city.urban, city.grid, g["kappa"], g["rates"],
-        g["h_mean"], g["k_h"], g["v_mult"], g["rural_mult"], state.seed, day, state.scratch_u8,
+        city.hardship, city.vulnerability, city.urban, city.grid, g.kappa, g.rates,
+        g.h_mean, g.k_h, g.v_mult, g.rural_mult, seed, day, scratch,
     )  # fmt: skip
     offsets = np.zeros(counts.shape[0] + 1, dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])
@@ -196,9 +260,9 @@ def generate_step(state, day: int) -> int:
     tab.reserve(n_new)
     f = tab.full
     _write_kernel(
-        state.scratch_u8, offsets, tab.n, tab.next_iid, city.grid, city.county,
-        city.vulnerability, city.urban, city.digital, g["sector_cum"], g["sev_a"], g["sev_b"],
-        state.seed, day,
+        scratch, offsets, tab.n, tab.next_iid, city.grid, city.county,
+        city.vulnerability, city.urban, city.digital, g.sector_cum, g.sev_a, g.sev_b,
+        seed, day,
         f("iid"), f("resident"), f("grid"), f("county"), f("category"), f("sector"),
         f("severity"), f("vulnerable"), f("urban"), f("digital"), f("status"), f("channel"),
         f("pool"), f("t_created"),

@@ -33,6 +33,8 @@ References
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit, prange
@@ -263,6 +265,50 @@ def _complete_kernel(
         t_closed[k] = done
 
 
+@dataclass(frozen=True)
+class Params:
+    """Handling parameters, built once from the scenario.
+
+    Attributes
+    ----------
+    priority : int
+        Queue discipline code (:data:`PRIORITY_CODES` of ``handling.priority``).
+    grace_h : float
+        Hours of the "risk" rule's waiting scale: 24·max(``escalation.grace_days``, 1).
+    referral_prob, need_retry_prob : float
+        ``handling.referral_prob``, ``handling.need_retry_prob``.
+    litigate_prob : float
+        ``escalation.failure_litigation_prob``: a failed dispute goes to court.
+    rural_penalty : float
+        :func:`rural_service_penalty`.
+    """
+
+    priority: int
+    grace_h: float
+    referral_prob: float
+    need_retry_prob: float
+    litigate_prob: float
+    rural_penalty: float
+
+    @classmethod
+    def from_scenario(cls, sc) -> Params:
+        return cls(
+            priority=PRIORITY_CODES[sc.handling.priority],
+            grace_h=24.0 * max(sc.escalation.grace_days, 1.0),
+            referral_prob=sc.handling.referral_prob,
+            need_retry_prob=sc.handling.need_retry_prob,
+            litigate_prob=sc.escalation.failure_litigation_prob,
+            rural_penalty=rural_service_penalty(sc),
+        )
+
+
+class Handled(NamedTuple):
+    """What handling did today (:func:`handle_step`)."""
+
+    pool_busy: np.ndarray  # float64[n_pools]: handling hours started today
+    queue_len: np.ndarray  # float64[n_pools]: cases still queued after today's service
+
+
 def rural_service_penalty(scenario) -> float:
     """Relative shortfall of department resolution of rural residents' needs.
 
@@ -288,12 +334,13 @@ def queued_by_pool(status, pool, t_ready, iid, n_pools):
     return ptr, cases
 
 
-def handle_step(state, day: int) -> np.ndarray:
+def handle_step(issues, pools, effort, p: Params, seed: int, day: int) -> Handled:
     """Stage 4: serve queues in every pool today and settle finished cases.
 
-    Returns the handling hours started today per pool.
+    ``effort`` is each pool's accountability effort E_p (:mod:`sim.kernels.accountability`).
+    Returns the handling hours started today and the queues left, per pool.
     """
-    t, pl, sc = state.issues, state.pools, state.scenario
+    t, pl = issues, pools
     ptr, cases = queued_by_pool(t.status, t.pool, t.t_ready, t.iid, pl.n_pools)
     heap_k = np.empty(cases.shape[0], dtype=np.float64)
     heap_v = np.empty(cases.shape[0], dtype=np.int64)
@@ -301,35 +348,21 @@ def handle_step(state, day: int) -> np.ndarray:
     _serve_kernel(
         ptr, cases, pl.kind, pl.server_ptr, pl.free_at, pl.duty, pl.weekends, pl.service_hours,
         t.status, t.iid, t.category, t.t_ready, t.t_created, t.severity, t.vulnerable, t.urban,
-        t.t_start, t.t_done, t.busy_hours, PRIORITY_CODES[sc.handling.priority],
-        24.0 * max(sc.escalation.grace_days, 1.0), state.seed, day, pool_busy, heap_k, heap_v,
-        state.dyn.effort,
+        t.t_start, t.t_done, t.busy_hours, p.priority, p.grace_h, seed, day, pool_busy, heap_k,
+        heap_v, effort,
     )  # fmt: skip
     _complete_kernel(
         t.status, t.iid, t.category, t.sector, t.pool, t.next_step, t.tier, t.transfers,
         t.level, t.diverted, t.t_done, t.t_ready, t.t_closed, pl.kind, pl.sector,
-        pl.resolve_prob, sc.handling.referral_prob, sc.handling.need_retry_prob,
-        sc.escalation.failure_litigation_prob, bool(pl.servers[pl.online_pool] > 0),
-        state.seed, day, state.dyn.effort, t.urban, rural_service_penalty(sc),
+        pl.resolve_prob, p.referral_prob, p.need_retry_prob, p.litigate_prob,
+        platform_open(pl), seed, day, effort, t.urban, p.rural_penalty,
     )  # fmt: skip
     # queue length per pool after today's service (for load-dependent patrols)
     still = t.status == QUEUED
-    state.pool_queue_len = np.bincount(t.pool[still], minlength=pl.n_pools).astype(np.float64)
-    return pool_busy
+    queue_len = np.bincount(t.pool[still], minlength=pl.n_pools).astype(np.float64)
+    return Handled(pool_busy, queue_len)
 
 
-def outcomes_by_kind(state, day: int) -> tuple[np.ndarray, np.ndarray]:
-    """Services that ended today and how many of them resolved, per pool kind.
-
-    Read right after the handling stage: a case whose service ended today is resolved
-    by it if it is now RESOLVED at that same hour. (A measurement, not a mechanism.)
-    """
-    t, pl = state.issues, state.pools
-    done = (t.t_done >= 24.0 * day) & (t.t_done < 24.0 * day + 24.0)
-    kinds = pl.kind[t.pool[done]]
-    res = (t.status[done] == RESOLVED) & (t.t_closed[done] == t.t_done[done])
-    n_kinds = int(pl.duty.shape[0])
-    return (
-        np.bincount(kinds, minlength=n_kinds).astype(np.int64),
-        np.bincount(kinds[res], minlength=n_kinds).astype(np.int64),
-    )
+def platform_open(pools) -> bool:
+    """Whether the online mediation platform (苏解纷) has any slot (诉源治理 diverts to it)."""
+    return bool(pools.servers[pools.online_pool] > 0)

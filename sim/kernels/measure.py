@@ -7,6 +7,8 @@ counts are defined in :mod:`sim.metrics`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from numba import njit
 
@@ -122,13 +124,42 @@ def _measure_kernel(
     return counts, sums, n_res
 
 
-def measure_step(state, day: int):
+@dataclass(frozen=True)
+class Params:
+    """Measurement parameters: h, the satisfaction half-life in days
+    (``indices.satisfaction_halflife_days``)."""
+
+    halflife_days: float
+
+    @classmethod
+    def from_scenario(cls, sc) -> Params:
+        return cls(halflife_days=sc.indices.satisfaction_halflife_days)
+
+
+def measure_step(issues, pools, p: Params, day: int):
     """Stage 8 pass: returns ``(counts, sums, resolution_days_today)``."""
-    t = state.issues
+    t = issues
     res = np.empty(t.n, dtype=np.float64)
-    pk = np.where(t.pool >= 0, state.pools.kind[np.maximum(t.pool, 0)], 255).astype(np.uint8)
+    pk = np.where(t.pool >= 0, pools.kind[np.maximum(t.pool, 0)], 255).astype(np.uint8)
     counts, sums, n_res = _measure_kernel(
         t.status, t.category, t.channel, t.urban, t.transfers, t.level, pk, t.t_created,
-        t.t_surfaced, t.t_closed, day, state.scenario.indices.satisfaction_halflife_days, res,
+        t.t_surfaced, t.t_closed, day, p.halflife_days, res,
     )  # fmt: skip
     return counts, sums, res[:n_res]
+
+
+def outcomes_by_kind(issues, pools, day: int) -> tuple[np.ndarray, np.ndarray]:
+    """Services that ended today and how many of them resolved, per pool kind.
+
+    Read right after the handling stage: a case whose service ended today is resolved
+    by it if it is now RESOLVED at that same hour. (A measurement, not a mechanism.)
+    """
+    t, pl = issues, pools
+    done = (t.t_done >= 24.0 * day) & (t.t_done < 24.0 * day + 24.0)
+    kinds = pl.kind[t.pool[done]]
+    res = (t.status[done] == RESOLVED) & (t.t_closed[done] == t.t_done[done])
+    n_kinds = int(pl.duty.shape[0])
+    return (
+        np.bincount(kinds, minlength=n_kinds).astype(np.int64),
+        np.bincount(kinds[res], minlength=n_kinds).astype(np.int64),
+    )

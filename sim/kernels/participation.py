@@ -52,6 +52,8 @@ References
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
+
 import numpy as np
 from numba import njit, prange
 
@@ -141,6 +143,44 @@ def participation_row(
         threshold_mean, threshold_spread, baseline, publicity, publicity_gain, org_gain, decay,
         efficacy_gain, failure_loss, seed,
     )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Params:
+    """Participation parameters, built once from the scenario (``participation.*``; the
+    publicity lever is ``levers.people.publicity_education``). Field names are the keyword
+    arguments of :func:`participation_step` (see there for symbols)."""
+
+    publicity: float
+    engaged_level: float
+    threshold_mean: float
+    threshold_spread: float
+    baseline: float
+    publicity_gain: float
+    org_gain: float
+    decay: float
+    efficacy_gain: float
+    failure_loss: float
+
+    @classmethod
+    def from_scenario(cls, sc) -> Params:
+        pp = sc.participation
+        return cls(
+            publicity=sc.levers.people.publicity_education,
+            engaged_level=pp.engaged_level,
+            threshold_mean=pp.threshold_mean,
+            threshold_spread=pp.threshold_spread,
+            baseline=pp.baseline,
+            publicity_gain=pp.publicity_gain,
+            org_gain=pp.org_gain,
+            decay=pp.decay,
+            efficacy_gain=pp.efficacy_gain,
+            failure_loss=pp.failure_loss,
+        )
+
+    def kwargs(self) -> dict[str, float]:
+        """The keyword arguments of :func:`participation_step`."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 PART_BLOCK = 4096  # residents per block of the day kernel's two sweeps
@@ -373,15 +413,15 @@ def participation_step(
     *,
     publicity: float,
     seed: int,
-    engaged_level: float = 0.5,
-    threshold_mean: float = 0.25,
-    threshold_spread: float = 0.1,
-    baseline: float = 0.2,
-    publicity_gain: float = 0.3,
-    org_gain: float = 0.15,
-    decay: float = 0.01,
-    efficacy_gain: float = 0.1,
-    failure_loss: float = 0.15,
+    engaged_level: float,
+    threshold_mean: float,
+    threshold_spread: float,
+    baseline: float,
+    publicity_gain: float,
+    org_gain: float,
+    decay: float,
+    efficacy_gain: float,
+    failure_loss: float,
     out: np.ndarray | None = None,
     neighbours: EngagedNeighbours | None = None,
 ) -> np.ndarray:

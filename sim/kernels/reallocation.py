@@ -65,11 +65,15 @@ from __future__ import annotations
 import dataclasses
 import math
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 from numba import njit
 
+from sim.issues import QUEUED
+from sim.pools import K_MEDIATION, K_SOCIAL
 from sim.queueing import mean_wait_nb
+from sim.scenario.schema import POOL_KINDS
 
 MODES = ("siloed", "pooled", "equity")
 
@@ -150,7 +154,7 @@ def _vec(x, n: int, name: str, fn: str = "allocate") -> np.ndarray:
     return a
 
 
-def largest_remainder(target, total: int, floor_=0) -> np.ndarray:
+def largest_remainder(target, total: int, floor_) -> np.ndarray:
     """Round non-negative ``target`` to integers ≥ ``floor_`` that sum to ``total``.
 
     ``target`` is first rescaled so that it sums to ``total`` above the floors.
@@ -191,12 +195,12 @@ def allocate(
     mu,
     *,
     base_shares=None,
-    sharing: float = 1.0,
+    sharing: float,
     prior=None,
     population=None,
-    equity_weight: float = 0.0,
+    equity_weight: float,
     need=None,
-    min_slots=0,
+    min_slots,
     weights=None,
 ) -> np.ndarray:
     """Split ``budget`` case slots among a group of pools (see the module docstring).
@@ -369,3 +373,204 @@ def resize_pools(pools, new_slots, now: float):
         free_at=free_at,
         staff_per_duty_day=per_slot * new,
     )
+
+
+# ---------------------------------------------------------------------------------------
+# The mechanism's month: parameters, state and step
+
+
+@dataclass(frozen=True)
+class Params:
+    """Reallocation parameters, built once from the scenario.
+
+    Attributes
+    ----------
+    mode : str
+        ``levers.capability.resource_allocation`` (:data:`MODES`).
+    period_days : int
+        ``reallocation.period_days``: days between reallocations.
+    pool_kinds : tuple of int
+        Kinds of pool whose slots are reallocated within the kind
+        (``reallocation.pool_kinds``).
+    min_slots : int
+        c_min (``reallocation.min_slots``).
+    sharing : float
+        D, ``levers.data.data_sharing`` (demand seen by the "pooled" rule).
+    equity_weight : float
+        w, ``levers.community.urban_rural_integration`` ("equity").
+    social_org_lag_days : float
+        τ_org (``reallocation.social_org_lag_days``).
+    social_org_initial_share : float
+        Share of the funded social-organisation slots present on day 0
+        (``reallocation.social_org_initial_share``).
+    """
+
+    mode: str
+    period_days: int
+    pool_kinds: tuple[int, ...]
+    min_slots: int
+    sharing: float
+    equity_weight: float
+    social_org_lag_days: float
+    social_org_initial_share: float
+
+    @classmethod
+    def from_scenario(cls, sc) -> Params:
+        ra = sc.reallocation
+        return cls(
+            mode=sc.levers.capability.resource_allocation,
+            period_days=ra.period_days,
+            pool_kinds=tuple(POOL_KINDS.index(k) for k in ra.pool_kinds),
+            min_slots=ra.min_slots,
+            sharing=sc.levers.data.data_sharing,
+            equity_weight=sc.levers.community.urban_rural_integration,
+            social_org_lag_days=ra.social_org_lag_days,
+            social_org_initial_share=ra.social_org_initial_share,
+        )
+
+
+@dataclass
+class State:
+    """What reallocation carries from day to day (arrays per pool).
+
+    Attributes
+    ----------
+    base_slots : int64
+        Slots of the siloed plan (the budget of each group and its fixed shares).
+    social_target, social_capacity : float64
+        Funded and current social-organisation slots (0 for other pools).
+    arrivals, busy, starts : float64
+        Cases that entered the pool's queue, handling hours and services started since
+        the last reallocation (the demand and service rates it sees).
+    """
+
+    base_slots: np.ndarray
+    social_target: np.ndarray
+    social_capacity: np.ndarray
+    arrivals: np.ndarray
+    busy: np.ndarray
+    starts: np.ndarray
+
+    @classmethod
+    def start(cls, pools, p: Params, social_capacity=None) -> State:
+        """Fresh memory; social organisations start below their funded capacity
+        (``social_org_initial_share``) unless ``social_capacity`` is given."""
+        n_p = pools.n_pools
+        social = pools.kind == K_SOCIAL
+        target = np.where(social, pools.servers, 0).astype(np.float64)
+        if social_capacity is None:
+            start = np.rint(target * p.social_org_initial_share)
+            social_capacity = np.where(social & (target > 0), np.maximum(start, 1.0), 0.0)
+        return cls(
+            base_slots=pools.servers.astype(np.int64).copy(),
+            social_target=target,
+            social_capacity=social_capacity,
+            arrivals=np.zeros(n_p),
+            busy=np.zeros(n_p),
+            starts=np.zeros(n_p),
+        )
+
+    def initial_pools(self, pools):
+        """``pools`` with social organisations shrunk to their initial capacity."""
+        new = np.where(pools.kind == K_SOCIAL, self.social_capacity, pools.servers)
+        new = new.astype(np.int64)
+        return pools if np.array_equal(new, pools.servers) else resize_pools(pools, new, 0.0)
+
+
+def queue_arrivals(issues, was_routing, n_pools: int) -> np.ndarray:
+    """Cases that entered a pool's queue in today's routing (rows ROUTING before it)."""
+    entered = was_routing & (issues.status == QUEUED)
+    return np.bincount(issues.pool[entered], minlength=n_pools)
+
+
+def services_started(issues, n_pools: int, day: int) -> np.ndarray:
+    """Services started today per pool (service rates)."""
+    t = issues
+    started = (t.t_start >= 24.0 * day) & (t.t_start < 24.0 * day + 24.0)
+    return np.bincount(t.pool[started], minlength=n_pools)
+
+
+def savas_need(arrivals, population) -> np.ndarray | None:
+    """ν_i: cases per resident of each pool relative to the group's mean — equal capacity
+    per case rather than per head (Savas 1978, equity of output); None without demand."""
+    per_head = arrivals / np.maximum(population, 1.0)
+    return per_head / per_head.mean() if per_head.mean() > 0 else None
+
+
+def reallocation_step(
+    state: State, pools, city, arrivals, starts, busy, p: Params, day: int
+):  # fmt: skip
+    """Stage 7: count today's demand; every ``period_days`` reallocate and grow social orgs.
+
+    Parameters
+    ----------
+    state : State
+        Updated in place.
+    pools : sim.pools.Pools
+    city : sim.city.City
+        Residents per grid, county and town (the population a pool serves).
+    arrivals, starts, busy : array [n_pools]
+        Today's queue arrivals (:func:`queue_arrivals`), services started
+        (:func:`services_started`) and handling hours started.
+    p : Params
+    day : int
+
+    Returns
+    -------
+    sim.pools.Pools
+        ``pools``, or a resized copy on a reallocation day.
+    """
+    state.arrivals += arrivals
+    state.starts += starts
+    state.busy += busy
+    period = p.period_days
+    if (day + 1) % period != 0:
+        return pools
+    pl = pools
+    new = pl.servers.astype(np.int64).copy()
+    if p.mode != "siloed":
+        grid_n = np.diff(city.grid_start).astype(np.float64)
+        county_pop = np.bincount(city.grid_county, weights=grid_n, minlength=city.n_counties)
+        town_pop = np.bincount(city.grid_town, weights=grid_n, minlength=city.n_towns)
+        for kind in p.pool_kinds:
+            idx = np.flatnonzero(pl.kind == kind)
+            if idx.size < 2:
+                continue
+            budget = int(state.base_slots[idx].sum())
+            lam = state.arrivals[idx] / period
+            n_starts = state.starts[idx].sum()
+            mean_h = state.busy[idx].sum() / n_starts if n_starts > 0 else 24.0
+            mu = 24.0 / max(mean_h, 1e-6)
+            if kind == K_MEDIATION:  # town_pool lists the towns' pools in ascending order
+                pop = town_pop[np.searchsorted(pl.town_pool, idx)]
+            else:
+                pop = county_pop[pl.county[idx].astype(np.int64)]
+            new[idx] = allocate(
+                p.mode,
+                lam,
+                budget,
+                mu,
+                base_shares=state.base_slots[idx].astype(np.float64),
+                sharing=p.sharing,
+                population=pop,
+                equity_weight=p.equity_weight,
+                need=savas_need(lam, pop),
+                min_slots=p.min_slots,
+            )
+    social = pl.kind == K_SOCIAL
+    if social.any():
+        state.social_capacity = np.where(
+            social,
+            social_org_capacity(
+                state.social_capacity, state.social_target, period, p.social_org_lag_days
+            ),
+            0.0,
+        )
+        grown = np.rint(state.social_capacity)
+        new[social] = np.where(state.social_target[social] > 0, np.maximum(grown[social], 1), 0)
+    if not np.array_equal(new, pl.servers):
+        pl = resize_pools(pl, new, 24.0 * (day + 1))
+    state.arrivals[:] = 0.0
+    state.busy[:] = 0.0
+    state.starts[:] = 0.0
+    return pl

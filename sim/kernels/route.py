@@ -29,7 +29,8 @@ A ROUTING issue needs one of five things (``sim.issues.NEXT_*``):
 - petition: to the county's petition office (信访).
 
 Every dispatch through the centre with shared data is a data use; each use is misused
-with probability ``m0·(1 − e_log·logging)·(1 − e_perm·permission)·(1 − e_det·deterrence)``.
+with probability ``m0·(1 − e_log·logging)·(1 − e_perm·permission)·(1 − e_det·deterrence)``
+(:func:`sim.kernels.datagov.misuse_probability`, the one home of that formula).
 
 References
 ----------
@@ -38,6 +39,9 @@ References
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit, prange
@@ -60,6 +64,7 @@ from sim.issues import (
     QUEUED,
     ROUTING,
 )
+from sim.kernels.datagov import misuse_by_grid, misuse_probability
 from sim.kernels.diversion import go_to_court
 from sim.kernels.rng import S_ROUTE, S_ROUTE_CHOICE, S_ROUTE_MISUSE, S_ROUTE_SECTOR, uniform
 
@@ -216,6 +221,29 @@ def _route_kernel(
         t_ready[k] = arrival
 
 
+@dataclass(frozen=True, eq=False)
+class Params:
+    """Routing parameters, built once from the scenario.
+
+    ``packed`` is the float array the kernel reads (indices ``P_*``,
+    :func:`pack_route_params`).
+    """
+
+    packed: np.ndarray
+
+    @classmethod
+    def from_scenario(cls, sc) -> Params:
+        return cls(packed=pack_route_params(sc))
+
+
+class Routed(NamedTuple):
+    """What routing did today (:func:`route_step`)."""
+
+    uses: int  # uses of shared personal data
+    misuse: int  # misuse incidents
+    misuse_by_grid: np.ndarray  # int64[n_grids]: misuse incidents by the resident's grid
+
+
 def pack_route_params(scenario) -> np.ndarray:
     """Pack routing parameters and levers into the float array the kernel reads."""
     r = scenario.routing
@@ -238,12 +266,11 @@ def pack_route_params(scenario) -> np.ndarray:
     p[P_DELAY_TRANSFER] = r.transfer_delay_hours
     p[P_ON_SPOT] = r.grid_on_spot_share
     p[P_SHARING] = lv.data.data_sharing
-    p[P_MISUSE] = (
-        r.misuse_risk_per_use
-        * (1.0 - r.misuse_logging_effect * gov.access_logging)
-        * (1.0 - r.misuse_permission_effect * gov.permission_control)
-        * (1.0 - r.misuse_deterrence_effect * gov.misuse_deterrence)
-    )
+    p[P_MISUSE] = misuse_probability(
+        r.misuse_risk_per_use, gov.access_logging, gov.permission_control,
+        gov.misuse_deterrence, e_log=r.misuse_logging_effect,
+        e_perm=r.misuse_permission_effect, e_det=r.misuse_deterrence_effect,
+    )  # fmt: skip
     p[P_COORD] = 1.0 if lv.system.coordination_group else 0.0
     p[P_SCREEN] = scenario.handling.misroute_screen_hours
     p[P_ACC_TRANSFER] = p[P_ACC_SILO] + (p[P_ACC_CENTRE] - p[P_ACC_SILO]) * p[P_INTEGRATION]
@@ -251,17 +278,19 @@ def pack_route_params(scenario) -> np.ndarray:
     return p
 
 
-def route_step(state, day: int) -> tuple[int, int]:
-    """Stage 3: route every ROUTING issue. Returns (data uses, misuse incidents) today."""
-    t, pl = state.issues, state.pools
-    misuse = state.row_scratch(t.n)
+def route_step(issues, pools, grid_town, n_grids: int, p: Params, seed: int, day: int) -> Routed:
+    """Stage 3: route every ROUTING issue of ``issues`` to a pool of ``pools``.
+
+    ``grid_town`` maps grids to towns (``City.grid_town``). Returns today's data uses and
+    misuse incidents, the latter also by grid (for :func:`sim.kernels.datagov.datagov_step`).
+    """
+    t, pl = issues, pools
+    misuse = np.empty(t.n, dtype=np.uint8)  # per row: 1 data used, 2 misused
     _route_kernel(
         t.status, t.iid, t.category, t.sector, t.county, t.grid, t.channel, t.digital,
         t.next_step, t.tier, t.level, t.pool, t.t_ready, t.t_closed, t.diverted, t.transfers,
         pl.dept_pool, pl.grid_pool, pl.town_pool, pl.social_pool, pl.mass_pool, pl.petition_pool,
-        pl.hotline_pool, pl.online_pool, state.city.grid_town, pl.servers,
-        state.params.route, state.seed, day, misuse,
+        pl.hotline_pool, pl.online_pool, grid_town, pl.servers, p.packed, seed, day, misuse,
     )  # fmt: skip
-    uses = int(np.count_nonzero(misuse))
-    incidents = int(np.count_nonzero(misuse == 2))
-    return uses, incidents
+    by_grid = misuse_by_grid(misuse, t.grid, n_grids)
+    return Routed(int(np.count_nonzero(misuse)), int(by_grid.sum()), by_grid)

@@ -28,6 +28,8 @@ References
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from numba import njit, prange
 
@@ -121,6 +123,38 @@ def _surface_kernel(
         t_ready[k] = t
 
 
+@dataclass(frozen=True, eq=False)
+class Params:
+    """Surfacing parameters, built once from the scenario.
+
+    Attributes
+    ----------
+    packed : float64[27]
+        The hazards' parameters in the layout :func:`issue_hazards` reads
+        (:func:`pack_surface_params`).
+    workers_per_grid, patrol_hours_per_day : float
+        ``levers.capability.workers_per_grid``, ``levers.capability.patrol_hours_per_day``.
+    patrol_load_stop : float
+        ``surfacing.patrol_load_stop``: queued cases per worker at which patrols stop.
+    """
+
+    packed: np.ndarray
+    workers_per_grid: float
+    patrol_hours_per_day: float
+    patrol_load_stop: float
+
+    @classmethod
+    def from_scenario(cls, sc) -> Params:
+        from sim.pools import social_org_strength
+
+        return cls(
+            packed=pack_surface_params(sc, social_org_strength(sc)),
+            workers_per_grid=float(sc.levers.capability.workers_per_grid),
+            patrol_hours_per_day=sc.levers.capability.patrol_hours_per_day,
+            patrol_load_stop=sc.surfacing.patrol_load_stop,
+        )
+
+
 def pack_surface_params(scenario, social_strength: float) -> np.ndarray:
     """Pack the surfacing parameters and levers into the float array the kernel reads."""
     s = scenario.surfacing
@@ -143,27 +177,32 @@ def pack_surface_params(scenario, social_strength: float) -> np.ndarray:
     return p
 
 
-def patrol_factor(state) -> np.ndarray:
+def patrol_factor(queue_len, grid_pool, patrol_mult, grid_start, p: Params) -> np.ndarray:
     """Per grid: effective patrol hours × workers × 1,000 / residents (load-dependent).
 
     Patrol hours shrink linearly with the grid pool's queue per worker and stop at
-    ``surfacing.patrol_load_stop`` queued cases per worker.
+    ``surfacing.patrol_load_stop`` queued cases per worker; ``patrol_mult`` is the early
+    warning's redeployment of patrol hours toward risky grids (:mod:`sim.kernels.warning`).
     """
-    sc = state.scenario
-    workers = float(sc.levers.capability.workers_per_grid)
-    queue = state.pool_queue_len[state.pools.grid_pool]
-    load = np.clip(1.0 - queue / (sc.surfacing.patrol_load_stop * workers), 0.0, 1.0)
-    # early warning (sim.kernels.warning) redeploys patrol hours toward risky grids
-    hours = sc.levers.capability.patrol_hours_per_day * load * state.dyn.patrol_mult
-    n_g = np.diff(state.city.grid_start).astype(np.float64)
+    workers = p.workers_per_grid
+    queue = queue_len[grid_pool]
+    load = np.clip(1.0 - queue / (p.patrol_load_stop * workers), 0.0, 1.0)
+    hours = p.patrol_hours_per_day * load * patrol_mult
+    n_g = np.diff(grid_start).astype(np.float64)
     return hours * workers * 1000.0 / np.maximum(n_g, 1.0)
 
 
-def surface_step(state, day: int) -> None:
-    """Stage 2: surface or abandon today the hidden issues in ``state.issues``."""
-    t, city = state.issues, state.city
+def surface_step(issues, city, pools, queue_len, patrol_mult, p: Params, seed: int, day: int):
+    """Stage 2: surface or abandon today the hidden issues in ``issues``.
+
+    ``queue_len`` is yesterday's queue per pool after service (load-dependent patrols),
+    ``patrol_mult`` the early warning's patrol multiplier per grid; residents'
+    participation and trust come from ``city``.
+    """
+    t = issues
+    patrol = patrol_factor(queue_len, pools.grid_pool, patrol_mult, city.grid_start, p)
     _surface_kernel(
         t.status, t.iid, t.category, t.vulnerable, t.resident, t.grid, t.digital, t.t_created,
         t.channel, t.next_step, t.t_surfaced, t.t_ready, t.t_closed, city.participation,
-        city.trust, patrol_factor(state), state.params.surface, state.seed, day,
+        city.trust, patrol, p.packed, seed, day,
     )  # fmt: skip

@@ -53,9 +53,12 @@ References
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
+
 import numpy as np
 from numba import njit, prange
 
+from sim.issues import ABANDONED, FAILED, FIRST_CLOSED, LITIGATED, RESOLVED
 from sim.kernels.rng import S_TRUST_PARTNER, uniform
 
 __all__ = [
@@ -109,6 +112,88 @@ def trust_update(
     elif x > 1.0:
         x = 1.0
     return x
+
+
+@dataclass(frozen=True)
+class Params:
+    """Trust parameters, built once from the scenario (``trust.*``).
+
+    The exchange and experience fields are the keyword arguments of :func:`trust_step`;
+    ``slow_days`` is the delay after which a resolved report counts as slow
+    (:func:`own_experience`)."""
+
+    confidence: float
+    convergence: float
+    effect_resolved: float
+    effect_slow: float
+    effect_transferred: float
+    effect_failed: float
+    slow_days: float
+
+    @classmethod
+    def from_scenario(cls, sc) -> Params:
+        tp = sc.trust
+        return cls(
+            confidence=tp.confidence,
+            convergence=tp.convergence,
+            effect_resolved=tp.effect_resolved,
+            effect_slow=tp.effect_slow,
+            effect_transferred=tp.effect_transferred,
+            effect_failed=tp.effect_failed,
+            slow_days=tp.slow_days,
+        )
+
+    def kwargs(self) -> dict[str, float]:
+        """The keyword arguments of :func:`trust_step`."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "slow_days"}
+
+
+@dataclass
+class Experience:
+    """Each resident's own reports closed today, by outcome (uint8 counts, reused daily).
+
+    Read by :func:`trust_step` and :func:`sim.kernels.participation.participation_step`;
+    :func:`own_experience` fills them and :meth:`clear` zeroes the touched rows."""
+
+    n_resolved: np.ndarray
+    n_slow: np.ndarray
+    n_transferred: np.ndarray
+    n_failed: np.ndarray
+
+    @classmethod
+    def zeros(cls, n_residents: int) -> Experience:
+        return cls(*(np.zeros(n_residents, dtype=np.uint8) for _ in range(4)))
+
+    def clear(self, rows: np.ndarray) -> None:
+        for arr in (self.n_resolved, self.n_slow, self.n_transferred, self.n_failed):
+            arr[rows] = 0
+
+
+def own_experience(issues, day: int, slow_days: float, exp: Experience) -> np.ndarray:
+    """Count today's closed issues per resident by outcome into ``exp``; returns the rows
+    (residents) touched.
+
+    Resolved (and, of those, slower than ``slow_days``), transferred at least once, and
+    failed — closed unresolved, abandoned (neglect) or gone to court.
+    """
+    t = issues
+    st = t.status
+    today = (st >= FIRST_CLOSED) & (t.t_closed >= 24.0 * day) & (t.t_closed < 24.0 * day + 24.0)
+    rows = np.flatnonzero(today)
+    res = t.resident[rows]
+    resolved = st[rows] == RESOLVED
+    failed = (st[rows] == FAILED) | (st[rows] == ABANDONED) | (st[rows] == LITIGATED)
+    days = (t.t_closed[rows] - t.t_surfaced[rows]) / 24.0
+    slow = resolved & (days > slow_days)
+    moved = t.transfers[rows] > 0
+    for arr, mask in (
+        (exp.n_resolved, resolved),
+        (exp.n_slow, slow),
+        (exp.n_transferred, moved),
+        (exp.n_failed, failed),
+    ):
+        np.add.at(arr, res[mask], 1)
+    return res
 
 
 TRUST_BLOCK = 1024  # residents per block of the kernel's three sweeps
@@ -170,12 +255,12 @@ def trust_step(
     *,
     seed: int,
     day: int,
-    confidence: float = 0.2,
-    convergence: float = 0.3,
-    effect_resolved: float = 0.03,
-    effect_slow: float = -0.01,
-    effect_transferred: float = -0.02,
-    effect_failed: float = -0.06,
+    confidence: float,
+    convergence: float,
+    effect_resolved: float,
+    effect_slow: float,
+    effect_transferred: float,
+    effect_failed: float,
     out: np.ndarray | None = None,
 ) -> np.ndarray:
     """Stage 6: one day of trust exchange and direct experience (see the module docstring).

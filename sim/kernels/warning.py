@@ -52,47 +52,87 @@ import numpy as np
 from numba import njit, prange
 
 from sim.issues import CAT_DISPUTE, IN_SERVICE, QUEUED, ROUTING
-from sim.kernels.escalate import E_COLLECTIVE
 
 
 @dataclass(frozen=True)
-class WarningParams:
-    """Parameters of the early-warning indicator and patrol redeployment.
+class Params:
+    """Parameters of the early-warning indicator, flags, patrols and work teams.
 
-    Proposed scenario names: ``warning.<attribute>``; the switch itself is
-    ``levers.capability.early_warning``.
+    Built once from the scenario (:meth:`from_scenario`); the switch itself is
+    ``levers.capability.early_warning`` (:attr:`on`).
 
     Attributes
     ----------
     weight_disputes, weight_grievance, weight_activation : float
-        w_D, w_G, w_A ≥ 0 (normalised to sum 1; at least one > 0).
+        w_D, w_G, w_A ≥ 0 (normalised to sum 1; at least one > 0) [``warning.*``].
     flag_share : float
         f in (0, 1]: share of grids flagged each day (the riskiest).
     redeploy_share : float
         β in [0, 1]: share of patrol hours sent to flagged grids when warning is on.
+    horizon_days : int
+        H, days within which a flag counts as a hit (``warning.horizon_days``).
+    response_per_1000 : float
+        Work-team presence (officer-equivalents) per 1,000 residents a flagged grid gets
+        (``warning.response_per_1000``).
+    response_effect : float
+        Share by which a work team cuts the escalation hazards of a flagged grid's known
+        disputes (``warning.response_effect``).
+    worker_weight : float
+        A grid worker's deterrence relative to an officer (``activation.worker_weight``):
+        converts the team's presence into staff.
+    workers_per_grid : float
+        ``levers.capability.workers_per_grid``.
+    on : bool
+        ``levers.capability.early_warning``.
     """
 
-    weight_disputes: float = 0.4
-    weight_grievance: float = 0.3
-    weight_activation: float = 0.3
-    flag_share: float = 0.05
-    redeploy_share: float = 0.5
+    weight_disputes: float
+    weight_grievance: float
+    weight_activation: float
+    flag_share: float
+    redeploy_share: float
+    horizon_days: int
+    response_per_1000: float
+    response_effect: float
+    worker_weight: float
+    workers_per_grid: float
+    on: bool
+
+    @classmethod
+    def from_scenario(cls, sc) -> Params:
+        w = sc.warning
+        return cls(
+            weight_disputes=w.weight_disputes,
+            weight_grievance=w.weight_grievance,
+            weight_activation=w.weight_activation,
+            flag_share=w.flag_share,
+            redeploy_share=w.redeploy_share,
+            horizon_days=w.horizon_days,
+            response_per_1000=w.response_per_1000,
+            response_effect=w.response_effect,
+            worker_weight=sc.activation.worker_weight,
+            workers_per_grid=float(sc.levers.capability.workers_per_grid),
+            on=bool(sc.levers.capability.early_warning),
+        )
 
     def __post_init__(self) -> None:
         w = (self.weight_disputes, self.weight_grievance, self.weight_activation)
         if min(w) < 0 or sum(w) <= 0:
-            raise ValueError(f"WarningParams weights must be >= 0 with a positive sum. Got {w}.")
+            raise ValueError(f"warning weights must be >= 0 with a positive sum. Got {w}.")
         if not 0.0 < self.flag_share <= 1.0:
-            raise ValueError(f"WarningParams.flag_share must be in (0, 1]. Got {self.flag_share}.")
+            raise ValueError(f"warning.flag_share must be in (0, 1]. Got {self.flag_share}.")
         if not 0.0 <= self.redeploy_share <= 1.0:
             raise ValueError(
-                f"WarningParams.redeploy_share must be in [0, 1]. Got {self.redeploy_share}."
+                f"warning.redeploy_share must be in [0, 1]. Got {self.redeploy_share}."
             )
 
     @property
     def weights(self) -> np.ndarray:
         w = np.array([self.weight_disputes, self.weight_grievance, self.weight_activation])
         return w / w.sum()
+
+
+WarningParams = Params  # the name the alone harness and older callers use
 
 
 @njit(cache=True)
@@ -181,32 +221,12 @@ def _patrol_kernel(risk, flags, hours, beta, out):
     return out
 
 
-@njit(cache=True)
-def _code_count_kernel(codes, grid, code, n_grids):
-    out = np.zeros(n_grids, dtype=np.int64)
-    for k in range(codes.shape[0]):
-        if codes[k] == code:
-            out[grid[k]] += 1
-    return out
-
-
-def incidents_by_grid(escalation_codes, grid, n_grids: int) -> np.ndarray:
-    """Collective incidents per grid from ``escalate_step``'s per-row codes (int64).
-
-    ``escalation_codes`` is the uint8 array ``escalate_step`` fills
-    (``state.row_scratch(n)`` right after the stage; ``E_COLLECTIVE`` marks an incident).
-    """
-    return _code_count_kernel(
-        np.asarray(escalation_codes), np.asarray(grid), E_COLLECTIVE, int(n_grids)
-    )
-
-
 def open_disputes_by_grid(issues, n_grids: int) -> np.ndarray:
     """Known unresolved disputes per grid from the issue rows (int64 [n_grids])."""
     return _open_disputes_kernel(issues.status, issues.category, issues.grid, int(n_grids))
 
 
-def risk_indicator(open_disputes, n_residents, grievance, active, p: WarningParams) -> np.ndarray:
+def risk_indicator(open_disputes, n_residents, grievance, active, p: Params) -> np.ndarray:
     """Composite risk score r_g of every grid (1 = city average), see the module docstring.
 
     Parameters
@@ -216,7 +236,7 @@ def risk_indicator(open_disputes, n_residents, grievance, active, p: WarningPara
     n_residents : array [n_grids]
     grievance, active : array [n_grids]
         Mean grievance and share of active residents per grid (:func:`grid_means`).
-    p : WarningParams
+    p : Params
     """
     n = np.asarray(n_residents, dtype=np.float64)
     out = np.empty(n.shape[0])
@@ -226,14 +246,14 @@ def risk_indicator(open_disputes, n_residents, grievance, active, p: WarningPara
     )  # fmt: skip
 
 
-def flag_grids(risk, p: WarningParams) -> np.ndarray:
+def flag_grids(risk, p: Params) -> np.ndarray:
     """uint8 flags of the ⌈f·G⌉ riskiest grids whose score is above average."""
     r = np.asarray(risk, dtype=np.float64)
     n_flag = math.ceil(p.flag_share * r.shape[0] - 1e-9)
     return _flag_kernel(r, n_flag, np.zeros(r.shape[0], dtype=np.uint8))
 
 
-def patrol_multiplier(risk, flags, hours, p: WarningParams, on: bool = True) -> np.ndarray:
+def patrol_multiplier(risk, flags, hours, p: Params, on: bool) -> np.ndarray:
     """Per-grid patrol multiplier m_g keeping total patrol hours (all ones when off).
 
     Parameters
@@ -281,8 +301,8 @@ class WarningScores:
     n_hits: int
     n_incidents: int
     n_warned: int
-    base_rate: float = float("nan")
-    lift: float = float("nan")
+    base_rate: float
+    lift: float
 
 
 def warning_scores(flags_by_day, incidents_by_day, horizon_days: int) -> WarningScores:
@@ -407,3 +427,110 @@ class WarningScorer:
             base_rate=base_rate,
             lift=precision / base_rate if base_rate > 0 else float("nan"),
         )
+
+
+@dataclass
+class State:
+    """What the early warning carries from day to day.
+
+    Attributes
+    ----------
+    scorer : WarningScorer
+        Precision, recall and lift of the flags, day by day.
+    last_flags : uint8[n_grids] or None
+        Grids flagged at the end of yesterday (None before the first day).
+    patrol_mult : float64[n_grids]
+        Patrol multiplier m_g for today (ones when warning is off).
+    """
+
+    scorer: WarningScorer
+    last_flags: np.ndarray | None
+    patrol_mult: np.ndarray
+
+    @classmethod
+    def start(cls, n_grids: int, p: Params) -> State:
+        return cls(WarningScorer(n_grids, p.horizon_days), None, np.ones(n_grids))
+
+
+def response_team(p: Params, grid_sizes: np.ndarray) -> np.ndarray:
+    """Presence (officer-equivalents) of the early-warning work team a grid of each size
+    gets when flagged: ``warning.response_per_1000`` per 1,000 residents."""
+    return p.response_per_1000 * grid_sizes / 1000.0
+
+
+def team_presence(state: State, p: Params, grid_sizes: np.ndarray) -> tuple[np.ndarray, float]:
+    """早期控制: the work teams sent today to the grids flagged yesterday.
+
+    Returns the added presence per grid (officer-equivalents, zeros without warning) and
+    the teams' staff on duty (counted as cost).
+    """
+    if not (p.on and state.last_flags is not None):
+        return np.zeros(grid_sizes.shape[0]), 0.0
+    extra = response_team(p, grid_sizes) * state.last_flags
+    return extra, float(extra.sum()) / max(p.worker_weight, 1e-9)
+
+
+def early_control(state: State, p: Params, n_grids: int) -> np.ndarray:
+    """c_g = 1 − ``response_effect`` in the grids flagged yesterday when warning is on, else 1.
+
+    The work team takes up a flagged grid's known disputes (包案化解), damping their
+    escalation (:mod:`sim.kernels.escalate`).
+    """
+    if p.on and state.last_flags is not None:
+        return 1.0 - p.response_effect * state.last_flags.astype(np.float64)
+    return np.ones(n_grids)
+
+
+def warning_step(state: State, issues, grid_start, grievance, active, incidents, p: Params):
+    """Score every grid's risk, flag the riskiest, redeploy tomorrow's patrols.
+
+    Parameters
+    ----------
+    state : State
+        Updated in place: yesterday's flags are replaced, the scorer adds today, the
+        patrol multiplier is tomorrow's.
+    issues : sim.issues.IssueTable
+    grid_start : int64[n_grids + 1]
+    grievance : float32[n_residents]
+        Today's grievance (``City.grievance``).
+    active : uint8[n_residents]
+        Today's activation.
+    incidents : int array [n_grids]
+        Today's collective incidents (from escalating disputes and from activation).
+        Flags and incidents are scored every day, warning on or off, so the warning's
+        precision and recall can always be reported.
+    p : Params
+
+    Returns
+    -------
+    uint8[n_grids]
+        Today's flags.
+    """
+    n_g = grid_start.shape[0] - 1
+    risk = risk_indicator(
+        open_disputes_by_grid(issues, n_g),
+        np.diff(grid_start),
+        grid_means(grievance, grid_start),
+        grid_means(active, grid_start),
+        p,
+    )
+    flags = flag_grids(risk, p)
+    state.last_flags = flags
+    state.scorer.add(flags, incidents)
+    state.patrol_mult = patrol_multiplier(risk, flags, np.ones(n_g), p, on=p.on)
+    if p.on:
+        # the work team sent to a flagged grid tomorrow also screens it for hidden
+        # disputes (矛盾纠纷排查), as many patrol hours per member as a grid worker
+        staff = response_team(p, np.diff(grid_start)) / max(p.worker_weight, 1e-9)
+        state.patrol_mult = state.patrol_mult + flags * staff / p.workers_per_grid
+    return flags
+
+
+def warning_report(state: State) -> dict[str, float]:
+    """Precision, recall and lift of the flags against the collective incidents that followed."""
+    s = state.scorer.scores()
+    return {
+        "warning_precision": float(s.precision),
+        "warning_recall": float(s.recall),
+        "warning_lift": float(s.lift),
+    }

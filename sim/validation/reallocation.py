@@ -35,10 +35,12 @@ class ReallocationAloneResult:
 def reallocation_alone(mode: str, arrivals, budget: int, mu, **kwargs) -> ReallocationAloneResult:
     """Allocate a budget of slots among a group of M/M/c pools and evaluate the result.
 
-    Calls :func:`allocate` (same arguments) and scores the allocation with Erlang C at
+    Calls :func:`allocate` (same arguments; full data sharing, no equity weight and no
+    floor unless given) and scores the allocation with Erlang C at
     the **true** arrival rates, so a pooled allocation made with little data sharing
     shows what misjudged demand costs.
     """
+    kwargs = {"sharing": 1.0, "equity_weight": 0.0, "min_slots": 0, **kwargs}
     slots = allocate(mode, arrivals, budget, mu, **kwargs)
     lam = np.asarray(arrivals, dtype=np.float64)
     tw = total_wait(lam, mu, slots)

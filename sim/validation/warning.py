@@ -75,7 +75,7 @@ def warning_alone(
     for d in range(n_days):
         risk[d] = risk_indicator(u[d], n_residents, g[d], a[d], p)
         flags[d] = flag_grids(risk[d], p)
-        patrol[d] = patrol_multiplier(risk[d], flags[d], h, p)
+        patrol[d] = patrol_multiplier(risk[d], flags[d], h, p, on=True)
     scores = None
     if incidents_by_day is not None:
         scores = warning_scores(flags, incidents_by_day, horizon_days)

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from sim.issues import (
     CAT_DISPUTE,
     CH_ESCALATION,
@@ -23,25 +25,26 @@ from sim.issues import (
     QUEUED,
     ROUTING,
 )
-from sim.kernels.escalate import grid_conditions
+from sim.kernels.escalate import Escalated
 from sim.kernels.rng import S_ESCALATE, S_ESCALATE_COLLECTIVE, S_ESCALATE_KIND, uniform_py
 
-from .diversion import go_to_court, platform_open
+from .diversion import go_to_court
 
 TIME_OFFSET = 0x1F3D5B79  # counter offset of the draw of the escalation's hour
 
 
-def escalate_step(state, day: int) -> tuple[int, int, int]:
-    """Escalate waiting disputes. Returns (petitions, litigations, collective incidents)."""
-    t, e, seed = state.issues, state.scenario.escalation, state.seed
-    damp = 1.0 - e.rule_of_law_effect * state.scenario.levers.capability.rule_of_law
-    h_litigate = e.litigation_hazard
-    h_petition = e.petition_hazard * damp
-    p_collective = e.collective_prob * damp
-    grace_h = 24.0 * e.grace_days
+def escalate_step(
+    issues, n_grids, mobilisation, control, online_open, params, seed, day
+) -> Escalated:
+    """Escalate waiting disputes. Returns petitions, litigations, collective incidents
+    (also by grid)."""
+    t, e = issues, params
+    h_litigate = e.h_lit
+    h_petition = e.h_pet
+    p_collective = e.p_coll
+    grace_h = e.grace_h
     end_of_day = 24.0 * day + 24.0
-    online_open = platform_open(state)
-    mobilisation, control = grid_conditions(state)
+    by_grid = np.zeros(n_grids, dtype=np.int64)
 
     petitions = litigations = collective = 0
     for k in range(t.n):
@@ -75,14 +78,15 @@ def escalate_step(state, day: int) -> tuple[int, int, int]:
         petitions += 1  # a collective incident is also a petition (集体访)
         if (
             t.collective[k] == 0
-            and float(t.severity[k]) > e.collective_severity
+            and float(t.severity[k]) > e.sev_coll
             and uniform_py(seed, S_ESCALATE_COLLECTIVE, day, q)
             < p_collective * float(mobilisation[g])
         ):
             t.collective[k] = 1
             collective += 1
+            by_grid[g] += 1
         t.level[k] = LEVEL_PETITION
         t.status[k] = ROUTING
         t.next_step[k] = NEXT_PETITION
         t.t_ready[k] = at
-    return petitions, litigations, collective
+    return Escalated(petitions, litigations, collective, by_grid)

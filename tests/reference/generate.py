@@ -25,19 +25,19 @@ from sim.kernels.rng import (
 
 def daily_rates(hardship, vulnerable, urban, g, kappa: float = 1.0) -> list[float]:
     """λ_c for one resident: [enquiry, need, dispute, risk] per day (κ: grid hot spot)."""
-    rates = g["rates"]
-    m_hardship = max(0.0, 1.0 + g["k_h"] * (hardship - g["h_mean"]))
+    rates = g.rates
+    m_hardship = max(0.0, 1.0 + g.k_h * (hardship - g.h_mean))
     return [
         float(rates[0]),
-        float(rates[1]) * m_hardship * (g["v_mult"] if vulnerable else 1.0),
+        float(rates[1]) * m_hardship * (g.v_mult if vulnerable else 1.0),
         float(rates[2]) * m_hardship * kappa,
-        float(rates[3]) * (1.0 if urban else g["rural_mult"]),
+        float(rates[3]) * (1.0 if urban else g.rural_mult),
     ]
 
 
-def generate_step(state, day: int) -> int:
-    """Append today's new issues to ``state.issues``; returns how many arose."""
-    city, g, tab, seed = state.city, state.params.generation_arrays, state.issues, state.seed
+def generate_step(issues, city, p, seed: int, day: int, scratch=None) -> int:
+    """Append today's new issues to ``issues``; returns how many arose (``scratch`` unused)."""
+    g, tab = p, issues
 
     arising: list[tuple[int, int]] = []  # (resident, category)
     for i in range(city.n_residents):
@@ -46,7 +46,7 @@ def generate_step(state, day: int) -> int:
             city.vulnerability[i] != 0,
             int(city.urban[i]),
             g,
-            float(g["kappa"][city.grid[i]]),
+            float(g.kappa[city.grid[i]]),
         )
         total = lam[0] + lam[1] + lam[2] + lam[3]
         if total <= 0.0:
@@ -64,9 +64,9 @@ def generate_step(state, day: int) -> int:
         return 0
     tab.reserve(len(arising))
     col = tab.full
-    sector_cum = g["sector_cum"]
+    sector_cum = g.sector_cum
     n_sectors = sector_cum.shape[1]
-    a, b = g["sev_a"], g["sev_b"]
+    a, b = g.sev_a, g.sev_b
     for i, category in arising:
         k, iid = tab.n, tab.next_iid
         u_sector = uniform_py(seed, S_GEN_SECTOR, day, iid)

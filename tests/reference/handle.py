@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -29,6 +30,7 @@ from sim.issues import (
     RESOLVED,
     ROUTING,
 )
+from sim.kernels.handle import PRIORITY_CODES, Handled
 from sim.kernels.rng import S_OUTCOME, S_OUTCOME_NEXT, S_SERVICE, uniform_py
 from sim.pools import K_DEPARTMENT, K_GRID, K_HOTLINE, K_MASS, K_ONLINE, K_PETITION, K_SOCIAL
 
@@ -36,6 +38,9 @@ from .diversion import go_to_court, platform_open
 
 PRIORITY_WEIGHT = 1.0e7  # one priority class outranks any difference in arrival hours
 LITIGATION_OFFSET = 0x632BE5AB  # counter offset of the court-or-drop draw
+
+
+RULES = {code: name for name, code in PRIORITY_CODES.items()}
 
 
 def on_duty_from(t: float, duty_start: float, duty_end: float, weekends: bool) -> float:
@@ -66,7 +71,7 @@ def priority(rule: str, t: float, t_ready, t_created, severity, vulnerable, urba
 
 def serve_pool(state, p: int, waiting: list[int], day: int) -> float:
     """Start today's services of pool p; ``waiting`` rows sorted by arrival. Returns hours."""
-    t, pl, sc, seed = state.issues, state.pools, state.scenario, state.seed
+    t, pl, hp, seed = state.issues, state.pools, state.p, state.seed
     day_start, day_end = 24.0 * day, 24.0 * day + 24.0
     first_slot, last_slot = int(pl.server_ptr[p]), int(pl.server_ptr[p + 1])
     if not waiting or last_slot == first_slot:
@@ -74,8 +79,8 @@ def serve_pool(state, p: int, waiting: list[int], day: int) -> float:
     kind = int(pl.kind[p])
     duty_start, duty_end = float(pl.duty[kind, 0]), float(pl.duty[kind, 1])
     weekends = pl.weekends[kind] != 0
-    rule = sc.handling.priority
-    grace_h = 24.0 * max(sc.escalation.grace_days, 1.0)
+    rule = RULES[hp.priority]
+    grace_h = hp.grace_h
     free_at = [float(x) for x in pl.free_at[first_slot:last_slot]]
 
     busy = 0.0
@@ -111,7 +116,7 @@ def serve_pool(state, p: int, waiting: list[int], day: int) -> float:
         k = waiting[j]
         u = uniform_py(seed, S_SERVICE, day, int(t.iid[k]))
         duration = -float(pl.service_hours[kind, t.category[k]]) * math.log(1.0 - u)
-        effort = float(state.dyn.effort[p])
+        effort = float(state.effort[p])
         if effort != 1.0:  # accountability: more effort, faster handling
             duration /= effort
         t.status[k] = IN_SERVICE
@@ -126,7 +131,7 @@ def serve_pool(state, p: int, waiting: list[int], day: int) -> float:
 
 def settle(state, k: int, day: int) -> None:
     """Outcome of the case in row k, whose service has just ended."""
-    t, pl, sc, seed = state.issues, state.pools, state.scenario, state.seed
+    t, pl, hp, seed = state.issues, state.pools, state.p, state.seed
     q = int(t.iid[k])
     category = int(t.category[k])
     p = int(t.pool[k])
@@ -135,7 +140,7 @@ def settle(state, k: int, day: int) -> None:
     u = uniform_py(seed, S_OUTCOME, day, q)
     u_next = uniform_py(seed, S_OUTCOME_NEXT, day, q)
     resolve_prob = float(pl.resolve_prob[kind, category])
-    effort = float(state.dyn.effort[p])
+    effort = float(state.effort[p])
 
     if kind == K_HOTLINE:  # enquiries answered on the phone, other calls passed on
         if category == CAT_ENQUIRY and u < resolve_prob:
@@ -147,8 +152,7 @@ def settle(state, k: int, day: int) -> None:
             t.t_ready[k] = done
         return
     if kind == K_DEPARTMENT and category == CAT_NEED and t.urban[k] == 0:
-        w = sc.levers.community.urban_rural_integration  # thinner rural public services
-        resolve_prob *= 1.0 - sc.handling.rural_service_penalty * (1.0 - w)
+        resolve_prob *= 1.0 - hp.rural_penalty  # thinner rural public services
     if effort != 1.0:  # accountability: more effort, fewer failures
         resolve_prob = 1.0 - (1.0 - resolve_prob) / effort
     if u < resolve_prob:
@@ -161,20 +165,20 @@ def settle(state, k: int, day: int) -> None:
             t.status[k] = LITIGATED
             t.level[k] = LEVEL_LITIGATION
             t.t_closed[k] = done
-        elif kind != K_PETITION and u_next < sc.handling.referral_prob:
+        elif kind != K_PETITION and u_next < hp.referral_prob:
             t.status[k] = ROUTING
             t.next_step[k] = NEXT_MEDIATE
             t.tier[k] = (int(t.tier[k]) + 1) % 256
             t.t_ready[k] = done
         else:
             u_court = uniform_py(seed, S_OUTCOME, day, q + LITIGATION_OFFSET)
-            if u_court < sc.escalation.failure_litigation_prob:
+            if u_court < hp.litigate_prob:
                 go_to_court(t, k, done, platform_open(state))
             else:
                 t.status[k] = FAILED
                 t.t_closed[k] = done
         return
-    if kind in (K_GRID, K_SOCIAL, K_MASS) and u_next < sc.handling.need_retry_prob:
+    if kind in (K_GRID, K_SOCIAL, K_MASS) and u_next < hp.need_retry_prob:
         t.status[k] = ROUTING
         t.next_step[k] = NEXT_DISPATCH
         t.t_ready[k] = done
@@ -183,9 +187,11 @@ def settle(state, k: int, day: int) -> None:
     t.t_closed[k] = done
 
 
-def handle_step(state, day: int) -> np.ndarray:
-    """Serve every pool's queue today and settle finished cases; returns hours per pool."""
-    t, pl = state.issues, state.pools
+def handle_step(issues, pools, effort, params, seed: int, day: int) -> Handled:
+    """Serve every pool's queue today and settle finished cases; returns hours per pool
+    and the queues left."""
+    state = SimpleNamespace(issues=issues, pools=pools, effort=effort, p=params, seed=seed)
+    t, pl = issues, pools
     n_pools = pl.n_pools
     waiting: list[list[int]] = [[] for _ in range(n_pools)]
     for k in range(t.n):
@@ -206,5 +212,4 @@ def handle_step(state, day: int) -> np.ndarray:
     for k in range(t.n):
         if t.status[k] == QUEUED:
             queue_len[int(t.pool[k])] += 1.0
-    state.pool_queue_len = np.array(queue_len)
-    return pool_busy
+    return Handled(pool_busy, np.array(queue_len))

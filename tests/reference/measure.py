@@ -49,10 +49,10 @@ def working_days(t0: float, t1: float) -> float:
     return (weekday_hours(t1) - weekday_hours(t0)) / 24.0
 
 
-def measure_step(state, day: int):
+def measure_step(issues, pools, params, day: int):
     """Returns ``(counts, sums, resolution_days_today)`` (layout: ``sim.kernels.measure``)."""
-    t, pl = state.issues, state.pools
-    halflife = state.scenario.indices.satisfaction_halflife_days
+    t, pl = issues, pools
+    halflife = params.halflife_days
     day_start, day_end = 24.0 * day, 24.0 * day + 24.0
     counts = [0] * N_COUNTS
     sums = [0.0] * N_SUMS

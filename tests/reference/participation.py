@@ -45,9 +45,8 @@ def new_propensity(i, p, indptr, indices, org_member, n_resolved, n_failed, q) -
 
 def participation_step(
     participation, nbr_indptr, nbr_indices, org_member, n_resolved, n_failed, *,
-    publicity, seed, engaged_level=0.5, threshold_mean=0.25, threshold_spread=0.1,
-    baseline=0.2, publicity_gain=0.3, org_gain=0.15, decay=0.01, efficacy_gain=0.1,
-    failure_loss=0.15,
+    publicity, seed, engaged_level, threshold_mean, threshold_spread, baseline,
+    publicity_gain, org_gain, decay, efficacy_gain, failure_loss,
 ):  # fmt: skip
     """Today's propensities (float32), computed resident by resident."""
     q = dict(

@@ -12,6 +12,10 @@ data is a data use, misused with a small probability.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
+import numpy as np
+
 from sim.issues import (
     CAT_DISPUTE,
     CH_GRID_REPORT,
@@ -47,6 +51,7 @@ from sim.kernels.route import (  # indices into the packed parameters
     P_SCREEN,
     P_SHARING,
     TRY_OFFSET,
+    Routed,
 )
 
 from .diversion import go_to_court, platform_open
@@ -87,10 +92,12 @@ def choose_sector(true_sector: int, accuracy: float, u_ok: float, u_wrong: float
     return others[int(u_wrong * (N_DEPARTMENTS - 1))]
 
 
-def route_step(state, day: int) -> tuple[int, int]:
-    """Route every ROUTING issue. Returns (data uses, misuse incidents) today."""
-    t, pl, p, seed = state.issues, state.pools, state.params.route, state.seed
+def route_step(issues, pools, grid_town, n_grids: int, params, seed: int, day: int) -> Routed:
+    """Route every ROUTING issue. Returns today's data uses and misuse incidents (by grid)."""
+    state = SimpleNamespace(issues=issues, pools=pools, city=SimpleNamespace(grid_town=grid_town))
+    t, pl, p = issues, pools, params.packed
     uses = incidents = 0
+    by_grid = np.zeros(n_grids, dtype=np.int64)
     for k in range(t.n):
         if t.status[k] != ROUTING:
             continue
@@ -155,6 +162,7 @@ def route_step(state, day: int) -> tuple[int, int]:
                     u_misuse = uniform_py(seed, S_ROUTE_MISUSE, day, q + MISUSE_OFFSET)
                     if u_misuse < p[P_MISUSE]:
                         incidents += 1
+                        by_grid[int(t.grid[k])] += 1
             else:
                 accuracy = p[P_ACC_SILO]
                 arrival += p[P_DELAY_SILO]
@@ -186,4 +194,4 @@ def route_step(state, day: int) -> tuple[int, int]:
         t.next_step[k] = step
         t.pool[k] = target
         t.t_ready[k] = arrival
-    return uses, incidents
+    return Routed(uses, incidents, by_grid)

@@ -1,13 +1,15 @@
 """One whole day of a :class:`sim.model.GovernanceModel` run with the reference twins.
 
-The twins plug into :meth:`GovernanceModel.advance`, so stage order and bookkeeping
-(stage timings, the metrics row, weekly compaction, ``day`` and ``last_row``) are the
-model's own; a benchmark can time the daily step against its plain-Python twin and a
-test can compare the two day by day. Mesa's own clock (``model.time``, ``model.steps``), which
-Mesa's wrapper around ``step`` advances, is left alone.
+The twins replace the kernels in the model's table (:class:`sim.model.Kernels`), so stage
+order and bookkeeping (stage timings, the metrics row, weekly compaction, ``day``,
+``last_row`` and the DataCollector) are the model's own and the day still goes through
+``model.step()``; a benchmark can time the daily step against its plain-Python twin and a
+test can compare the two day by day.
 """
 
 from __future__ import annotations
+
+from sim.model import Kernels
 
 from . import activation, escalate, generate, handle, measure, participation, route, surface, trust
 
@@ -23,19 +25,22 @@ def _without_buffers(twin):
     return call
 
 
-TWIN_STAGES = {
-    "generate": generate.generate_step,
-    "surface": surface.surface_step,
-    "route": route.route_step,
-    "handle": handle.handle_step,
-    "escalate": escalate.escalate_step,
-    "measure": measure.measure_step,
-    "participation": _without_buffers(participation.participation_step),
-    "trust": _without_buffers(trust.trust_step),
-    "activation": _without_buffers(activation.activation_step),
-}
+TWIN_KERNELS = Kernels(
+    generate=generate.generate_step,
+    surface=surface.surface_step,
+    route=route.route_step,
+    handle=handle.handle_step,
+    escalate=escalate.escalate_step,
+    participation=_without_buffers(participation.participation_step),
+    trust=_without_buffers(trust.trust_step),
+    activation=_without_buffers(activation.activation_step),
+    measure=measure.measure_step,
+)
 
 
 def reference_step(model) -> dict[str, float]:
-    """Advance ``model`` by one day using the twins; returns that day's metrics row."""
-    return model.advance(TWIN_STAGES)
+    """Advance ``model`` by one day (``model.step()``) using the twins; returns that day's
+    metrics row."""
+    with model.using(TWIN_KERNELS):
+        model.step()
+    return model.last_row

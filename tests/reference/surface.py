@@ -9,6 +9,7 @@ report is split into online, grid worker and 12345 hotline.
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 from sim.issues import (
     ABANDONED,
@@ -31,12 +32,12 @@ CHANNEL_OF_HAZARD = (None, CH_PATROL, CH_VIDEO, CH_SOCIAL, CH_MASS)
 
 def patrol_factor(state, g: int) -> float:
     """Grid g: effective patrol hours × workers × 1,000 / residents (shrinks with queue)."""
-    sc = state.scenario
-    workers = float(sc.levers.capability.workers_per_grid)
-    queue = float(state.pool_queue_len[state.pools.grid_pool[g]])
-    load = 1.0 - queue / (sc.surfacing.patrol_load_stop * workers)
+    sp = state.p
+    workers = float(sp.workers_per_grid)
+    queue = float(state.queue_len[state.pools.grid_pool[g]])
+    load = 1.0 - queue / (sp.patrol_load_stop * workers)
     load = min(max(load, 0.0), 1.0)
-    hours = sc.levers.capability.patrol_hours_per_day * load * float(state.dyn.patrol_mult[g])
+    hours = sp.patrol_hours_per_day * load * float(state.patrol_mult[g])
     residents = float(state.city.grid_start[g + 1] - state.city.grid_start[g])
     return hours * workers * 1000.0 / max(residents, 1.0)
 
@@ -63,9 +64,13 @@ def hazards(category, vulnerable, participation, trust, patrol, p) -> list[float
     return [float(x) for x in (report, by_patrol, video, social, mass, abandon)]
 
 
-def surface_step(state, day: int) -> None:
-    """Surface or abandon today the hidden issues in ``state.issues``."""
-    t, city, p, seed = state.issues, state.city, state.params.surface, state.seed
+def surface_step(issues, city, pools, queue_len, patrol_mult, params, seed: int, day: int):
+    """Surface or abandon today the hidden issues in ``issues``."""
+    state = SimpleNamespace(
+        issues=issues, city=city, pools=pools, queue_len=queue_len, patrol_mult=patrol_mult,
+        p=params,
+    )  # fmt: skip
+    t, p = issues, params.packed
     report_start, report_end = p[23], p[24]
     online_share, grid_worker_share = p[25], p[26]
     for k in range(t.n):

@@ -27,8 +27,7 @@ def experience(x, n, effect) -> float:
 
 def trust_step(
     trust, nbr_indptr, nbr_indices, n_resolved, n_slow, n_transferred, n_failed, *, seed, day,
-    confidence=0.2, convergence=0.3, effect_resolved=0.03, effect_slow=-0.01,
-    effect_transferred=-0.02, effect_failed=-0.06,
+    confidence, convergence, effect_resolved, effect_slow, effect_transferred, effect_failed,
 ):  # fmt: skip
     """Today's trust (float32), computed resident by resident."""
     n = len(trust)
