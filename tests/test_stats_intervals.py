@@ -8,6 +8,7 @@ percentile bootstrap intervals covered 78.7 % at n = 4. These tests pin the fixe
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -249,3 +250,51 @@ def test_fieller_against_the_log_ratio_bootstrap():
     f = fieller_ratio_ci(ref[0], new[0])
     lo, hi = stats.ratio_bootstrap_ci(ref[0], new[0], np.random.default_rng(0))
     assert lo == pytest.approx(f.low, abs=0.02) and hi == pytest.approx(f.high, abs=0.02)
+
+
+# --------------------------------------------------------------------------- printed tables
+
+PCT = re.compile(r"([+\-−]?\d+(?:\.\d+)?)%")
+
+
+def _scenario_values(seed):
+    """Six scenarios against a reference, on a 0–100 index, a share, counts rare and common."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.choice([3, 4, 10]))
+    values = {}
+    ref_inc = rng.poisson(1.3, n).astype(float)
+    values["escalations_collective"] = {"ref": dict(enumerate(ref_inc))}
+    for k, lam in enumerate([0.0, 0.05, 0.3, 1.2, 3.0, 0.1]):
+        values["escalations_collective"][f"s{k}"] = dict(
+            enumerate(rng.poisson(lam, n).astype(float))
+        )
+    base = rng.lognormal(5.0, 0.3, n)
+    values["escalations"] = {"ref": dict(enumerate(base))}
+    values["staff_days"] = {"ref": dict(enumerate(np.abs(rng.normal(0, 1e-3, n))))}
+    values["gain_index"] = {"ref": dict(enumerate(rng.normal(60, 3, n)))}
+    for k, f in enumerate([0.01, 0.1, 0.5, 0.9, 1.0, 2.0]):
+        values["escalations"][f"s{k}"] = dict(enumerate(base * f * rng.uniform(0.2, 1.8, n)))
+        values["staff_days"][f"s{k}"] = dict(enumerate(np.abs(rng.normal(0, 1e-2, n))))
+        values["gain_index"][f"s{k}"] = dict(enumerate(rng.normal(60 + k - 3, 3, n)))
+    return values
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_tables_never_print_a_percentage_below_minus_100(seed):
+    from sim.experiment import tables
+
+    labels = ["ref"] + [f"s{k}" for k in range(6)]
+    metrics = ["escalations_collective", "escalations", "staff_days", "gain_index"]
+    rows = compare_stats(_scenario_values(seed), labels, metrics, n_resamples=99)
+    titles = {lab: "" for lab in labels}
+    texts = [
+        tables.compare_markdown(rows, titles),
+        tables.compare_text(rows, titles),
+        tables.compare_overview_text(rows, titles),
+    ]
+    printed = [float(m.replace("−", "-")) for t in texts for m in PCT.findall(t)]
+    assert printed, texts[0]
+    assert min(printed) >= -100.0, [p for p in printed if p < -100]
+    md = texts[0]
+    assert "p (Holm)" in md and "Fieller" in md
+    assert "RR " in md  # rare counts as rate ratios

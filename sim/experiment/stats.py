@@ -199,6 +199,8 @@ def mean_ci(
 ) -> tuple[float, float, str]:
     """CI of the mean of the finite values of ``x``: t where n < :data:`SMALL_N`, else BCa.
 
+    The t interval of a non-negative sample is cut at 0 from below.
+
     Returns ``(low, high, method)``, method ``"t"`` or ``"bca"`` (``""`` if n < 2).
     """
     x = np.asarray(x, dtype=float)
@@ -207,6 +209,8 @@ def mean_ci(
         return math.nan, math.nan, ""
     if x.size < SMALL_N:
         lo, hi = t_ci(x, confidence)
+        if np.all(x >= 0):  # the mean of a non-negative metric is ≥ 0; coverage is kept
+            lo = max(lo, 0.0)
         return lo, hi, "t"
     lo, hi = bootstrap_ci(x, rng, confidence=confidence, n_resamples=n_resamples)
     return lo, hi, "bca"

@@ -116,15 +116,23 @@ def compare_rows(block: Sequence[Mapping[str, Any]], titles: Mapping[str, str]) 
         name = r["scenario"] + (f" {titles[r['scenario']]}" if titles.get(r["scenario"]) else "")
         cells = [name, str(r["n"]), f(r["mean"]), fmt_ci(r["ci_low"], r["ci_high"], f)]
         if "diff" in r:
+            if r.get("rare_count"):  # the rate ratio and its exact interval beside Δ
+                lo, hi = r["rate_ratio_ci_low"], r["rate_ratio_ci_high"]
+                ci = f"[{fmt_ratio(lo)}, ∞)" if hi == math.inf else fmt_ci(lo, hi, fmt_ratio)
+                diff_ci = f"RR {fmt_ratio(r['rate_ratio'])} {ci}"
+            else:
+                diff_ci = fmt_ci(r["diff_ci_low"], r["diff_ci_high"], fd)
             cells += [
                 fd(r["diff"]),
-                fmt_ci(r["diff_ci_low"], r["diff_ci_high"], fd),
-                fmt_pct(r["diff_pct"]),
+                diff_ci,
+                pct_cell(r, with_ci=True),
                 "—" if not math.isfinite(r["d_z"]) else f"{r['d_z']:+.2f}",
+                fmt_p(_p(r)),
                 fmt_p(r["p_holm"]),
+                CONCLUSION_LABELS.get(r.get("conclusion", ""), ""),
             ]
         else:
-            cells += ["(参照 reference)", "", "", "", ""]
+            cells += ["(参照 reference)", "", "", "", "", "", ""]
         rows.append(cells)
     return rows
 
@@ -136,10 +144,52 @@ COMPARE_HEADER = [
     "95% CI",
     "差值 Δ",
     "Δ 95% CI",
-    "Δ%",
+    "Δ% [95% CI]",
     "d_z",
+    "p",
     "p (Holm)",
+    "结论 conclusion",
 ]
+
+CONCLUSION_LABELS = {
+    "no_practical_difference": "无实际差异 no practical difference",
+    "negligible_difference": "差异可忽略 negligible",
+    "difference": "有差异 difference",
+    "inconclusive": "不确定 inconclusive",
+}
+
+
+def fmt_ratio(v: Any) -> str:
+    if v is None or not math.isfinite(v):
+        return "∞" if v == math.inf else "—"
+    return f"{v:.3g}"
+
+
+def _p(r: Mapping[str, Any]) -> Any:
+    """The unadjusted p of the test dual to the row's % interval (old stats.json: Holm)."""
+    return r.get("p", r.get("p_holm"))
+
+
+def pct_cell(r: Mapping[str, Any], *, with_ci: bool) -> str:
+    """Δ% with stars from the unadjusted p dual to its interval, ≈ when TOST says so.
+
+    Rare counts are marked † (rate ratio with an exact Poisson interval). Never prints a
+    percentage below −100 % (the statistics clip at the ratio 0, see stats.py).
+    """
+    if not math.isfinite(r.get("diff_pct", math.nan)):
+        return "—"
+    text = fmt_pct(r["diff_pct"]) + _stars(_p(r))
+    text += "†" if r.get("rare_count") else ""
+    text += " ≈" if r.get("conclusion") == "no_practical_difference" else ""
+    if with_ci:
+        lo, hi = r.get("diff_pct_ci_low", math.nan), r.get("diff_pct_ci_high", math.nan)
+        if math.isfinite(lo) and not math.isfinite(hi):
+            text += f" [{fmt_pct(lo)}, ∞)"
+        elif r.get("pct_flag") == "unbounded":
+            text += " [无界 unbounded]"
+        else:
+            text += " " + fmt_ci(lo, hi, fmt_pct)
+    return text
 
 
 def _blocks(rows: Sequence[Mapping[str, Any]]) -> dict[str, list[Mapping[str, Any]]]:
@@ -185,7 +235,7 @@ OVERVIEW_MAX_COLUMNS = 4
 def _overview_cell(r: Mapping[str, Any], metric: str) -> str:
     if "diff" not in r:
         return fmt(r["mean"], metric)
-    return f"{fmt_pct(r['diff_pct'])}{_stars(r['p_holm'])}"
+    return pct_cell(r, with_ci=False)
 
 
 def compare_overview_text(
@@ -232,12 +282,13 @@ def compare_overview_text(
             parts.append("\n".join(table))
         parts.append("")
         parts.append(
-            f"参照 ref.: mean over its {n_ref} replications. Δ%: paired difference from the "
-            "reference in % of its mean (replication i has the same seed in every scenario);"
+            f"参照 ref.: mean over its {n_ref} replications. Δ%: 100·(mean / reference mean − 1), "
+            "paired by replication (the same seeds in every scenario); † rare count: rate ratio;"
         )
         parts.append(
-            "* p < 0.05, ** p < 0.01, *** p < 0.001 (p (Holm): paired t-test, Holm-corrected "
-            "within each metric)."
+            "* p < 0.05, ** p < 0.01, *** p < 0.001: unadjusted p of the test matching the 95% "
+            "CI (a star: the CI excludes 0; p (Holm) in table.md); ≈ 无实际差异 no practical "
+            "difference."
         )
     parts += ci_notes_text(notes)
     if folder is not None:
@@ -253,8 +304,17 @@ def compare_overview_text(
 
 FOOTNOTE = (
     "Δ: 与参照情景的配对差值 (paired difference from the reference; replication i uses the "
-    "same seed in every scenario); 95% CI: bootstrap BCa; d_z: Cohen's d_z (paired); "
-    "p: paired t-test, Holm-corrected within each metric."
+    "same seed in every scenario) with its paired t interval. Δ%: 100·(mean / reference mean "
+    "− 1), the ratio of the paired means, with Fieller's 95% CI (bounded below by −100 %). "
+    "†: rare count (reference mean < 10): RR = Σ scenario / Σ reference with the exact "
+    "Poisson (conditional binomial) interval, and Δ% = 100·(RR − 1). Means: 95% CI t where "
+    "n < 20, bootstrap BCa otherwise. d_z: Cohen's d_z (paired). p: unadjusted two-sided "
+    "p of the test dual to the intervals (paired t-test; exact conditional binomial test "
+    "for †), so * p < 0.05, ** p < 0.01, *** p < 0.001 appear exactly when the 95% CI "
+    "excludes 0; p (Holm): the same p Holm-corrected within each metric. conclusion: TOST "
+    "equivalence against the smallest effect of interest (1 point on 0–100 indices, 1 pp on "
+    "shares, 5 % of the reference mean otherwise): ≈ 无实际差异 no practical difference "
+    "when the TOST p < 0.05."
 )
 
 
@@ -274,9 +334,11 @@ def ci_notes_text(notes: Sequence[Mapping[str, Any]]) -> list[str]:
 
 
 OVERVIEW_NOTE = (
-    "Reference column: mean [95 % bootstrap CI]. Other columns: paired difference from "
-    "the reference in % of the reference mean [95 % CI]; * p < 0.05, ** p < 0.01, "
-    "*** p < 0.001 (paired t-test, Holm-corrected within each metric)."
+    "Reference column: mean [95 % CI]. Other columns: Δ% = 100·(mean / reference mean − 1), "
+    "paired by replication, [95 % Fieller CI]; † rare count: rate ratio with an exact Poisson "
+    "CI; * p < 0.05, ** p < 0.01, *** p < 0.001: unadjusted p of the test dual to the CI "
+    "shown (a star exactly when the CI excludes 0; Holm-adjusted p in the tables below); "
+    "≈ 无实际差异 no practical difference (TOST)."
 )
 
 
@@ -298,10 +360,7 @@ def compare_overview(
             if "diff" not in r:
                 cells.append(f"{f(r['mean'])} {fmt_ci(r['ci_low'], r['ci_high'], f)}")
             else:
-                cells.append(
-                    f"{fmt_pct(r['diff_pct'])}{_stars(r['p_holm'])} "
-                    f"{fmt_ci(r['diff_pct_ci_low'], r['diff_pct_ci_high'], fmt_pct)}"
-                )
+                cells.append(pct_cell(r, with_ci=True))
         body.append(cells)
     return header, body
 
@@ -336,15 +395,16 @@ def compare_key_table(
             if "diff" not in r:
                 cells.append(f"{fmt(r['mean'], m)} (参照 ref.)")
             else:
-                cells.append(f"{fmt_pct(r['diff_pct'])}{_stars(r['p_holm'])}")
+                cells.append(pct_cell(r, with_ci=False))
         body.append(cells)
     return header, body
 
 
 KEY_NOTE = (
-    "Reference row: mean over replications. Other rows: paired difference from the "
-    "reference in % of its mean; * p < 0.05, ** p < 0.01, *** p < 0.001 (paired t-test, "
-    "Holm-corrected within each metric). CIs and all metrics below."
+    "Reference row: mean over replications. Other rows: Δ% = 100·(mean / reference mean − 1), "
+    "paired by replication; * p < 0.05, ** p < 0.01, *** p < 0.001: unadjusted p of the test "
+    "dual to the 95% CI (a star exactly when the CI excludes 0); † rare count (rate ratio); "
+    "≈ 无实际差异 no practical difference (TOST). CIs, Holm-adjusted p and all metrics below."
 )
 
 
