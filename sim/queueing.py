@@ -39,11 +39,8 @@ from numba import njit
 
 from sim.issues import CAT_NEED, QUEUED, RESOLVED, IssueTable
 from sim.kernels.handle import handle_step
-from sim.kernels.rng import uniform
+from sim.kernels.rng import S_QUEUE_ARRIVAL, uniform
 from sim.pools import K_MEDIATION, N_KINDS, Pools
-
-# Counter-based random-number streams of this module (see sim.kernels.rng).
-S_QUEUE_ARRIVAL = 70
 
 
 @njit(cache=True)

@@ -163,8 +163,13 @@ def test_existing_run_folder_is_not_overwritten(tmp_path, capsys):
     assert cli_main(args) == 0
     before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
     capsys.readouterr()
+    # the same run again shows the saved folder (issue 10: the main command is idempotent)
     rc, err = _cli(args, capsys)
-    assert rc == 2 and "exists" in err
+    assert rc == 0 and "already in its folder" in err
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+    # another run (another seed) into the same folder is refused, nothing is touched
+    rc, err = _cli(args + ["--seed", "99"], capsys)
+    assert rc == 2 and "already exists and holds another run" in err
     after = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
     assert before == after
     assert cli_main(args + ["--force"]) == 0

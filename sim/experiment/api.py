@@ -358,11 +358,18 @@ def summarize(
                 "rows": rows,
                 "indices": result.indices,
                 "method": {
-                    "ci": "bootstrap BCa (scipy.stats.bootstrap), 9999 resamples, 95 %"
-                    if plan.kind == "compare"
-                    else "bootstrap percentile, 1999 resamples, 95 %",
-                    "paired_test": "paired t-test (scipy.stats.ttest_rel), two-sided; "
-                    "Holm-corrected within each metric; Wilcoxon signed-rank p also given",
+                    "mean_ci": "95 %: Student t where n < 20, bootstrap BCa (scipy.stats."
+                    "bootstrap, 9999 resamples) where n >= 20; cut at 0 for non-negative metrics",
+                    "diff_ci": "95 % paired t interval (dual to the paired t-test)",
+                    "pct_effect": "100·(mean(new)/mean(reference) − 1) with Fieller's interval "
+                    "for paired means; rare counts: rate ratio with the exact conditional "
+                    "(Clopper–Pearson) interval",
+                    "p": "unadjusted p of the test dual to the printed interval (paired t-test, "
+                    "or exact rate test for rare counts); stars from p; p_holm: p "
+                    "Holm-corrected within each metric, in its own column; Wilcoxon "
+                    "signed-rank p also given",
+                    "equivalence": "TOST (two one-sided paired t-tests) against the smallest "
+                    "effect of practical interest (sesoi) per metric",
                     "effect_size": "Cohen's d_z = mean(diff) / sd(diff)",
                 },
             },

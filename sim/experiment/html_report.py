@@ -152,7 +152,8 @@ def _compare_figures(rows: Sequence[Mapping], labels: Sequence[str], metrics: Se
             lo = k * np.array([r["diff_ci_low"] for r in block], dtype=float)
             hi = k * np.array([r["diff_ci_high"] for r in block], dtype=float)
             err = np.vstack([np.nan_to_num(d - lo), np.nan_to_num(hi - d)])
-            sig = [(r.get("p_holm") or 1.0) < 0.05 for r in block]
+            # red: the plotted (unadjusted) interval excludes 0 — the dual test's p < 0.05
+            sig = [(r.get("p") or 1.0) < 0.05 for r in block]
             ax.axvline(0, color="0.3", lw=0.8)
             ax.errorbar(d, y, xerr=err, fmt="none", ecolor="0.4", capsize=3)
             ax.scatter(d, y, c=["#d1495b" if s_ else "0.6" for s_ in sig], zorder=3)
@@ -162,8 +163,9 @@ def _compare_figures(rows: Sequence[Mapping], labels: Sequence[str], metrics: Se
             ax.grid(True, axis="x", alpha=0.3)
         fig.suptitle(
             _bi(
-                f"与{labels[0]}的配对差值及95%置信区间（红点：Holm校正后 p<0.05）",
-                f"paired differences from {labels[0]} with 95% CI (red: Holm p < 0.05)",
+                f"与{labels[0]}的配对差值及95%置信区间（红点：区间不含0，p<0.05；Holm校正见表）",
+                f"paired differences from {labels[0]} with 95% CI (red: the interval excludes "
+                "0, p < 0.05; Holm-adjusted p in the tables)",
             ),
             fontsize=11,
         )
