@@ -1,11 +1,5 @@
-"""Erlang C (M/M/c) formulas, and the handling stage run alone as an M/M/c queue.
-
-The handling stage (:mod:`sim.kernels.handle`) claims that a pool on duty around the clock,
-serving first come first served with exponential service times, is an M/M/c queue even
-though the model advances one day at a time. :func:`queue_alone` checks that claim: it
-feeds Poisson arrivals (counter-based random numbers) into :func:`sim.kernels.handle.
-handle_step` on a one-pool state and measures the mean wait, which must match Erlang C's
-(:func:`mean_wait_erlang_c`).
+"""Erlang C (M/M/c) formulas (used by reallocation; the handling stage is checked against
+them by :func:`sim.validation.queueing.queue_alone`).
 
 With arrival rate λ, service rate μ per server and c servers, the offered load is
 a = λ/μ (erlangs) and the utilisation ρ = a/c < 1. Erlang's formula C gives the
@@ -29,18 +23,8 @@ References
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
-from types import SimpleNamespace
-
-import numba
 import numpy as np
 from numba import njit
-
-from sim.issues import CAT_NEED, QUEUED, RESOLVED, IssueTable
-from sim.kernels.handle import handle_step
-from sim.kernels.rng import S_QUEUE_ARRIVAL, uniform
-from sim.pools import K_MEDIATION, N_KINDS, Pools
 
 
 @njit(cache=True)
@@ -73,7 +57,8 @@ def mean_wait_nb(lam, mu, c):
     return erlang_c_nb(c, lam / mu) / (c * mu - lam)
 
 
-def _check_c(c, fn: str) -> int:
+def check_servers(c, fn: str) -> int:
+    """``c`` as an int number of servers (≥ 0), or a ValueError naming ``fn``."""
     if isinstance(c, bool) or not isinstance(c, int | np.integer) or c < 0:
         raise ValueError(f"The 'c' parameter of {fn} must be an int in [0, inf). Got {c!r}.")
     return int(c)
@@ -99,7 +84,7 @@ def erlang_c(c: int, a: float) -> float:
     Computed as C = c·B / (c − a(1 − B)) from Erlang B's recursion ([3] of the module),
     stable for large ``c`` where the factorial form overflows.
     """
-    c = _check_c(c, "erlang_c")
+    c = check_servers(c, "erlang_c")
     if not a >= 0.0:
         raise ValueError(f"The 'a' parameter of erlang_c must be a float >= 0. Got {a!r}.")
     return float(erlang_c_nb(c, float(a)))
@@ -122,234 +107,9 @@ def mean_wait_erlang_c(lam: float, mu: float, c: int) -> float:
     float
         W_q in the time unit of the rates; ``inf`` if λ ≥ cμ, 0 if λ = 0.
     """
-    c = _check_c(c, "mean_wait_erlang_c")
+    c = check_servers(c, "mean_wait_erlang_c")
     if not mu > 0.0:
         raise ValueError(f"The 'mu' parameter of mean_wait_erlang_c must be > 0. Got {mu!r}.")
     if not lam >= 0.0:
         raise ValueError(f"The 'lam' parameter of mean_wait_erlang_c must be >= 0. Got {lam!r}.")
     return float(mean_wait_nb(float(lam), float(mu), c))
-
-
-@njit(cache=True)
-def _poisson_day(seed, day, rate_per_hour, out):
-    """Arrival hours of a Poisson process within day ``day``; returns how many.
-
-    Exponential gaps measured from the start of the day: a Poisson process restricted
-    to disjoint days is independent Poisson processes, so restarting each day is exact.
-    """
-    t = 24.0 * day
-    end = t + 24.0
-    n = 0
-    while n < out.shape[0]:
-        t += -math.log(1.0 - uniform(seed, S_QUEUE_ARRIVAL, day, n)) / rate_per_hour
-        if t >= end:
-            break
-        out[n] = t
-        n += 1
-    return n
-
-
-@dataclass(frozen=True)
-class QueueAloneResult:
-    """What :func:`queue_alone` measured (times in hours).
-
-    Attributes
-    ----------
-    mean_wait : float
-        Mean of (service start − arrival) over the measured arrivals.
-    erlang_c_wait : float
-        W_q from :func:`mean_wait_erlang_c` for the same λ, μ, c.
-    n_measured : int
-        Arrivals measured (those arriving after the warm-up, up to ``days``).
-    share_waited : float
-        Share of measured arrivals that waited at all (Erlang C's C(c, a)).
-    utilisation : float
-        Busy server-hours / (c · measured hours).
-    waits : ndarray or None
-        With ``record=True``: the wait of every arrival of the run, indexed by issue id
-        (arrival order), NaN for arrivals never served.
-    """
-
-    mean_wait: float
-    erlang_c_wait: float
-    n_measured: int
-    share_waited: float
-    utilisation: float
-    waits: np.ndarray | None = None
-
-    @property
-    def relative_error(self) -> float:
-        return self.mean_wait / self.erlang_c_wait - 1.0 if self.erlang_c_wait > 0 else 0.0
-
-
-def _one_pool(c: int, mean_service_hours: float) -> Pools:
-    """A single pool with ``c`` slots on duty 0–24 every day, resolving every case."""
-    duty = np.zeros((N_KINDS, 2))
-    duty[:, 1] = 24.0
-    service = np.full((N_KINDS, 4), mean_service_hours)
-    return Pools(
-        kind=np.array([K_MEDIATION], dtype=np.uint8),
-        county=np.zeros(1, dtype=np.int16),
-        sector=np.full(1, -1, dtype=np.int8),
-        servers=np.array([c], dtype=np.int32),
-        server_ptr=np.array([0, c], dtype=np.int64),
-        free_at=np.zeros(c),
-        duty=duty,
-        weekends=np.ones(N_KINDS, dtype=np.uint8),
-        service_hours=service,
-        resolve_prob=np.ones((N_KINDS, 4)),
-        staff_per_duty_day=np.zeros(1),
-        dept_pool=np.zeros((0, 10), dtype=np.int32),
-        grid_pool=np.zeros(0, dtype=np.int32),
-        town_pool=np.zeros(0, dtype=np.int32),
-        social_pool=np.zeros(0, dtype=np.int32),
-        mass_pool=np.zeros(0, dtype=np.int32),
-        petition_pool=np.zeros(0, dtype=np.int32),
-        hotline_pool=0,
-        online_pool=0,
-    )
-
-
-def queue_alone(
-    c: int,
-    load: float,
-    mu: float = 1.0,
-    days: int = 2000,
-    warmup_days: int = 100,
-    seed: int = 0,
-    record: bool = False,
-) -> QueueAloneResult:
-    """Run the model's handling stage alone as an M/M/c queue and measure the mean wait.
-
-    A one-pool state (duty 0–24, weekends on, FIFO, every case resolved) is stepped day by
-    day through :func:`sim.kernels.handle.handle_step`, exactly as the model calls it.
-    Arrivals are Poisson with rate λ = load·c·μ per hour, drawn from the counter-based
-    generator (stream :data:`S_QUEUE_ARRIVAL`); service is exponential with mean 1/μ hours
-    (the kernel's own draw, stream ``S_SERVICE``). Arrivals in ``[warmup_days, days)`` are
-    measured; the run goes on past ``days`` (with arrivals continuing) until every
-    measured arrival has been served and resolved, so no wait is censored.
-
-    Parameters
-    ----------
-    c : int
-        Servers (case slots), ≥ 1.
-    load : float
-        Utilisation ρ = λ/(cμ), in (0, 1). The offered load is a = ρ·c erlangs.
-    mu : float
-        Service rate per server, per hour (mean service 1/μ hours).
-    days, warmup_days : int
-        Days simulated (measured window ``[warmup_days, days)``) and discarded warm-up.
-    seed : int
-        Seed of every counter-based draw.
-    record : bool
-        Also return every arrival's wait (for path-by-path checks).
-
-    Returns
-    -------
-    QueueAloneResult
-        Measured mean wait (hours) beside Erlang C's W_q.
-
-    Notes
-    -----
-    The per-day kernels are tiny here, so the run switches numba to one thread while it
-    lasts (results do not depend on the thread count) and restores the setting.
-
-    References
-    ----------
-    See the module docstring (Erlang 1917; Kleinrock 1975, §3.5).
-    """
-    c = _check_c(c, "queue_alone")
-    if c < 1:
-        raise ValueError(f"The 'c' parameter of queue_alone must be >= 1. Got {c}.")
-    if not 0.0 < load < 1.0:
-        raise ValueError(f"The 'load' parameter of queue_alone must be in (0, 1). Got {load!r}.")
-    if not mu > 0.0:
-        raise ValueError(f"The 'mu' parameter of queue_alone must be > 0. Got {mu!r}.")
-    if not 0 <= warmup_days < days:
-        raise ValueError(
-            f"queue_alone needs 0 <= warmup_days < days. Got warmup_days={warmup_days}, "
-            f"days={days}."
-        )
-    lam = load * c * mu
-    scenario = SimpleNamespace(
-        handling=SimpleNamespace(
-            priority="fifo", referral_prob=0.0, need_retry_prob=0.0, rural_service_penalty=0.0
-        ),
-        escalation=SimpleNamespace(grace_days=7.0, failure_litigation_prob=0.0),
-        levers=SimpleNamespace(community=SimpleNamespace(urban_rural_integration=0.0)),
-    )
-    state = SimpleNamespace(
-        issues=IssueTable(max(64, int(lam * 24 * 4))),
-        pools=_one_pool(c, 1.0 / mu),
-        scenario=scenario,
-        seed=int(seed),
-        pool_queue_len=np.zeros(1),
-        dyn=SimpleNamespace(effort=np.ones(1)),  # no accountability loop: effort 1
-    )
-    before = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
-        return _run_queue(state, lam, mu, c, days, warmup_days, seed, record)
-    finally:
-        numba.set_num_threads(before)
-
-
-def _run_queue(state, lam, mu, c, days, warmup_days, seed, record) -> QueueAloneResult:
-    t = state.issues
-    buf = np.empty(max(64, int(lam * 24 * 3 + 20 * math.sqrt(lam * 24) + 100)))
-    w_sum, w_n, w_pos, busy = 0.0, 0, 0, 0.0
-    rec: list[tuple[np.ndarray, np.ndarray]] = []
-    t0, t1 = 24.0 * warmup_days, 24.0 * days
-    day = 0
-    while True:
-        n_new = _poisson_day(seed, day, lam, buf)
-        while n_new == buf.shape[0]:  # never at sane rates; kept exact regardless
-            buf = np.empty(2 * buf.shape[0])
-            n_new = _poisson_day(seed, day, lam, buf)
-        t.reserve(n_new)
-        m = t.n
-        t.n = m + n_new
-        for a in t.cols.values():
-            a[m : m + n_new] = 0
-        t.iid[m:] = np.arange(t.next_iid, t.next_iid + n_new)
-        t.next_iid += n_new
-        t.t_created[m:] = buf[:n_new]
-        t.t_ready[m:] = buf[:n_new]
-        t.status[m:] = QUEUED
-        t.category[m:] = CAT_NEED
-        t.pool[m:] = 0
-        handle_step(state, day)
-        done = t.status == RESOLVED
-        arr = t.t_ready[done]
-        start = t.t_start[done]
-        meas = (arr >= t0) & (arr < t1)
-        wait = start[meas] - arr[meas]
-        w_sum += float(wait.sum())
-        w_n += int(meas.sum())
-        w_pos += int(np.count_nonzero(wait > 0.0))
-        if record:
-            rec.append((t.iid[done], start - arr))
-        overlap = np.minimum(t.t_done[done], t1) - np.maximum(start, t0)
-        busy += float(np.sum(np.maximum(overlap, 0.0)))
-        keep = ~done
-        m = int(keep.sum())
-        for a in t.cols.values():
-            a[:m] = a[: t.n][keep]
-        t.n = m
-        day += 1
-        if day >= days and not np.any(t.t_ready < t1):
-            break
-    waits = None
-    if record:
-        waits = np.full(t.next_iid, np.nan)
-        for ids, w in rec:
-            waits[ids] = w
-    wq = mean_wait_erlang_c(lam, mu, c)
-    return QueueAloneResult(
-        mean_wait=w_sum / max(w_n, 1),
-        erlang_c_wait=wq,
-        n_measured=w_n,
-        share_waited=w_pos / max(w_n, 1),
-        utilisation=busy / (c * (t1 - t0)),
-        waits=waits,
-    )

@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 from sim.kernels.rng import S_SERVICE, uniform_py
-from sim.queueing import _poisson_day, erlang_c, mean_wait_erlang_c, queue_alone
+from sim.queueing import erlang_c, mean_wait_erlang_c
+from sim.validation.queueing import _poisson_day, queue_alone
 
 MU = 12.0  # services of 5 minutes: many arrivals per simulated day keep the runs short
 

@@ -58,7 +58,7 @@ S_RISK_AVERSION = 56  # day 0, idx = resident: Epstein's risk aversion R_i
 S_DOCK_SETUP = 57  # day 0: cell contents; day 1: hardship; day 2: risk aversion
 S_DOCK_ORDER = 58  # day = step: the random activation order
 S_DOCK_ACT = 59  # day = step, idx = 3·agent + {0: move, 1: arrestee, 2: jail term}
-# Queueing validation (sim.queueing)
+# Queueing validation (sim.validation.queueing)
 S_QUEUE_ARRIVAL = 70
 # Accountability (sim.kernels.accountability)
 S_EVALUATE = 71  # does the resident evaluate the closed case?
