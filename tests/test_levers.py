@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import numpy as np
 import pytest
 
+from sim.app.levers import all_levers
 from sim.run import run_scenario
-from sim.scenario.schema import CapabilityLevers, Levers, Scenario
+from sim.scenario.schema import Levers, Scenario
 
 # A small, sensitive base: rare events (misuse, petitions) made common enough to show
 # in 60 days of a 13,000-resident city.
@@ -46,9 +50,37 @@ def base_daily():
     return _daily(BASE)
 
 
+def _schema_levers() -> set[str]:
+    """Dotted lever paths from the scenario's JSON schema (what ``--set`` accepts)."""
+    schema = Scenario.model_json_schema()
+    defs = schema["$defs"]
+    levers = defs[schema["properties"]["levers"]["$ref"].rsplit("/", 1)[-1]]
+    out = set()
+    for group, ref in levers["properties"].items():
+        group_def = defs[ref["$ref"].rsplit("/", 1)[-1]]
+        out |= {f"levers.{group}.{name}" for name in group_def["properties"]}
+    return out
+
+
+def _documented_levers() -> set[str]:
+    """Levers of the table in docs/model.md §4 ("Levers ... and what they act on")."""
+    text = (Path(__file__).resolve().parents[1] / "docs" / "model.md").read_text("utf-8")
+    section = text.split("## 4 Levers", 1)[1].split("\n## ", 1)[0]
+    return set(re.findall(r"^\| `(levers\.[a-z_]+\.[a-z_]+)` \|", section, flags=re.M))
+
+
 def test_every_lever_is_listed():
-    assert len(LEVERS) == sum(len(f) for f in Levers().model_dump().values())
-    assert "early_warning" in CapabilityLevers.model_fields
+    """The levers tested here are those of the schema, of the docs and of the teaching
+    page, and each is moved to a different valid value (a new lever must be in all)."""
+    tested = {f"levers.{g}.{n}" for g, n, _ in LEVERS}
+    assert len(tested) == len(LEVERS) >= 20
+    assert tested == _schema_levers()
+    assert tested == _documented_levers()
+    assert tested == set(all_levers())
+    for group, name, value in LEVERS:
+        moved = _moved(group, name, value)
+        assert moved != value, f"levers.{group}.{name}"
+        Scenario.model_validate({**BASE, "levers": {group: {name: moved}}})
 
 
 @pytest.mark.parametrize(("group", "name", "value"), LEVERS, ids=[f"{g}.{n}" for g, n, _ in LEVERS])
