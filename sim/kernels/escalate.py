@@ -179,6 +179,7 @@ class Escalated(NamedTuple):
     litigations: int
     collective: int
     collective_by_grid: np.ndarray  # int64[n_grids]: collective incidents per grid
+    codes: np.ndarray  # uint8[issues.n]: per row, the E_* code of what happened (0: nothing)
 
 
 def escalate_step(
@@ -213,4 +214,5 @@ def escalate_step(
         int(counts[E_LITIGATION]),
         int(counts[E_COLLECTIVE]),
         _code_count_kernel(out, t.grid, E_COLLECTIVE, int(n_grids)),
+        out,
     )

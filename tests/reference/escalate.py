@@ -25,7 +25,13 @@ from sim.issues import (
     QUEUED,
     ROUTING,
 )
-from sim.kernels.escalate import Escalated
+from sim.kernels.escalate import (
+    E_COLLECTIVE,
+    E_DIVERTED,
+    E_LITIGATION,
+    E_PETITION,
+    Escalated,
+)
 from sim.kernels.rng import S_ESCALATE, S_ESCALATE_COLLECTIVE, S_ESCALATE_KIND, uniform_py
 
 from .diversion import go_to_court
@@ -37,7 +43,7 @@ def escalate_step(
     issues, n_grids, mobilisation, control, online_open, params, seed, day
 ) -> Escalated:
     """Escalate waiting disputes. Returns petitions, litigations, collective incidents
-    (also by grid)."""
+    (also by grid) and what happened to each row (an ``E_*`` code, 0 for nothing)."""
     t, e = issues, params
     h_litigate = e.h_lit
     h_petition = e.h_pet
@@ -45,6 +51,7 @@ def escalate_step(
     grace_h = e.grace_h
     end_of_day = 24.0 * day + 24.0
     by_grid = np.zeros(n_grids, dtype=np.int64)
+    codes = np.zeros(t.n, dtype=np.uint8)  # per row: what happened to it (E_*)
 
     petitions = litigations = collective = 0
     for k in range(t.n):
@@ -74,8 +81,12 @@ def escalate_step(
         if uniform_py(seed, S_ESCALATE_KIND, day, q) * total < h_litigate * calm:
             if go_to_court(t, k, at, online_open):
                 litigations += 1  # (a diversion online is not counted)
+                codes[k] = E_LITIGATION
+            else:
+                codes[k] = E_DIVERTED
             continue
         petitions += 1  # a collective incident is also a petition (集体访)
+        codes[k] = E_PETITION
         if (
             t.collective[k] == 0
             and float(t.severity[k]) > e.sev_coll
@@ -85,8 +96,9 @@ def escalate_step(
             t.collective[k] = 1
             collective += 1
             by_grid[g] += 1
+            codes[k] = E_COLLECTIVE
         t.level[k] = LEVEL_PETITION
         t.status[k] = ROUTING
         t.next_step[k] = NEXT_PETITION
         t.t_ready[k] = at
-    return Escalated(petitions, litigations, collective, by_grid)
+    return Escalated(petitions, litigations, collective, by_grid, codes)
