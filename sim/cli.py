@@ -64,7 +64,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     result, out = run_file(
         args.file, _overrides(args), out=args.out, force=args.force, progress=not args.quiet,
-        figures=not args.no_figures,
+        figures=not args.no_figures, events=args.events,
     )  # fmt: skip
     sc = result.scenario
     title = (
@@ -138,6 +138,10 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     r.add_argument("--quiet", action="store_true", help="no progress bar")
     r.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
+    r.add_argument(
+        "--events", action="store_true",
+        help="also write the event log, events.parquet (what happened to each issue, each day)",
+    )  # fmt: skip
     r.set_defaults(func=cmd_run)
 
     v = sub.add_parser("validate", help="check a scenario file (exit 0 if valid, 2 if not)")

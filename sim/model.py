@@ -39,6 +39,7 @@ from numba import njit, prange
 
 from sim import agents
 from sim.city import City, build_city
+from sim.events import COLLECTIVE, MISUSE, WARNING, EventLog
 from sim.issues import ROUTING, IssueTable
 from sim.kernels import (
     accountability,
@@ -274,11 +275,17 @@ class GovernanceModel(mesa.Model):
     kernels : Kernels, optional
         The functions that do the day's work (default :data:`KERNELS`; the twins of
         ``tests/reference`` plug in here).
+    events : bool or EventLog, optional
+        Record an event log (:mod:`sim.events`) from the first reported day: True for
+        one that keeps every event in memory, or a configured :class:`EventLog`
+        (a window of days, a Parquet sink). Off by default (no work done for it).
 
     Attributes
     ----------
     params : Parameters
         Every mechanism's parameters, built from the scenario.
+    events : EventLog or None
+        The event log, if one is recorded (may also be set before the first step).
     state : ModelState
     datacollector : mesa.DataCollector
         The daily metrics (one model reporter per column of ``sim.metrics_schema``),
@@ -303,6 +310,7 @@ class GovernanceModel(mesa.Model):
         seed: int | None = None,
         city: City | None = None,
         kernels: Kernels | None = None,
+        events: bool | EventLog = False,
     ):
         seed = scenario.seed if seed is None else int(seed)
         super().__init__(rng=seed)
@@ -344,7 +352,10 @@ class GovernanceModel(mesa.Model):
         self._residents: dict[int, agents.ResidentView] = {}
         self.last_row: dict[str, float] | None = None
         self.running = True
+        self.events: EventLog | None = None
         self.warm_up(scenario.warmup_days)
+        if events is not False:  # the warm-up's events are forgotten with its metrics
+            self.events = EventLog() if events is True else events
 
     @staticmethod
     def _new_datacollector() -> mesa.DataCollector:
@@ -505,22 +516,31 @@ class GovernanceModel(mesa.Model):
     def _day(self) -> None:
         """The day: each mechanism in order, its inputs and outputs at the call site."""
         s, p, k, d, seed = self.state, self.params, self.kernels, self.day, self.seed
-        city, t = s.city, s.issues
+        city, t, log = s.city, s.issues, self.events
+        if log is not None:
+            log.start_day(d, d - self.metrics.day_offset)
         # 1 generate · 2 surface
         with self._clock("generate"):
             k.generate(t, city, p.generate, seed, d, s.scratch_u8)
         with self._clock("surface"):
             k.surface(t, city, s.pools, s.queue_len, s.warning.patrol_mult, p.surface, seed, d)
+        if log is not None:
+            log.record_surfaced(t)
         # 3 route, then data misuse hits trust in its grid
         was_routing = t.status == ROUTING
         with self._clock("route"):
             routed = k.route(t, s.pools, city.grid_town, city.n_grids, p.route, seed, d)
         datagov.datagov_step(city.trust, city.grid_start, routed.misuse_by_grid, p.datagov)
+        if log is not None:
+            log.record_routed(t, was_routing)
+            log.record_grids(MISUSE, routed.misuse_by_grid, city.grid_county)
         arrivals = reallocation.queue_arrivals(t, was_routing, s.pools.n_pools)
         # 4 handle
         with self._clock("handle"):
             handled = k.handle(t, s.pools, s.accountability.effort, p.handle, seed, d)
         s.queue_len = handled.queue_len
+        if log is not None:
+            log.record_handled(t)
         kind_done, kind_resolved = measure.outcomes_by_kind(t, s.pools, d)
         starts = reallocation.services_started(t, s.pools.n_pools, d)
         # 5 escalate (early control damps flagged grids; mobilisation is yesterday's)
@@ -530,6 +550,8 @@ class GovernanceModel(mesa.Model):
                 t, city.n_grids, s.activation.mobilisation, control,
                 handle.platform_open(s.pools), p.escalate, seed, d,
             )  # fmt: skip
+        if log is not None:
+            log.record_escalated(t, esc.codes)
         # 6 residents: own experience → participation, trust → activation; early warning;
         #   accountability
         with self._clock("dynamics"):
@@ -549,13 +571,17 @@ class GovernanceModel(mesa.Model):
             s.trust_spare, city.trust = city.trust, new_x
             e.clear(touched)
             unrest, team_staff = self._activation(d, count=True)
-            warning.warning_step(
+            flags = warning.warning_step(
                 s.warning, t, city.grid_start, city.grievance, s.activation.active,
                 esc.collective_by_grid + unrest.onsets, p.warning,
             )  # fmt: skip
             accountability.accountability_step(
                 s.accountability, t, s.accountability.accountable, p.accountability, seed, d
             )
+        if log is not None:  # activation onsets; flags that send a work team tomorrow
+            log.record_grids(COLLECTIVE, unrest.onsets, city.grid_county)
+            if p.warning.on:
+                log.record_grids(WARNING, flags, city.grid_county)
         # 7 reallocate (monthly)
         with self._clock("reallocate"):
             s.pools = reallocation.reallocation_step(
@@ -582,8 +608,12 @@ class GovernanceModel(mesa.Model):
                 unrest=unrest.incidents,
                 active_share=float(s.activation.active.mean()) if city.n_residents else 0.0,
             )
+            if log is not None:
+                log.record_closed(t)
             if d % 7 == 6:
                 t.compact(24.0 * (d + 1), self.issue_sink)
+                if log is not None:
+                    log.flush()
         self.day += 1
         self.last_row = row
         self.datacollector.collect(self)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import sys
 import threading
 import time
@@ -16,11 +17,12 @@ from tqdm import tqdm
 
 import sim
 from sim.errors import GovsimError
+from sim.events import EventLog, ParquetSink
 from sim.issues import CAT_NEED, RESOLVED
 from sim.model import GovernanceModel
 from sim.scenario import load_scenario, scenario_hash
 from sim.scenario.schema import Scenario
-from sim.store import peak_rss_mb, provenance, read_run, write_run
+from sim.store import EVENTS_FILE, peak_rss_mb, provenance, read_run, write_run
 
 COUNTY_INDICATOR = "gain_index"
 
@@ -61,6 +63,7 @@ class RunResult:
     stage_seconds: dict[str, float] = field(default_factory=dict)
     residents: int = 0
     reused: bool = False  # read back from an existing run folder, not simulated now
+    events_file: Path | None = None  # the event log's Parquet file, if one was written
 
 
 def uncompiled_kernels() -> list[Dispatcher]:
@@ -156,7 +159,12 @@ class CompileNotice:
 
 
 def run_scenario(
-    scenario: Scenario, *, seed: int | None = None, days: int | None = None, progress: bool = False
+    scenario: Scenario,
+    *,
+    seed: int | None = None,
+    days: int | None = None,
+    progress: bool = False,
+    events_file: str | Path | None = None,
 ) -> RunResult:
     """Simulate ``scenario`` and return its metrics (Python API of ``govsim run``).
 
@@ -168,6 +176,9 @@ def run_scenario(
         Override the scenario's seed and number of days.
     progress : bool
         Show a progress bar on stderr.
+    events_file : path, optional
+        Record the event log (:mod:`sim.events`) and write it to this Parquet file as
+        the run goes (flushed at each weekly compaction, so memory stays bounded).
     """
     upd = {}
     if seed is not None:
@@ -186,12 +197,16 @@ def run_scenario(
     city = model.state.city
     tally = CountyTally(city.n_counties, scenario.indices.satisfaction_halflife_days)
     model.issue_sink = tally
+    if events_file is not None:
+        model.events = EventLog(sink=ParquetSink(events_file))
     t1 = time.perf_counter()
     if progress:
         with tqdm(total=scenario.days, desc=scenario.name, unit="天/day", file=sys.stderr) as bar:
             model.run(scenario.days, progress=lambda _d: bar.update(1))
     else:
         model.run(scenario.days)
+    if model.events is not None:
+        model.events.close()
     t_run = time.perf_counter() - t1
     model.state.issues.compact(np.inf, tally)
     vals = tally.values()
@@ -208,6 +223,7 @@ def run_scenario(
         timings={"build_s": t_build, "run_s": t_run},
         stage_seconds=dict(model.state.stage_seconds),
         residents=city.n_residents,
+        events_file=None if events_file is None else Path(events_file),
     )
 
 
@@ -238,9 +254,10 @@ def write_result(result: RunResult, out_dir: Path, *, force: bool = False, figur
         if figures
         else None
     )
+    events = {EVENTS_FILE: result.events_file} if result.events_file is not None else None
     return write_run(
         out_dir, manifest=manifest, daily=result.daily, summary=result.summary, figures=fig,
-        force=force,
+        force=force, added_files=events,
     )  # fmt: skip
 
 
@@ -252,6 +269,7 @@ def run_file(
     force: bool = False,
     progress: bool = False,
     figures: bool = True,
+    events: bool = False,
 ) -> tuple[RunResult, Path]:
     """Load, run and write one scenario file; returns the result and the run folder.
 
@@ -259,6 +277,10 @@ def run_file(
     and model version), its saved result is returned (``result.reused``) without
     simulating again; ``force=True`` recomputes and replaces it. A folder that holds
     another run, or is incomplete, is an error and is left as it is.
+
+    ``events=True`` also writes the event log, ``events.parquet`` (:mod:`sim.events`; the
+    kinds' labels are in its Parquet metadata); a saved run without one is an error
+    unless ``force``.
     """
     scenario = load_scenario(path, overrides)
     run_id = scenario_hash(scenario)
@@ -266,9 +288,24 @@ def run_file(
     if out_dir.exists() and not force:
         # the run id hashes the scenario, its seed and the model's code: the same id
         # means the same result, so show the saved one instead of simulating it again
-        return read_result(out_dir, run_id), out_dir
-    result = run_scenario(scenario, progress=progress)
-    return result, write_result(result, out_dir, force=force, figures=figures)
+        saved = read_result(out_dir, run_id)
+        if events and not (out_dir / EVENTS_FILE).is_file():
+            raise GovsimError(
+                f"{out_dir} holds this run without its event log ({EVENTS_FILE}); pass "
+                "--force to recompute it with --events, or --out ANOTHER_DIR"
+            )
+        return saved, out_dir
+    if not events:
+        result = run_scenario(scenario, progress=progress)
+        return result, write_result(result, out_dir, force=force, figures=figures)
+    # written beside the run folder as the run goes, linked into it when it is written
+    out_dir.absolute().parent.mkdir(parents=True, exist_ok=True)
+    tmp_events = out_dir.absolute().parent / f".{out_dir.name}.events-{os.getpid()}.parquet"
+    try:
+        result = run_scenario(scenario, progress=progress, events_file=tmp_events)
+        return result, write_result(result, out_dir, force=force, figures=figures)
+    finally:
+        tmp_events.unlink(missing_ok=True)
 
 
 def read_result(out_dir: Path, run_id: str | None = None) -> RunResult:

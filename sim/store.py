@@ -41,6 +41,7 @@ from sim.errors import GovsimError
 MANIFEST_FILE = "manifest.json"
 DAILY_FILE = "daily.parquet"
 SUMMARY_FILE = "summary.json"
+EVENTS_FILE = "events.parquet"  # the event log (sim.events), with ``govsim run --events``
 FIGURES_DIR = "figures"
 _RESERVED = {MANIFEST_FILE, DAILY_FILE, SUMMARY_FILE, FIGURES_DIR}
 
@@ -172,6 +173,7 @@ def write_run(
     figures: Callable[[Path], list[Path]] | None = None,
     force: bool = False,
     extra_files: Mapping[str, bytes] | None = None,
+    added_files: Mapping[str, Path] | None = None,
 ) -> Path:
     """Write a run folder atomically and return its path.
 
@@ -190,6 +192,11 @@ def write_run(
         and nothing is written.
     extra_files : mapping of relative file name to bytes, optional
         More files to put in the folder (e.g. ``{"traceback.txt": b"..."}``).
+    added_files : mapping of relative file name to path, optional
+        Finished files written elsewhere during the run to put in the folder, e.g. the
+        event log's Parquet file (``{EVENTS_FILE: path}``): hard-linked (copied if the file
+        system cannot link), never read into memory. The sources are left in place; the
+        caller removes them.
 
     Raises
     ------
@@ -215,6 +222,12 @@ def write_run(
         for rel, data in extra.items():
             (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
             (tmp / rel).write_bytes(data)
+        added = {_safe_relative(name): Path(src) for name, src in (added_files or {}).items()}
+        for rel, src in added.items():
+            try:
+                os.link(src, tmp / rel)
+            except OSError:
+                shutil.copyfile(src, tmp / rel)
         if figures is not None:
             figures_dir = tmp / FIGURES_DIR
             figures_dir.mkdir()

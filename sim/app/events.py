@@ -1,11 +1,13 @@
 """The event feed: what happened in the city today, in plain language.
 
-After each step the session gathers the day's notable issue rows — closed today
-(resolved, closed unresolved, gone to court, abandoned) and escalated today (petition,
-collective incident) — and :func:`select_events` keeps a few of them: every collective
-incident, then one of each other kind, disputes and safety risks before needs and
-enquiries. The choice is a pure function of the rows (a hash of the issue id), so the
-same seed gives the same feed; nothing random happens outside the model.
+After each step the session reads the day's notable events from the model's event log
+(:mod:`sim.events`) — closed today (resolved, closed unresolved, gone to court, abandoned)
+and escalated today (petition, collective incident) — and :func:`feed_kinds` marks their
+issue rows (found by issue id among the open rows and those compacted away today);
+:func:`select_events` keeps a few of them: every collective incident, then one of each
+other kind, disputes and safety risks before needs and enquiries. The choice is a pure
+function of the rows (a hash of the issue id), so the same seed gives the same feed;
+nothing random happens outside the model.
 
 :func:`describe` turns one event into a sentence such as
 "亭湖区某网格员上门调解一起邻里纠纷，双方握手言和。" using the issue's category, sector,
@@ -18,18 +20,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim import events as log_events
 from sim.city.population import VULN_ASSISTANCE, VULN_ELDERLY_ALONE, VULN_LEFT_BEHIND
-from sim.issues import (
-    ABANDONED,
-    CAT_DISPUTE,
-    CAT_ENQUIRY,
-    CAT_NEED,
-    CAT_RISK,
-    FAILED,
-    LEVEL_PETITION,
-    LITIGATED,
-    RESOLVED,
-)
+from sim.issues import CAT_DISPUTE, CAT_ENQUIRY, CAT_NEED, CAT_RISK
 from sim.pools import (
     K_DEPARTMENT,
     K_GRID,
@@ -44,6 +37,16 @@ from sim.scenario.schema import SECTORS_EN, SECTORS_ZH
 
 KINDS = ("collective", "petition", "litigated", "abandoned", "resolved", "failed")
 MAX_PER_DAY = 6
+# the event log's kinds shown in the feed -> KINDS; in this order a later kind of the
+# same issue on the same day wins (an escalation over a closing, collective over petition)
+LOG_KINDS = {
+    log_events.RESOLVED_EV: "resolved",
+    log_events.FAILED_EV: "failed",
+    log_events.ABANDONED_EV: "abandoned",
+    log_events.LITIGATION: "litigated",
+    log_events.PETITION: "petition",
+    log_events.COLLECTIVE: "collective",
+}
 
 # category -> sector -> (Chinese noun phrase, English noun phrase)
 _DISPUTE = {
@@ -127,26 +130,25 @@ def _mix(iid: np.ndarray, day: int) -> np.ndarray:
     return x * np.uint64(0xBF58476D1CE4E5B9)
 
 
-def gather_rows(cols: dict[str, np.ndarray], day: int, escalated: dict[str, np.ndarray]):
-    """Rows of ``cols`` (issue columns) closed during ``day``: kind per row.
+def feed_kinds(cols: dict[str, np.ndarray], logged: dict[str, np.ndarray]) -> np.ndarray:
+    """The feed kind (index into KINDS, −1 for none) of every row of ``cols``.
 
-    ``escalated`` maps "petition"/"collective" to boolean masks over the same rows of
-    rows that escalated today. Returns ``(kind_index, mask)`` with kind_index an int
-    array (index into KINDS, -1 for rows that are not events).
+    ``cols`` are issue columns (the open rows and those compacted away today);
+    ``logged`` are the day's events from the log (``EventLog.select``). Issue-level
+    events of the kinds in :data:`LOG_KINDS` mark their issue's row; grid-level events
+    (activation onsets, no issue) are not in the feed.
     """
-    n = cols["iid"].shape[0]
-    kind = np.full(n, -1, dtype=np.int8)
-    lo, hi = 24.0 * day, 24.0 * (day + 1)
-    closed_today = (cols["t_closed"] >= lo) & (cols["t_closed"] < hi)
-    st = cols["status"]
-    kind[closed_today & (st == FAILED)] = KINDS.index("failed")
-    kind[closed_today & (st == RESOLVED)] = KINDS.index("resolved")
-    kind[closed_today & (st == ABANDONED)] = KINDS.index("abandoned")
-    kind[closed_today & (st == LITIGATED)] = KINDS.index("litigated")
-    if "petition" in escalated:
-        kind[escalated["petition"]] = KINDS.index("petition")
-    if "collective" in escalated:
-        kind[escalated["collective"]] = KINDS.index("collective")
+    kind = np.full(cols["iid"].shape[0], -1, dtype=np.int8)
+    issue = logged["issue"]
+    order = np.argsort(cols["iid"], kind="stable")
+    for code, name in LOG_KINDS.items():
+        ids = issue[(logged["kind"] == code) & (issue >= 0)]
+        if ids.size == 0:
+            continue
+        pos = np.minimum(np.searchsorted(cols["iid"], ids, sorter=order), order.size - 1)
+        rows = order[pos]
+        rows = rows[cols["iid"][rows] == ids]  # (every logged issue is among the rows)
+        kind[rows] = KINDS.index(name)
     return kind
 
 
@@ -368,17 +370,3 @@ def describe(ev: Event, county_zh: list[str], county_en: list[str], lang: str = 
         if zh
         else f"{actor_en[0].upper()}{actor_en[1:]} answered {thing_en} from {where}."
     )
-
-
-def escalated_masks(
-    cols: dict[str, np.ndarray], prev_petition: np.ndarray, prev_collective: np.ndarray
-) -> dict[str, np.ndarray]:
-    """Rows that became petitions / collective incidents since the previous snapshot.
-
-    ``prev_petition`` and ``prev_collective`` are the issue ids that had already
-    petitioned / turned collective before the step.
-    """
-    iid = cols["iid"]
-    pet = (cols["level"] == LEVEL_PETITION) & ~np.isin(iid, prev_petition)
-    coll = (cols["collective"] == 1) & ~np.isin(iid, prev_collective)
-    return {"petition": pet & ~coll, "collective": coll}

@@ -29,13 +29,13 @@ from typing import Any
 import numba
 import numpy as np
 
-from sim.app.events import Event, describe, escalated_masks, gather_rows, select_events
+from sim.app.events import LOG_KINDS, Event, describe, feed_kinds, select_events
 from sim.app.figures import LiveCharts, LiveMap, shared_range
 from sim.app.indicators import INDICATOR_KEYS, grid_indicator
 from sim.app.levers import CITY_SHAPING, changed_levers, get_lever, with_lever
 from sim.app.text import pick
 from sim.errors import GovsimError
-from sim.issues import LEVEL_PETITION
+from sim.events import EventLog
 from sim.model import GovernanceModel
 from sim.scenario import load_scenario
 from sim.scenario.schema import Scenario
@@ -43,6 +43,7 @@ from sim.scenario.schema import Scenario
 _NUMBA_LOCK = threading.Lock()
 STEP_THREADS = 1
 MAX_EVENTS = 40
+EVENT_WINDOW_DAYS = 7  # days of the model's event log kept in memory
 DEFAULT_SCENARIO = Path("scenarios") / "yancheng.toml"
 
 
@@ -119,7 +120,9 @@ class SimRun:
     def _build(self) -> None:
         with _NUMBA_LOCK:
             numba.set_num_threads(min(STEP_THREADS, numba.config.NUMBA_NUM_THREADS))
-            self.model = GovernanceModel(self.scenario, seed=self.seed)
+            self.model = GovernanceModel(
+                self.scenario, seed=self.seed, events=EventLog(window_days=EVENT_WINDOW_DAYS)
+            )
         self._sunk: list[dict[str, np.ndarray]] = []
         self.model.issue_sink = self._sunk.append
         self.events.clear()
@@ -135,29 +138,29 @@ class SimRun:
 
     def step(self) -> list[Event]:
         """Advance one day; returns (and records) the day's selected events."""
-        t = self.model.state.issues
-        prev_pet = t.iid[t.level == LEVEL_PETITION].copy()
-        prev_coll = t.iid[t.collective == 1].copy()
         self._sunk.clear()
         day = self.model.day
         with _NUMBA_LOCK:
             numba.set_num_threads(min(STEP_THREADS, numba.config.NUMBA_NUM_THREADS))
             self.model.step()
-        events = self._events(day, prev_pet, prev_coll)
+        events = self._events(day)
         self._sunk.clear()
         self.events.extendleft(reversed(events))
         return events
 
-    def _events(self, day: int, prev_pet: np.ndarray, prev_coll: np.ndarray) -> list[Event]:
+    def _events(self, day: int) -> list[Event]:
+        """The day's feed from the model's event log; the issues' details (sector, channel,
+        handler, resident) from their rows, open or compacted away today."""
         state = self.model.state
+        # the log counts reported days (after the warm-up); the feed selects by model day
+        offset = self.model.metrics.day_offset
+        logged = self.model.events.select(day - offset, day - offset, kinds=LOG_KINDS)
         t = state.issues
         cols = {k: getattr(t, k) for k in t.cols}
         for sunk in self._sunk:  # rows compacted away at the end of the day
             cols = {k: np.concatenate([cols[k], sunk[k]]) for k in cols}
-        kind = gather_rows(cols, day, escalated_masks(cols, prev_pet, prev_coll))
+        kind = feed_kinds(cols, logged)
         events = select_events(cols, kind, day, state.pools.kind, state.city.vulnerability)
-        # shown with the reported day (after the warm-up), selected by the model's day
-        offset = self.model.metrics.day_offset
         return [dataclasses.replace(e, day=e.day - offset) for e in events]
 
     def set_scenario(self, scenario: Scenario) -> bool:
