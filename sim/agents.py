@@ -120,13 +120,16 @@ class CommandCentre(PoolAgent):
 
 
 class ResidentView(mesa.Agent):
-    """A resident, as a Mesa agent that reads and writes its row of the resident arrays.
+    """A resident, as a Mesa agent that reads its row of the resident arrays.
 
-    Created on demand by :meth:`sim.model.GovernanceModel.resident`; at city scale
-    residents are never all materialised as objects.
+    Static attributes come from the city (read-only); the state that changes during a run
+    (trust, participation, grievance, digital access) from the model's
+    :class:`sim.city.Residents`, and can be written. Created on demand by
+    :meth:`sim.model.GovernanceModel.resident`; at city scale residents are never all
+    materialised as objects.
     """
 
-    _FIELDS = (
+    _STATIC = (
         "county",
         "grid",
         "household",
@@ -134,25 +137,27 @@ class ResidentView(mesa.Agent):
         "urban",
         "hardship",
         "vulnerability",
-        "digital",
         "org_member",
-        "trust",
-        "participation",
-        "grievance",
     )
+    _STATE = ("digital", "trust", "participation", "grievance")
+    _FIELDS = _STATIC + _STATE
 
     def __init__(self, model: mesa.Model, row: int) -> None:
         super().__init__(model)
         self.row = int(row)
 
     def __getattr__(self, name: str):
-        if name in ResidentView._FIELDS:
+        if name in ResidentView._STATE:
+            return getattr(self.model.state.residents, name)[self.row].item()
+        if name in ResidentView._STATIC:
             return getattr(self.model.state.city, name)[self.row].item()
         raise AttributeError(name)
 
     def __setattr__(self, name: str, value) -> None:
-        if name in ResidentView._FIELDS:
-            getattr(self.model.state.city, name)[self.row] = value
+        if name in ResidentView._STATE:
+            getattr(self.model.state.residents, name)[self.row] = value
+        elif name in ResidentView._STATIC:
+            raise AttributeError(f"{name} is a static attribute of the city (read-only)")
         else:
             super().__setattr__(name, value)
 

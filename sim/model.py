@@ -1,10 +1,10 @@
 """The governance model: the day as one function, the mechanisms called in order.
 
-``GovernanceModel(mesa.Model)`` holds the arrays (:class:`ModelState`: the city, the
-handler pools, the issue rows and one named state per mechanism that carries anything from
-day to day) and the Mesa agents that are views onto them. :meth:`GovernanceModel.step` is
-one day (DESIGN.md, "The daily step"); every value passes between the mechanisms at its
-call sites:
+``GovernanceModel(mesa.Model)`` holds the arrays (:class:`ModelState`: the city (static,
+shareable), its own residents' state, the handler pools, the issue rows and one named
+state per mechanism that carries anything from day to day) and the Mesa agents that are
+views onto them. :meth:`GovernanceModel.step` is one day (DESIGN.md, "The daily step");
+every value passes between the mechanisms at its call sites:
 
 1. generate issues          — :mod:`sim.kernels.generate`
 2. surface them             — :mod:`sim.kernels.surface`
@@ -38,7 +38,7 @@ import numpy as np
 from numba import njit, prange
 
 from sim import agents
-from sim.city import City, build_city
+from sim.city import City, Residents, build_city
 from sim.events import COLLECTIVE, MISUSE, WARNING, EventLog
 from sim.issues import ROUTING, IssueTable
 from sim.kernels import (
@@ -158,13 +158,16 @@ KERNELS = Kernels(
 
 @dataclass
 class ModelState:
-    """The arrays of a run: territory and residents, pools, issues and mechanism states.
+    """The arrays of a run: territory, residents' state, pools, issues and mechanism states.
 
     Attributes
     ----------
     city : City
-        The territory and its residents' arrays (participation, trust and grievance
-        change day by day).
+        The static territory and residents' fixed attributes (never written by a run, so
+        several models may share one).
+    residents : Residents
+        This run's residents' state (trust, participation, grievance, digital access after
+        inclusion), started from copies of ``city.initial`` and changed day by day.
     pools : Pools
         Handler pools (reallocation resizes them).
     issues : IssueTable
@@ -176,7 +179,7 @@ class ModelState:
         Engaged neighbours of every resident, kept from one day to the next.
     participation_spare, trust_spare : float32[n_residents]
         Double buffers: tomorrow's participation and trust are written here, then swapped
-        with the city's arrays.
+        with the residents' arrays.
     activation, warning, accountability, reallocation
         The named states of those mechanisms.
     """
@@ -184,6 +187,7 @@ class ModelState:
     scenario: Scenario
     seed: int
     city: City
+    residents: Residents
     pools: Pools
     issues: IssueTable
     scratch_u8: np.ndarray
@@ -223,17 +227,18 @@ def mechanism_states(sc: Scenario, p: Parameters, city: City, pools: Pools) -> d
     }
 
 
-def apply_digital_inclusion(city: City, inclusion: float, seed: int) -> None:
-    """Give online access to a share ``inclusion`` of residents who lack it (数字包容).
+def apply_digital_inclusion(residents: Residents, inclusion: float, seed: int) -> None:
+    """Give online access to a share ``inclusion`` of residents who lack it (数字包容);
+    ``residents.digital`` is changed in place.
 
     Each resident without access gains it when a counter-based draw (seed,
     ``S_INCLUSION``, resident) falls below ``inclusion``, so the same residents gain it in
     every scenario with the same seed (common random numbers).
     """
-    if inclusion <= 0.0 or city.n_residents == 0:
+    if inclusion <= 0.0 or residents.n_residents == 0:
         return
-    u = _inclusion_draws(seed, city.n_residents)
-    city.digital[(city.digital == 0) & (u < inclusion)] = 1
+    u = _inclusion_draws(seed, residents.n_residents)
+    residents.digital[(residents.digital == 0) & (u < inclusion)] = 1
 
 
 @njit(cache=True, parallel=True)
@@ -271,7 +276,9 @@ class GovernanceModel(mesa.Model):
         stages is a counter-based hash of (seed, stream, day, id), so results do not
         depend on thread count; Mesa's ``rng`` is seeded with it as well.
     city : City, optional
-        A prebuilt city (for reuse across scenarios that share the territory).
+        A prebuilt city (for reuse across scenarios that share the territory). The run
+        never writes to it: the residents' changing state is the model's own
+        (``state.residents``, copied from ``city.initial``).
     kernels : Kernels, optional
         The functions that do the day's work (default :data:`KERNELS`; the twins of
         ``tests/reference`` plug in here).
@@ -324,7 +331,8 @@ class GovernanceModel(mesa.Model):
                 scenario if seed == scenario.seed else scenario.model_copy(update={"seed": seed})
             )
         self.build_seconds = time.perf_counter() - t0
-        apply_digital_inclusion(city, scenario.levers.capability.digital_inclusion, seed)
+        residents = city.initial.copy()
+        apply_digital_inclusion(residents, scenario.levers.capability.digital_inclusion, seed)
         pools = build_pools(city, scenario)
         self.params = Parameters.from_scenario(scenario, city, seed)
         cap = max(1024, int(city.n_residents * 0.02))
@@ -332,6 +340,7 @@ class GovernanceModel(mesa.Model):
             scenario=scenario,
             seed=seed,
             city=city,
+            residents=residents,
             pools=pools,
             issues=IssueTable(cap),
             scratch_u8=np.empty(city.n_residents, dtype=np.uint8),
@@ -399,8 +408,8 @@ class GovernanceModel(mesa.Model):
     def change_scenario(self, scenario: Scenario) -> None:
         """Switch to ``scenario`` mid-run (e.g. a lever moved in class), keeping the state.
 
-        The city, the open issues and the day stay; parameters are rebuilt and the
-        handler pools rebuilt (a pool whose number of slots is unchanged keeps its
+        The city, the residents' state, the open issues and the day stay; parameters are
+        rebuilt and the handler pools rebuilt (a pool whose number of slots is unchanged keeps its
         slots' free times, others start free at the current hour). Fields that shape
         the city itself (``city``, ``scale``, ``seed``, residents per grid) cannot
         change mid-run: build a new model for those. The mechanisms' memory restarts
@@ -516,21 +525,21 @@ class GovernanceModel(mesa.Model):
     def _day(self) -> None:
         """The day: each mechanism in order, its inputs and outputs at the call site."""
         s, p, k, d, seed = self.state, self.params, self.kernels, self.day, self.seed
-        city, t, log = s.city, s.issues, self.events
+        city, res, t, log = s.city, s.residents, s.issues, self.events
         if log is not None:
             log.start_day(d, d - self.metrics.day_offset)
         # 1 generate · 2 surface
         with self._clock("generate"):
-            k.generate(t, city, p.generate, seed, d, s.scratch_u8)
+            k.generate(t, city, res, p.generate, seed, d, s.scratch_u8)
         with self._clock("surface"):
-            k.surface(t, city, s.pools, s.queue_len, s.warning.patrol_mult, p.surface, seed, d)
+            k.surface(t, city, res, s.pools, s.queue_len, s.warning.patrol_mult, p.surface, seed, d)
         if log is not None:
             log.record_surfaced(t)
         # 3 route, then data misuse hits trust in its grid
         was_routing = t.status == ROUTING
         with self._clock("route"):
             routed = k.route(t, s.pools, city.grid_town, city.n_grids, p.route, seed, d)
-        datagov.datagov_step(city.trust, city.grid_start, routed.misuse_by_grid, p.datagov)
+        datagov.datagov_step(res.trust, city.grid_start, routed.misuse_by_grid, p.datagov)
         if log is not None:
             log.record_routed(t, was_routing)
             log.record_grids(MISUSE, routed.misuse_by_grid, city.grid_county)
@@ -558,21 +567,21 @@ class GovernanceModel(mesa.Model):
             e = s.experience
             touched = trust.own_experience(t, d, p.trust.slow_days, e)
             new_p = k.participation(
-                city.participation, city.nbr_indptr, city.nbr_indices, city.org_member,
+                res.participation, city.nbr_indptr, city.nbr_indices, city.org_member,
                 e.n_resolved, e.n_failed, **p.participation.kwargs(), seed=seed,
                 out=s.participation_spare, neighbours=s.neighbours,
             )  # fmt: skip
-            s.participation_spare, city.participation = city.participation, new_p
+            s.participation_spare, res.participation = res.participation, new_p
             new_x = k.trust(
-                city.trust, city.nbr_indptr, city.nbr_indices, e.n_resolved, e.n_slow,
+                res.trust, city.nbr_indptr, city.nbr_indices, e.n_resolved, e.n_slow,
                 e.n_transferred, e.n_failed, seed=seed, day=d, **p.trust.kwargs(),
                 out=s.trust_spare,
             )  # fmt: skip
-            s.trust_spare, city.trust = city.trust, new_x
+            s.trust_spare, res.trust = res.trust, new_x
             e.clear(touched)
             unrest, team_staff = self._activation(d, count=True)
             flags = warning.warning_step(
-                s.warning, t, city.grid_start, city.grievance, s.activation.active,
+                s.warning, t, city.grid_start, res.grievance, s.activation.active,
                 esc.collective_by_grid + unrest.onsets, p.warning,
             )  # fmt: skip
             accountability.accountability_step(
@@ -600,8 +609,8 @@ class GovernanceModel(mesa.Model):
                 routed.misuse,
                 self.staff_days_today(d) + team_staff,
                 float(handled.pool_busy.sum()),
-                float(city.trust.mean(dtype=np.float64)) if city.n_residents else 0.0,
-                float(city.participation.mean(dtype=np.float64)) if city.n_residents else 0.0,
+                float(res.trust.mean(dtype=np.float64)) if city.n_residents else 0.0,
+                float(res.participation.mean(dtype=np.float64)) if city.n_residents else 0.0,
                 self._hardship_mean,
                 kind_done=kind_done,
                 kind_resolved=kind_resolved,
@@ -621,7 +630,7 @@ class GovernanceModel(mesa.Model):
     def _activation(self, day: int, count: bool) -> tuple[activation.Unrest, float]:
         """Epstein activation of every resident (stage 6), deterred by the grid's presence
         and yesterday's early-warning work teams. Returns the unrest and the teams' staff."""
-        s, p, city = self.state, self.params, self.state.city
+        s, p, city, res = self.state, self.params, self.state.city, self.state.residents
         grid_sizes = np.diff(city.grid_start)
         presence = activation.presence(s.warning.patrol_mult, grid_sizes, p.activation)
         extra, team_staff = warning.team_presence(s.warning, p.warning, grid_sizes)
@@ -631,8 +640,8 @@ class GovernanceModel(mesa.Model):
             city.hardship, s.issues, city.grid_start, p.activation, day, s.activation.felt
         )
         unrest = activation.update(
-            s.activation, self.kernels.activation, felt, city.trust, city.grid_start, presence,
-            city.grievance, p.activation, self.seed, count,
+            s.activation, self.kernels.activation, felt, res.trust, city.grid_start, presence,
+            res.grievance, p.activation, self.seed, count,
         )  # fmt: skip
         return unrest, team_staff
 

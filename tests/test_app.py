@@ -102,7 +102,8 @@ def test_grid_indicators(stepped):
     expected = 1000 * np.bincount(issues.grid[open_], minlength=city.n_grids) / pop
     np.testing.assert_allclose(grid_indicator(state, "unresolved"), expected)
     assert grid_indicator(state, "unresolved").sum() > 0
-    first = city.trust[city.grid_start[0] : city.grid_start[1]].astype(np.float64).mean()
+    trust = state.residents.trust
+    first = trust[city.grid_start[0] : city.grid_start[1]].astype(np.float64).mean()
     np.testing.assert_allclose(grid_indicator(state, "trust")[0], first)
     with pytest.raises(ValueError, match="unknown indicator"):
         grid_indicator(state, "happiness")

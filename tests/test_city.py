@@ -39,6 +39,14 @@ RESIDENT_DTYPES = {
     "participation": np.float32,
     "grievance": np.float32,
 }
+INITIAL_STATE = {"digital", "trust", "participation", "grievance"}  # on City.initial
+
+
+def resident_array(city: City, name: str) -> np.ndarray:
+    """A per-resident array of the city: static, or the initial state of a run."""
+    return getattr(city.initial if name in INITIAL_STATE else city, name)
+
+
 TERRITORY_DTYPES = {
     "county_population": np.int64,
     "grid_county": np.int32,
@@ -99,7 +107,7 @@ def test_totals_exact_and_counties_proportional(scale: float) -> None:
 def test_dtypes_and_shapes(city: City) -> None:
     n = city.n_residents
     for name, dtype in RESIDENT_DTYPES.items():
-        arr = getattr(city, name)
+        arr = resident_array(city, name)
         assert arr.dtype == dtype, name
         assert arr.shape == (n,), name
     for name, dtype in TERRITORY_DTYPES.items():
@@ -243,21 +251,22 @@ def test_attributes(scenario: Scenario, city: City) -> None:
     p = scenario.city
     urban = city.urban == 1
     elderly = city.age_group == AGE_ELDERLY
+    init = city.initial
     # Beta(mean, κ=4): sd of H is ≈ 0.19-0.21, so the mean over ≥24,000 has sd ≤ 0.0014
     assert abs(city.hardship[urban].mean() - p.hardship_urban) < 0.007
     assert abs(city.hardship[~urban].mean() - p.hardship_rural) < 0.007
     # Beta(mean, κ=10): sd ≈ 0.15, so sd of the mean ≈ 0.0006
-    assert abs(city.trust.mean() - p.trust_mean) < 0.003
-    assert abs(city.participation.mean() - p.participation_mean) < 0.003
-    for x in (city.hardship, city.trust, city.participation, city.grievance):
+    assert abs(init.trust.mean() - p.trust_mean) < 0.003
+    assert abs(init.participation.mean() - p.participation_mean) < 0.003
+    for x in (city.hardship, init.trust, init.participation, init.grievance):
         assert x.min() >= 0.0 and x.max() <= 1.0
-    np.testing.assert_array_equal(city.grievance, city.hardship * (np.float32(1) - city.trust))
+    np.testing.assert_array_equal(init.grievance, city.hardship * (np.float32(1) - init.trust))
     # digital access (binomial sd ≤ 0.004 in each group); elderly at half the rate
-    assert abs(city.digital[urban & ~elderly].mean() - p.digital_access_urban) < 0.015
-    assert abs(city.digital[~urban & ~elderly].mean() - p.digital_access_rural) < 0.02
-    assert abs(city.digital[urban & elderly].mean() - 0.5 * p.digital_access_urban) < 0.02
+    assert abs(init.digital[urban & ~elderly].mean() - p.digital_access_urban) < 0.015
+    assert abs(init.digital[~urban & ~elderly].mean() - p.digital_access_rural) < 0.02
+    assert abs(init.digital[urban & elderly].mean() - 0.5 * p.digital_access_urban) < 0.02
     assert abs(city.org_member.mean() - p.org_membership_rate) < 0.007  # sd ≈ 0.0014
-    assert set(np.unique(city.digital)) <= {0, 1} and set(np.unique(city.org_member)) <= {0, 1}
+    assert set(np.unique(init.digital)) <= {0, 1} and set(np.unique(city.org_member)) <= {0, 1}
 
 
 def test_determinism(scenario: Scenario, city: City) -> None:
@@ -265,14 +274,14 @@ def test_determinism(scenario: Scenario, city: City) -> None:
     other = build_city(scenario.model_copy(update={"seed": scenario.seed + 1}))
     differs = []
     for name in (*RESIDENT_DTYPES, *TERRITORY_DTYPES):
-        a, b = getattr(city, name), getattr(again, name)
+        a, b = resident_array(city, name), resident_array(again, name)
         assert a.dtype == b.dtype and np.array_equal(a, b), name
-        c = getattr(other, name)
+        c = resident_array(other, name)
         differs.append(a.shape != c.shape or not np.array_equal(a, c))
     assert np.array_equal(city.county_population, other.county_population)  # not random
     assert any(differs)
     for name in ("household", "trust", "hardship", "nbr_indices", "grid_lon"):
-        assert not np.array_equal(getattr(city, name), getattr(other, name)), name
+        assert not np.array_equal(resident_array(city, name), resident_array(other, name)), name
 
 
 # ------------------------------------------------------------------ social network

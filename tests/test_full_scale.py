@@ -32,9 +32,9 @@ model = GovernanceModel(sc)
 model.run({days})
 state = model.state
 arrays = {{
-    "participation": state.city.participation,
-    "trust": state.city.trust,
-    "grievance": state.city.grievance,
+    "participation": state.residents.participation,
+    "trust": state.residents.trust,
+    "grievance": state.residents.grievance,
     "active": state.activation.active,
     **{{f"issue.{{k}}": v[: state.issues.n] for k, v in state.issues.cols.items()}},
 }}

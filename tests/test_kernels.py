@@ -60,10 +60,13 @@ def on_state(stage: str, fn):
     def call(state, day: int):
         p = Parameters.from_scenario(state.scenario, state.city, state.seed)
         t, city, pl, seed = state.issues, state.city, state.pools, state.seed
+        res = state.residents
         if stage == "generate":
-            return fn(t, city, p.generate, seed, day, state.scratch_u8)
+            return fn(t, city, res, p.generate, seed, day, state.scratch_u8)
         if stage == "surface":
-            return fn(t, city, pl, state.queue_len, state.warning.patrol_mult, p.surface, seed, day)
+            return fn(
+                t, city, res, pl, state.queue_len, state.warning.patrol_mult, p.surface, seed, day
+            )
         if stage == "route":
             return fn(t, pl, city.grid_town, city.n_grids, p.route, seed, day)
         if stage == "handle":
@@ -160,13 +163,12 @@ def make_scenario(settings: dict[str, object], scale: float = 0.001) -> Scenario
 
 @functools.cache
 def city_for(seed: int, scale: float = 0.001):
-    """One city per seed, built once (each model gets its own copy)."""
+    """One city per seed, built once and shared by the models (a run never writes it)."""
     return build_city(make_scenario({"seed": seed}, scale))
 
 
 def build_model(settings: dict[str, object], seed: int, scale: float = 0.001):
-    city = copy.deepcopy(city_for(seed, scale))  # the model may edit it (digital inclusion)
-    return GovernanceModel(make_scenario(settings, scale), seed=seed, city=city)
+    return GovernanceModel(make_scenario(settings, scale), seed=seed, city=city_for(seed, scale))
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -181,7 +183,8 @@ def one_numba_thread():
 
 
 def copy_state(state):
-    """A deep copy of the model state that shares the (read-only) city and scenario."""
+    """A deep copy of the model state (its residents' state included) that shares the
+    read-only city and the scenario."""
     return copy.deepcopy(
         state, memo={id(state.city): state.city, id(state.scenario): state.scenario}
     )

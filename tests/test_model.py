@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -83,7 +84,10 @@ def test_resident_is_a_mesa_agent_view():
     r = m.resident(5)
     assert r is m.resident(5)
     r.trust = 0.25
-    assert m.state.city.trust[5] == np.float32(0.25)
+    assert m.state.residents.trust[5] == np.float32(0.25)
+    assert m.state.city.initial.trust[5] != np.float32(0.25)  # the city is not written
+    with pytest.raises(AttributeError, match="static"):
+        r.hardship = 0.5
     assert r.county == int(m.state.city.county[5])
     kinds = {type(a).__name__ for a in m.agents}
     assert {"GridWorker", "Department", "CommandCentre", "SocialOrganisation"} <= kinds
@@ -92,6 +96,52 @@ def test_resident_is_a_mesa_agent_view():
         m.agents_by_type[type(next(a for a in m.agents if type(a).__name__ == "Department"))]
     )
     assert n_dept == 9 * 9  # sectors × counties (the petition office is its own agent)
+
+
+def _city_arrays(city) -> dict[str, np.ndarray]:
+    out = {
+        f.name: getattr(city, f.name)
+        for f in dataclasses.fields(city)
+        if isinstance(getattr(city, f.name), np.ndarray)
+    }
+    return out | {
+        f"initial.{f.name}": getattr(city.initial, f.name) for f in dataclasses.fields(city.initial)
+    }
+
+
+def test_a_run_never_writes_the_city_so_models_can_share_one():
+    """The City is the static territory (issue 11): a run changes only its own Residents,
+    so two models built on one City, run interleaved, give exactly the results of models
+    built on cities of their own."""
+    from sim.city import build_city
+
+    levers = {"capability": {"digital_inclusion": 0.5}}  # writes digital access at build
+    sa = Scenario.model_validate({"name": "a", "scale": 0.001, "warmup_days": 5, "levers": levers})
+    sb = Scenario.model_validate({"name": "b", "scale": 0.001, "warmup_days": 5})
+    city = build_city(sa)
+    before = {k: v.copy() for k, v in _city_arrays(city).items()}
+    a = GovernanceModel(sa, city=city)
+    a.run(10)
+    b = GovernanceModel(sb, city=city)
+    b.run(10)
+    a.run(5)
+    for name, arr in _city_arrays(city).items():
+        np.testing.assert_array_equal(arr, before[name], err_msg=name, strict=True)
+        assert not arr.flags.writeable, name
+    assert a.state.residents.trust is not b.state.residents.trust
+    assert not np.array_equal(a.state.residents.trust, city.initial.trust)  # a run moves it
+    a_own, b_own = GovernanceModel(sa), GovernanceModel(sb)
+    a_own.run(15)
+    b_own.run(10)
+    np.testing.assert_equal(a.metrics.daily_arrays(), a_own.metrics.daily_arrays())
+    np.testing.assert_equal(b.metrics.daily_arrays(), b_own.metrics.daily_arrays())
+    for name in ("trust", "participation", "grievance", "digital"):
+        arr = getattr(b.state.residents, name)
+        np.testing.assert_array_equal(arr, getattr(b_own.state.residents, name), err_msg=name)
+    with pytest.raises(ValueError, match="read-only"):
+        city.hardship[0] = 0.5
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        city.grid_start = city.grid_start.copy()
 
 
 # ----------------------------------------------------------------------------- CLI errors
@@ -238,11 +288,13 @@ def test_digital_inclusion_kernel_matches_plain_python():
     from sim.city import build_city
 
     city = build_city(Scenario(name="t", scale=0.001, seed=seed))
-    before = city.digital.copy()
-    apply_digital_inclusion(city, 0.5, seed)
+    residents = city.initial.copy()
+    before = city.initial.digital.copy()
+    apply_digital_inclusion(residents, 0.5, seed)
+    np.testing.assert_array_equal(city.initial.digital, before)  # the city is not written
     expected = before.copy()
     for i in range(city.n_residents):
         if before[i] == 0 and uniform_py(seed, 90, 0, i) < 0.5:
             expected[i] = 1
-    np.testing.assert_array_equal(city.digital, expected)
-    assert (city.digital >= before).all() and city.digital.sum() > before.sum()
+    np.testing.assert_array_equal(residents.digital, expected)
+    assert (residents.digital >= before).all() and residents.digital.sum() > before.sum()

@@ -122,17 +122,17 @@ def test_stepping_allocates_no_population_sized_arrays():
 
 def test_stage_six_reuses_its_buffers():
     model = _model(SMALL, warmup_days=0)
-    city, s = model.state.city, model.state
+    res, s = model.state.residents, model.state
     model.run(1)
-    buffers = {id(city.participation), id(s.participation_spare)}
-    buffers_t = {id(city.trust), id(s.trust_spare)}
+    buffers = {id(res.participation), id(s.participation_spare)}
+    buffers_t = {id(res.trust), id(s.trust_spare)}
     counts = s.neighbours.counts
     for _ in range(3):
         model.run(1)
-        assert {id(city.participation), id(s.participation_spare)} == buffers
-        assert {id(city.trust), id(s.trust_spare)} == buffers_t
+        assert {id(res.participation), id(s.participation_spare)} == buffers
+        assert {id(res.trust), id(s.trust_spare)} == buffers_t
         assert s.neighbours.counts is counts
-        assert not np.shares_memory(city.participation, s.participation_spare)
+        assert not np.shares_memory(res.participation, s.participation_spare)
 
 
 # --------------------------------------------------------------------------- issue storage

@@ -45,9 +45,9 @@ def grid_indicator(state, key: str) -> np.ndarray:
     if key == "risk":
         return _per_grid_open(state, state.issues.category == CAT_RISK)
     if key == "trust":
-        return _per_grid_mean(state.city.trust, state.city)
+        return _per_grid_mean(state.residents.trust, state.city)
     if key == "participation":
-        return _per_grid_mean(state.city.participation, state.city)
+        return _per_grid_mean(state.residents.participation, state.city)
     raise ValueError(f"unknown indicator {key!r}; allowed: {', '.join(INDICATOR_KEYS)}")
 
 

@@ -2,5 +2,6 @@
 
 from sim.city.build import build_city
 from sim.city.population import City
+from sim.city.residents import Residents
 
-__all__ = ["City", "build_city"]
+__all__ = ["City", "Residents", "build_city"]

@@ -39,6 +39,7 @@ from sim.city.population import (
     VULN_LEFT_BEHIND,
     City,
 )
+from sim.city.residents import RESIDENT_STATE, Residents
 from sim.errors import GovsimError
 from sim.kernels.rng import STREAM_GEOGRAPHY, STREAM_NETWORK, STREAM_RESIDENTS
 from sim.scenario.schema import CityParams, Scenario
@@ -153,6 +154,7 @@ def build_city(scenario: Scenario) -> City:
         town_county=territory["town_county"],
         nbr_indptr=nbr_indptr,
         nbr_indices=nbr_indices,
+        initial=Residents(**{k: residents.pop(k) for k in RESIDENT_STATE}),
         **residents,
     )
 

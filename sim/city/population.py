@@ -1,5 +1,10 @@
 """The city as arrays: territory (counties, towns, communities, grids) and residents.
 
+A :class:`City` is static: nothing writes to it after :func:`sim.city.build_city` (its
+arrays are read-only). The residents' state that changes during a run (trust,
+participation, grievance, digital access after inclusion) is a
+:class:`~sim.city.residents.Residents` that each model starts from ``City.initial``.
+
 Residents are a structure of arrays ordered by locality (county, town, community, grid,
 household), so that a grid's residents are one contiguous slice ``grid_start[g] :
 grid_start[g + 1]`` and social-network neighbours sit close together in memory.
@@ -11,6 +16,8 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
+from sim.city.residents import Residents
+
 # Vulnerability bit flags (DIGEST.md: 孤寡老人、留守儿童、救助对象).
 VULN_ELDERLY_ALONE = np.uint8(1)
 VULN_LEFT_BEHIND = np.uint8(2)
@@ -19,9 +26,10 @@ VULN_ASSISTANCE = np.uint8(4)
 AGE_CHILD, AGE_WORKING, AGE_ELDERLY = 0, 1, 2
 
 
-@dataclass
+@dataclass(frozen=True)
 class City:
-    """Territory and residents of one simulated city (scaled).
+    """Territory and residents of one simulated city (scaled); never written after it is
+    built (frozen, arrays read-only), so models may share it.
 
     Attributes
     ----------
@@ -38,7 +46,12 @@ class City:
     grid_lon, grid_lat : float64[n_grids]
         A point inside the grid's county polygon (for maps).
     town_county : int32[n_towns]
-    resident_* : per-resident arrays (see ``RESIDENT_FIELDS``).
+    county, grid, household, age_group, urban, hardship, vulnerability, org_member
+        The residents' static attributes (one row per resident).
+    initial : Residents
+        The residents' state as built (trust, participation, grievance, digital access
+        before inclusion); read-only: each model copies it
+        (:meth:`sim.city.residents.Residents.copy`) and changes its copy.
     nbr_indptr : int64[n_residents + 1], nbr_indices : int32[n_edges]
         Undirected social network in CSR form (both directions stored).
     """
@@ -62,15 +75,19 @@ class City:
     urban: np.ndarray  # uint8
     hardship: np.ndarray  # float32 in [0, 1], Epstein's H
     vulnerability: np.ndarray  # uint8 bit mask of VULN_*
-    digital: np.ndarray  # uint8, 1 = can use online channels
     org_member: np.ndarray  # uint8, 1 = member of a social or mass organisation
-    # residents (dynamic; updated by stage 6)
-    trust: np.ndarray  # float32 in [0, 1], legitimacy L
-    participation: np.ndarray  # float32 in [0, 1], propensity to report
-    grievance: np.ndarray  # float32 in [0, 1]
     # social network
     nbr_indptr: np.ndarray
     nbr_indices: np.ndarray
+    # residents' state as built (a model starts its own Residents from a copy)
+    initial: Residents
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, np.ndarray):
+                value.flags.writeable = False
+        self.initial.read_only()
 
     @property
     def n_residents(self) -> int:
@@ -89,8 +106,8 @@ class City:
         return len(self.county_names_zh)
 
     def nbytes(self) -> int:
-        """Memory held by the arrays (bytes)."""
-        return sum(
+        """Memory held by the arrays, the initial residents' state included (bytes)."""
+        return self.initial.nbytes() + sum(
             getattr(self, f.name).nbytes
             for f in fields(self)
             if isinstance(getattr(self, f.name), np.ndarray)

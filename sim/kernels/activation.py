@@ -8,7 +8,7 @@ Each resident ``i`` of grid ``g`` (Epstein 2002 [1]_, Model I, agent rule A):
     active_i  ⇔  G_i − N_i > T                              activation rule
 
 with ``H_i`` the resident's hardship (``City.hardship``), ``L_i`` the legitimacy the
-resident grants the government — its own trust (``City.trust``), ``R_i`` its risk
+resident grants the government — its own trust (``Residents.trust``), ``R_i`` its risk
 aversion, ``k`` the arrest constant, ``T`` the activation threshold, ``C_g`` the
 enforcement presence in the grid (grid workers and police, see
 :func:`enforcement_presence`) and ``A_i = 1 + (active residents of the grid other than i)``
@@ -211,7 +211,7 @@ def activation_step(
     hardship : float32[n_residents]
         ``H`` (``City.hardship``).
     trust : float32[n_residents]
-        ``L``, the resident's trust (``City.trust``).
+        ``L``, the resident's trust (``Residents.trust``).
     active : uint8[n_residents]
         Yesterday's activation (1 = active); not modified (double buffer).
     grid_start : int64[n_grids + 1]
@@ -219,7 +219,7 @@ def activation_step(
     presence : float64[n_grids]
         ``C_g``, see :func:`enforcement_presence`.
     grievance_out : float32[n_residents]
-        Written in place with ``G = H · (1 − L)`` (``City.grievance``).
+        Written in place with ``G = H · (1 − L)`` (``Residents.grievance``).
     arrest_constant : float
         ``k`` (Epstein: 2.3).
     threshold : float

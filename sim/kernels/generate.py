@@ -233,7 +233,9 @@ def _write_kernel(
             k += 1
 
 
-def generate_step(issues, city, p: Params, seed: int, day: int, scratch: np.ndarray) -> int:
+def generate_step(
+    issues, city, residents, p: Params, seed: int, day: int, scratch: np.ndarray
+) -> int:
     """Stage 1: append today's new issues to ``issues``; returns how many arose.
 
     Parameters
@@ -241,7 +243,9 @@ def generate_step(issues, city, p: Params, seed: int, day: int, scratch: np.ndar
     issues : sim.issues.IssueTable
         Rows are appended.
     city : sim.city.City
-        Residents' hardship, vulnerability, urban/rural, grid, county and digital access.
+        Residents' hardship, vulnerability, urban/rural, grid and county.
+    residents : sim.city.Residents
+        Residents' digital access (after inclusion).
     p : Params
     seed, day : int
     scratch : uint8[n_residents]
@@ -261,7 +265,7 @@ def generate_step(issues, city, p: Params, seed: int, day: int, scratch: np.ndar
     f = tab.full
     _write_kernel(
         scratch, offsets, tab.n, tab.next_iid, city.grid, city.county,
-        city.vulnerability, city.urban, city.digital, g.sector_cum, g.sev_a, g.sev_b,
+        city.vulnerability, city.urban, residents.digital, g.sector_cum, g.sev_a, g.sev_b,
         seed, day,
         f("iid"), f("resident"), f("grid"), f("county"), f("category"), f("sector"),
         f("severity"), f("vulnerable"), f("urban"), f("digital"), f("status"), f("channel"),

@@ -1,6 +1,6 @@
 """Stage 6 — participation: threshold contagion with efficacy, publicity and decay.
 
-A resident's participation propensity ``p_i ∈ [0, 1]`` (``City.participation``: the
+A resident's participation propensity ``p_i ∈ [0, 1]`` (``Residents.participation``: the
 propensity to report and take part) is *engaged* when ``p_i ≥ θ_e``
 (``engaged_level``). Each day, synchronously from yesterday's values (double buffer):
 
@@ -430,7 +430,7 @@ def participation_step(
     Parameters
     ----------
     participation : float32[n_residents]
-        Yesterday's propensity ``p`` (``City.participation``); not modified.
+        Yesterday's propensity ``p`` (``Residents.participation``); not modified.
     nbr_indptr : int64[n_residents + 1]
     nbr_indices : int32[n_ties]
         Social network in CSR form (``City.nbr_indptr``, ``City.nbr_indices``).

@@ -192,17 +192,20 @@ def patrol_factor(queue_len, grid_pool, patrol_mult, grid_start, p: Params) -> n
     return hours * workers * 1000.0 / np.maximum(n_g, 1.0)
 
 
-def surface_step(issues, city, pools, queue_len, patrol_mult, p: Params, seed: int, day: int):
+def surface_step(
+    issues, city, residents, pools, queue_len, patrol_mult, p: Params, seed: int, day: int
+):
     """Stage 2: surface or abandon today the hidden issues in ``issues``.
 
     ``queue_len`` is yesterday's queue per pool after service (load-dependent patrols),
     ``patrol_mult`` the early warning's patrol multiplier per grid; residents'
-    participation and trust come from ``city``.
+    participation and trust come from ``residents`` (:class:`sim.city.Residents`), grid
+    sizes from ``city``.
     """
     t = issues
     patrol = patrol_factor(queue_len, pools.grid_pool, patrol_mult, city.grid_start, p)
     _surface_kernel(
         t.status, t.iid, t.category, t.vulnerable, t.resident, t.grid, t.digital, t.t_created,
-        t.channel, t.next_step, t.t_surfaced, t.t_ready, t.t_closed, city.participation,
-        city.trust, patrol, p.packed, seed, day,
+        t.channel, t.next_step, t.t_surfaced, t.t_ready, t.t_closed,
+        residents.participation, residents.trust, patrol, p.packed, seed, day,
     )  # fmt: skip

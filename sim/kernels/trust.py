@@ -1,6 +1,6 @@
 """Stage 6 — trust: bounded-confidence exchange along ties and direct experience.
 
-A resident's trust in government ``x_i ∈ [0, 1]`` (``City.trust``; Epstein's legitimacy
+A resident's trust in government ``x_i ∈ [0, 1]`` (``Residents.trust``; Epstein's legitimacy
 ``L``) changes each day in two steps, synchronously from yesterday's values:
 
 1. **Bounded-confidence exchange** (Deffuant, Neau, Amblard & Weisbuch 2000 [1]_).
@@ -268,7 +268,7 @@ def trust_step(
     Parameters
     ----------
     trust : float32[n_residents]
-        Yesterday's trust ``x`` (``City.trust``); not modified.
+        Yesterday's trust ``x`` (``Residents.trust``); not modified.
     nbr_indptr : int64[n_residents + 1]
     nbr_indices : int32[n_ties]
         Social network in CSR form (``City.nbr_indptr``, ``City.nbr_indices``).

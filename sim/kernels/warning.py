@@ -492,7 +492,7 @@ def warning_step(state: State, issues, grid_start, grievance, active, incidents,
     issues : sim.issues.IssueTable
     grid_start : int64[n_grids + 1]
     grievance : float32[n_residents]
-        Today's grievance (``City.grievance``).
+        Today's grievance (``Residents.grievance``).
     active : uint8[n_residents]
         Today's activation.
     incidents : int array [n_grids]

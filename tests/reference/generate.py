@@ -35,7 +35,7 @@ def daily_rates(hardship, vulnerable, urban, g, kappa: float = 1.0) -> list[floa
     ]
 
 
-def generate_step(issues, city, p, seed: int, day: int, scratch=None) -> int:
+def generate_step(issues, city, residents, p, seed: int, day: int, scratch=None) -> int:
     """Append today's new issues to ``issues``; returns how many arose (``scratch`` unused)."""
     g, tab = p, issues
 
@@ -86,7 +86,7 @@ def generate_step(issues, city, p, seed: int, day: int, scratch=None) -> int:
         col("severity")[k] = severity
         col("vulnerable")[k] = 1 if city.vulnerability[i] != 0 else 0
         col("urban")[k] = city.urban[i]
-        col("digital")[k] = city.digital[i]
+        col("digital")[k] = residents.digital[i]
         col("status")[k] = LATENT
         col("channel")[k] = -1
         col("next_step")[k] = 0

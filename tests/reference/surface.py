@@ -64,7 +64,9 @@ def hazards(category, vulnerable, participation, trust, patrol, p) -> list[float
     return [float(x) for x in (report, by_patrol, video, social, mass, abandon)]
 
 
-def surface_step(issues, city, pools, queue_len, patrol_mult, params, seed: int, day: int):
+def surface_step(
+    issues, city, residents, pools, queue_len, patrol_mult, params, seed: int, day: int
+):
     """Surface or abandon today the hidden issues in ``issues``."""
     state = SimpleNamespace(
         issues=issues, city=city, pools=pools, queue_len=queue_len, patrol_mult=patrol_mult,
@@ -81,8 +83,8 @@ def surface_step(issues, city, pools, queue_len, patrol_mult, params, seed: int,
         h = hazards(
             category,
             t.vulnerable[k] != 0,
-            float(city.participation[r]),
-            float(city.trust[r]),
+            float(residents.participation[r]),
+            float(residents.trust[r]),
             patrol_factor(state, int(t.grid[k])),
             p,
         )
