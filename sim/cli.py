@@ -13,7 +13,12 @@ import sys
 import unicodedata
 from collections.abc import Sequence
 
+from sim.app.cli import register as register_app
 from sim.errors import GovsimError
+from sim.experiment.cli import register as register_experiments
+from sim.metrics_schema import SUMMARY_KEYS
+from sim.scenario import load_scenario, scenario_hash
+from sim.scenario.schema import Scenario
 
 
 def _width(text: str) -> int:
@@ -26,8 +31,6 @@ def _pad(text: str, width: int) -> str:
 
 def format_summary(summary: dict, title: str = "") -> str:
     """The summary as a two-column table, Chinese label first with English beside it."""
-    from sim.metrics_schema import SUMMARY_KEYS
-
     rows = []
     for key, (zh, en, unit) in SUMMARY_KEYS.items():
         v = summary.get(key)
@@ -60,6 +63,7 @@ def _overrides(args: argparse.Namespace) -> list[str]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    # lazy: sim.run loads numba; worker processes import this module before sizing its pool
     from sim.run import run_file
 
     result, out = run_file(
@@ -91,21 +95,18 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from sim.scenario import load_scenario, scenario_hash
-
     sc = load_scenario(args.file, args.set or [])
     print(f"{args.file}: ok ({sc.name}, run id {scenario_hash(sc)[:8]})")
     return 0
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    from sim.scenario.schema import Scenario
-
     print(json.dumps(Scenario.model_json_schema(), ensure_ascii=False, indent=2))
     return 0
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    # lazy: sim.bench loads numba; worker processes import this module before sizing its pool
     from sim.bench import run_from_args
 
     return int(run_from_args(args) or 0)
@@ -152,14 +153,12 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("schema", help="print the scenario JSON Schema")
     s.set_defaults(func=cmd_schema)
 
+    # lazy: sim.bench loads numba; worker processes import this module before sizing its pool
     from sim.bench import add_arguments as add_bench_arguments
 
     b = sub.add_parser("bench", help="benchmark throughput, memory and the ratio to the twins")
     add_bench_arguments(b)
     b.set_defaults(func=cmd_bench)
-
-    from sim.app.cli import register as register_app
-    from sim.experiment.cli import register as register_experiments
 
     register_app(sub)
     register_experiments(sub)

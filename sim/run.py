@@ -234,6 +234,7 @@ def default_out_dir(scenario: Scenario, run_id: str) -> Path:
 
 def write_result(result: RunResult, out_dir: Path, *, force: bool = False, figures: bool = True):
     """Write a run folder for ``result`` (atomically; see ``sim.store.write_run``)."""
+    # lazy: matplotlib only when figures are drawn (experiment workers import sim.run)
     from sim.viz.figures import save_run_figures
 
     manifest = {

@@ -36,7 +36,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from sim import __version__
 from sim.errors import GovsimError
+from sim.io import json_dumps
 
 MANIFEST_FILE = "manifest.json"
 DAILY_FILE = "daily.parquet"
@@ -47,41 +49,6 @@ _RESERVED = {MANIFEST_FILE, DAILY_FILE, SUMMARY_FILE, FIGURES_DIR}
 
 PROVENANCE_PACKAGES = ("numpy", "numba", "mesa", "pyarrow", "pydantic", "scipy")
 GIT_TIMEOUT_S = 5.0
-
-
-# --------------------------------------------------------------------------- JSON
-
-
-def _jsonable(obj: Any) -> Any:
-    """A copy of ``obj`` that ``json.dumps(allow_nan=False)`` accepts.
-
-    NumPy scalars and arrays become Python numbers and lists, paths strings, pydantic
-    models their JSON dump; NaN and ±inf become None.
-    """
-    if isinstance(obj, Mapping):
-        return {str(key): _jsonable(value) for key, value in obj.items()}
-    if isinstance(obj, list | tuple | set | frozenset):
-        return [_jsonable(value) for value in obj]
-    if isinstance(obj, np.ndarray):
-        return _jsonable(obj.tolist())
-    if isinstance(obj, np.generic):
-        return _jsonable(obj.item())
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if obj is None or isinstance(obj, bool | int | str):
-        return obj
-    if isinstance(obj, Path):
-        return str(obj)
-    if isinstance(obj, dt.datetime | dt.date):
-        return obj.isoformat()
-    if hasattr(obj, "model_dump"):  # pydantic model
-        return _jsonable(obj.model_dump(mode="json"))
-    raise TypeError(f"cannot store a {type(obj).__name__} in JSON: {obj!r}")
-
-
-def _write_json(path: Path, data: Mapping[str, Any]) -> None:
-    text = json.dumps(_jsonable(data), ensure_ascii=False, indent=2, allow_nan=False)
-    path.write_text(text + "\n", encoding="utf-8")
 
 
 # --------------------------------------------------------------------------- daily table
@@ -216,9 +183,10 @@ def write_run(
     tmp = _sibling(out_dir, "tmp")
     tmp.mkdir()
     try:
-        _write_json(tmp / MANIFEST_FILE, manifest)
+        # the folder is the atomic unit (renamed into place below), not each file in it
+        (tmp / MANIFEST_FILE).write_text(json_dumps(manifest, indent=2) + "\n", "utf-8")
         pq.write_table(_daily_table(daily), tmp / DAILY_FILE)
-        _write_json(tmp / SUMMARY_FILE, summary)
+        (tmp / SUMMARY_FILE).write_text(json_dumps(summary, indent=2) + "\n", "utf-8")
         for rel, data in extra.items():
             (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
             (tmp / rel).write_bytes(data)
@@ -345,8 +313,6 @@ def provenance() -> dict[str, Any]:
 
     No host name or user name is recorded.
     """
-    from sim import __version__
-
     git = _git_state()
     return {
         "govsim": __version__,
@@ -367,7 +333,7 @@ def provenance() -> dict[str, Any]:
 def peak_rss_mb() -> float:
     """Peak resident memory of this process so far, in MiB (NaN where unknown, e.g. Windows)."""
     try:
-        import resource
+        import resource  # Unix only: lazy, so that the module loads on Windows
     except ImportError:
         return math.nan
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

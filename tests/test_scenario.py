@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from sim.errors import GovsimError
 from sim.scenario import Scenario, load_scenario, parse_override, resolve_dict, scenario_hash
-from sim.scenario.loader import _unwrap
+from sim.scenario.messages import unwrap
 from sim.scenario.schema import GenerationParams
 
 
@@ -451,7 +451,7 @@ def _bounded_fields(model: type[BaseModel], prefix: str = "") -> list[tuple[str,
     out = []
     for name, field in model.model_fields.items():
         path = f"{prefix}{name}"
-        tp = _unwrap(field.annotation)
+        tp = unwrap(field.annotation)
         if isinstance(tp, type) and issubclass(tp, BaseModel):
             out += _bounded_fields(tp, f"{path}.")
             continue

@@ -74,6 +74,7 @@ def app_command(args: argparse.Namespace) -> tuple[list[str], dict[str, str], st
     Validates everything first and raises :class:`GovsimError` (one line) for a bad
     scenario, override, language, host or port, or when Solara is not installed.
     """
+    # lazy: the session loads the model (numba); `govsim`'s parser imports this module
     from sim.app.session import AppConfig
 
     if args.lang not in ("zh", "en"):

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from sim.app.text import GROUPS, LEVER_LABELS
 from sim.errors import GovsimError
+from sim.io import set_dotted
 from sim.scenario.schema import Levers, Scenario
 
 # Fields that GovernanceModel.change_scenario refuses mid-run: the run restarts.
@@ -148,9 +149,8 @@ def with_lever(scenario: Scenario, path: str, value: Any) -> Scenario:
         value = float(value)
     elif spec.kind == "bool":
         value = bool(value)
-    _, group, name = path.split(".")
     data = scenario.model_dump()
-    data["levers"][group][name] = value
+    set_dotted(data, path, value)
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:

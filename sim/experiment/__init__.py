@@ -20,17 +20,24 @@ Pipeline: :mod:`~sim.experiment.spec` (experiment files) → :mod:`~sim.experime
 :mod:`~sim.experiment.html_report`. The command line is :mod:`~sim.experiment.cli`.
 """
 
-from sim.experiment.api import (
-    ExperimentResult,
-    compare,
-    report,
-    sensitivity,
-    status,
-    summarize,
-    sweep,
-)
-from sim.experiment.runner import read_runs
+import importlib
+from typing import TYPE_CHECKING
 
+if TYPE_CHECKING:
+    from sim.experiment.api import compare, report, sensitivity, status, sweep
+    from sim.experiment.runner import read_runs
+    from sim.experiment.summary import ExperimentResult, summarize
+
+_HOMES = {
+    "ExperimentResult": "sim.experiment.summary",
+    "compare": "sim.experiment.api",
+    "read_runs": "sim.experiment.runner",
+    "report": "sim.experiment.api",
+    "sensitivity": "sim.experiment.api",
+    "status": "sim.experiment.api",
+    "summarize": "sim.experiment.summary",
+    "sweep": "sim.experiment.api",
+}
 __all__ = [
     "ExperimentResult",
     "compare",
@@ -41,3 +48,13 @@ __all__ = [
     "summarize",
     "sweep",
 ]
+
+
+def __getattr__(name: str):
+    # Lazy (PEP 562): `govsim`'s parser imports sim.experiment.cli, and every worker process
+    # sim.experiment.worker, and with either this package; the API (scipy, SALib, pyarrow)
+    # loads on first use of one of its names.
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'sim.experiment' has no attribute {name!r}")
+    return getattr(importlib.import_module(home), name)

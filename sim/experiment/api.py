@@ -16,17 +16,16 @@ the statistics from the records, writes ``table.csv``, ``table.md`` (compare) an
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
+from pydantic import TypeAdapter, ValidationError
+
 from sim.errors import GovsimError
 from sim.experiment import plan as planning
-from sim.experiment import tables
 from sim.experiment.executors import make_executor
-from sim.experiment.records import ExperimentFolder, atomic_write, read_json, write_json
 from sim.experiment.records import status as folder_status
-from sim.experiment.runner import collect_values, plan_label, run_plan
+from sim.experiment.runner import run_plan
 from sim.experiment.spec import (
     CompareExperiment,
     SensitivityExperiment,
@@ -34,25 +33,10 @@ from sim.experiment.spec import (
     load_experiment,
     validate_experiment,
 )
-from sim.experiment.stats import ci_width_notes, compare_stats, parse_ci_width, point_stats
-
-STATS_FILE = "stats.json"
-
-
-@dataclass
-class ExperimentResult:
-    """What an experiment produced: its folder, status, table rows and printed text."""
-
-    folder: Path
-    kind: str
-    status: dict[str, Any]
-    rows: list[dict[str, Any]]
-    text: str
-    notes: list[dict[str, Any]] = field(default_factory=list)
-    indices: dict[str, Any] | None = None
-
-    def __str__(self) -> str:
-        return self.text
+from sim.experiment.stats import parse_ci_width
+from sim.experiment.summary import ExperimentResult, summarize
+from sim.scenario.messages import allowed_text, fmt_value
+from sim.scenario.schema import Scenario
 
 
 def default_out(plan: planning.Plan) -> Path:
@@ -72,11 +56,6 @@ def _check_flags(**flags: Any) -> None:
     rule, so a bad value is reported as ``--days -5: must be ≥ 1 (…)`` rather than as a
     ``--set`` applied to some scenario.
     """
-    from pydantic import TypeAdapter, ValidationError
-
-    from sim.scenario.loader import _allowed_text, _fmt_value
-    from sim.scenario.schema import Scenario
-
     fields = {
         "days": Scenario.model_fields["days"],
         "scale": Scenario.model_fields["scale"],
@@ -94,9 +73,9 @@ def _check_flags(**flags: Any) -> None:
             TypeAdapter(Annotated[annotation, *info.metadata]).validate_python(value)
         except ValidationError as exc:
             err = exc.errors(include_url=False)[0]
-            rule = _allowed_text(err["type"], err.get("ctx") or {}, err["msg"], value, annotation)
+            rule = allowed_text(err["type"], err.get("ctx") or {}, err["msg"], value, annotation)
             desc = f" ({info.description})" if info.description else ""
-            raise GovsimError(f"--{name} {_fmt_value(value)}: {rule}{desc}") from None
+            raise GovsimError(f"--{name} {fmt_value(value)}: {rule}{desc}") from None
 
 
 def _with(exp, where: str, **updates):
@@ -281,104 +260,9 @@ def status(out: str | Path) -> dict[str, Any]:
     return folder_status(out)
 
 
-def _setting(plan: planning.Plan) -> str:
-    """``情景对比 (comparison): yancheng vs fine_grids — 10 replications, 365 days, 1:100``."""
-    sc = plan.groups[0]["scenario"] if plan.groups else {}
-    scale = sc.get("scale")
-    ratio = f", 1:{1 / scale:,.0f}" if scale else ""
-    days = f", {sc['days']} 天/days" if sc.get("days") else ""
-    return (
-        f"情景对比 (comparison): {plan_label(plan)} — {plan.replications} 次重复/replications"
-        f"{days}{ratio}"
-    )
-
-
-def summarize(
-    out: str | Path, *, ci_width: dict[str, Any] | None = None, write: bool = True
-) -> ExperimentResult:
-    """Statistics of an experiment folder from its records; writes the table files.
-
-    Works on a partial folder too (pending or failed runs are left out).
-    """
-    folder = ExperimentFolder(out)
-    plan = folder.read_plan()
-    st = folder_status(folder.root)
-    stats_path = folder.root / STATS_FILE
-    if ci_width is None:
-        old = read_json(stats_path) if stats_path.is_file() else {}
-        ci_width = old.get("ci_width_request") or {"relative": None, "absolute": {}}
-    values = collect_values(folder, plan)
-    result: ExperimentResult
-    if plan.kind == "compare":
-        labels = [p["label"] for p in plan.points]
-        by_label = {
-            m: {plan.points[p]["label"]: reps for p, reps in per.items()}
-            for m, per in values.items()
-        }
-        rows = compare_stats(by_label, labels, plan.metrics, seed=plan.seed)
-        notes = ci_width_notes(rows, ci_width)
-        titles = {g["label"]: g["title_zh"] for g in plan.groups}
-        text = tables.compare_overview_text(
-            rows, titles, notes, folder=folder.root, setting=_setting(plan)
-        )
-        result = ExperimentResult(folder.root, plan.kind, st, rows, text, notes)
-        if write:
-            atomic_write(
-                folder.root / "table.md", tables.compare_markdown(rows, titles, notes).encode()
-            )
-    elif plan.kind == "sweep":
-        prow = point_stats(values, len(plan.points), plan.metrics, seed=plan.seed)
-        rows = []
-        for r in prow:
-            pt = plan.points[r["point"]]
-            rows.append({"point": r["point"], "label": pt["label"], **pt["factors"], **r})
-        text = tables.sweep_text(plan.points, prow, plan.metrics)
-        result = ExperimentResult(folder.root, plan.kind, st, rows, text)
-    else:
-        from sim.experiment.indices import indices_rows, sensitivity_indices
-
-        indices = sensitivity_indices(plan, values)
-        rows = indices_rows(indices)
-        text = tables.sensitivity_text(indices)
-        result = ExperimentResult(folder.root, plan.kind, st, rows, text, indices=indices)
-    if st["failed"] or st["pending"]:
-        result.text += (
-            f"\n\n运行状态 (runs): {st['done']} done, {st['failed']} failed, {st['pending']} "
-            "pending — the statistics use the finished runs only"
-        )
-    if write:
-        atomic_write(folder.root / "table.csv", tables.to_csv(rows).encode("utf-8"))
-        write_json(
-            stats_path,
-            {
-                "kind": plan.kind,
-                "status": st,
-                "ci_width_request": ci_width,
-                "notes": result.notes,
-                "rows": rows,
-                "indices": result.indices,
-                "method": {
-                    "mean_ci": "95 %: Student t where n < 20, bootstrap BCa (scipy.stats."
-                    "bootstrap, 9999 resamples) where n >= 20; cut at 0 for non-negative metrics",
-                    "diff_ci": "95 % paired t interval (dual to the paired t-test)",
-                    "pct_effect": "100·(mean(new)/mean(reference) − 1) with Fieller's interval "
-                    "for paired means; rare counts: rate ratio with the exact conditional "
-                    "(Clopper–Pearson) interval",
-                    "p": "unadjusted p of the test dual to the printed interval (paired t-test, "
-                    "or exact rate test for rare counts); stars from p; p_holm: p "
-                    "Holm-corrected within each metric, in its own column; Wilcoxon "
-                    "signed-rank p also given",
-                    "equivalence": "TOST (two one-sided paired t-tests) against the smallest "
-                    "effect of practical interest (sesoi) per metric",
-                    "effect_size": "Cohen's d_z = mean(diff) / sd(diff)",
-                },
-            },
-        )
-    return result
-
-
 def report(out: str | Path, html: str | Path | None = None, *, progress: bool = True) -> Path:
     """Write the self-contained HTML report of an experiment folder; returns its path."""
+    # matplotlib only here: `import sim.experiment` (every worker process) stays without it
     from sim.experiment.html_report import write_report
 
     return write_report(out, html, progress=progress)

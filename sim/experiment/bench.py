@@ -36,15 +36,25 @@ import tempfile
 import time
 from pathlib import Path
 
-from sim.experiment.executors import usable_cpus
+from tqdm import tqdm
+
+from sim.experiment.executors import make_executor, usable_cpus
+from sim.experiment.plan import plan_compare, replication_seed
+from sim.experiment.records import ExperimentFolder
+from sim.experiment.runner import run_plan
+from sim.experiment.spec import validate_experiment
+from sim.experiment.summary import summarize
 from sim.experiment.worker import init_local_worker
+from sim.scenario import load_scenario
+from sim.scenario.schema import Scenario
 
 BASE = Path(__file__).resolve().parents[2] / "scenarios" / "yancheng.toml"
 
 
 def _bare_run(args: tuple[dict, int]) -> dict:
+    # lazy: this module is the workers' __main__ and must not load numba before
+    # init_local_worker sizes its thread pool
     from sim.run import run_scenario
-    from sim.scenario.schema import Scenario
 
     data, seed = args
     return run_scenario(Scenario.model_validate({**data, "seed": seed})).summary
@@ -83,14 +93,6 @@ def overhead_benchmark(
     (resuming the same folder, so each block adds its runs), so that a change of load on
     the machine hits both arms alike. The statistics are computed once, at the end.
     """
-    from sim.experiment.api import summarize
-    from sim.experiment.executors import make_executor
-    from sim.experiment.plan import plan_compare, replication_seed
-    from sim.experiment.records import ExperimentFolder
-    from sim.experiment.runner import run_plan
-    from sim.experiment.spec import validate_experiment
-    from sim.scenario import load_scenario
-
     workers = workers or usable_cpus()
     threads = max(1, usable_cpus() // workers)
     sc = load_scenario(scenario, [f"days={days}", f"scale={scale}"])
@@ -98,8 +100,6 @@ def overhead_benchmark(
     bounds = [round(runs * k / blocks) for k in range(blocks + 1)]
     bar = None
     if progress:
-        from tqdm import tqdm
-
         bar = tqdm(total=2 * runs, desc="bare + experiment runs", unit="run", file=sys.stderr)
     tmp = Path(tempfile.mkdtemp(prefix="govsim-bench-"))
     out = tmp / "exp"

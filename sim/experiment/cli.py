@@ -86,6 +86,7 @@ def _with_warnings(fn):
 
     @functools.wraps(fn)
     def wrapper(args):
+        # lazy: `govsim --help` parses without pyarrow/scipy
         from sim.experiment.records import RecordWarning
 
         with warnings.catch_warnings():
@@ -122,6 +123,7 @@ def _interruptible(fn):
 
 @_interruptible
 def cmd_compare(args: argparse.Namespace) -> int:
+    # lazy: `govsim --help` parses without pyarrow/scipy
     from sim.experiment.api import compare
 
     return _finish(compare(args.files, ci_width=list(args.ci_width or []), **_kwargs(args)))
@@ -129,6 +131,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 @_interruptible
 def cmd_sweep(args: argparse.Namespace) -> int:
+    # lazy: `govsim --help` parses without pyarrow/scipy
     from sim.experiment.api import sweep
 
     return _finish(sweep(args.file, **_kwargs(args)))
@@ -136,6 +139,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 @_interruptible
 def cmd_sensitivity(args: argparse.Namespace) -> int:
+    # lazy: `govsim --help` parses without pyarrow/scipy
     from sim.experiment.api import sensitivity
 
     return _finish(
@@ -145,6 +149,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
 
 @_with_warnings
 def cmd_status(args: argparse.Namespace) -> int:
+    # lazy: `govsim --help` parses without pyarrow/scipy
     from sim.experiment.records import status
 
     print(json.dumps(status(args.dir), ensure_ascii=False))
@@ -153,6 +158,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 @_with_warnings
 def cmd_report(args: argparse.Namespace) -> int:
+    # lazy: `govsim --help` parses without pyarrow/scipy
     from sim.experiment.api import report
 
     path = report(args.dir, args.out, progress=not args.quiet)

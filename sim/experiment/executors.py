@@ -206,7 +206,7 @@ class DaskExecutor:
 
     def _connect(self):
         try:
-            from distributed import Client
+            from distributed import Client  # lazy: optional, only for --scheduler
         except ImportError:
             raise GovsimError(
                 "--scheduler needs the 'distributed' package: pip install 'dask[distributed]'"
@@ -261,7 +261,7 @@ class DaskExecutor:
         return max(4, TASKS_PER_WORKER * threads)
 
     def run(self, tasks: Iterable[Task]) -> Iterator[Outcome]:
-        from distributed import as_completed
+        from distributed import as_completed  # lazy: optional (_connect checked it)
 
         self.open()
         client = self._client

@@ -22,12 +22,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from matplotlib import colormaps
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from sim import metrics_schema
 from sim.experiment import tables
-from sim.experiment.records import ExperimentFolder, atomic_write, read_json
+from sim.experiment.records import ExperimentFolder, read_json
+from sim.experiment.runner import aggregate_daily
+from sim.experiment.summary import summarize
+from sim.io import atomic_write_bytes
 from sim.viz.fonts import setup_cjk_font
 
 DPI = 110
@@ -186,8 +190,6 @@ def _series_figure(
     fig, axes = _figure((11, 3.0 * nrows), nrows, ncols, sharex=True)
     for ax in axes.flat[len(cols) :]:
         ax.set_axis_off()
-    from matplotlib import colormaps
-
     cmap = colormaps["tab10" if len(agg) <= 10 else "tab20"]
     for ax, col in zip(axes.flat, cols, strict=False):
         for k, (p, series) in enumerate(sorted(agg.items())):
@@ -475,9 +477,6 @@ def _provenance_section(folder: ExperimentFolder, plan) -> str:
 
 def render_report(out: str | Path, *, progress: bool = False) -> str:
     """The report page of an experiment folder as an HTML string."""
-    from sim.experiment.api import summarize
-    from sim.experiment.runner import aggregate_daily
-
     folder = ExperimentFolder(out)
     plan = folder.read_plan()
     result = summarize(folder.root, write=False)
@@ -537,5 +536,5 @@ def write_report(
     path = Path(html_path) if html_path is not None else folder.root / "report.html"
     text = render_report(out, progress=progress)
     path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, text.encode("utf-8"))
+    atomic_write_bytes(path, text.encode("utf-8"))
     return path

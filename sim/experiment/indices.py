@@ -44,6 +44,9 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+from SALib.analyze import morris, sobol
+
+from sim.experiment.plan import SEED_STREAM_SAMPLER, stream_seed
 
 CONFIDENCE = 0.95
 N_RESAMPLES = 1000
@@ -52,8 +55,6 @@ N_RESAMPLES = 1000
 def _analyze(
     method: str, problem: dict, x: np.ndarray, y: np.ndarray, sampler: Mapping, seed: int
 ) -> dict[str, list[float]]:
-    from SALib.analyze import morris, sobol
-
     d = problem["num_vars"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -148,8 +149,6 @@ def sensitivity_indices(
     A row with no value yet (pending or failed runs) makes the metric unanalysable; its
     entry then holds ``error``.
     """
-    from sim.experiment.plan import SEED_STREAM_SAMPLER, stream_seed
-
     sampler = plan.sampler
     problem = sampler["problem"]
     method = sampler["design"]

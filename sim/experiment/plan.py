@@ -37,11 +37,16 @@ from typing import Any
 
 import numpy as np
 from pydantic import ValidationError
+from SALib.sample import morris as morris_sample
+from SALib.sample import sobol as sobol_sample
+from scipy.stats import qmc
 
 from sim.errors import GovsimError
+from sim.experiment.spec import factor_type, validate_experiment
+from sim.io import set_dotted
 from sim.metrics_schema import SUMMARY_KEYS
 from sim.scenario import load_scenario, scenario_hash
-from sim.scenario.loader import _format_validation_error, _set_in
+from sim.scenario.messages import describe_validation_error
 from sim.scenario.schema import Scenario
 
 PLAN_FORMAT = "govsim-experiment/1"
@@ -71,11 +76,6 @@ def stream_seed(experiment_seed: int, stream: int, *extra: int) -> int:
 # --------------------------------------------------------------------------- scenarios
 
 
-def set_path(data: dict[str, Any], path: str, value: Any) -> None:
-    """Set ``data[a][b][c] = value`` for ``path = "a.b.c"`` (tables created as needed)."""
-    _set_in(data, path.split("."), value)
-
-
 def build_scenario(base: dict[str, Any], factors: dict[str, Any], seed: int) -> Scenario:
     """The scenario of one run: the resolved base, the factor values, the seed.
 
@@ -85,7 +85,7 @@ def build_scenario(base: dict[str, Any], factors: dict[str, Any], seed: int) -> 
     """
     data = copy.deepcopy(base)
     for path, value in factors.items():
-        set_path(data, path, value)
+        set_dotted(data, path, value)
     data["seed"] = int(seed)
     return Scenario.model_validate(data)
 
@@ -94,7 +94,7 @@ def _validate_point(base: dict, factors: dict, seed: int, where: str) -> Scenari
     try:
         return build_scenario(base, factors, seed)
     except ValidationError as exc:
-        raise GovsimError(_format_validation_error(exc, {}, where)) from None
+        raise GovsimError(describe_validation_error(exc, {}, where)) from None
 
 
 # --------------------------------------------------------------------------- plan
@@ -330,8 +330,6 @@ def plan_compare(
 
 def _factor_kinds(exp, where: str) -> list[str]:
     """'int', 'float' or 'discrete' per factor (checks each path against the schema)."""
-    from sim.experiment.spec import factor_type
-
     kinds = []
     for i, f in enumerate(exp.factors):
         tp = factor_type(f.path, f"{where}: factors[{i}].path")
@@ -378,7 +376,7 @@ def _check_ends(exp, groups, kinds, where: str) -> None:
             try:
                 build_scenario(base, {f.path: v}, 0)
             except ValidationError as exc:
-                msg = _format_validation_error(exc, {}, "")
+                msg = describe_validation_error(exc, {}, "")
                 msg = msg.removeprefix(": ")
                 raise GovsimError(
                     f"{where}: factors[{i}].{key} = {json.dumps(getattr(f, key))}: {msg}"
@@ -422,8 +420,6 @@ def plan_sweep(
             points.append(dict(zip(paths, combo, strict=True)))
         sampler["levels"] = {p: g for p, g in zip(paths, grids, strict=True)}
     else:
-        from scipy.stats import qmc
-
         sseed = stream_seed(seed, SEED_STREAM_SAMPLER)
         unit = qmc.LatinHypercube(d=len(paths), rng=np.random.default_rng(sseed)).random(
             exp.samples
@@ -490,17 +486,12 @@ def plan_sensitivity(
     Morris trajectories are drawn one after another, and the Saltelli rows come in blocks
     per base point of a scrambled Sobol sequence), so the check needs no extra runs.
     """
-    from SALib.sample import morris as morris_sample
-    from SALib.sample import sobol as sobol_sample
-
     updates = {}
     if method is not None:
         updates["method"] = method
     if samples is not None:
         updates["samples"] = samples
     if updates:
-        from sim.experiment.spec import validate_experiment
-
         exp = validate_experiment({**exp.model_dump(), **updates}, f"{where} (with options)")
     groups, source = _base_group(exp, base_dir, where, extra_set, days, scale)
     kinds = _factor_kinds(exp, where)

@@ -32,18 +32,19 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
 import os
-import secrets
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sim.errors import GovsimError
+from sim.experiment.plan import Plan
+from sim.io import TMP_PREFIX, atomic_write_bytes, atomic_write_json, json_dumps
 
 PLAN_FILE = "experiment.json"
 PROVENANCE_FILE = "provenance.json"
@@ -54,51 +55,15 @@ LOCK_FILE = ".lock"
 RECORD_KEY = b"govsim.record"
 RECORD_SUFFIX = ".parquet"
 FAILED_SUFFIX = ".json"
-TMP_PREFIX = ".tmp-"
 
 
 class RecordWarning(UserWarning):
     """A run record that does not read back whole: named, left out, rerun on resume."""
 
 
-def jsonable(obj: Any) -> Any:
-    """``obj`` with NumPy scalars as Python numbers and NaN/inf as None (strict JSON)."""
-    if isinstance(obj, dict):
-        return {str(k): jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [jsonable(v) for v in obj]
-    if hasattr(obj, "item") and not isinstance(obj, str | bytes):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
-
-
-def dumps(obj: Any, indent: int | None = None) -> str:
-    return json.dumps(jsonable(obj), ensure_ascii=False, allow_nan=False, indent=indent)
-
-
-# --------------------------------------------------------------------------- atomic files
-
-
-def atomic_write(path: Path, data: bytes, *, fsync: bool = True) -> None:
-    """Write ``data`` to ``path`` via a temporary sibling and ``os.replace``."""
-    tmp = path.parent / f"{TMP_PREFIX}{path.name}.{os.getpid()}.{secrets.token_hex(3)}"
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            if fsync:
-                os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-
-
 def write_json(path: Path, data: Any) -> None:
-    atomic_write(path, (dumps(data, indent=1) + "\n").encode("utf-8"))
+    """``data`` as strict JSON (one space indent) in ``path``, written atomically."""
+    atomic_write_json(path, data, indent=1)
 
 
 def read_json(path: Path) -> Any:
@@ -158,7 +123,7 @@ class ExperimentFolder:
         An ``flock`` is released by the kernel when its holder dies, even by SIGKILL.
         """
         try:
-            import fcntl
+            import fcntl  # Unix only: lazy, so that the module loads on Windows
         except ImportError:  # Windows: no lock
             return
         fd = os.open(self.root / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
@@ -182,9 +147,7 @@ class ExperimentFolder:
 
     # -- plan
 
-    def read_plan(self):
-        from sim.experiment.plan import Plan
-
+    def read_plan(self) -> Plan:
         given = "give the folder that compare, sweep or sensitivity wrote (their --out; by "
         given += "default runs/<name>-<hash8>)"
         if not self.root.exists():
@@ -266,7 +229,7 @@ class ExperimentFolder:
         return _ids(self.failed_dir, FAILED_SUFFIX)
 
     def write_record(self, run_id: str, data: bytes) -> None:
-        atomic_write(self.record_path(run_id), data)
+        atomic_write_bytes(self.record_path(run_id), data)
         with contextlib.suppress(FileNotFoundError):
             self.failed_path(run_id).unlink()
 
@@ -364,12 +327,10 @@ def record_meta(schema: pa.Schema) -> dict[str, Any]:
 
 def encode_record(daily: dict[str, Any], meta: dict[str, Any]) -> bytes:
     """A run record as Parquet bytes: the daily table, ``meta`` in the schema metadata."""
-    import numpy as np
-
     cols = {str(k): pa.array(np.asarray(v)) for k, v in daily.items()}
     table = pa.table(cols) if cols else pa.table({"day": pa.array([], pa.int64())})
     meta = {**meta, "rows": table.num_rows}  # checked when the record is read back
-    table = table.replace_schema_metadata({RECORD_KEY: dumps(meta).encode("utf-8")})
+    table = table.replace_schema_metadata({RECORD_KEY: json_dumps(meta).encode("utf-8")})
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink)
     return sink.getvalue().to_pybytes()

@@ -24,6 +24,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
+from scipy import stats as sps
+from tqdm import tqdm
 
 from sim.errors import GovsimError
 from sim.experiment.plan import Plan
@@ -35,13 +38,13 @@ from sim.experiment.records import (
     write_json,
 )
 from sim.experiment.worker import Task
+from sim.metrics_schema import SUMMARY_KEYS
+from sim.store import provenance
 
 EXTRA_PACKAGES = ("SALib", "dask", "distributed", "tqdm", "matplotlib")
 
 
 def _provenance_entry(plan: Plan, executor, retry_failed: bool) -> dict[str, Any]:
-    from sim.store import provenance
-
     prov = provenance()
     for name in EXTRA_PACKAGES:
         try:
@@ -174,8 +177,6 @@ def run_plan(
         t0 = time.perf_counter()
         bar = None
         if progress and todo:
-            from tqdm import tqdm
-
             bar = tqdm(
                 total=len(todo),
                 desc=progress_label(plan),
@@ -252,14 +253,10 @@ def read_runs(out: str | Path):
     (sweeps, sensitivity), ``status`` (``done``, ``failed`` or ``pending``) and one column
     per summary metric (null unless done). Read from the records' footers.
     """
-    import pyarrow as pa
-
     folder = ExperimentFolder(out)
     plan = folder.read_plan()
     done = folder.done_ids()
     failed = folder.failed_ids() - done
-    from sim.metrics_schema import SUMMARY_KEYS
-
     factor_names = list(plan.points[0]["factors"]) if plan.points else []
     cols: dict[str, list] = {
         k: [] for k in ("run_id", "point", "label", "rep", "seed", *factor_names, "status")
@@ -312,8 +309,6 @@ class _Welford:
         m2 += np.where(ok, delta * (x - mean), 0.0)
 
     def result(self) -> dict[str, np.ndarray]:
-        from scipy import stats as sps
-
         n = self.n
         with np.errstate(invalid="ignore", divide="ignore"):
             mean = np.where(n > 0, self.mean, np.nan)
@@ -340,8 +335,6 @@ def aggregate_daily(
     runs = [r for r in plan.runs if r["point"] in wanted and r["run_id"] in done]
     it = runs
     if progress and runs:
-        from tqdm import tqdm
-
         it = tqdm(runs, desc="daily tables", unit="run", file=sys.stderr, leave=False)
     for run in it:
         try:

@@ -38,14 +38,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from sim.errors import GovsimError
 from sim.metrics_schema import SUMMARY_KEYS
-from sim.scenario.loader import (
-    _allowed_text,
-    _describe_toml_error,
-    _dotted,
-    _fmt_value,
-    _one_line,
-    _suggest,
-    _walk,
+from sim.scenario.messages import (
+    allowed_text,
+    describe_toml_error,
+    dotted,
+    fmt_value,
+    one_line,
+    suggest,
+    walk_schema,
 )
 
 KINDS = ("compare", "sweep", "sensitivity")
@@ -242,7 +242,7 @@ def _toml_error_text(exc: tomllib.TOMLDecodeError, text: str) -> str:
             f"TOML syntax error at the end of the file (line {last}): {message[: -len(end)]} "
             "(an unfinished value, array or table?)"
         )
-    return _describe_toml_error(exc, text)
+    return describe_toml_error(exc, text)
 
 
 def is_experiment_file(path: str | Path) -> bool:
@@ -279,7 +279,7 @@ def load_experiment(path: str | Path, expect: str | None = None):
         allowed = ", ".join(f'"{k}"' for k in KINDS)
         if kind is None:
             raise GovsimError(f"{path}: kind: required key is missing; allowed: {allowed}")
-        raise GovsimError(f"{path}: kind = {_fmt_value(kind)}: must be one of {allowed}")
+        raise GovsimError(f"{path}: kind = {fmt_value(kind)}: must be one of {allowed}")
     if expect is not None and kind != expect:
         raise GovsimError(
             f'{path}: kind = "{kind}": this is a {kind} experiment; run it with '
@@ -348,21 +348,21 @@ def format_validation_error(exc: ValidationError, model: type[BaseModel], where:
         text = _format_problem(err, model)
         if text not in problems:
             problems.append(text)
-    return _one_line(f"{where}: " + "; also ".join(problems))
+    return one_line(f"{where}: " + "; also ".join(problems))
 
 
 def _format_problem(err: Any, model: type[BaseModel]) -> str:
     """One validation problem: ``key.path = value: rule (description)``."""
     loc = tuple(err["loc"])
-    path = _dotted(loc)
+    path = dotted(loc)
     value = err.get("input")
     kind = err["type"]
     if kind == "extra_forbidden":
         _, _, fields = _walk_model(model, loc[:-1] + ("__x__",))
-        in_text = _dotted(loc[:-1]) or "the top level"
+        in_text = dotted(loc[:-1]) or "the top level"
         return (
-            f"{path} = {_fmt_value(value)}: unknown key in {in_text}; "
-            f"{_suggest(str(loc[-1]), fields)}"
+            f"{path} = {fmt_value(value)}: unknown key in {in_text}; "
+            f"{suggest(str(loc[-1]), fields)}"
         )
     if kind == "missing":
         _, desc, _ = _walk_model(model, loc)
@@ -371,8 +371,8 @@ def _format_problem(err: Any, model: type[BaseModel]) -> str:
         reason = str((err.get("ctx") or {}).get("error") or err["msg"])
         return f"{path}: {reason}" if path else reason
     tp, desc, _ = _walk_model(model, loc)
-    rule = _allowed_text(kind, err.get("ctx") or {}, err["msg"], value, tp)
-    return f"{path} = {_fmt_value(value)}: {rule}" + (f" ({desc})" if desc else "")
+    rule = allowed_text(kind, err.get("ctx") or {}, err["msg"], value, tp)
+    return f"{path} = {fmt_value(value)}: {rule}" + (f" ({desc})" if desc else "")
 
 
 # --------------------------------------------------------------------------- factors
@@ -390,27 +390,25 @@ def factor_type(path: str, where: str) -> Any:
     """
     keys = tuple(path.split("."))
     if keys[0] in NOT_FACTORS:
-        raise GovsimError(
-            f"{where} = {_fmt_value(path)}: cannot be varied ({NOT_FACTORS[keys[0]]})"
-        )
+        raise GovsimError(f"{where} = {fmt_value(path)}: cannot be varied ({NOT_FACTORS[keys[0]]})")
     for n in range(1, len(keys) + 1):
-        tp, field, _ = _walk(keys[:n])
+        tp, field, _ = walk_schema(keys[:n])
         if tp is None:
-            parent, _, _ = _walk(keys[: n - 1])
+            parent, _, _ = walk_schema(keys[: n - 1])
             fields = (
                 list(parent.model_fields)
                 if isinstance(parent, type) and issubclass(parent, BaseModel)
                 else []
             )
             in_text = ".".join(keys[: n - 1]) or "the top level"
-            hint = _suggest(keys[n - 1], fields) if fields else "it is a value, not a table"
+            hint = suggest(keys[n - 1], fields) if fields else "it is a value, not a table"
             raise GovsimError(
-                f"{where} = {_fmt_value(path)}: unknown key '{keys[n - 1]}' in {in_text} of "
+                f"{where} = {fmt_value(path)}: unknown key '{keys[n - 1]}' in {in_text} of "
                 f"the scenario schema; {hint}"
             )
     if isinstance(tp, type) and issubclass(tp, BaseModel):
         raise GovsimError(
-            f"{where} = {_fmt_value(path)}: is a table, not a value; name one of its keys, "
+            f"{where} = {fmt_value(path)}: is a table, not a value; name one of its keys, "
             "e.g. " + ", ".join(f"{path}.{k}" for k in list(tp.model_fields)[:3])
         )
     return tp

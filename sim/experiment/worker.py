@@ -16,7 +16,13 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from importlib import metadata
 from typing import Any
+
+import sim
+from sim.experiment.plan import build_scenario
+from sim.experiment.records import encode_record
+from sim.scenario import scenario_hash
 
 RunFn = Callable[[Any], Any]
 
@@ -55,9 +61,6 @@ def worker_info() -> dict[str, Any]:
     """Python, platform and key package versions of this worker (computed once)."""
     global _WORKER_INFO
     if _WORKER_INFO is None:
-        from importlib import metadata
-
-        import sim
 
         def version(name):
             try:
@@ -90,7 +93,7 @@ def limit_numba_threads(n: int) -> int:
     n = max(1, int(n))
     if "numba" not in sys.modules:
         os.environ["NUMBA_NUM_THREADS"] = str(n)
-    import numba
+    import numba  # lazy: NUMBA_NUM_THREADS must be set before numba's first import
 
     used = min(n, numba.config.NUMBA_NUM_THREADS)
     numba.set_num_threads(used)
@@ -105,15 +108,12 @@ def init_local_worker(numba_threads: int) -> None:
     modules are imported once, before the first task.
     """
     limit_numba_threads(numba_threads)
+    # lazy: the model loads numba, allowed only after limit_numba_threads sized its pool
     import sim.run  # noqa: F401  (load the model and its cached kernels before the first task)
 
 
 def execute_task(task: Task) -> Outcome:
     """Simulate one run and return its record bytes, or its traceback."""
-    from sim.experiment.plan import build_scenario
-    from sim.experiment.records import encode_record
-    from sim.scenario import scenario_hash
-
     t0 = time.perf_counter()
     if task.numba_threads is not None:
         limit_numba_threads(task.numba_threads)
@@ -128,7 +128,7 @@ def execute_task(task: Task) -> Outcome:
                 "scenario schema differs from the planner's"
             )
         if task.run_fn is None:
-            from sim.run import run_scenario
+            from sim.run import run_scenario  # lazy: loads numba (see init_local_worker)
 
             result = run_scenario(scenario)
         else:
