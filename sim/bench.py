@@ -55,7 +55,6 @@ import os
 import platform
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -63,13 +62,12 @@ from typing import Any
 
 import numpy as np
 
-import sim
+from sim.bench_options import DEFAULT_SCENARIO_PATH, REPO_ROOT, add_arguments
 from sim.errors import GovsimError
+from sim.io import atomic_write_json
 from sim.model import STAGES, GovernanceModel
 from sim.scenario import Scenario, load_scenario
 
-REPO_ROOT = Path(sim.__file__).resolve().parent.parent
-DEFAULT_SCENARIO_PATH = str(REPO_ROOT / "scenarios" / "yancheng.toml")
 DEFAULT_SCALES = (0.01, 0.1)
 FULL_SCALE = 1.0
 REFERENCE_RESIDENTS = 10_000
@@ -557,45 +555,7 @@ def run_bench(
     return report
 
 
-def write_json_atomic(path: str | Path, report: dict[str, Any]) -> Path:
-    """Write ``report`` as UTF-8 JSON to ``path`` via a temporary file and a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(report, handle, ensure_ascii=False, indent=2, allow_nan=False)
-            handle.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    return path
-
-
 # --------------------------------------------------------------------------- command line
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """The ``bench`` options (for ``govsim bench`` and ``python -m sim.bench``)."""
-    parser.add_argument("--days", type=int, default=365, help="days per scale (default 365)")
-    parser.add_argument("--full", action="store_true", help="also run 1:1 (6.7 M residents)")
-    parser.add_argument(
-        "--scenario",
-        default=DEFAULT_SCENARIO_PATH,
-        help="scenario file (default scenarios/yancheng.toml, or the built-in baseline)",
-    )
-    parser.add_argument(
-        "--reference-days", type=int, default=5, help="days for the reference ratio (default 5)"
-    )
-    parser.add_argument(
-        "--epstein-steps", type=int, default=50, help="steps of Mesa's Epstein example"
-    )
-    parser.add_argument("--json-out", metavar="PATH", help="also write the JSON to PATH")
-    parser.add_argument("--no-progress", action="store_true", help="no progress on stderr")
-    parser.add_argument("--one", type=float, metavar="SCALE", help=argparse.SUPPRESS)
-    return parser
 
 
 def run_from_args(args: argparse.Namespace) -> int:
@@ -613,7 +573,7 @@ def run_from_args(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
     )
     if args.json_out:
-        write_json_atomic(args.json_out, report)
+        atomic_write_json(args.json_out, report, make_parents=True)
     print(json.dumps(report, ensure_ascii=False, indent=2, allow_nan=False))
     return 0
 

@@ -14,6 +14,7 @@ import unicodedata
 from collections.abc import Sequence
 
 from sim.app.cli import register as register_app
+from sim.bench_options import add_arguments as add_bench_arguments
 from sim.errors import GovsimError
 from sim.experiment.cli import register as register_experiments
 from sim.metrics_schema import SUMMARY_KEYS
@@ -105,6 +106,14 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_params(args: argparse.Namespace) -> int:
+    # lazy, like the other subcommands: only this one walks the parameter registry
+    from sim.scenario.registry import render
+
+    print(render(args.format, args.lang, args.assumptions_only))
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     # lazy: sim.bench loads numba; worker processes import this module before sizing its pool
     from sim.bench import run_from_args
@@ -153,8 +162,16 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("schema", help="print the scenario JSON Schema")
     s.set_defaults(func=cmd_schema)
 
-    # lazy: sim.bench loads numba; worker processes import this module before sizing its pool
-    from sim.bench import add_arguments as add_bench_arguments
+    pr = sub.add_parser(
+        "params", help="print the parameter registry (参数表): unit, source, plausible range"
+    )
+    pr.add_argument("--lang", choices=("zh", "en"), default="zh", help="names and units")
+    pr.add_argument("--format", choices=("text", "markdown", "csv"), default="text")
+    pr.add_argument(
+        "--assumptions-only", action="store_true",
+        help="only the parameters whose source is 'assumption'",
+    )  # fmt: skip
+    pr.set_defaults(func=cmd_params)
 
     b = sub.add_parser("bench", help="benchmark throughput, memory and the ratio to the twins")
     add_bench_arguments(b)

@@ -73,7 +73,7 @@ def test_worker_modules_do_not_load_numba():
     module before its initializer: neither may load numba before the thread count is set."""
     code = (
         "import sys, sim.experiment.worker, sim.cli, sim.experiment.executors; "
-        "print('numba' in sys.modules)"
+        "sim.cli.build_parser(); print('numba' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -16,7 +16,7 @@ import json
 import statistics
 import time
 
-from sim.app.session import Session, _default_scenario
+from sim.app.session import Session, default_scenario
 from sim.scenario import load_scenario
 from sim.scenario.schema import Scenario
 
@@ -40,7 +40,7 @@ def benchmark_step_render(
     ``frame_p90_ms``, ``frame_cpu_ms`` (median CPU time), ``residents``, ``grids``,
     ``frames``, ``full_draws`` (how many frames redrew the static background).
     """
-    sc = scenario if scenario is not None else _default_scenario()
+    sc = scenario if scenario is not None else default_scenario()
     session = Session(sc)
     if ab:
         session.set_ab(True)

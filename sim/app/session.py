@@ -47,7 +47,7 @@ EVENT_WINDOW_DAYS = 7  # days of the model's event log kept in memory
 DEFAULT_SCENARIO = Path("scenarios") / "yancheng.toml"
 
 
-def _default_scenario() -> Scenario:
+def default_scenario() -> Scenario:
     return Scenario(
         name="yancheng",
         title_zh="盐城基线：部分整合",
@@ -70,7 +70,7 @@ class AppConfig:
                 return load_scenario(path, list(self.overrides))
             if self.overrides:
                 raise GovsimError("--set needs a scenario file (none given, none found)")
-            return _default_scenario()
+            return default_scenario()
         return load_scenario(self.scenario, list(self.overrides))
 
     def presets(self, base: Scenario) -> dict[str, Scenario]:

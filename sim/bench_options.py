@@ -1,0 +1,37 @@
+"""The options of ``govsim bench`` (and ``python -m sim.bench``), without the model.
+
+Kept apart from :mod:`sim.bench` so that building the command line (``govsim --help``,
+``govsim validate``) does not import numba: worker processes import the CLI module before
+they size numba's thread pool (:func:`sim.experiment.worker.limit_numba_threads`).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import sim
+
+REPO_ROOT = Path(sim.__file__).resolve().parent.parent
+DEFAULT_SCENARIO_PATH = str(REPO_ROOT / "scenarios" / "yancheng.toml")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The ``bench`` options (for ``govsim bench`` and ``python -m sim.bench``)."""
+    parser.add_argument("--days", type=int, default=365, help="days per scale (default 365)")
+    parser.add_argument("--full", action="store_true", help="also run 1:1 (6.7 M residents)")
+    parser.add_argument(
+        "--scenario",
+        default=DEFAULT_SCENARIO_PATH,
+        help="scenario file (default scenarios/yancheng.toml, or the built-in baseline)",
+    )
+    parser.add_argument(
+        "--reference-days", type=int, default=5, help="days for the reference ratio (default 5)"
+    )
+    parser.add_argument(
+        "--epstein-steps", type=int, default=50, help="steps of Mesa's Epstein example"
+    )
+    parser.add_argument("--json-out", metavar="PATH", help="also write the JSON to PATH")
+    parser.add_argument("--no-progress", action="store_true", help="no progress on stderr")
+    parser.add_argument("--one", type=float, metavar="SCALE", help=argparse.SUPPRESS)
+    return parser
