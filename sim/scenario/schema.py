@@ -1,8 +1,11 @@
 """The scenario schema: every parameter and lever of the model, typed and bounded.
 
 A scenario file (TOML) is validated against :class:`Scenario` once, at the edge; the
-validated, frozen object is then passed to every stage. Every field carries a range, a
-unit (in its description) and the source or the article section it comes from.
+validated, frozen object is then passed to every stage. Every numeric field carries a
+range (``ge``/``le``), a description and registry metadata (:func:`param`): its unit, its
+source (a citation, or ``"assumption"``), a plausible range for uncertainty analysis and,
+where it was tuned, the calibration target of ``sim/calibration.py`` it was fitted to.
+``govsim params`` prints the registry (``sim/scenario/registry.py``).
 
 Sections
 --------
@@ -18,9 +21,10 @@ Sections
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticUndefined
 
 N_SECTORS = 10
 SECTORS_EN = (
@@ -52,6 +56,162 @@ CATEGORIES_ZH = ("咨询", "民生诉求", "矛盾纠纷", "安全隐患")
 
 Prob = Annotated[float, Field(ge=0.0, le=1.0)]
 
+# ----------------------------------------------------------------- parameter registry
+# Every numeric field declares registry metadata through ``param``; the walk over the
+# model, the table and the checks are in sim/scenario/registry.py.
+
+ASSUMPTION = "assumption"
+
+# units (English; registry.UNITS_ZH translates them)
+U_PERSONS = "persons"
+U_SHARE = "share 0–1"
+U_PROB = "probability"
+U_INDEX = "index 0–1"
+U_RATE = "issues per resident-year"
+U_HAZARD = "per day (hazard)"
+U_PATROL = "per day per patrol-hour per worker per 1,000 residents"
+U_HOURS = "hours"
+U_DAYS = "days"
+U_CLOCK = "hour of day"
+U_MULT = "multiplier ×"
+U_CV = "coefficient of variation"
+U_SHAPE = "shape parameter"
+U_COUNT = "count"
+U_TIES = "ties per resident"
+U_SLOTS = "slots per 100k residents"
+U_YUAN_RY = "yuan per resident-year"
+U_YUAN_SLOT = "yuan per slot-year"
+U_CASES = "cases per officer"
+U_QUEUE = "queued cases per worker"
+U_PRESENCE = "officer-equivalents per 1,000 residents"
+U_OFFICER = "officer-equivalents per worker"
+U_TRUST = "change of trust per issue (0–1 scale)"
+U_HARDSHIP = "hardship (0–1) per issue"
+U_HARDSHIP_G = "hardship (0–1) per dispute per 100 residents"
+U_EXPONENT = "exponent"
+U_WEIGHT = "weight"
+U_LOSS_C = "index points per incident per 100k residents"
+U_LOSS_R = "index points per open risk per 1,000 residents"
+U_GAIN = "effort per unit shortfall"
+U_EFFORT = "effort ×"
+U_LEVEL = "lever level 0–1"
+U_RESIDENTS = "residents per grid"
+U_WORKERS = "workers per grid"
+U_PATROL_H = "hours per worker-day"
+U_SEED = "—"
+U_SCALE = "fraction of residents"
+
+# sources used more than once (each figure's row in docs/sources/calibration.md)
+S_CENSUS = "7th national census 2020, Yancheng communiqué (calibration.md, Yancheng table)"
+S_REQUESTS = (
+    "Jiangsu 12345 2024: 43.67 M requests ≈ 0.51 per resident-year (calibration.md, 12345 table)"
+)
+S_ENQUIRY_SHARE = "Beijing 2019–21: 58.5 % enquiries; Tangshan Nov 2024: 63.7 % (calibration.md)"
+S_WORKING_DAYS = (
+    "Jiangsu 12345: 1.4 working days for enquiries, 4.6 for other requests (calibration.md)"
+)
+S_DIRECT = "Nantong 2021: 82.8 % answered directly; Tangshan 2024: 85.9 % (calibration.md)"
+S_MEDIATION = (
+    "China 2021–25: people's mediation success ≥ 95 % reported (likely inflated); court "
+    "pre-filing mediation 2024 ≈ 70 % (calibration.md, mediation table)"
+)
+S_EPSTEIN = "Epstein (2002) Modeling civil violence, PNAS 99(S3) 7243–7250, Model I"
+N_BASELINE = "baseline setting: Yancheng today as read from 葛雪梅 (2023), partial integration"
+N_FIAT = "set by fiat: a halving; no published effect size"
+N_DISPATCH = "dispatch and transfer delays have no published source (docs/model.md §5)"
+
+
+def rel(lo: float, hi: float) -> dict:
+    """A plausible range as factors of the default: [lo·default, hi·default]."""
+    return {"rel": [lo, hi]}
+
+
+def pm(x: float) -> dict:
+    """A plausible range default ± x, cut at the field's bounds."""
+    return {"pm": x}
+
+
+def _jsonable(x: Any) -> Any:
+    if isinstance(x, (tuple, list)):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, dict):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    return x
+
+
+def _item(v: Any) -> dict:
+    """An item override: a range pair or rule, or a dict of registry keys."""
+    if isinstance(v, tuple) or (isinstance(v, dict) and set(v) <= {"rel", "pm"}):
+        return {"plausible": v}
+    return v
+
+
+def per(**items: Any) -> dict:
+    """Overrides per sub-key (category, pool kind, index), e.g. ``per(enquiry=(0.3, 0.6))``."""
+    return {k: _item(v) for k, v in items.items()}
+
+
+def param(
+    default: Any = PydanticUndefined,
+    *,
+    unit: str,
+    source: str,
+    zh: str,
+    en: str | None = None,
+    plausible: tuple[float, float] | dict | None = None,
+    calibrated_to: str | tuple[str, ...] | None = None,
+    note: str | None = None,
+    items: dict | None = None,
+    labels: tuple[tuple[str, str], ...] | None = None,
+    **field: Any,
+) -> Any:
+    """A pydantic ``Field`` with parameter-registry metadata in ``json_schema_extra``.
+
+    Parameters
+    ----------
+    unit : str
+        Unit of the value, e.g. ``"per day (hazard)"`` or ``"share 0–1"``.
+    source : str
+        A citation with its table or page (calibration.md row, paper and section), or
+        ``"assumption"`` for a modelling choice.
+    zh : str
+        Short Chinese label.
+    en : str
+        Short English label of a container, used in its numbers' descriptions instead of
+        the field's description.
+    plausible : (lo, hi) or rule
+        The range one could defend, for uncertainty analysis (narrower than the validation
+        bounds ``ge``/``le``): a pair, ``rel(a, b)`` (factors of the default) or ``pm(x)``.
+        For a container (categories, pools, lists) the rule applies to each number in it.
+    calibrated_to : str or tuple of str
+        Keys of ``sim.calibration.TARGETS`` the value was tuned to.
+    note : str
+        What anchors an assumption, or a caveat on the source.
+    items : dict
+        Overrides per sub-key of a container (see :func:`per`).
+    labels : tuple of (zh, en)
+        Labels of the positions of a tuple or list.
+    """
+    reg: dict[str, Any] = {"zh": zh, "unit": unit, "source": source}
+    if en:
+        reg["en"] = en
+    if plausible is not None:
+        reg["plausible"] = plausible
+    if calibrated_to:
+        reg["calibrated_to"] = [calibrated_to] if isinstance(calibrated_to, str) else calibrated_to
+    if note:
+        reg["note"] = note
+    if items:
+        reg["items"] = items
+    if labels:
+        reg["labels"] = labels
+    return Field(default, json_schema_extra={"registry": _jsonable(reg)}, **field)
+
+
+def _zh(label: str) -> dict:
+    """Registry metadata of a sub-field whose unit and source come from its container."""
+    return {"registry": {"zh": label}}
+
 
 class _Section(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -62,8 +222,26 @@ class County(_Section):
 
     name_zh: str = Field(description="Chinese name as in the boundary file, e.g. 亭湖区")
     name_en: str = Field(description="English name, e.g. Tinghu")
-    population: int = Field(ge=1000, le=20_000_000, description="Resident population at 1:1")
-    urban_share: Prob = Field(description="Share of residents in urban communities (0–1)")
+    population: int = param(
+        ge=1000,
+        le=20_000_000,
+        description="Resident population at 1:1",
+        zh="常住人口",
+        unit=U_PERSONS,
+        source=ASSUMPTION,
+        plausible=rel(0.85, 1.15),
+        note="county populations not found in an authoritative source (calibration.md); "
+        "approximations summing to the 2020 census total",
+    )
+    urban_share: Prob = param(
+        description="Share of residents in urban communities (0–1)",
+        zh="城镇人口比例",
+        unit=U_SHARE,
+        source=ASSUMPTION,
+        plausible=pm(0.08),
+        note="county split approximate; the weighted city-wide share ≈ 64 % matches Jiangsu "
+        "Statistical Yearbook 2019, table 3-6 (2018)",
+    )
 
 
 def _default_counties() -> list[County]:
@@ -88,57 +266,198 @@ def _default_counties() -> list[County]:
 class CityParams(_Section):
     """Territory and population synthesis. Source: calibration.md (census 2020)."""
 
-    total_population: int = Field(
-        6_709_629, ge=1000, le=50_000_000, description="Residents at 1:1 (7th census, 2020)"
+    total_population: int = param(
+        6_709_629,
+        ge=1000,
+        le=50_000_000,
+        description="Residents at 1:1 (7th census, 2020)",
+        zh="常住人口总数",
+        unit=U_PERSONS,
+        source=S_CENSUS,
+        plausible=(6_709_629, 6_709_629),
+        note="a count, not varied",
     )
-    counties: list[County] = Field(
+    counties: list[County] = param(
         default_factory=_default_counties,
         min_length=1,
         max_length=64,
         description="County-level divisions; populations must sum to total_population",
+        zh="县级行政区",
+        en="counties",
+        unit=U_PERSONS,
+        source=ASSUMPTION,
+        items={
+            "3": {
+                "items": {
+                    "population": {
+                        "source": "Dongtai statistical bulletin 2021: 888,800 residents at "
+                        "end 2021 (calibration.md, Yancheng table)",
+                        "plausible": (860_000, 900_000),
+                        "note": "end-2021 figure used for the 2020 census year",
+                    }
+                }
+            }
+        },
     )
-    grids_per_community: int = Field(
-        3, ge=1, le=50, description="Grids per village/community (≈6,700 grids / 2,450 units)"
+    grids_per_community: int = param(
+        3,
+        ge=1,
+        le=50,
+        description="Grids per village/community (≈6,700 grids / 2,450 units)",
+        zh="每村居网格数",
+        unit=U_COUNT,
+        source="calibration.md derived rates: ≈6,700 grids (6.71 M ÷ ~1,000 residents) ÷ ≈2,450 "
+        "villages and communities (older yearbook count, uncertain)",
+        plausible=(2, 5),
     )
-    communities_per_town: int = Field(
-        17, ge=1, le=200, description="Villages/communities per town/street (≈2,450 / 144)"
+    communities_per_town: int = param(
+        17,
+        ge=1,
+        le=200,
+        description="Villages/communities per town/street (≈2,450 / 144)",
+        zh="每乡镇街道村居数",
+        unit=U_COUNT,
+        source="calibration.md: ≈2,450 villages and communities ÷ ≈144 township-level "
+        "divisions (both uncertain)",
+        plausible=(14, 20),
     )
-    mean_household_size: float = Field(
-        2.6, ge=1.0, le=8.0, description="Mean residents per household (persons)"
+    mean_household_size: float = param(
+        2.6,
+        ge=1.0,
+        le=8.0,
+        description="Mean residents per household (persons)",
+        zh="平均家庭户规模",
+        unit=U_PERSONS,
+        source=ASSUMPTION,
+        plausible=(2.4, 2.9),
+        note="approx.; Yancheng's census figure not found; Jiangsu county communiqués of "
+        "2020 give ≈2.5 (e.g. Yizheng 2.53)",
     )
-    child_share: Prob = Field(0.14, description="Share of residents under 18 (approx.)")
-    elderly_share: Prob = Field(
-        0.28, description="Share aged 60+ (approx.; Dongtai registered 32 % in 2021)"
+    child_share: Prob = param(
+        0.14,
+        description="Share of residents under 18 (approx.)",
+        zh="未成年人比例",
+        unit=U_SHARE,
+        source=ASSUMPTION,
+        plausible=(0.11, 0.18),
+        note="approx.; Dongtai's registered population 2021: under 18 11 % (calibration.md)",
     )
-    elderly_alone_rate: Prob = Field(
-        0.12, description="Share of elderly who live alone (孤寡老人) (approx.)"
+    elderly_share: Prob = param(
+        0.28,
+        description="Share aged 60+ (approx.; Dongtai registered 32 % in 2021)",
+        zh="60岁及以上人口比例",
+        unit=U_SHARE,
+        source=ASSUMPTION,
+        plausible=(0.24, 0.34),
+        note="approx.; Dongtai's registered population 2021: 32 % aged 60+ (calibration.md); "
+        "Yancheng's census share not found",
     )
-    left_behind_rate: Prob = Field(
-        0.15, description="Share of rural children left behind (留守儿童) (approx.)"
+    elderly_alone_rate: Prob = param(
+        0.12,
+        description="Share of elderly who live alone (孤寡老人) (approx.)",
+        zh="孤寡老人比例",
+        unit=U_SHARE,
+        source=ASSUMPTION,
+        plausible=(0.08, 0.2),
     )
-    assistance_rate: Prob = Field(
-        0.03, description="Share of residents receiving social assistance (救助对象) (approx.)"
+    left_behind_rate: Prob = param(
+        0.15,
+        description="Share of rural children left behind (留守儿童) (approx.)",
+        zh="留守儿童比例",
+        unit=U_SHARE,
+        source=ASSUMPTION,
+        plausible=(0.08, 0.25),
     )
-    digital_access_urban: Prob = Field(
-        0.85, description="Urban residents able to use online channels"
+    assistance_rate: Prob = param(
+        0.03,
+        description="Share of residents receiving social assistance (救助对象) (approx.)",
+        zh="救助对象比例",
+        unit=U_SHARE,
+        source=ASSUMPTION,
+        plausible=(0.015, 0.05),
     )
-    digital_access_rural: Prob = Field(
-        0.55, description="Rural residents able to use online channels"
+    digital_access_urban: Prob = param(
+        0.85,
+        description="Urban residents able to use online channels",
+        zh="城镇居民数字接入率",
+        unit=U_SHARE,
+        source="CNNIC 53rd Statistical Report on Internet Development in China (2024): "
+        "penetration 77.5 % national, 66.5 % rural at Dec 2023 → urban ≈ 83 % (derived)",
+        plausible=(0.78, 0.92),
+        note="internet use, not the ability to use online government channels",
     )
-    hardship_urban: Prob = Field(0.25, description="Mean hardship H of urban residents (0–1)")
-    hardship_rural: Prob = Field(0.35, description="Mean hardship H of rural residents (0–1)")
-    org_membership_rate: Prob = Field(
-        0.15, description="Share of residents in a social or mass organisation"
+    digital_access_rural: Prob = param(
+        0.55,
+        description="Rural residents able to use online channels",
+        zh="农村居民数字接入率",
+        unit=U_SHARE,
+        source="CNNIC 49th Statistical Report on Internet Development in China (2022): rural "
+        "penetration 57.6 % at Dec 2021 (66.5 % at Dec 2023, 53rd report)",
+        plausible=(0.45, 0.7),
+        note="internet use, not the ability to use online government channels",
     )
-    trust_mean: Prob = Field(0.62, description="Initial mean trust in government (legitimacy L)")
-    participation_mean: Prob = Field(
-        0.5, description="Initial mean participation propensity (probability to report a need)"
+    hardship_urban: Prob = param(
+        0.25,
+        description="Mean hardship H of urban residents (0–1)",
+        zh="城镇居民平均困难度",
+        unit=U_INDEX,
+        source=ASSUMPTION,
+        plausible=pm(0.1),
     )
-    neighbours_in_grid: int = Field(
-        6, ge=0, le=50, description="Random social ties per resident inside the own grid"
+    hardship_rural: Prob = param(
+        0.35,
+        description="Mean hardship H of rural residents (0–1)",
+        zh="农村居民平均困难度",
+        unit=U_INDEX,
+        source=ASSUMPTION,
+        plausible=pm(0.1),
     )
-    long_ties: int = Field(
-        1, ge=0, le=20, description="Random social ties per resident anywhere in the city"
+    org_membership_rate: Prob = param(
+        0.15,
+        description="Share of residents in a social or mass organisation",
+        zh="组织成员比例",
+        unit=U_SHARE,
+        source=ASSUMPTION,
+        plausible=(0.05, 0.3),
+    )
+    trust_mean: Prob = param(
+        0.62,
+        description="Initial mean trust in government (legitimacy L)",
+        zh="初始平均信任度",
+        unit=U_INDEX,
+        source=ASSUMPTION,
+        plausible=(0.45, 0.8),
+        note="not calibrated: survey data would be needed (docs/model.md §5)",
+    )
+    participation_mean: Prob = param(
+        0.5,
+        description="Initial mean participation propensity (probability to report a need)",
+        zh="初始平均参与倾向",
+        unit=U_PROB,
+        source=ASSUMPTION,
+        plausible=(0.35, 0.65),
+        calibrated_to="requests_per_resident_year",
+        note="raised from 0.35 with the request rates when calibrating (commit 3af15af)",
+    )
+    neighbours_in_grid: int = param(
+        6,
+        ge=0,
+        le=50,
+        description="Random social ties per resident inside the own grid",
+        zh="网格内社会关系数",
+        unit=U_TIES,
+        source=ASSUMPTION,
+        plausible=(3, 12),
+    )
+    long_ties: int = param(
+        1,
+        ge=0,
+        le=20,
+        description="Random social ties per resident anywhere in the city",
+        zh="跨网格社会关系数",
+        unit=U_TIES,
+        source=ASSUMPTION,
+        plausible=(0, 3),
     )
 
     @model_validator(mode="before")
@@ -186,10 +505,21 @@ class CityParams(_Section):
 class CategoryRates(_Section):
     """A value per issue category: enquiry 咨询, need 民生诉求, dispute 矛盾纠纷, risk 安全隐患."""
 
-    enquiry: float = Field(ge=0.0, le=1000.0, description="咨询 enquiries")
-    need: float = Field(ge=0.0, le=1000.0, description="民生诉求 needs and service requests")
-    dispute: float = Field(ge=0.0, le=1000.0, description="矛盾纠纷 disputes")
-    risk: float = Field(ge=0.0, le=1000.0, description="安全隐患 safety risks")
+    enquiry: float = Field(
+        ge=0.0, le=1000.0, description="咨询 enquiries", json_schema_extra=_zh("咨询")
+    )
+    need: float = Field(
+        ge=0.0,
+        le=1000.0,
+        description="民生诉求 needs and service requests",
+        json_schema_extra=_zh("民生诉求"),
+    )
+    dispute: float = Field(
+        ge=0.0, le=1000.0, description="矛盾纠纷 disputes", json_schema_extra=_zh("矛盾纠纷")
+    )
+    risk: float = Field(
+        ge=0.0, le=1000.0, description="安全隐患 safety risks", json_schema_extra=_zh("安全隐患")
+    )
 
     def as_tuple(self) -> tuple[float, float, float, float]:
         return (self.enquiry, self.need, self.dispute, self.risk)
@@ -198,10 +528,12 @@ class CategoryRates(_Section):
 class CategoryProbs(_Section):
     """A probability per issue category."""
 
-    enquiry: Prob = Field(description="咨询 enquiries")
-    need: Prob = Field(description="民生诉求 needs and service requests")
-    dispute: Prob = Field(description="矛盾纠纷 disputes")
-    risk: Prob = Field(description="安全隐患 safety risks")
+    enquiry: Prob = Field(description="咨询 enquiries", json_schema_extra=_zh("咨询"))
+    need: Prob = Field(
+        description="民生诉求 needs and service requests", json_schema_extra=_zh("民生诉求")
+    )
+    dispute: Prob = Field(description="矛盾纠纷 disputes", json_schema_extra=_zh("矛盾纠纷"))
+    risk: Prob = Field(description="安全隐患 safety risks", json_schema_extra=_zh("安全隐患"))
 
     def as_tuple(self) -> tuple[float, float, float, float]:
         return (self.enquiry, self.need, self.dispute, self.risk)
@@ -210,92 +542,217 @@ class CategoryProbs(_Section):
 class GenerationParams(_Section):
     """Stage 1: issues arise as independent Poisson events per resident-day."""
 
-    rate_per_resident_year: CategoryRates = Field(
+    rate_per_resident_year: CategoryRates = param(
         default=CategoryRates(enquiry=0.45, need=0.32, dispute=0.045, risk=0.05),
         description="Base issues per resident-year by category, before multipliers "
         "(calibrated so ≈0.5 requests per resident-year surface; calibration.md)",
+        zh="基础发生率",
+        unit=U_RATE,
+        source=ASSUMPTION,
+        items=per(
+            enquiry={
+                "source": S_REQUESTS + "; " + S_ENQUIRY_SHARE,
+                "calibrated_to": ["requests_per_resident_year", "enquiry_share"],
+                "plausible": (0.35, 0.6),
+            },
+            need={
+                "source": S_REQUESTS + "; " + S_ENQUIRY_SHARE,
+                "calibrated_to": ["requests_per_resident_year", "enquiry_share"],
+                "plausible": (0.22, 0.45),
+            },
+            dispute={
+                "plausible": (0.02, 0.09),
+                "note": "anchored: ≈1.06 mediated disputes per 100 resident-years (China "
+                "2022, 14.94 M ÷ 1.41 G; calibration.md) plus unmediated ones",
+            },
+            risk=(0.025, 0.1),
+        ),
     )
-    hardship_multiplier: float = Field(
-        1.5, ge=0.0, le=20.0, description="Rate × (1 + m·(H − mean H)) for needs and disputes"
+    hardship_multiplier: float = param(
+        1.5,
+        ge=0.0,
+        le=20.0,
+        description="Rate × (1 + m·(H − mean H)) for needs and disputes",
+        zh="困难度乘数",
+        unit=U_MULT,
+        source=ASSUMPTION,
+        plausible=(0.5, 3.0),
     )
-    vulnerable_multiplier: float = Field(
-        2.0, ge=1.0, le=20.0, description="Rate multiplier for needs of vulnerable residents"
+    vulnerable_multiplier: float = param(
+        2.0,
+        ge=1.0,
+        le=20.0,
+        description="Rate multiplier for needs of vulnerable residents",
+        zh="困难群体诉求乘数",
+        unit=U_MULT,
+        source=ASSUMPTION,
+        plausible=(1.3, 3.0),
     )
-    rural_risk_multiplier: float = Field(
-        1.2, ge=0.0, le=20.0, description="Rate multiplier for safety risks in rural grids"
+    rural_risk_multiplier: float = param(
+        1.2,
+        ge=0.0,
+        le=20.0,
+        description="Rate multiplier for safety risks in rural grids",
+        zh="农村安全隐患乘数",
+        unit=U_MULT,
+        source=ASSUMPTION,
+        plausible=(1.0, 1.5),
     )
-    dispute_hotspot_cv: float = Field(
+    dispute_hotspot_cv: float = param(
         1.5,
         ge=0.0,
         le=5.0,
         description="Coefficient of variation of the grids' dispute-rate multiplier κ_g "
         "(Gamma, mean 1; 0 = disputes spread evenly): disputes concentrate in hot spots "
         "(Weisburd 2015, the law of concentration)",
+        zh="矛盾纠纷热点离散系数",
+        unit=U_CV,
+        source=ASSUMPTION,
+        plausible=(0.8, 2.5),
+        note="chosen so the 5 % hottest grids hold ≈30 % of disputes: the shape of "
+        "Weisburd (2015), not a fitted Chinese figure",
     )
-    severity_a: float = Field(
-        2.0, gt=0.0, le=50.0, description="Kumaraswamy(a, b) severity shape a (Beta-like)"
+    severity_a: float = param(
+        2.0,
+        gt=0.0,
+        le=50.0,
+        description="Kumaraswamy(a, b) severity shape a (Beta-like)",
+        zh="严重度形状参数a",
+        unit=U_SHAPE,
+        source=ASSUMPTION,
+        plausible=(1.5, 3.0),
     )
-    severity_b: float = Field(
-        5.0, gt=0.0, le=50.0, description="Kumaraswamy(a, b) severity shape b (Beta-like)"
+    severity_b: float = param(
+        5.0,
+        gt=0.0,
+        le=50.0,
+        description="Kumaraswamy(a, b) severity shape b (Beta-like)",
+        zh="严重度形状参数b",
+        unit=U_SHAPE,
+        source=ASSUMPTION,
+        plausible=(3.0, 8.0),
     )
 
 
 class SurfacingParams(_Section):
     """Stage 2: competing hazards per hidden issue-day; the first channel to fire surfaces it."""
 
-    report_hazard: CategoryRates = Field(
+    report_hazard: CategoryRates = param(
         default=CategoryRates(enquiry=1.3, need=0.16, dispute=0.08, risk=0.033),
         description="Daily hazard of a resident reporting, × participation propensity × "
         "(0.5 + trust) (per day)",
+        zh="居民自报风险率",
+        unit=U_HAZARD,
+        source=S_REQUESTS + "; Miller & Sarat (1980) pyramid: ≈700 claims per 1,000 "
+        "grievances (shape check)",
+        calibrated_to=("requests_per_resident_year", "dispute_claim_share"),
+        plausible=rel(0.6, 1.6),
+        note="lowered from (2.0, 0.25, 0.12, 0.05) when calibrating (commit 3af15af)",
     )
-    online_share_digital: Prob = Field(
-        0.20, description="Of self-reports by residents with digital access, share made online"
+    online_share_digital: Prob = param(
+        0.20,
+        description="Of self-reports by residents with digital access, share made online",
+        zh="数字用户网上反映比例",
+        unit=U_SHARE,
+        source="Jiangsu 12345 2024: 14 % of requests online, 85 % by phone (calibration.md); "
+        "0.20 of reports by residents with access ≈ 14 % of all (derived)",
+        plausible=(0.14, 0.3),
     )
-    to_grid_worker_share: Prob = Field(
-        0.25, description="Of non-enquiry self-reports, share told to the grid worker"
+    to_grid_worker_share: Prob = param(
+        0.25,
+        description="Of non-enquiry self-reports, share told to the grid worker",
+        zh="向网格员反映比例",
+        unit=U_SHARE,
+        source=ASSUMPTION,
+        plausible=(0.1, 0.4),
     )
-    patrol_detection: CategoryRates = Field(
+    patrol_detection: CategoryRates = param(
         default=CategoryRates(enquiry=0.0, need=0.02, dispute=0.025, risk=0.04),
         description="Daily detection hazard per patrol-hour per worker per 1,000 residents",
+        zh="巡查发现率",
+        unit=U_PATROL,
+        source=ASSUMPTION,
+        plausible=rel(0.5, 2.0),
+        note="enquiry 0: patrols do not find enquiries (structural)",
     )
-    video_detection: CategoryRates = Field(
+    video_detection: CategoryRates = param(
         default=CategoryRates(enquiry=0.0, need=0.10, dispute=0.05, risk=0.25),
         description="Daily detection hazard by big data/video (雪亮) at full coverage and sharing",
+        zh="大数据/视频发现率",
+        unit=U_HAZARD,
+        source=ASSUMPTION,
+        plausible=rel(0.5, 2.0),
+        note="enquiry 0: cameras do not find enquiries (structural)",
     )
-    social_org_detection: float = Field(
+    social_org_detection: float = param(
         0.05,
         ge=0.0,
         le=10.0,
         description="Daily hazard for needs/disputes via social orgs at full strength",
+        zh="社会组织发现率",
+        unit=U_HAZARD,
+        source=ASSUMPTION,
+        plausible=(0.02, 0.1),
     )
-    mass_org_detection: float = Field(
+    mass_org_detection: float = param(
         0.08,
         ge=0.0,
         le=10.0,
         description="Daily hazard for vulnerable residents' needs at full push",
+        zh="群团组织发现率",
+        unit=U_HAZARD,
+        source=ASSUMPTION,
+        plausible=(0.03, 0.15),
     )
-    hidden_patience_days: CategoryRates = Field(
+    hidden_patience_days: CategoryRates = param(
         default=CategoryRates(enquiry=3.0, need=60.0, dispute=90.0, risk=120.0),
         description="Mean days before a hidden issue is abandoned (need unmet, risk realised)",
+        zh="隐性问题放弃前平均天数",
+        unit=U_DAYS,
+        source=ASSUMPTION,
+        items=per(
+            enquiry=(1.0, 7.0), need=(30.0, 120.0), dispute=(45.0, 180.0), risk=(60.0, 240.0)
+        ),
     )
-    video_coverage_general: Prob = Field(
-        0.3, description="雪亮 video coverage of public space (safety risks of anyone)"
+    video_coverage_general: Prob = param(
+        0.3,
+        description="雪亮 video coverage of public space (safety risks of anyone)",
+        zh="雪亮工程公共区域覆盖率",
+        unit=U_SHARE,
+        source=ASSUMPTION,
+        plausible=(0.15, 0.5),
     )
-    social_org_budget_half: float = Field(
+    social_org_budget_half: float = param(
         1.5,
         gt=0.0,
         le=1000.0,
         description="Budget (yuan/resident-year) at which social orgs reach half strength",
+        zh="社会组织半强度预算",
+        unit=U_YUAN_RY,
+        source=ASSUMPTION,
+        plausible=(0.75, 3.0),
     )
-    patrol_load_stop: float = Field(
+    patrol_load_stop: float = param(
         8.0,
         gt=0.0,
         le=1000.0,
         description="Queued cases per grid worker at which patrols stop (load-dependent)",
+        zh="巡查停止积压量",
+        unit=U_QUEUE,
+        source=ASSUMPTION,
+        plausible=(4.0, 15.0),
     )
     report_hours: tuple[
         Annotated[float, Field(ge=0.0, le=24.0)], Annotated[float, Field(ge=0.0, le=24.0)]
-    ] = Field((8.0, 22.0), description="Hours of the day in which reports are made (uniform)")
+    ] = param(
+        (8.0, 22.0),
+        description="Hours of the day in which reports are made (uniform)",
+        zh="反映时段",
+        unit=U_CLOCK,
+        source=ASSUMPTION,
+        labels=(("开始", "start"), ("结束", "end")),
+        items={"0": {"plausible": (7.0, 9.0)}, "1": {"plausible": (20.0, 23.0)}},
+    )
 
     @model_validator(mode="after")
     def _check(self) -> SurfacingParams:
@@ -312,42 +769,139 @@ class SurfacingParams(_Section):
 class RoutingParams(_Section):
     """Stage 3: siloed choice (条块分割) vs. command-centre dispatch (联合指挥中心)."""
 
-    siloed_correct_base: Prob = Field(
-        0.55, description="Chance a siloed first choice of department is right (role clarity 0)"
+    siloed_correct_base: Prob = param(
+        0.55,
+        description="Chance a siloed first choice of department is right (role clarity 0)",
+        zh="分散受理首次分派准确率",
+        unit=U_PROB,
+        source=ASSUMPTION,
+        plausible=(0.4, 0.7),
     )
-    siloed_correct_role_gain: Prob = Field(0.35, description="Added to the above at role clarity 1")
-    centre_accuracy_base: Prob = Field(0.80, description="Dispatch accuracy of the centre")
-    centre_accuracy_standards: Prob = Field(0.12, description="Added by unified data standards")
-    centre_accuracy_sharing: Prob = Field(0.05, description="Added at full data sharing")
-    siloed_delay_hours: float = Field(
-        24.0, ge=0.0, le=720.0, description="Hours for a siloed hand-over to a department"
+    siloed_correct_role_gain: Prob = param(
+        0.35,
+        description="Added to the above at role clarity 1",
+        zh="角色清晰带来的准确率增益",
+        unit=U_PROB,
+        source=ASSUMPTION,
+        plausible=(0.2, 0.45),
     )
-    dispatch_delay_hours: float = Field(
-        6.0, ge=0.0, le=720.0, description="Hours for a centre dispatch without unified standards"
+    centre_accuracy_base: Prob = param(
+        0.80,
+        description="Dispatch accuracy of the centre",
+        zh="指挥中心派单准确率",
+        unit=U_PROB,
+        source=ASSUMPTION,
+        plausible=(0.7, 0.9),
     )
-    dispatch_delay_standards_hours: float = Field(
-        1.0, ge=0.0, le=720.0, description="Hours for a centre dispatch with unified standards"
+    centre_accuracy_standards: Prob = param(
+        0.12,
+        description="Added by unified data standards",
+        zh="统一数据标准的准确率增益",
+        unit=U_PROB,
+        source=ASSUMPTION,
+        plausible=(0.05, 0.15),
     )
-    transfer_delay_hours: float = Field(
-        24.0, ge=0.0, le=720.0, description="Hours a transfer between departments takes (转办)"
+    centre_accuracy_sharing: Prob = param(
+        0.05,
+        description="Added at full data sharing",
+        zh="数据共享的准确率增益",
+        unit=U_PROB,
+        source=ASSUMPTION,
+        plausible=(0.0, 0.1),
     )
-    grid_on_spot_share: Prob = Field(
-        0.6, description="Share of needs/risks found by a grid worker that the grid handles itself"
+    siloed_delay_hours: float = param(
+        24.0,
+        ge=0.0,
+        le=720.0,
+        description="Hours for a siloed hand-over to a department",
+        zh="分散移交时长",
+        unit=U_HOURS,
+        source=ASSUMPTION,
+        plausible=(8.0, 72.0),
+        note=N_DISPATCH,
     )
-    misuse_risk_per_use: Prob = Field(
-        0.0005, description="Chance that one use of shared personal data is misused, ungoverned"
+    dispatch_delay_hours: float = param(
+        6.0,
+        ge=0.0,
+        le=720.0,
+        description="Hours for a centre dispatch without unified standards",
+        zh="指挥中心派单时长",
+        unit=U_HOURS,
+        source=ASSUMPTION,
+        plausible=(2.0, 24.0),
+        note=N_DISPATCH,
     )
-    misuse_logging_effect: Prob = Field(
-        0.6, description="Reduction of misuse risk by life-long access logging (终身留痕)"
+    dispatch_delay_standards_hours: float = param(
+        1.0,
+        ge=0.0,
+        le=720.0,
+        description="Hours for a centre dispatch with unified standards",
+        zh="统一标准下派单时长",
+        unit=U_HOURS,
+        source=ASSUMPTION,
+        plausible=(0.5, 4.0),
+        note=N_DISPATCH,
     )
-    misuse_permission_effect: Prob = Field(
-        0.5, description="Reduction of misuse risk by explicit permission control"
+    transfer_delay_hours: float = param(
+        24.0,
+        ge=0.0,
+        le=720.0,
+        description="Hours a transfer between departments takes (转办)",
+        zh="转办时长",
+        unit=U_HOURS,
+        source=ASSUMPTION,
+        plausible=(8.0, 72.0),
+        note=N_DISPATCH,
     )
-    misuse_deterrence_effect: Prob = Field(
-        0.7, description="Reduction of misuse risk at full deterrence"
+    grid_on_spot_share: Prob = param(
+        0.6,
+        description="Share of needs/risks found by a grid worker that the grid handles itself",
+        zh="网格就地处置比例",
+        unit=U_SHARE,
+        source=ASSUMPTION,
+        plausible=(0.4, 0.8),
     )
-    misuse_trust_shock: Prob = Field(
-        0.02, description="δ, share of trust lost in a grid per data-misuse incident there"
+    misuse_risk_per_use: Prob = param(
+        0.0005,
+        description="Chance that one use of shared personal data is misused, ungoverned",
+        zh="单次数据使用滥用概率",
+        unit=U_PROB,
+        source=ASSUMPTION,
+        plausible=(0.0001, 0.002),
+    )
+    misuse_logging_effect: Prob = param(
+        0.6,
+        description="Reduction of misuse risk by life-long access logging (终身留痕)",
+        zh="终身留痕降低滥用比例",
+        unit=U_SHARE,
+        source=ASSUMPTION,
+        plausible=(0.4, 0.8),
+    )
+    misuse_permission_effect: Prob = param(
+        0.5,
+        description="Reduction of misuse risk by explicit permission control",
+        zh="权限控制降低滥用比例",
+        unit=U_SHARE,
+        source=ASSUMPTION,
+        plausible=(0.3, 0.7),
+        note=N_FIAT,
+    )
+    misuse_deterrence_effect: Prob = param(
+        0.7,
+        description="Reduction of misuse risk at full deterrence",
+        zh="惩戒威慑降低滥用比例",
+        unit=U_SHARE,
+        source=ASSUMPTION,
+        plausible=(0.5, 0.9),
+    )
+    misuse_trust_shock: Prob = param(
+        0.02,
+        description="δ, share of trust lost in a grid per data-misuse incident there",
+        zh="数据滥用信任损失",
+        unit=U_SHARE,
+        source=ASSUMPTION,
+        plausible=(0.005, 0.05),
+        note="direction from Slovic (1993), trust lost faster than built; size assumed",
     )
 
 
@@ -379,13 +933,39 @@ POOL_KINDS_ZH = (
 class PoolParams(_Section):
     """One kind of handler pool: duty hours, service times and outcomes."""
 
-    duty_start: float = Field(ge=0.0, le=24.0, description="On-duty start (hour of day)")
-    duty_end: float = Field(ge=0.0, le=24.0, description="On-duty end (hour of day)")
-    weekends: bool = Field(description="On duty on Saturdays and Sundays")
-    service_hours: CategoryRates = Field(
-        description="Mean elapsed handling time per case (hours), exponential"
+    duty_start: float = param(
+        ge=0.0,
+        le=24.0,
+        description="On-duty start (hour of day)",
+        zh="上班时间",
+        unit=U_CLOCK,
+        source=ASSUMPTION,
+        note="usual office hours; the 12345 hotline around the clock",
     )
-    resolve_prob: CategoryProbs = Field(description="Chance a handled case is resolved")
+    duty_end: float = param(
+        ge=0.0,
+        le=24.0,
+        description="On-duty end (hour of day)",
+        zh="下班时间",
+        unit=U_CLOCK,
+        source=ASSUMPTION,
+        note="usual office hours; the 12345 hotline around the clock",
+    )
+    weekends: bool = Field(description="On duty on Saturdays and Sundays")
+    service_hours: CategoryRates = param(
+        description="Mean elapsed handling time per case (hours), exponential",
+        zh="平均处理时长",
+        unit=U_HOURS,
+        source=ASSUMPTION,
+        plausible=rel(0.5, 2.0),
+    )
+    resolve_prob: CategoryProbs = param(
+        description="Chance a handled case is resolved",
+        zh="解决概率",
+        unit=U_PROB,
+        source=ASSUMPTION,
+        plausible=pm(0.1),
+    )
 
     @model_validator(mode="after")
     def _duty(self) -> PoolParams:
@@ -406,6 +986,74 @@ def _pool(a, b, w, sh, rp) -> PoolParams:
     )
 
 
+_OFFICE_HOURS = {"duty_start": {"plausible": (8.0, 9.0)}, "duty_end": {"plausible": (17.0, 18.0)}}
+_NOT_HANDLED = {
+    "plausible": (0.0, 0.0),
+    "note": "structural: the hotline passes non-enquiries on",
+}
+# Per pool kind: overrides of the PoolParams metadata (ranges of duty hours, calibrated
+# service times and resolution probabilities).
+POOL_REGISTRY = {
+    "hotline": {
+        "items": {
+            "duty_start": {"plausible": (0.0, 0.0)},
+            "duty_end": {"plausible": (24.0, 24.0)},
+            "resolve_prob": {
+                "items": {
+                    "enquiry": {
+                        "source": S_DIRECT,
+                        "calibrated_to": ["hotline_direct_share"],
+                        "plausible": (0.8, 0.9),
+                    },
+                    "need": _NOT_HANDLED,
+                    "dispute": _NOT_HANDLED,
+                    "risk": _NOT_HANDLED,
+                }
+            },
+        }
+    },
+    "department": {
+        "items": {
+            **_OFFICE_HOURS,
+            "service_hours": {
+                "source": S_WORKING_DAYS,
+                "calibrated_to": ["enquiry_working_days", "request_working_days"],
+                "note": "enquiry 8 → 4 h and need 60 → 80 h when calibrating (commit 3af15af)",
+            },
+        }
+    },
+    "grid": {
+        "items": {
+            "duty_start": {"plausible": (7.5, 8.5)},
+            "duty_end": {"plausible": (17.5, 19.0)},
+        }
+    },
+    "mediation": {
+        "items": {
+            **_OFFICE_HOURS,
+            "resolve_prob": {
+                "items": {
+                    "dispute": {
+                        "source": S_MEDIATION,
+                        "calibrated_to": ["mediation_success"],
+                        "plausible": (0.7, 0.97),
+                    }
+                }
+            },
+        }
+    },
+    "social_org": {"items": _OFFICE_HOURS},
+    "online": {
+        "items": {
+            "duty_start": {"plausible": (7.0, 9.0)},
+            "duty_end": {"plausible": (20.0, 23.0)},
+        }
+    },
+    "petition": {"items": _OFFICE_HOURS},
+    "mass_org": {"items": _OFFICE_HOURS},
+}
+
+
 class HandlingParams(_Section):
     """Stage 4: queues with on-duty hours inside the day (Erlang-C-consistent)."""
 
@@ -414,64 +1062,132 @@ class HandlingParams(_Section):
         description="Queue discipline: first come; most severe; highest escalation risk "
         "(severity × waiting); vulnerable residents first",
     )
-    hotline_seats_per_100k: float = Field(
-        5.5, ge=0.0, le=1000.0, description="12345 seats per 100k residents (Jiangsu 2024: 5.5)"
+    hotline_seats_per_100k: float = param(
+        5.5,
+        ge=0.0,
+        le=1000.0,
+        description="12345 seats per 100k residents (Jiangsu 2024: 5.5)",
+        zh="12345坐席数",
+        unit=U_SLOTS,
+        source="Jiangsu 12345 2024: 4,708 operators for ≈85 M residents (calibration.md, "
+        "12345 table)",
+        plausible=(4.5, 6.5),
     )
-    department_slots_per_100k: float = Field(
+    department_slots_per_100k: float = param(
         600.0,
         ge=0.0,
         le=100_000.0,
         description="Concurrent department case slots per 100k residents of a county, all "
         "sectors together; split among sectors by their expected share of work orders",
+        zh="职能部门办件容量",
+        unit=U_SLOTS,
+        source=S_WORKING_DAYS,
+        calibrated_to="request_working_days",
+        plausible=(400.0, 900.0),
+        note="raised from 400 when calibrating (commit 3af15af)",
     )
-    cases_per_staff: float = Field(
-        8.0, gt=0.0, le=100.0, description="Concurrent cases one department officer carries"
+    cases_per_staff: float = param(
+        8.0,
+        gt=0.0,
+        le=100.0,
+        description="Concurrent cases one department officer carries",
+        zh="人均在办件数",
+        unit=U_CASES,
+        source=ASSUMPTION,
+        plausible=(4.0, 15.0),
     )
-    mediators_per_100k: float = Field(
-        25.0, ge=0.0, le=10_000.0, description="People's mediation slots per 100k (per town)"
+    mediators_per_100k: float = param(
+        25.0,
+        ge=0.0,
+        le=10_000.0,
+        description="People's mediation slots per 100k (per town)",
+        zh="人民调解容量",
+        unit=U_SLOTS,
+        source=ASSUMPTION,
+        plausible=(15.0, 40.0),
+        note="anchored: 412 k full-time mediators in China 2022 ≈ 29 per 100 k "
+        "(calibration.md); slots are concurrent cases, not persons",
     )
-    online_slots_per_100k: float = Field(
-        10.0, ge=0.0, le=10_000.0, description="Online mediation (苏解纷) slots per 100k"
+    online_slots_per_100k: float = param(
+        10.0,
+        ge=0.0,
+        le=10_000.0,
+        description="Online mediation (苏解纷) slots per 100k",
+        zh="苏解纷在线调解容量",
+        unit=U_SLOTS,
+        source=ASSUMPTION,
+        plausible=(5.0, 20.0),
     )
-    petition_slots_per_100k: float = Field(
+    petition_slots_per_100k: float = param(
         4.0,
         ge=0.0,
         le=10_000.0,
         description="Petition office slots per 100k residents (per county)",
+        zh="信访办件容量",
+        unit=U_SLOTS,
+        source=ASSUMPTION,
+        plausible=(2.0, 8.0),
     )
-    misroute_screen_hours: float = Field(
+    misroute_screen_hours: float = param(
         4.0,
         gt=0.0,
         le=720.0,
         description="Mean hours a department takes to see that an issue is not its own and "
         "send it back (退回) for transfer",
+        zh="错派退回时长",
+        unit=U_HOURS,
+        source=ASSUMPTION,
+        plausible=(1.0, 12.0),
     )
-    rural_service_penalty: Prob = Field(
+    rural_service_penalty: Prob = param(
         0.15,
         description="Relative shortfall in departments resolving rural residents' needs "
         "(thinner rural education, health and services; 城乡一体化 closes it)",
+        zh="农村服务解决率缺口",
+        unit=U_SHARE,
+        source=ASSUMPTION,
+        plausible=(0.05, 0.3),
     )
-    rural_capacity_ratio: float = Field(
+    rural_capacity_ratio: float = param(
         0.8,
         gt=0.0,
         le=2.0,
         description="Department and mediation slots per rural resident relative to urban "
         "(public services concentrated in towns; 城乡一体化 moves toward 1)",
+        zh="农村人均服务容量比",
+        unit=U_MULT,
+        source=ASSUMPTION,
+        plausible=(0.6, 1.0),
     )
-    mass_org_slots_per_100k: float = Field(
+    mass_org_slots_per_100k: float = param(
         6.0,
         ge=0.0,
         le=10_000.0,
         description="Mass-organisation service slots per 100k at full push",
+        zh="群团组织服务容量",
+        unit=U_SLOTS,
+        source=ASSUMPTION,
+        plausible=(3.0, 12.0),
     )
-    social_org_staff_cost_yuan: float = Field(
-        20_000.0, gt=0.0, le=1e7, description="Yuan per social-organisation case slot-year"
+    social_org_staff_cost_yuan: float = param(
+        20_000.0,
+        gt=0.0,
+        le=1e7,
+        description="Yuan per social-organisation case slot-year",
+        zh="社会组织单位容量成本",
+        unit=U_YUAN_SLOT,
+        source=ASSUMPTION,
+        plausible=(12_000.0, 40_000.0),
     )
-    social_org_volunteer_slots_per_100k: float = Field(
+    social_org_volunteer_slots_per_100k: float = param(
         40.0,
         ge=0.0,
         le=10_000.0,
         description="Volunteer mediation/service slots per 100k at full multi-actor participation",
+        zh="志愿者调解服务容量",
+        unit=U_SLOTS,
+        source=ASSUMPTION,
+        plausible=(20.0, 80.0),
     )
     pools: dict[PoolKind, PoolParams] = Field(
         default_factory=lambda: {
@@ -487,8 +1203,11 @@ class HandlingParams(_Section):
             "mass_org": _pool(8.5, 17.5, False, (1.0, 24.0, 30.0, 24.0), (0.9, 0.8, 0.75, 0.7)),
         },
         description="Per pool kind: duty hours, service times (hours), resolution probability",
+        json_schema_extra={
+            "registry": _jsonable({"zh": "处理主体", "en": "pools", "items": POOL_REGISTRY})
+        },
     )
-    sector_mix: dict[str, list[float]] = Field(
+    sector_mix: dict[str, list[float]] = param(
         default_factory=lambda: {
             "enquiry": [0.10, 0.15, 0.10, 0.15, 0.10, 0.10, 0.20, 0.05, 0.05, 0.00],
             "need": [0.05, 0.25, 0.15, 0.15, 0.10, 0.15, 0.10, 0.05, 0.00, 0.00],
@@ -498,14 +1217,31 @@ class HandlingParams(_Section):
         description="Per category: share of issues belonging to each of the 10 sectors "
         "(public security, civil affairs, urban management, health, education, housing, "
         "human resources, market regulation, justice, petitions); each list sums to 1",
+        zh="事项部门构成",
+        en="sector mix",
+        unit=U_SHARE,
+        source=ASSUMPTION,
+        plausible=rel(0.5, 1.5),
+        labels=tuple(zip(SECTORS_ZH, SECTORS_EN, strict=True)),
+        note="each row sums to 1: vary a row jointly (e.g. Dirichlet), not entry by entry; "
+        "0 = structural",
     )
-    referral_prob: Prob = Field(
-        0.7, description="Chance an unresolved dispute is referred to the next mediation tier"
+    referral_prob: Prob = param(
+        0.7,
+        description="Chance an unresolved dispute is referred to the next mediation tier",
+        zh="调解逐级移交概率",
+        unit=U_PROB,
+        source=ASSUMPTION,
+        plausible=(0.5, 0.9),
     )
-    need_retry_prob: Prob = Field(
+    need_retry_prob: Prob = param(
         0.5,
         description="Chance an unresolved need/risk at a grid or organisation goes on to a "
         "department",
+        zh="未解决诉求转部门概率",
+        unit=U_PROB,
+        source=ASSUMPTION,
+        plausible=(0.3, 0.7),
     )
 
     @model_validator(mode="after")
@@ -532,40 +1268,85 @@ class HandlingParams(_Section):
 class EscalationParams(_Section):
     """Stage 5: the dispute pyramid (Felstiner, Abel & Sarat 1980; Miller & Sarat 1980)."""
 
-    grace_days: float = Field(
-        7.0, ge=0.0, le=365.0, description="Days an open dispute waits before escalation starts"
+    grace_days: float = param(
+        7.0,
+        ge=0.0,
+        le=365.0,
+        description="Days an open dispute waits before escalation starts",
+        zh="升级宽限期",
+        unit=U_DAYS,
+        source=ASSUMPTION,
+        plausible=(3.0, 14.0),
     )
-    litigation_hazard: float = Field(
-        0.006, ge=0.0, le=1.0, description="Daily hazard of going to court after the grace period"
+    litigation_hazard: float = param(
+        0.006,
+        ge=0.0,
+        le=1.0,
+        description="Daily hazard of going to court after the grace period",
+        zh="诉讼风险率",
+        unit=U_HAZARD,
+        source=ASSUMPTION,
+        plausible=(0.003, 0.012),
+        note="not tuned; the court share it gives is checked against dispute_court_share "
+        "(Miller & Sarat 1980 shape, in band)",
     )
-    petition_hazard: float = Field(
+    petition_hazard: float = param(
         0.004,
         ge=0.0,
         le=1.0,
         description="Daily hazard of petitioning (信访) after the grace period",
+        zh="信访风险率",
+        unit=U_HAZARD,
+        source=ASSUMPTION,
+        plausible=(0.002, 0.008),
     )
-    collective_prob: float = Field(
+    collective_prob: float = param(
         1.0,
         ge=0.0,
         le=1.0,
         description="Chance an escalation of a severe dispute turns collective in a fully "
         "mobilised grid (scaled by the grid's active residents over the critical mass)",
+        zh="群体性升级概率",
+        unit=U_PROB,
+        source=ASSUMPTION,
+        plausible=(0.5, 1.0),
     )
-    collective_severity: Prob = Field(
-        0.6, description="Severity above which an escalating dispute can turn collective"
+    collective_severity: Prob = param(
+        0.6,
+        description="Severity above which an escalating dispute can turn collective",
+        zh="群体性升级严重度阈值",
+        unit=U_INDEX,
+        source=ASSUMPTION,
+        plausible=(0.5, 0.8),
     )
-    mobilisation_exponent: float = Field(
+    mobilisation_exponent: float = param(
         3.0,
         ge=0.0,
         le=10.0,
         description="γ in m_g = min(1, A_g / critical mass)^γ, the grid's mobilisation "
         "(γ > 1: accelerating production function, Oliver, Marwell & Teixeira 1985)",
+        zh="动员指数",
+        unit=U_EXPONENT,
+        source=ASSUMPTION,
+        plausible=(1.5, 4.0),
+        note="Oliver, Marwell & Teixeira (1985) give the shape (γ > 1), not the value",
     )
-    rule_of_law_effect: Prob = Field(
-        0.5, description="Reduction of petition and collective hazards at rule of law 1"
+    rule_of_law_effect: Prob = param(
+        0.5,
+        description="Reduction of petition and collective hazards at rule of law 1",
+        zh="法治降低升级比例",
+        unit=U_SHARE,
+        source=ASSUMPTION,
+        plausible=(0.25, 0.75),
+        note=N_FIAT,
     )
-    failure_litigation_prob: Prob = Field(
-        0.35, description="Chance a dispute whose mediation finally failed goes to court"
+    failure_litigation_prob: Prob = param(
+        0.35,
+        description="Chance a dispute whose mediation finally failed goes to court",
+        zh="调解失败后起诉概率",
+        unit=U_PROB,
+        source=ASSUMPTION,
+        plausible=(0.2, 0.5),
     )
 
 
@@ -578,21 +1359,82 @@ class ParticipationParams(_Section):
     propensity (p += η_s(1 − p)), each failed one lowers it (p ×= 1 − η_f) (Finkel 1985).
     """
 
-    engaged_level: Prob = Field(0.5, description="θ_e, propensity that counts as engaged")
-    threshold_mean: Prob = Field(0.25, description="φ̄, mean share of engaged neighbours needed")
-    threshold_spread: float = Field(
-        0.1, ge=0.0, le=0.5, description="s, thresholds uniform on [φ̄ − s, φ̄ + s]"
+    engaged_level: Prob = param(
+        0.5,
+        description="θ_e, propensity that counts as engaged",
+        zh="参与判定水平",
+        unit=U_PROB,
+        source=ASSUMPTION,
+        plausible=(0.4, 0.6),
     )
-    baseline: Prob = Field(
-        0.25, description="b₀, propensity a neglected resident drifts to (疏离冷漠)"
+    threshold_mean: Prob = param(
+        0.25,
+        description="φ̄, mean share of engaged neighbours needed",
+        zh="平均参与阈值",
+        unit=U_SHARE,
+        source=ASSUMPTION,
+        plausible=(0.15, 0.35),
+        note="inside the cascade window of Watts (2002) for the network's degree",
     )
-    publicity_gain: Prob = Field(
-        0.5, description="β_pub, baseline added at full publicity (宣传教育)"
+    threshold_spread: float = param(
+        0.1,
+        ge=0.0,
+        le=0.5,
+        description="s, thresholds uniform on [φ̄ − s, φ̄ + s]",
+        zh="参与阈值离散度",
+        unit=U_SHARE,
+        source=ASSUMPTION,
+        plausible=(0.05, 0.2),
     )
-    org_gain: Prob = Field(0.15, description="β_org, baseline added for organisation members")
-    decay: Prob = Field(0.01, description="δ, daily drift toward the baseline (per day)")
-    efficacy_gain: Prob = Field(0.1, description="η_s, gain per own report resolved")
-    failure_loss: Prob = Field(0.15, description="η_f, loss per own report failed or neglected")
+    baseline: Prob = param(
+        0.25,
+        description="b₀, propensity a neglected resident drifts to (疏离冷漠)",
+        zh="基线参与倾向",
+        unit=U_PROB,
+        source=ASSUMPTION,
+        plausible=(0.15, 0.35),
+    )
+    publicity_gain: Prob = param(
+        0.5,
+        description="β_pub, baseline added at full publicity (宣传教育)",
+        zh="宣传教育增益",
+        unit=U_PROB,
+        source=ASSUMPTION,
+        plausible=(0.25, 0.75),
+    )
+    org_gain: Prob = param(
+        0.15,
+        description="β_org, baseline added for organisation members",
+        zh="组织成员增益",
+        unit=U_PROB,
+        source=ASSUMPTION,
+        plausible=(0.05, 0.25),
+    )
+    decay: Prob = param(
+        0.01,
+        description="δ, daily drift toward the baseline (per day)",
+        zh="回落速率",
+        unit="per day",
+        source=ASSUMPTION,
+        plausible=(0.005, 0.03),
+    )
+    efficacy_gain: Prob = param(
+        0.1,
+        description="η_s, gain per own report resolved",
+        zh="效能感增益",
+        unit=U_SHARE,
+        source=ASSUMPTION,
+        plausible=(0.05, 0.2),
+        note="direction from Finkel (1985); size assumed",
+    )
+    failure_loss: Prob = param(
+        0.15,
+        description="η_f, loss per own report failed or neglected",
+        zh="失败损失",
+        unit=U_SHARE,
+        source=ASSUMPTION,
+        plausible=(0.05, 0.25),
+    )
 
 
 class TrustParams(_Section):
@@ -604,20 +1446,77 @@ class TrustParams(_Section):
     Van Ryzin 2004; Kampen, Van de Walle & Bouckaert 2006).
     """
 
-    confidence: Prob = Field(0.2, description="d, no exchange when trust differs by d or more")
-    convergence: float = Field(0.3, gt=0.0, le=0.5, description="μ, step toward the partner")
-    effect_resolved: float = Field(0.03, ge=-1.0, le=1.0, description="Effect of a resolved issue")
-    effect_slow: float = Field(
-        -0.01, ge=-1.0, le=1.0, description="Effect of a resolution later than slow_days"
+    confidence: Prob = param(
+        0.2,
+        description="d, no exchange when trust differs by d or more",
+        zh="有限信任阈值",
+        unit=U_INDEX,
+        source=ASSUMPTION,
+        plausible=(0.1, 0.3),
+        note="Deffuant et al. (2000) study d over (0, 0.5]; value chosen",
     )
-    effect_transferred: float = Field(
-        -0.02, ge=-1.0, le=1.0, description="Effect of an issue transferred between departments"
+    convergence: float = param(
+        0.3,
+        gt=0.0,
+        le=0.5,
+        description="μ, step toward the partner",
+        zh="趋同步长",
+        unit=U_SHARE,
+        source=ASSUMPTION,
+        plausible=(0.1, 0.5),
     )
-    effect_failed: float = Field(
-        -0.06, ge=-1.0, le=1.0, description="Effect of an issue failed, abandoned or litigated"
+    effect_resolved: float = param(
+        0.03,
+        ge=-1.0,
+        le=1.0,
+        description="Effect of a resolved issue",
+        zh="问题解决的信任效应",
+        unit=U_TRUST,
+        source=ASSUMPTION,
+        plausible=(0.01, 0.06),
     )
-    slow_days: float = Field(
-        7.0, gt=0.0, le=365.0, description="Resolution later than this counts as slow (days)"
+    effect_slow: float = param(
+        -0.01,
+        ge=-1.0,
+        le=1.0,
+        description="Effect of a resolution later than slow_days",
+        zh="解决迟缓的信任效应",
+        unit=U_TRUST,
+        source=ASSUMPTION,
+        plausible=(-0.03, 0.0),
+    )
+    effect_transferred: float = param(
+        -0.02,
+        ge=-1.0,
+        le=1.0,
+        description="Effect of an issue transferred between departments",
+        zh="部门转办的信任效应",
+        unit=U_TRUST,
+        source=ASSUMPTION,
+        plausible=(-0.05, -0.005),
+    )
+    effect_failed: float = param(
+        -0.06,
+        ge=-1.0,
+        le=1.0,
+        description="Effect of an issue failed, abandoned or litigated",
+        zh="问题未解决的信任效应",
+        unit=U_TRUST,
+        source=ASSUMPTION,
+        plausible=(-0.12, -0.03),
+        note="twice the gain of a resolution: negative experiences weigh more (Kampen, Van "
+        "de Walle & Bouckaert 2006); ratio assumed",
+    )
+    slow_days: float = param(
+        7.0,
+        gt=0.0,
+        le=365.0,
+        description="Resolution later than this counts as slow (days)",
+        zh="迟缓判定天数",
+        unit=U_DAYS,
+        source=ASSUMPTION,
+        plausible=(3.0, 14.0),
+        note="anchor: NYC 311 closed 85.7 % of requests within 7 days (calibration.md)",
     )
 
 
@@ -632,38 +1531,85 @@ class ActivationParams(_Section):
     presence (m_g the early-warning patrol multiplier); R ~ U(0, 1) risk aversion.
     """
 
-    arrest_constant: float = Field(2.3, ge=0.0, le=10.0, description="k (Epstein 2002: 2.3)")
-    threshold: Prob = Field(0.1, description="T, activation threshold (Epstein 2002: 0.1)")
-    presence_per_1000: float = Field(
+    arrest_constant: float = param(
+        2.3,
+        ge=0.0,
+        le=10.0,
+        description="k (Epstein 2002: 2.3)",
+        zh="逮捕概率常数",
+        unit="dimensionless",
+        source=S_EPSTEIN + ": k = 2.3",
+        plausible=(1.5, 3.0),
+        note="a value from an abstract model, carried over",
+    )
+    threshold: Prob = param(
+        0.1,
+        description="T, activation threshold (Epstein 2002: 0.1)",
+        zh="激活阈值",
+        unit=U_INDEX,
+        source=S_EPSTEIN + ": T = 0.1",
+        plausible=(0.05, 0.2),
+        note="a value from an abstract model, carried over",
+    )
+    presence_per_1000: float = param(
         40.0,
         ge=0.0,
         le=1000.0,
         description="Enforcement presence per 1,000 residents besides grid workers (police, "
         "cadres, security staff, 雪亮 cameras; officer-equivalents; Epstein's cop:citizen "
         "ratio in Run 1 is ≈57 per 1,000)",
+        zh="管控力量密度",
+        unit=U_PRESENCE,
+        source=ASSUMPTION,
+        plausible=(20.0, 60.0),
+        note="anchor: Epstein (2002) Run 1 cop:citizen ratio ≈ 57 per 1,000",
     )
-    worker_weight: float = Field(
+    worker_weight: float = param(
         10.0,
         ge=0.0,
         le=100.0,
         description="A patrolling grid worker's presence in officer-equivalents (knows the "
         "grid's residents: social control, not arrest)",
+        zh="网格员力量折算",
+        unit=U_OFFICER,
+        source=ASSUMPTION,
+        plausible=(5.0, 20.0),
     )
-    incident_share: Prob = Field(
-        0.065, description="Active share of a grid that makes a collective incident (群体性事件)"
+    incident_share: Prob = param(
+        0.065,
+        description="Active share of a grid that makes a collective incident (群体性事件)",
+        zh="群体性事件激活比例",
+        unit=U_SHARE,
+        source=ASSUMPTION,
+        plausible=(0.03, 0.1),
     )
-    unresolved_hardship: Prob = Field(
+    unresolved_hardship: Prob = param(
         0.15,
         description="Hardship added per own need or dispute left open longer than "
         "escalation.grace_days (grievance from unresolved issues)",
+        zh="未解决问题增加的困难度",
+        unit=U_HARDSHIP,
+        source=ASSUMPTION,
+        plausible=(0.05, 0.25),
     )
-    shared_hardship: Prob = Field(
+    shared_hardship: Prob = param(
         0.05,
         description="Hardship added to every resident of a grid per dispute open longer than "
         "escalation.grace_days per 100 residents (a shared grievance, Gurr 1970)",
+        zh="共同不满增加的困难度",
+        unit=U_HARDSHIP_G,
+        source=ASSUMPTION,
+        plausible=(0.02, 0.1),
     )
-    incident_min_active: int = Field(
-        10, ge=1, le=100_000, description="Fewest active residents for a collective incident"
+    incident_min_active: int = param(
+        10,
+        ge=1,
+        le=100_000,
+        description="Fewest active residents for a collective incident",
+        zh="群体性事件最少人数",
+        unit=U_PERSONS,
+        source=ASSUMPTION,
+        plausible=(5, 20),
     )
 
 
@@ -676,16 +1622,44 @@ class AccountabilityParams(_Section):
     (time / E) and raises resolution (1 − (1 − r)/E) (Ferejohn 1986; Hood 2007).
     """
 
-    lag_days: float = Field(
-        30.0, gt=0.0, le=365.0, description="τ, lag of the evaluation signal (days)"
+    lag_days: float = param(
+        30.0,
+        gt=0.0,
+        le=365.0,
+        description="τ, lag of the evaluation signal (days)",
+        zh="评价信号时滞",
+        unit=U_DAYS,
+        source=ASSUMPTION,
+        plausible=(14.0, 90.0),
     )
-    satisfaction_target: Prob = Field(
-        0.6, description="s*, evaluated satisfaction below which a pool is held to account"
+    satisfaction_target: Prob = param(
+        0.6,
+        description="s*, evaluated satisfaction below which a pool is held to account",
+        zh="满意度问责线",
+        unit=U_SHARE,
+        source=ASSUMPTION,
+        plausible=(0.5, 0.75),
     )
-    effort_gain: float = Field(
-        2.0, ge=0.0, le=10.0, description="κ, effort added per unit shortfall at full evaluation"
+    effort_gain: float = param(
+        2.0,
+        ge=0.0,
+        le=10.0,
+        description="κ, effort added per unit shortfall at full evaluation",
+        zh="问责努力增益",
+        unit=U_GAIN,
+        source=ASSUMPTION,
+        plausible=(1.0, 4.0),
     )
-    effort_max: float = Field(1.5, ge=1.0, le=3.0, description="E_max, ceiling on effort (×)")
+    effort_max: float = param(
+        1.5,
+        ge=1.0,
+        le=3.0,
+        description="E_max, ceiling on effort (×)",
+        zh="努力上限",
+        unit=U_EFFORT,
+        source=ASSUMPTION,
+        plausible=(1.2, 2.0),
+    )
     accountable_kinds: list[PoolKind] = Field(
         default_factory=lambda: ["department", "petition"],
         description="Pool kinds held to account by public evaluation",
@@ -695,72 +1669,200 @@ class AccountabilityParams(_Section):
 class ReallocationParams(_Section):
     """Stage 7: monthly reallocation of case slots (资源整合; Fox 1966; Savas 1978)."""
 
-    period_days: int = Field(30, ge=1, le=365, description="Days between reallocations")
-    min_slots: int = Field(1, ge=0, le=100, description="Floor of slots per pool")
+    period_days: int = param(
+        30,
+        ge=1,
+        le=365,
+        description="Days between reallocations",
+        zh="资源调配周期",
+        unit=U_DAYS,
+        source=ASSUMPTION,
+        plausible=(7, 90),
+    )
+    min_slots: int = param(
+        1,
+        ge=0,
+        le=100,
+        description="Floor of slots per pool",
+        zh="最少容量",
+        unit="slots per pool",
+        source=ASSUMPTION,
+        plausible=(1, 2),
+    )
     pool_kinds: list[PoolKind] = Field(
         default_factory=lambda: ["department", "mediation"],
         description="Pool kinds reallocated, each kind a group with a fixed budget of slots",
     )
-    social_org_lag_days: float = Field(
-        365.0, gt=0.0, le=3650.0, description="τ_org, growth of social-org capacity toward funding"
+    social_org_lag_days: float = param(
+        365.0,
+        gt=0.0,
+        le=3650.0,
+        description="τ_org, growth of social-org capacity toward funding",
+        zh="社会组织成长时滞",
+        unit=U_DAYS,
+        source=ASSUMPTION,
+        plausible=(180.0, 730.0),
     )
-    social_org_initial_share: Prob = Field(
-        0.5, description="Social-org capacity at day 0 as a share of the funded target"
+    social_org_initial_share: Prob = param(
+        0.5,
+        description="Social-org capacity at day 0 as a share of the funded target",
+        zh="社会组织初始容量比例",
+        unit=U_SHARE,
+        source=ASSUMPTION,
+        plausible=(0.3, 0.8),
     )
 
 
 class WarningParams(_Section):
     """Stage 6: the per-grid risk indicator and patrol redeployment (预测预警)."""
 
-    weight_disputes: float = Field(
-        0.4, ge=0.0, le=10.0, description="w_D, open disputes per resident"
+    weight_disputes: float = param(
+        0.4,
+        ge=0.0,
+        le=10.0,
+        description="w_D, open disputes per resident",
+        zh="风险指标权重·纠纷",
+        unit=U_WEIGHT,
+        source=ASSUMPTION,
+        plausible=(0.25, 0.55),
     )
-    weight_grievance: float = Field(0.3, ge=0.0, le=10.0, description="w_G, mean grievance")
-    weight_activation: float = Field(0.3, ge=0.0, le=10.0, description="w_A, share active")
-    flag_share: float = Field(
-        0.05, gt=0.0, le=1.0, description="Share of grids flagged each day (the riskiest)"
+    weight_grievance: float = param(
+        0.3,
+        ge=0.0,
+        le=10.0,
+        description="w_G, mean grievance",
+        zh="风险指标权重·不满",
+        unit=U_WEIGHT,
+        source=ASSUMPTION,
+        plausible=(0.15, 0.45),
     )
-    redeploy_share: Prob = Field(
-        0.2, description="Share of patrol hours sent to flagged grids when warning is on"
+    weight_activation: float = param(
+        0.3,
+        ge=0.0,
+        le=10.0,
+        description="w_A, share active",
+        zh="风险指标权重·激活",
+        unit=U_WEIGHT,
+        source=ASSUMPTION,
+        plausible=(0.15, 0.45),
     )
-    horizon_days: int = Field(
-        14, ge=1, le=90, description="Days ahead a flag is judged against collective incidents"
+    flag_share: float = param(
+        0.05,
+        gt=0.0,
+        le=1.0,
+        description="Share of grids flagged each day (the riskiest)",
+        zh="每日预警网格比例",
+        unit=U_SHARE,
+        source=ASSUMPTION,
+        plausible=(0.02, 0.1),
     )
-    response_per_1000: float = Field(
+    redeploy_share: Prob = param(
+        0.2,
+        description="Share of patrol hours sent to flagged grids when warning is on",
+        zh="巡查力量调派比例",
+        unit=U_SHARE,
+        source=ASSUMPTION,
+        plausible=(0.1, 0.4),
+    )
+    horizon_days: int = param(
+        14,
+        ge=1,
+        le=90,
+        description="Days ahead a flag is judged against collective incidents",
+        zh="预警检验期",
+        unit=U_DAYS,
+        source=ASSUMPTION,
+        plausible=(7, 30),
+    )
+    response_per_1000: float = param(
         30.0,
         ge=0.0,
         le=1000.0,
         description="早期控制: presence (officer-equivalents per 1,000 residents) of the work "
         "team sent to a flagged grid the next day; costs presence / worker_weight staff",
+        zh="预警工作组力量",
+        unit=U_PRESENCE,
+        source=ASSUMPTION,
+        plausible=(15.0, 50.0),
     )
-    response_effect: Prob = Field(
+    response_effect: Prob = param(
         0.5,
         description="早期控制 (包案化解): reduction of the escalation hazards of the known "
         "disputes of a grid flagged the day before, while the work team is there",
+        zh="包案化解降低升级比例",
+        unit=U_SHARE,
+        source=ASSUMPTION,
+        plausible=(0.25, 0.75),
+        note=N_FIAT,
     )
 
 
 class IndexParams(_Section):
     """Stage 8: definitions of the three outcome indices (0–100)."""
 
-    window_days: int = Field(90, ge=1, le=3650, description="Rolling window for the indices (days)")
-    satisfaction_halflife_days: float = Field(
-        10.0, gt=0.0, le=365.0, description="A need met after t days counts 0.5^(t/h) (获得感)"
+    window_days: int = param(
+        90,
+        ge=1,
+        le=3650,
+        description="Rolling window for the indices (days)",
+        zh="指数滚动窗口",
+        unit=U_DAYS,
+        source=ASSUMPTION,
+        plausible=(30, 180),
+        note="a definition of the outcome, not a property of the city",
     )
-    collective_weight: float = Field(
-        5.0, ge=0.0, le=1000.0, description="安全感 loss per collective incident per 100k residents"
+    satisfaction_halflife_days: float = param(
+        10.0,
+        gt=0.0,
+        le=365.0,
+        description="A need met after t days counts 0.5^(t/h) (获得感)",
+        zh="获得感半衰期",
+        unit=U_DAYS,
+        source=ASSUMPTION,
+        plausible=(5.0, 20.0),
+        note="a definition of the outcome, not a property of the city",
     )
-    open_risk_weight: float = Field(
-        2.0, ge=0.0, le=1000.0, description="安全感 loss per open safety risk per 1,000 residents"
+    collective_weight: float = param(
+        5.0,
+        ge=0.0,
+        le=1000.0,
+        description="安全感 loss per collective incident per 100k residents",
+        zh="群体性事件安全感权重",
+        unit=U_LOSS_C,
+        source=ASSUMPTION,
+        plausible=(2.0, 10.0),
+        note="a definition of the outcome, not a property of the city",
+    )
+    open_risk_weight: float = param(
+        2.0,
+        ge=0.0,
+        le=1000.0,
+        description="安全感 loss per open safety risk per 1,000 residents",
+        zh="未消除隐患安全感权重",
+        unit=U_LOSS_R,
+        source=ASSUMPTION,
+        plausible=(1.0, 4.0),
+        note="a definition of the outcome, not a property of the city",
     )
     happiness_weights: tuple[
         Annotated[float, Field(ge=0.0, le=10.0)],
         Annotated[float, Field(ge=0.0, le=10.0)],
         Annotated[float, Field(ge=0.0, le=10.0)],
         Annotated[float, Field(ge=0.0, le=10.0)],
-    ] = Field(
+    ] = param(
         (0.35, 0.25, 0.2, 0.2),
         description="幸福感 = 100·g^w1·s^w2·T^w3·(1−H)^w4 (gain, security, trust, 1−hardship)",
+        zh="幸福感权重",
+        unit=U_WEIGHT,
+        source=ASSUMPTION,
+        plausible=pm(0.1),
+        labels=(
+            ("获得感", "gain"),
+            ("安全感", "security"),
+            ("信任", "trust"),
+            ("1−困难度", "1 − hardship"),
+        ),
+        note="a definition of the outcome, not a property of the city",
     )
 
 
@@ -772,83 +1874,180 @@ class SystemLevers(_Section):
         description="矛盾纠纷多元化解工作协调小组: disputes referred between mediation tiers "
         "without a transfer delay",
     )
-    role_clarity: Prob = Field(
-        0.5, description="厘清角色定位: raises the chance a siloed first choice is right"
+    role_clarity: Prob = param(
+        0.5,
+        description="厘清角色定位: raises the chance a siloed first choice is right",
+        zh="厘清角色定位",
+        unit=U_LEVEL,
+        source=ASSUMPTION,
+        plausible=(0.3, 0.7),
+        note=N_BASELINE,
     )
-    mass_org_push: Prob = Field(
-        0.3, description="群团助推: mass organisations find and serve vulnerable residents' needs"
+    mass_org_push: Prob = param(
+        0.3,
+        description="群团助推: mass organisations find and serve vulnerable residents' needs",
+        zh="群团助推",
+        unit=U_LEVEL,
+        source=ASSUMPTION,
+        plausible=(0.1, 0.5),
+        note=N_BASELINE,
     )
-    social_org_budget_yuan_per_resident: float = Field(
+    social_org_budget_yuan_per_resident: float = param(
         1.5,
         ge=0.0,
         le=1000.0,
         description="社会组织培育扶持: yuan per resident-year funding social organisations",
+        zh="社会组织培育扶持资金",
+        unit=U_YUAN_RY,
+        source=ASSUMPTION,
+        plausible=(0.5, 3.0),
+        note=N_BASELINE + "; the article: social organisations short of resources",
     )
 
 
 class CommunityLevers(_Section):
     """2 社会治理共同体 — governance community."""
 
-    multi_actor_participation: Prob = Field(
-        0.3, description="多方参与机制: social organisations surface issues and mediate"
+    multi_actor_participation: Prob = param(
+        0.3,
+        description="多方参与机制: social organisations surface issues and mediate",
+        zh="多方参与机制",
+        unit=U_LEVEL,
+        source=ASSUMPTION,
+        plausible=(0.1, 0.5),
+        note=N_BASELINE,
     )
-    urban_rural_integration: Prob = Field(
-        0.0, description="城乡一体化: equalises public-service capacity between urban and rural"
+    urban_rural_integration: Prob = param(
+        0.0,
+        description="城乡一体化: equalises public-service capacity between urban and rural",
+        zh="城乡一体化",
+        unit=U_LEVEL,
+        source=ASSUMPTION,
+        plausible=(0.0, 0.3),
+        note=N_BASELINE,
     )
-    video_coverage_vulnerable: Prob = Field(
-        0.3, description="雪亮工程 coverage of vulnerable residents (孤寡老人、留守儿童、救助对象)"
+    video_coverage_vulnerable: Prob = param(
+        0.3,
+        description="雪亮工程 coverage of vulnerable residents (孤寡老人、留守儿童、救助对象)",
+        zh="雪亮工程困难群体覆盖率",
+        unit=U_SHARE,
+        source=ASSUMPTION,
+        plausible=(0.15, 0.5),
+        note=N_BASELINE,
     )
 
 
 class PeopleLevers(_Section):
     """3 以人民为中心 — people-centred governance."""
 
-    publicity_education: Prob = Field(
-        0.3, description="宣传教育: raises residents' participation propensity over time"
+    publicity_education: Prob = param(
+        0.3,
+        description="宣传教育: raises residents' participation propensity over time",
+        zh="宣传教育",
+        unit=U_LEVEL,
+        source=ASSUMPTION,
+        plausible=(0.1, 0.5),
+        note=N_BASELINE,
     )
-    public_evaluation: Prob = Field(
-        0.2, description="群众评价与问责: share of cases evaluated by residents, feeding effort"
+    public_evaluation: Prob = param(
+        0.2,
+        description="群众评价与问责: share of cases evaluated by residents, feeding effort",
+        zh="群众评价与问责",
+        unit=U_SHARE,
+        source=ASSUMPTION,
+        plausible=(0.05, 0.4),
+        note=N_BASELINE,
     )
 
 
 class CapabilityLevers(_Section):
     """4 提升市域社会治理能力 — capability."""
 
-    residents_per_grid: int = Field(
-        1000, ge=100, le=10_000, description="精网微格: residents per grid (national ≈1,000)"
+    residents_per_grid: int = param(
+        1000,
+        ge=100,
+        le=10_000,
+        description="精网微格: residents per grid (national ≈1,000)",
+        zh="网格规模（精网微格）",
+        unit=U_RESIDENTS,
+        source="calibration.md, grids table: nationally over 1 million grids, usually about "
+        "1,000 residents per grid",
+        plausible=(500, 1500),
     )
-    workers_per_grid: int = Field(1, ge=1, le=20, description="Grid workers per grid (网格员)")
-    patrol_hours_per_day: float = Field(
-        2.0, ge=0.0, le=10.0, description="铁脚板: patrol hours per worker-day (load-dependent)"
+    workers_per_grid: int = param(
+        1,
+        ge=1,
+        le=20,
+        description="Grid workers per grid (网格员)",
+        zh="每网格网格员数",
+        unit=U_WORKERS,
+        source=ASSUMPTION,
+        plausible=(1, 2),
+        note="anchor: Taicang, one full-time grid worker per grid (calibration.md); Yancheng's "
+        "staffing not published",
+    )
+    patrol_hours_per_day: float = param(
+        2.0,
+        ge=0.0,
+        le=10.0,
+        description="铁脚板: patrol hours per worker-day (load-dependent)",
+        zh="铁脚板巡查时长",
+        unit=U_PATROL_H,
+        source=ASSUMPTION,
+        plausible=(1.0, 4.0),
+        note=N_BASELINE,
     )
     early_warning: bool = Field(False, description="风险预测预警: patrol riskiest grids first")
     online_mediation: bool = Field(
         False, description="苏解纷 online dispute diversion and mediation platform"
     )
-    digital_inclusion: Prob = Field(
-        0.0, description="Closes this share of the gap to full digital access"
+    digital_inclusion: Prob = param(
+        0.0,
+        description="Closes this share of the gap to full digital access",
+        zh="数字包容",
+        unit=U_SHARE,
+        source=ASSUMPTION,
+        plausible=(0.0, 0.2),
+        note=N_BASELINE,
     )
     resource_allocation: Literal["siloed", "pooled", "equity"] = Field(
         "siloed",
         description="Monthly reallocation: fixed shares, demand-driven, urban–rural equity",
     )
-    rule_of_law: Prob = Field(
-        0.5, description="法治: fair procedure lowers petition and collective escalation"
+    rule_of_law: Prob = param(
+        0.5,
+        description="法治: fair procedure lowers petition and collective escalation",
+        zh="法治水平",
+        unit=U_LEVEL,
+        source=ASSUMPTION,
+        plausible=(0.3, 0.7),
+        note=N_BASELINE,
     )
 
 
 class DataLevers(_Section):
     """5 数据赋能 — data."""
 
-    centre_integration: Prob = Field(
+    centre_integration: Prob = param(
         0.5,
         description="Share of channels (综治, 12345, 数字城管) dispatched by the command centre",
+        zh="指挥中心整合度",
+        unit=U_SHARE,
+        source=ASSUMPTION,
+        plausible=(0.3, 0.7),
+        note=N_BASELINE + " (“54321” model partly in place, local news 2022, calibration.md)",
     )
     unified_data_standards: bool = Field(
         False, description="统一数据标准: more accurate and faster dispatch"
     )
-    data_sharing: Prob = Field(
-        0.4, description="政务云 data sharing: detection, routing accuracy, finding the vulnerable"
+    data_sharing: Prob = param(
+        0.4,
+        description="政务云 data sharing: detection, routing accuracy, finding the vulnerable",
+        zh="数据共享水平",
+        unit=U_LEVEL,
+        source=ASSUMPTION,
+        plausible=(0.2, 0.6),
+        note=N_BASELINE,
     )
 
 
@@ -857,7 +2056,15 @@ class DataGovernanceLevers(_Section):
 
     access_logging: bool = Field(False, description="终身留痕: life-long logging of data access")
     permission_control: bool = Field(False, description="Explicit permissions for data use")
-    misuse_deterrence: Prob = Field(0.3, description="Sanctions deterring misuse (0–1)")
+    misuse_deterrence: Prob = param(
+        0.3,
+        description="Sanctions deterring misuse (0–1)",
+        zh="滥用惩戒威慑",
+        unit=U_LEVEL,
+        source=ASSUMPTION,
+        plausible=(0.1, 0.5),
+        note=N_BASELINE,
+    )
 
 
 class Levers(_Section):
@@ -871,6 +2078,9 @@ class Levers(_Section):
     data_governance: DataGovernanceLevers = DataGovernanceLevers()
 
 
+S_SETTING = "run setting (not a modelled quantity)"
+
+
 class Scenario(_Section):
     """A city and its governance configuration: the whole input of one run."""
 
@@ -880,17 +2090,46 @@ class Scenario(_Section):
     title_zh: str = Field("", description="Chinese title shown in reports and the teaching page")
     title_en: str = Field("", description="English title")
     description: str = Field("", description="What this configuration represents, and its source")
-    seed: int = Field(20231129, ge=0, le=2**63 - 1, description="Master random seed")
-    days: int = Field(365, ge=1, le=36_500, description="Days simulated and reported")
-    warmup_days: int = Field(
+    seed: int = param(
+        20231129,
+        ge=0,
+        le=2**63 - 1,
+        description="Master random seed",
+        zh="随机种子",
+        unit=U_SEED,
+        source=S_SETTING,
+        plausible=(20231129, 20231129),
+    )
+    days: int = param(
+        365,
+        ge=1,
+        le=36_500,
+        description="Days simulated and reported",
+        zh="模拟天数",
+        unit=U_DAYS,
+        source=S_SETTING,
+        plausible=(365, 365),
+    )
+    warmup_days: int = param(
         30,
         ge=0,
         le=3650,
         description="Days simulated before day 0 and not reported (spin-up: queues fill, "
         "trust and activation settle)",
+        zh="预热天数",
+        unit=U_DAYS,
+        source=S_SETTING,
+        plausible=(30, 90),
     )
-    scale: float = Field(
-        0.01, gt=0.0, le=1.0, description="Fraction of the real population simulated (1:100 = 0.01)"
+    scale: float = param(
+        0.01,
+        gt=0.0,
+        le=1.0,
+        description="Fraction of the real population simulated (1:100 = 0.01)",
+        zh="模拟比例",
+        unit=U_SCALE,
+        source=S_SETTING,
+        plausible=(0.01, 1.0),
     )
     city: CityParams = CityParams()
     generation: GenerationParams = GenerationParams()
