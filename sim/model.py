@@ -56,7 +56,6 @@ from sim.kernels import (
     trust,
     warning,
 )
-from sim.kernels.rng import S_INCLUSION, uniform
 from sim.metrics import MetricsRecorder
 from sim.metrics_schema import DAILY_COLUMNS
 from sim.pools import (
@@ -71,6 +70,7 @@ from sim.pools import (
     Pools,
     build_pools,
 )
+from sim.rng import S_INCLUSION, uniform
 from sim.scenario.schema import Scenario
 
 STAGES = (

@@ -43,12 +43,12 @@ from sim.kernels.escalate import escalate_step
 from sim.kernels.generate import generate_step
 from sim.kernels.handle import handle_step, platform_open
 from sim.kernels.measure import measure_step
-from sim.kernels.rng import uniform, uniform_py
 from sim.kernels.route import route_step
 from sim.kernels.surface import surface_step
 from sim.kernels.warning import early_control
 from sim.metrics_schema import DAILY_COLUMNS
 from sim.model import GovernanceModel, Parameters
+from sim.rng import uniform, uniform_py
 from sim.scenario.schema import Scenario
 
 

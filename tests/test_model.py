@@ -278,8 +278,8 @@ def test_online_mediation_resolves_more_before_litigation():
 
 def test_digital_inclusion_kernel_matches_plain_python():
     """``_inclusion_draws`` (numba) against a per-resident loop over ``uniform_py``."""
-    from sim.kernels.rng import uniform_py
     from sim.model import _inclusion_draws, apply_digital_inclusion
+    from sim.rng import uniform_py
 
     seed, n = 77, 500
     np.testing.assert_array_equal(

@@ -29,8 +29,8 @@ from sim.kernels.participation import (
     engaged_bits,
     participation_step,
 )
-from sim.kernels.rng import S_GEN_CATEGORY, S_GENERATE, uniform_py
 from sim.model import GovernanceModel
+from sim.rng import S_GEN_CATEGORY, S_GENERATE, uniform_py
 from sim.scenario.schema import Scenario
 
 PART_DEFAULTS = Params.from_scenario(Scenario.model_validate({"name": "t"})).kwargs()

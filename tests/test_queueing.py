@@ -14,8 +14,8 @@ import math
 import numpy as np
 import pytest
 
-from sim.kernels.rng import S_SERVICE, uniform_py
 from sim.queueing import erlang_c, mean_wait_erlang_c
+from sim.rng import S_SERVICE, uniform_py
 from sim.validation.queueing import _poisson_day, queue_alone
 
 MU = 12.0  # services of 5 minutes: many arrivals per simulated day keep the runs short

@@ -41,7 +41,7 @@ from sim.city.population import (
 )
 from sim.city.residents import RESIDENT_STATE, Residents
 from sim.errors import GovsimError
-from sim.kernels.rng import STREAM_GEOGRAPHY, STREAM_NETWORK, STREAM_RESIDENTS
+from sim.rng import STREAM_GEOGRAPHY, STREAM_NETWORK, STREAM_RESIDENTS
 from sim.scenario.schema import CityParams, Scenario
 
 __all__ = [
@@ -55,7 +55,7 @@ __all__ = [
 ]
 
 # Random streams: SeedSequence([scenario.seed, STREAM_*]), defined in the registry
-# sim.kernels.rng (changing one changes every city built from it).
+# sim.rng (changing one changes every city built from it).
 
 MAX_HOUSEHOLD_SIZE = 8
 # Rural share of elderly ÷ urban share (7th census, [2]); child shares are kept equal.

@@ -57,7 +57,7 @@ import numpy as np
 from numba import njit, prange
 
 from sim.issues import FIRST_CLOSED, RESOLVED
-from sim.kernels.rng import S_EVALUATE, uniform
+from sim.rng import S_EVALUATE, uniform
 from sim.scenario.schema import POOL_KINDS
 
 PRIOR_WEIGHT = 1.0  # evaluations' worth of the initial signal (an initial condition)

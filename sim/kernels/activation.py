@@ -53,7 +53,7 @@ import numpy as np
 from numba import njit, prange
 
 from sim.issues import CAT_DISPUTE, CAT_NEED, FIRST_CLOSED
-from sim.kernels.rng import S_RISK_AVERSION, uniform
+from sim.rng import S_RISK_AVERSION, uniform
 
 __all__ = [
     "S_RISK_AVERSION",

@@ -65,7 +65,7 @@ from sim.issues import (
     ROUTING,
 )
 from sim.kernels.diversion import go_to_court
-from sim.kernels.rng import S_ESCALATE, S_ESCALATE_COLLECTIVE, S_ESCALATE_KIND, uniform
+from sim.rng import S_ESCALATE, S_ESCALATE_COLLECTIVE, S_ESCALATE_KIND, uniform
 
 # Outcome codes written per row (0: nothing happened).
 E_PETITION, E_LITIGATION, E_COLLECTIVE, E_DIVERTED = 1, 2, 3, 4

@@ -37,7 +37,7 @@ import numpy as np
 from numba import njit, prange
 
 from sim.issues import LATENT
-from sim.kernels.rng import (
+from sim.rng import (
     S_GEN_CATEGORY,
     S_GEN_HOUR,
     S_GEN_SECTOR,

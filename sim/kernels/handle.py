@@ -54,8 +54,8 @@ from sim.issues import (
     ROUTING,
 )
 from sim.kernels.diversion import go_to_court
-from sim.kernels.rng import S_OUTCOME, S_OUTCOME_NEXT, S_SERVICE, uniform
 from sim.pools import K_DEPARTMENT, K_GRID, K_HOTLINE, K_MASS, K_ONLINE, K_PETITION, K_SOCIAL
+from sim.rng import S_OUTCOME, S_OUTCOME_NEXT, S_SERVICE, uniform
 
 PRIORITY_CODES = {"fifo": 0, "severity": 1, "risk": 2, "equity": 3}
 _BIG = 1.0e7  # larger than any time in hours (36,500 days · 24 h)

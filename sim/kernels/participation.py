@@ -57,7 +57,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 from numba import njit, prange
 
-from sim.kernels.rng import S_PART_THRESHOLD, uniform
+from sim.rng import S_PART_THRESHOLD, uniform
 
 __all__ = [
     "EngagedNeighbours",

@@ -66,7 +66,7 @@ from sim.issues import (
 )
 from sim.kernels.datagov import misuse_by_grid, misuse_probability
 from sim.kernels.diversion import go_to_court
-from sim.kernels.rng import S_ROUTE, S_ROUTE_CHOICE, S_ROUTE_MISUSE, S_ROUTE_SECTOR, uniform
+from sim.rng import S_ROUTE, S_ROUTE_CHOICE, S_ROUTE_MISUSE, S_ROUTE_SECTOR, uniform
 
 # Indices into the packed parameter array.
 P_INTEGRATION, P_ACC_CENTRE, P_ACC_SILO, P_DELAY_CENTRE, P_DELAY_SILO = 0, 1, 2, 3, 4

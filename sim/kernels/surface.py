@@ -46,7 +46,7 @@ from sim.issues import (
     NEXT_INTAKE,
     ROUTING,
 )
-from sim.kernels.rng import S_SURFACE, S_SURFACE_CHANNEL, S_SURFACE_HOUR, S_SURFACE_SUB, uniform
+from sim.rng import S_SURFACE, S_SURFACE_CHANNEL, S_SURFACE_HOUR, S_SURFACE_SUB, uniform
 
 
 @njit(cache=True)

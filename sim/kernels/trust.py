@@ -59,7 +59,7 @@ import numpy as np
 from numba import njit, prange
 
 from sim.issues import ABANDONED, FAILED, FIRST_CLOSED, LITIGATED, RESOLVED
-from sim.kernels.rng import S_TRUST_PARTNER, uniform
+from sim.rng import S_TRUST_PARTNER, uniform
 
 __all__ = [
     "bounded_confidence",

@@ -18,7 +18,7 @@ from sim.kernels.accountability import (
     accountability_step,
     init_accountability,
 )
-from sim.kernels.rng import S_ACCOUNT_ALONE, uniform
+from sim.rng import S_ACCOUNT_ALONE, uniform
 
 __all__ = ["AccountabilityAloneResult", "accountability_alone"]
 

@@ -11,7 +11,7 @@ import numpy as np
 from numba import njit, prange
 
 from sim.kernels.datagov import apply_trust_shock, trust_shock
-from sim.kernels.rng import S_DATA_USE, uniform
+from sim.rng import S_DATA_USE, uniform
 
 __all__ = ["DatagovAloneResult", "datagov_alone"]
 

@@ -19,7 +19,7 @@ from numba import njit
 
 from sim.city.network import edges_to_csr
 from sim.kernels.participation import participation_row
-from sim.kernels.rng import S_PART_GRAPH, uniform
+from sim.rng import S_PART_GRAPH, uniform
 
 __all__ = ["cascade_alone", "cascade_frequency", "erdos_renyi"]
 

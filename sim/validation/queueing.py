@@ -20,9 +20,9 @@ from numba import njit
 
 from sim.issues import CAT_NEED, QUEUED, RESOLVED, IssueTable
 from sim.kernels.handle import PRIORITY_CODES, Params, handle_step
-from sim.kernels.rng import S_QUEUE_ARRIVAL, uniform
 from sim.pools import K_MEDIATION, N_KINDS, Pools
 from sim.queueing import check_servers, mean_wait_erlang_c
+from sim.rng import S_QUEUE_ARRIVAL, uniform
 
 
 @njit(cache=True)

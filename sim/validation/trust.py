@@ -19,8 +19,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from sim.kernels.rng import S_TRUST_INIT, S_TRUST_PAIR, S_TRUST_PARTNER, uniform
 from sim.kernels.trust import bounded_confidence
+from sim.rng import S_TRUST_INIT, S_TRUST_PAIR, S_TRUST_PARTNER, uniform
 
 __all__ = ["count_clusters", "deffuant_alone", "deffuant_sync_alone"]
 

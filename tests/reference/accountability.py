@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 from sim.issues import FIRST_CLOSED, RESOLVED
-from sim.kernels.rng import S_EVALUATE, uniform_py
+from sim.rng import S_EVALUATE, uniform_py
 
 
 def verdict(status, t_surfaced, t_closed, halflife_days) -> float:

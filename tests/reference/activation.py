@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from sim.kernels.rng import S_RISK_AVERSION, uniform_py
+from sim.rng import S_RISK_AVERSION, uniform_py
 
 
 def is_active(grievance, risk_aversion, cops, actives, k, threshold) -> bool:

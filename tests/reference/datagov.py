@@ -7,7 +7,7 @@ each of its residents to (1 − δ)^n of what it was.
 from __future__ import annotations
 
 from sim.kernels.datagov import MISUSED
-from sim.kernels.rng import S_DATA_USE, uniform_py
+from sim.rng import S_DATA_USE, uniform_py
 
 
 def misuse_by_grid(misuse, grid, n_grids):

@@ -32,7 +32,7 @@ from sim.kernels.escalate import (
     E_PETITION,
     Escalated,
 )
-from sim.kernels.rng import S_ESCALATE, S_ESCALATE_COLLECTIVE, S_ESCALATE_KIND, uniform_py
+from sim.rng import S_ESCALATE, S_ESCALATE_COLLECTIVE, S_ESCALATE_KIND, uniform_py
 
 from .diversion import go_to_court
 

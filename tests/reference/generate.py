@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from sim.issues import LATENT
-from sim.kernels.rng import (
+from sim.rng import (
     S_GEN_CATEGORY,
     S_GEN_HOUR,
     S_GEN_SECTOR,

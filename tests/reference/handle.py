@@ -31,8 +31,8 @@ from sim.issues import (
     ROUTING,
 )
 from sim.kernels.handle import PRIORITY_CODES, Handled
-from sim.kernels.rng import S_OUTCOME, S_OUTCOME_NEXT, S_SERVICE, uniform_py
 from sim.pools import K_DEPARTMENT, K_GRID, K_HOTLINE, K_MASS, K_ONLINE, K_PETITION, K_SOCIAL
+from sim.rng import S_OUTCOME, S_OUTCOME_NEXT, S_SERVICE, uniform_py
 
 from .diversion import go_to_court, platform_open
 

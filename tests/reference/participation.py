@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.kernels.rng import S_PART_THRESHOLD, uniform_py
+from sim.rng import S_PART_THRESHOLD, uniform_py
 
 
 def threshold(seed, i, threshold_mean, threshold_spread) -> float:

@@ -34,7 +34,6 @@ from sim.issues import (
     QUEUED,
     ROUTING,
 )
-from sim.kernels.rng import S_ROUTE, S_ROUTE_CHOICE, S_ROUTE_MISUSE, S_ROUTE_SECTOR, uniform_py
 from sim.kernels.route import (  # indices into the packed parameters
     MAX_TRANSFERS,
     P_ACC_CENTRE,
@@ -53,6 +52,7 @@ from sim.kernels.route import (  # indices into the packed parameters
     TRY_OFFSET,
     Routed,
 )
+from sim.rng import S_ROUTE, S_ROUTE_CHOICE, S_ROUTE_MISUSE, S_ROUTE_SECTOR, uniform_py
 
 from .diversion import go_to_court, platform_open
 

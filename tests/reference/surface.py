@@ -24,7 +24,7 @@ from sim.issues import (
     NEXT_INTAKE,
     ROUTING,
 )
-from sim.kernels.rng import S_SURFACE, S_SURFACE_CHANNEL, S_SURFACE_HOUR, S_SURFACE_SUB, uniform_py
+from sim.rng import S_SURFACE, S_SURFACE_CHANNEL, S_SURFACE_HOUR, S_SURFACE_SUB, uniform_py
 
 ABANDON = 5  # index of the abandonment hazard
 CHANNEL_OF_HAZARD = (None, CH_PATROL, CH_VIDEO, CH_SOCIAL, CH_MASS)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.kernels.rng import S_TRUST_INIT, S_TRUST_PAIR, S_TRUST_PARTNER, uniform_py
+from sim.rng import S_TRUST_INIT, S_TRUST_PAIR, S_TRUST_PARTNER, uniform_py
 
 
 def bounded_confidence(x, y, d, mu) -> float:

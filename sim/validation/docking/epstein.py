@@ -29,7 +29,7 @@ Where Mesa 3.5.1 departs from [1]_, this harness follows Mesa (we dock against M
 - Mesa uses ``cop_vision`` for citizens too (``EpsteinAgent.update_neighbors``) and
   ignores ``citizen_vision``; this harness honours both, so dock with equal visions.
 
-Randomness is the counter-based hash of :mod:`sim.kernels.rng` (streams
+Randomness is the counter-based hash of :mod:`sim.rng` (streams
 :data:`S_DOCK_SETUP`, :data:`S_DOCK_ORDER`, :data:`S_DOCK_ACT`), not Mesa's ``random``:
 the two implementations agree in distribution, not run by run.
 
@@ -57,7 +57,7 @@ from numba import njit
 from scipy import stats
 
 from sim.kernels.activation import grievance, is_active
-from sim.kernels.rng import S_DOCK_ACT, S_DOCK_ORDER, S_DOCK_SETUP, uniform
+from sim.rng import S_DOCK_ACT, S_DOCK_ORDER, S_DOCK_SETUP, uniform
 
 __all__ = [
     "DockingResult",
