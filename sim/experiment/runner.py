@@ -28,6 +28,7 @@ import pyarrow as pa
 from scipy import stats as sps
 from tqdm import tqdm
 
+import sim
 from sim.errors import GovsimError
 from sim.experiment.plan import Plan
 from sim.experiment.records import (
@@ -51,6 +52,7 @@ def _provenance_entry(plan: Plan, executor, retry_failed: bool) -> dict[str, Any
             prov["packages"][name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             prov["packages"][name] = None
+    prov["model_version"] = sim.model_version()  # version + digest of the model's code
     prov["sampler"] = plan.sampler
     prov["executor"] = executor.describe()
     prov["retry_failed"] = retry_failed

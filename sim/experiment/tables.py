@@ -486,13 +486,23 @@ def sweep_text(
 
 
 def sensitivity_text(result: Mapping[str, Any]) -> str:
+    """The sensitivity indices as text: mean over replications with both CIs, the check."""
     method = result["method"]
     names = result["problem"]["names"]
     parts = [
         f"{'Morris 筛选 (elementary effects)' if method == 'morris' else 'Sobol 指数 (indices)'}: "
         f"N = {result['samples']} (run at {result['samples_run']}), {result['rows']} design rows "
-        f"× {result['replications']} replications"
+        f"× {result['replications']} replications; indices per replication, mean over "
+        "replications [95% bootstrap CI over replications], ± SALib 95% CI"
     ]
+
+    def ci(ind, k, i):
+        lo, hi = (
+            ind.get(f"{k}_low", [math.nan] * len(names))[i],
+            ind.get(f"{k}_high", [math.nan] * len(names))[i],
+        )
+        return "—" if not (math.isfinite(lo) and math.isfinite(hi)) else f"[{lo:.3g}, {hi:.3g}]"
+
     for metric, res in result["metrics"].items():
         parts.append("")
         parts.append(f"{metric_label(metric)}")
@@ -500,35 +510,47 @@ def sensitivity_text(result: Mapping[str, Any]) -> str:
             parts.append(f"  not analysed: {res['error']}")
             continue
         ind = res["indices"]
+        share = res.get("top_factor_share") or {}
         if method == "morris":
-            header = ["因素 factor", "μ*", "μ* 95% CI ±", "μ", "σ"]
+            header = ["因素 factor", "μ*", "μ* CI (reps)", "μ* ± (SALib)", "μ", "σ", "top share"]
             body = [
                 [
                     n,
                     f"{ind['mu_star'][i]:.4g}",
+                    ci(ind, "mu_star", i),
                     f"{ind['mu_star_conf'][i]:.3g}",
                     f"{ind['mu'][i]:.4g}",
                     f"{ind['sigma'][i]:.4g}",
+                    f"{100 * share.get(n, 0.0):.0f}%",
                 ]
                 for i, n in enumerate(names)
             ]
         else:
-            header = ["因素 factor", "S1", "S1 95% CI ±", "ST", "ST 95% CI ±"]
+            header = ["因素 factor", "S1", "S1 CI (reps)", "S1 ±", "ST", "ST CI (reps)", "ST ±"]
             body = [
                 [
                     n,
                     f"{ind['S1'][i]:.3f}",
+                    ci(ind, "S1", i),
                     f"{ind['S1_conf'][i]:.3f}",
                     f"{ind['ST'][i]:.3f}",
+                    ci(ind, "ST", i),
                     f"{ind['ST_conf'][i]:.3f}",
                 ]
                 for i, n in enumerate(names)
             ]
         parts.append(text_table(header, body))
+        for f in res.get("flags") or []:
+            parts.append(f"  ! {f['factor']}: {f['en']} ({f['value']:.3g})")
         if res.get("change") is not None:
             ok = "converged 已收敛" if res["converged"] else "NOT converged 未收敛"
+            c = res.get("convergence") or {}
             parts.append(
-                f"  convergence N→2N: largest change {res['change']:.3f} "
-                f"(tolerance {result['tolerance']}): {ok}"
+                f"  convergence N→2N: largest change {res['change']:.3f}, CI half-width "
+                f"{c.get('ci_width', math.nan):.3f} (tolerance {result['tolerance']}), "
+                f"rank Spearman {c.get('rank_spearman', math.nan):.2f} "
+                f"(≥ {c.get('rank_min', 0.8)}), same top factor "
+                f"{'yes' if res['same_top_factor'] else 'no'}"
+                f"{'' if c.get('fresh_seeds') else ' (same seeds at N and 2N)'}: {ok}"
             )
     return "\n".join(parts)
