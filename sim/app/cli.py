@@ -1,15 +1,18 @@
 """``govsim app``: serve the teaching page on this machine.
 
 Add it to govsim's command line with ``register(sub)`` in ``sim.cli.build_parser``.
-``govsim app [SCENARIO] [--port P] [--host H] [--scale S] [--seed N] [--set K=V] [--lang L]``
+``govsim app [SCENARIO] [--port P] [--classroom | --host H] [--scale S] [--seed N]
+[--set K=V] [--lang L]``
 validates the scenario first (a bad file is one line on stderr, exit 2, as everywhere in
 govsim), then runs ``solara run sim/app/page.py --host H --port P --no-open
 --production`` with the configuration in the environment. It listens on 127.0.0.1
-unless ``--host`` is given, prints the address, and never reaches the internet: every
-script and stylesheet is served from the local ``solara-assets`` copy (Solara's
-fallback to a CDN is pointed at a closed local port) and Solara's telemetry is off.
-Third-party warnings that only worry a teacher (:data:`QUIET_WARNINGS`) are filtered
-out one by one; govsim's own errors are printed as always.
+unless ``--classroom`` (every address, for a class network) or ``--host`` is given,
+prints the address, and never reaches the internet: every script, stylesheet and font is
+served from this machine (the local ``solara-assets`` copy; Solara's fallback to a CDN is
+pointed at a closed local port) and Solara's telemetry is off. ``kill``, Ctrl-C or a
+closed terminal stop the server and everything it started (:func:`serve`). Third-party
+warnings that only worry a teacher (:data:`QUIET_WARNINGS`) are filtered out one by
+one; govsim's own errors are printed as always.
 """
 
 from __future__ import annotations
@@ -18,15 +21,18 @@ import argparse
 import importlib.util
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from sim.errors import GovsimError
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
+CLASSROOM_HOST = "0.0.0.0"  # --classroom: every address of this machine (a class network)
 PAGE = "sim.app.page"  # solara run accepts a module name
 # Where Solara would fetch an asset missing from the local copy: a closed local port, so
 # a missing file fails at once in class instead of silently needing the internet.
@@ -81,7 +87,9 @@ def app_command(args: argparse.Namespace) -> tuple[list[str], dict[str, str], st
         raise GovsimError(f"--lang {args.lang!r}: must be 'zh' (中文) or 'en' (English)")
     if not 0 <= args.port <= 65535:
         raise GovsimError(f"--port {args.port}: must be a TCP port 0–65535 (0: any free port)")
-    host = args.host or DEFAULT_HOST
+    if getattr(args, "classroom", False) and args.host:
+        raise GovsimError("--classroom listens on every address; give it or --host, not both")
+    host = CLASSROOM_HOST if getattr(args, "classroom", False) else (args.host or DEFAULT_HOST)
     scenario = str(Path(args.scenario).resolve()) if args.scenario else None
     if args.scenario and not Path(args.scenario).is_file():
         raise GovsimError(f"{args.scenario}: no such scenario file")
@@ -127,16 +135,97 @@ def app_command(args: argparse.Namespace) -> tuple[list[str], dict[str, str], st
     return cmd, env, f"http://{shown}:{port}/"
 
 
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
+    """Linux: the server gets SIGTERM if govsim itself dies (even by SIGKILL)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def serve(cmd: list[str], env: dict[str, str], grace_seconds: float = 10.0) -> int:
+    """Run the server until it exits, or until govsim gets SIGTERM, SIGINT or SIGHUP.
+
+    The server runs in its own process group; a signal to govsim is passed on to the
+    whole group (the Solara server and anything it started), which gets
+    ``grace_seconds`` to stop before it is killed. So ``kill <govsim pid>``, Ctrl-C and a
+    closed terminal all free the port. Returns the exit status (0 after a signal).
+    """
+    preexec = _die_with_parent if sys.platform.startswith("linux") else None
+    proc = subprocess.Popen(cmd, env=env, start_new_session=True, preexec_fn=preexec)
+    stop = {"signal": 0}
+
+    def on_signal(signum, frame):
+        stop["signal"] = signum
+        _signal_group(proc, signal.SIGTERM)
+
+    handled = [signal.SIGTERM, signal.SIGINT] + (
+        [signal.SIGHUP] if hasattr(signal, "SIGHUP") else []
+    )
+    saved = {s: signal.signal(s, on_signal) for s in handled}
+    try:
+        while True:
+            try:
+                rc = proc.wait()
+                break
+            except KeyboardInterrupt:  # a second Ctrl-C while waiting
+                _signal_group(proc, signal.SIGTERM)
+    finally:
+        for s, h in saved.items():
+            signal.signal(s, h)
+        _stop_group(proc, grace_seconds)
+    return 0 if stop["signal"] else rc
+
+
+def _signal_group(proc: subprocess.Popen, sig: int) -> None:
+    try:
+        os.killpg(proc.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _stop_group(proc: subprocess.Popen, grace_seconds: float) -> None:
+    """Stop whatever is left of the server's process group (the server has exited or is
+    exiting): SIGTERM, then SIGKILL after ``grace_seconds``."""
+    if proc.poll() is None:
+        _signal_group(proc, signal.SIGTERM)
+        try:
+            proc.wait(timeout=grace_seconds)
+        except subprocess.TimeoutExpired:
+            _signal_group(proc, signal.SIGKILL)
+            proc.wait()
+    # children the server left behind in its group
+    _signal_group(proc, signal.SIGTERM)
+    deadline = time.monotonic() + grace_seconds
+    while _group_alive(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if _group_alive(proc.pid):
+        _signal_group(proc, signal.SIGKILL)
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
+
+
 def cmd_app(args: argparse.Namespace) -> int:
     cmd, env, url = app_command(args)
     print(f"govsim 课堂沙盘 (teaching page): {url}", flush=True)
+    if args.classroom:
+        print(
+            "课堂模式：本机所有网络地址均可访问 (classroom mode: listening on every "
+            "address of this machine)",
+            flush=True,
+        )
     print(
         "在浏览器中打开上面的地址；按 Ctrl-C 停止 (open it in a browser; Ctrl-C stops)", flush=True
     )
-    try:
-        return subprocess.call(cmd, env=env)
-    except KeyboardInterrupt:
-        return 0
+    return serve(cmd, env)
 
 
 def register(subparsers) -> argparse.ArgumentParser:
@@ -155,6 +244,11 @@ def register(subparsers) -> argparse.ArgumentParser:
     a.add_argument(
         "--host", default=None,
         help=f"address to listen on (default {DEFAULT_HOST}, this machine only)",
+    )  # fmt: skip
+    a.add_argument(
+        "--classroom", action="store_true",
+        help=f"listen on every address ({CLASSROOM_HOST}) so students on the class network "
+        "can open the page (default: this machine only)",
     )  # fmt: skip
     a.add_argument("--scale", type=float, help="fraction of the population (1:100 = 0.01)")
     a.add_argument("--seed", type=int, help="master random seed")
