@@ -80,6 +80,7 @@ class MetricsRecorder:
         self.misuse = 0
         self.unrest = 0
         self.staff_days = 0.0
+        self.warning_staff_days = 0.0  # early-warning work teams (sim.kernels.costs)
         self._win_gain = []  # per day: (gain_sum_r, gain_sum_u, closed_r, closed_u, met_r, met_u)
         self._win_coll = []
 
@@ -100,6 +101,7 @@ class MetricsRecorder:
         kind_resolved: np.ndarray | None = None,
         unrest: int = 0,
         active_share: float = 0.0,
+        warning_staff: float = 0.0,
     ) -> dict[str, float]:
         """Add one day; returns that day's row."""
         ix = self.ix
@@ -115,6 +117,7 @@ class MetricsRecorder:
         self.esc += (pet, litigated, coll)
         self.misuse += misuse
         self.staff_days += staff_days
+        self.warning_staff_days += warning_staff  # included in staff_days; costed apart
         if res_days.size:
             self.res_sum += float(res_days.sum())
             self.res_n += int(res_days.size)

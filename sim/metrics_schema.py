@@ -76,6 +76,8 @@ SUMMARY_KEYS: dict[str, tuple[str, str, str]] = {
     "security_index": ("安全感", "sense of security", "0-100"),
     "urban_rural_gap": ("城乡差距", "urban–rural gap in needs met", "share"),
     "staff_days": ("人力投入(人日)", "staff-days", "staff-days"),
+    "cost_yuan": ("年度成本（元）", "yearly cost (simulated city)", "yuan per year"),
+    "cost_per_resident": ("人均成本（元/人·年）", "cost per resident", "yuan per resident-year"),
     "misuse_incidents": ("数据滥用事件", "data-misuse incidents", "count"),
     "unrest_incidents": ("聚集性事件", "collective incidents from activation", "count"),
     "active_share": ("激活居民占比", "share of residents active (Epstein)", "share"),

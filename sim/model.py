@@ -44,6 +44,7 @@ from sim.issues import ROUTING, IssueTable
 from sim.kernels import (
     accountability,
     activation,
+    costs,
     datagov,
     escalate,
     generate,
@@ -103,6 +104,7 @@ class Parameters:
     accountability: accountability.Params
     reallocation: reallocation.Params
     measure: measure.Params
+    costs: costs.Params
 
     @classmethod
     def from_scenario(cls, sc: Scenario, city: City, seed: int) -> Parameters:
@@ -121,6 +123,7 @@ class Parameters:
             accountability=accountability.Params.from_scenario(sc),
             reallocation=reallocation.Params.from_scenario(sc),
             measure=measure.Params.from_scenario(sc),
+            costs=costs.Params.from_scenario(sc),
         )
 
 
@@ -472,8 +475,28 @@ class GovernanceModel(mesa.Model):
         self._create_agents()
 
     def summary(self) -> dict[str, float]:
-        """The run summary: metrics (``sim.metrics``) and the early warning's scores."""
-        return {**self.metrics.summary(), **warning.warning_report(self.state.warning)}
+        """The run summary: metrics (``sim.metrics``), the early warning's scores and the
+        configuration's yearly cost (:meth:`cost_breakdown`)."""
+        yuan = sum(self.cost_breakdown().values())
+        n = max(self.state.city.n_residents, 1)
+        return {
+            **self.metrics.summary(),
+            **warning.warning_report(self.state.warning),
+            "cost_yuan": yuan,
+            "cost_per_resident": yuan / n,
+        }
+
+    def cost_breakdown(self) -> dict[str, float]:
+        """Yearly cost (yuan, simulated city) of the current configuration by item
+        (:mod:`sim.kernels.costs`): the staff its pools are planned with, its platforms and
+        programmes, and the early-warning teams' staff-days of the reported days, annualised
+        (× 365 ÷ days reported)."""
+        s, m, p = self.state, self.metrics, self.params.costs
+        staff = costs.staff_by_kind(build_pools(s.city, self.config), p.cases_per_staff)
+        days = len(m.cols["day"])
+        team = m.warning_staff_days * 365.0 / days if days else 0.0
+        n_vuln = int(np.count_nonzero(s.city.vulnerability))
+        return costs.yearly_cost(staff, s.city.n_residents, n_vuln, team, p)
 
     def resident(self, row: int) -> agents.ResidentView:
         """The resident in ``row`` as a Mesa agent (a view onto the arrays; cached)."""
@@ -616,6 +639,7 @@ class GovernanceModel(mesa.Model):
                 kind_resolved=kind_resolved,
                 unrest=unrest.incidents,
                 active_share=float(s.activation.active.mean()) if city.n_residents else 0.0,
+                warning_staff=team_staff,
             )
             if log is not None:
                 log.record_closed(t)

@@ -16,6 +16,7 @@ Sections
 - ``handling`` — handler pools, duty hours, service times, resolution probabilities.
 - ``escalation`` — the dispute pyramid (petition, litigation, collective incident).
 - ``indices`` — definitions of 获得感 / 幸福感 / 安全感.
+- ``costs`` — yearly pay by role, platform build and operation, programmes (issue 12).
 - ``levers`` — the six groups of policy levers of the source article (DIGEST.md).
 """
 
@@ -81,6 +82,11 @@ U_TIES = "ties per resident"
 U_SLOTS = "slots per 100k residents"
 U_YUAN_RY = "yuan per resident-year"
 U_YUAN_SLOT = "yuan per slot-year"
+U_YUAN_PY = "yuan per person-year"
+U_YUAN = "yuan"
+U_YUAN_Y = "yuan per year"
+U_YUAN_DEVICE = "yuan per device"
+U_YEARS = "years"
 U_CASES = "cases per officer"
 U_QUEUE = "queued cases per worker"
 U_PRESENCE = "officer-equivalents per 1,000 residents"
@@ -1866,6 +1872,334 @@ class IndexParams(_Section):
     )
 
 
+# sources of the cost section (docs/model.md, "Costs"); wages are gross pay per person-year
+S_WAGE_NBS = (
+    "NBS: average wage of urban non-private units 2023, 120,698 yuan (national; press report "
+    "of the NBS release, May 2024); Jiangsu 2024 above 120,000 (China Statistical Yearbook "
+    "2025, as reported)"
+)
+N_WAGE = (
+    "Jiangsu's and Yancheng's own averages were not found; Jiangsu's 2024 non-private average "
+    "is above 120,000 yuan, Yancheng's is likely below Jiangsu's"
+)
+N_GRID_PAY = (
+    "anchor: full-time grid workers (专职网格员) 3,300–4,300 yuan a month all in, Xinfu "
+    "district, Shanxi (secondary web page, 2025) ≈ 40–52 k yuan a year; Jiangsu pays more; "
+    "no Jiangsu or Yancheng figure found"
+)
+N_PLATFORM = "no procurement figure found; order of magnitude of county-level IT projects"
+
+
+class CostParams(_Section):
+    """Yearly costs (yuan) of the staff and platforms a configuration uses (issue 12).
+
+    Staff cost = persons by role × yearly pay × ``overhead``; platforms = build cost ÷ life
+    + yearly operation, for the whole real city (× ``scale`` in a scaled run); programmes
+    in yuan per resident-year at lever level 1. See ``sim/kernels/costs.py``.
+    """
+
+    overhead: float = param(
+        1.35,
+        ge=1.0,
+        le=3.0,
+        description="Employer cost per yuan of gross pay: social insurance and housing fund "
+        "paid by the employer, office and equipment",
+        zh="用人综合成本系数",
+        unit=U_MULT,
+        source=ASSUMPTION,
+        plausible=(1.2, 1.5),
+        note="employer social insurance and housing fund in Jiangsu ≈ 30–40 % of pay "
+        "(rates not looked up here)",
+    )
+    working_days_per_year: float = param(
+        250.0,
+        ge=200.0,
+        le=366.0,
+        description="Working days of one person a year (turns the early-warning teams' "
+        "staff-days into persons)",
+        zh="年工作日数",
+        unit=U_DAYS,
+        source="365 − 104 weekend days − 11 statutory holidays (全国年节及纪念日放假办法, "
+        "2013 revision; 13 from 2025)",
+        plausible=(248.0, 251.0),
+    )
+    grid_worker_pay: float = param(
+        60_000.0,
+        ge=0.0,
+        le=1e7,
+        description="网格员: gross pay of a full-time grid worker",
+        zh="网格员年薪",
+        unit=U_YUAN_PY,
+        source=ASSUMPTION,
+        plausible=(40_000.0, 90_000.0),
+        note=N_GRID_PAY,
+    )
+    officer_pay: float = param(
+        120_698.0,
+        ge=0.0,
+        le=1e7,
+        description="Department case officer (职能部门办件人员), petition officer (信访), "
+        "mass-organisation staff (群团) and early-warning team member: civil servants and "
+        "public-institution staff at the average wage of urban non-private units",
+        zh="职能部门人员年薪",
+        unit=U_YUAN_PY,
+        source=S_WAGE_NBS,
+        plausible=(100_000.0, 150_000.0),
+        note=N_WAGE,
+    )
+    operator_pay: float = param(
+        70_000.0,
+        ge=0.0,
+        le=1e7,
+        description="12345 hotline / command-centre operator (坐席), mostly contracted "
+        "service staff",
+        zh="热线坐席年薪",
+        unit=U_YUAN_PY,
+        source=ASSUMPTION,
+        plausible=(50_000.0, 100_000.0),
+        note="between the grid worker's and the officer's pay; no figure found",
+    )
+    mediator_pay: float = param(
+        60_000.0,
+        ge=0.0,
+        le=1e7,
+        description="人民调解员: full-time people's mediator (town committees and the online "
+        "platform), usually paid through government purchase of services",
+        zh="专职人民调解员年薪",
+        unit=U_YUAN_PY,
+        source=ASSUMPTION,
+        plausible=(40_000.0, 100_000.0),
+        note="set at the grid worker's pay; no figure found",
+    )
+    volunteer_subsidy: float = param(
+        2_000.0,
+        ge=0.0,
+        le=1e6,
+        description="Subsidy and coordination per volunteer mediation/service slot-year "
+        "(多方参与; social organisations' paid staff are the support budget itself)",
+        zh="志愿者补贴",
+        unit=U_YUAN_SLOT,
+        source=ASSUMPTION,
+        plausible=(500.0, 5_000.0),
+    )
+    platform_life_years: float = param(
+        6.0,
+        ge=1.0,
+        le=30.0,
+        description="Years over which a platform's build cost is annualised (straight line, "
+        "no interest)",
+        zh="平台折旧年限",
+        unit=U_YEARS,
+        source=ASSUMPTION,
+        plausible=(4.0, 10.0),
+        note="typical depreciation life of government IT equipment and software",
+    )
+    command_centre_build: float = param(
+        60e6,
+        ge=0.0,
+        le=1e11,
+        description="联合指挥中心: building the city/county/town command centres and the "
+        "integration of 综治, 12345 and 数字城管, at full integration (× centre_integration)",
+        zh="指挥中心建设投入",
+        unit=U_YUAN,
+        source=ASSUMPTION,
+        plausible=(20e6, 150e6),
+        note=N_PLATFORM + "; three levels of centres (calibration.md, Yancheng table)",
+    )
+    command_centre_operation: float = param(
+        15e6,
+        ge=0.0,
+        le=1e10,
+        description="Yearly operation of the command centres at full integration (software "
+        "maintenance, network, duty staff beyond the hotline seats)",
+        zh="指挥中心年运维",
+        unit=U_YUAN_Y,
+        source=ASSUMPTION,
+        plausible=(5e6, 40e6),
+        note=N_PLATFORM,
+    )
+    data_standards_build: float = param(
+        10e6,
+        ge=0.0,
+        le=1e10,
+        description="统一数据标准: one-off standardisation of the departments' data",
+        zh="数据标准统一投入",
+        unit=U_YUAN,
+        source=ASSUMPTION,
+        plausible=(3e6, 30e6),
+        note=N_PLATFORM,
+    )
+    data_sharing_build: float = param(
+        40e6,
+        ge=0.0,
+        le=1e11,
+        description="政务云 data sharing and integration at full sharing (× data_sharing)",
+        zh="数据共享建设投入",
+        unit=U_YUAN,
+        source=ASSUMPTION,
+        plausible=(10e6, 100e6),
+        note=N_PLATFORM,
+    )
+    data_sharing_operation: float = param(
+        10e6,
+        ge=0.0,
+        le=1e10,
+        description="Yearly operation of data sharing at full sharing (× data_sharing)",
+        zh="数据共享年运维",
+        unit=U_YUAN_Y,
+        source=ASSUMPTION,
+        plausible=(3e6, 25e6),
+        note=N_PLATFORM,
+    )
+    online_mediation_build: float = param(
+        5e6,
+        ge=0.0,
+        le=1e10,
+        description="苏解纷: the city's share of the provincial online mediation platform "
+        "(connection, local modules, courts' and mediators' terminals)",
+        zh="在线调解平台建设投入",
+        unit=U_YUAN,
+        source=ASSUMPTION,
+        plausible=(1e6, 15e6),
+        note=N_PLATFORM + "; the platform itself is provincial",
+    )
+    online_mediation_operation: float = param(
+        2e6,
+        ge=0.0,
+        le=1e10,
+        description="Yearly operation of the online mediation platform (its mediators are "
+        "counted as staff)",
+        zh="在线调解平台年运维",
+        unit=U_YUAN_Y,
+        source=ASSUMPTION,
+        plausible=(0.5e6, 5e6),
+        note=N_PLATFORM,
+    )
+    warning_system_build: float = param(
+        8e6,
+        ge=0.0,
+        le=1e10,
+        description="风险预测预警: the indicator system and its data feeds (its work teams "
+        "are counted as staff-days)",
+        zh="预警系统建设投入",
+        unit=U_YUAN,
+        source=ASSUMPTION,
+        plausible=(2e6, 20e6),
+        note=N_PLATFORM,
+    )
+    warning_system_operation: float = param(
+        2e6,
+        ge=0.0,
+        le=1e10,
+        description="Yearly operation of the early-warning system",
+        zh="预警系统年运维",
+        unit=U_YUAN_Y,
+        source=ASSUMPTION,
+        plausible=(0.5e6, 5e6),
+        note=N_PLATFORM,
+    )
+    access_logging_operation: float = param(
+        2e6,
+        ge=0.0,
+        le=1e10,
+        description="终身留痕: yearly cost of logging and auditing every data access",
+        zh="数据访问留痕年成本",
+        unit=U_YUAN_Y,
+        source=ASSUMPTION,
+        plausible=(0.5e6, 5e6),
+        note=N_PLATFORM,
+    )
+    permission_control_operation: float = param(
+        1e6,
+        ge=0.0,
+        le=1e10,
+        description="Yearly cost of explicit permissions for data use (approval workflow)",
+        zh="数据权限管理年成本",
+        unit=U_YUAN_Y,
+        source=ASSUMPTION,
+        plausible=(0.3e6, 3e6),
+        note=N_PLATFORM,
+    )
+    video_device_cost: float = param(
+        515.0,
+        ge=0.0,
+        le=1e6,
+        description="雪亮: one camera or alarm device covering a vulnerable resident's home",
+        zh="雪亮终端单价",
+        unit=U_YUAN_DEVICE,
+        source="Yuxi (Yunnan) 2022 plan: 23.19 M yuan 雪亮 subsidy towards 45,000 cameras "
+        "≈ 515 yuan each (云南网, 2022-03-18, as reported by news.21csp.com.cn)",
+        plausible=(300.0, 2_000.0),
+        note="a subsidy for household cameras of a telecom partnership, not the full "
+        "cost; Dunhuang's public 雪亮 project "
+        "(22.73 M yuan for 799 HD points with three levels of platform, 2021) costs far "
+        "more per point",
+    )
+    video_device_life_years: float = param(
+        5.0,
+        ge=1.0,
+        le=20.0,
+        description="Years a 雪亮 device lasts",
+        zh="雪亮终端使用年限",
+        unit=U_YEARS,
+        source=ASSUMPTION,
+        plausible=(3.0, 8.0),
+    )
+    video_operation_per_covered: float = param(
+        120.0,
+        ge=0.0,
+        le=1e5,
+        description="Yearly network and monitoring cost per covered vulnerable resident",
+        zh="雪亮单户年运维",
+        unit=U_YUAN_RY,
+        source=ASSUMPTION,
+        plausible=(50.0, 300.0),
+    )
+    publicity_per_resident: float = param(
+        2.0,
+        ge=0.0,
+        le=1e4,
+        description="宣传教育 at level 1: yuan per resident-year (× publicity_education)",
+        zh="宣传教育经费",
+        unit=U_YUAN_RY,
+        source=ASSUMPTION,
+        plausible=(0.5, 5.0),
+    )
+    evaluation_per_resident: float = param(
+        1.0,
+        ge=0.0,
+        le=1e4,
+        description="群众评价: return visits and surveys at level 1 (every case evaluated), "
+        "yuan per resident-year (× public_evaluation)",
+        zh="群众评价回访经费",
+        unit=U_YUAN_RY,
+        source=ASSUMPTION,
+        plausible=(0.3, 3.0),
+    )
+    digital_inclusion_per_resident: float = param(
+        20.0,
+        ge=0.0,
+        le=1e4,
+        description="数字包容 at level 1 (the whole gap closed): training and devices, "
+        "yuan per resident-year (× digital_inclusion)",
+        zh="数字包容经费",
+        unit=U_YUAN_RY,
+        source=ASSUMPTION,
+        plausible=(5.0, 50.0),
+    )
+    rule_of_law_per_resident: float = param(
+        3.0,
+        ge=0.0,
+        le=1e4,
+        description="法治 at level 1: public legal services and legal aid, yuan per "
+        "resident-year (× rule_of_law)",
+        zh="法治建设经费",
+        unit=U_YUAN_RY,
+        source=ASSUMPTION,
+        plausible=(1.0, 8.0),
+    )
+
+
 class SystemLevers(_Section):
     """1 完善市域社会治理体系 — governance system."""
 
@@ -2144,4 +2478,5 @@ class Scenario(_Section):
     reallocation: ReallocationParams = ReallocationParams()
     warning: WarningParams = WarningParams()
     indices: IndexParams = IndexParams()
+    costs: CostParams = CostParams()
     levers: Levers = Levers()
