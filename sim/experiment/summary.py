@@ -2,8 +2,8 @@
 
 :func:`summarize` reads the plan and the finished records of a folder (also a partial
 one), computes the statistics of its kind (compare: means, paired differences and effects;
-sweep: per-point means; sensitivity: SALib indices), writes ``table.csv``, ``table.md``
-(compare) and ``stats.json``, and returns an :class:`ExperimentResult`. The experiment
+sweep: per-point means; sensitivity: SALib indices per replication), writes ``table.csv``,
+``table.md`` (compare) and ``stats.json``, and returns an :class:`ExperimentResult`. The experiment
 functions of :mod:`sim.experiment.api` end with it, and the HTML report
 (:mod:`sim.experiment.html_report`) starts from it.
 """
@@ -42,6 +42,42 @@ class ExperimentResult:
 
     def __str__(self) -> str:
         return self.text
+
+
+_MEAN_CI = (
+    "95 %: Student t where n < 20, bootstrap BCa (scipy.stats.bootstrap, 9999 resamples) "
+    "where n >= 20; cut at 0 for non-negative metrics"
+)
+_METHODS: dict[str, dict[str, str]] = {
+    "compare": {
+        "mean_ci": _MEAN_CI,
+        "diff_ci": "95 % paired t interval (dual to the paired t-test)",
+        "pct_effect": "100·(mean(new)/mean(reference) − 1) with Fieller's interval for paired "
+        "means; rare counts: rate ratio with the exact conditional (Clopper–Pearson) interval",
+        "p": "unadjusted p of the test dual to the printed interval (paired t-test, or exact "
+        "rate test for rare counts); stars from p; p_holm: p Holm-corrected within each "
+        "metric, in its own column; Wilcoxon signed-rank p also given",
+        "equivalence": "TOST (two one-sided paired t-tests) against the smallest effect of "
+        "practical interest (sesoi) per metric",
+        "effect_size": "Cohen's d_z = mean(diff) / sd(diff)",
+    },
+    "sweep": {
+        "mean_ci": _MEAN_CI,
+        "main_effects": "report: mean per level (other factors averaged within each "
+        "replication) with a 95 % t interval over replications; interaction plot of the "
+        "first two factors",
+    },
+    "sensitivity": {
+        "indices": "SALib per replication on the same design; mean over replications",
+        "ci": "*_low/*_high: 95 % percentile bootstrap over replications (2000 resamples, "
+        "seeded); *_conf: SALib's 95 % bootstrap half-width of the design, mean over "
+        "replications",
+        "convergence": "N vs 2N, the second half paired with another replication (fresh "
+        "seeds); passes when the largest change and the CI half-width are within the "
+        "tolerance and the factor ranks are stable (Spearman rho >= 0.8, same top factor)",
+        "flags": "Sobol S1 < 0, S1 > 1, ST < 0, S1 > ST: sampling error",
+    },
+}
 
 
 def _setting(plan: planning.Plan) -> str:
@@ -118,21 +154,7 @@ def summarize(
                 "notes": result.notes,
                 "rows": rows,
                 "indices": result.indices,
-                "method": {
-                    "mean_ci": "95 %: Student t where n < 20, bootstrap BCa (scipy.stats."
-                    "bootstrap, 9999 resamples) where n >= 20; cut at 0 for non-negative metrics",
-                    "diff_ci": "95 % paired t interval (dual to the paired t-test)",
-                    "pct_effect": "100·(mean(new)/mean(reference) − 1) with Fieller's interval "
-                    "for paired means; rare counts: rate ratio with the exact conditional "
-                    "(Clopper–Pearson) interval",
-                    "p": "unadjusted p of the test dual to the printed interval (paired t-test, "
-                    "or exact rate test for rare counts); stars from p; p_holm: p "
-                    "Holm-corrected within each metric, in its own column; Wilcoxon "
-                    "signed-rank p also given",
-                    "equivalence": "TOST (two one-sided paired t-tests) against the smallest "
-                    "effect of practical interest (sesoi) per metric",
-                    "effect_size": "Cohen's d_z = mean(diff) / sd(diff)",
-                },
+                "method": _METHODS[plan.kind],
             },
         )
     return result
