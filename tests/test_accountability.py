@@ -53,6 +53,7 @@ class Rows:
         self.t_closed = 24.0 * day + rng.uniform(-30, 30, n)
 
 
+@pytest.mark.twin
 @pytest.mark.parametrize("evaluation", [0.0, 0.3, 1.0])
 @pytest.mark.parametrize("seed", [1, 2])
 def test_kernel_matches_twin(evaluation, seed):

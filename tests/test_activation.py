@@ -47,6 +47,7 @@ def small_city(seed: int, sizes=(0, 1, 7, 40, 120, 3)):
     return hardship, trust, active, grid_start, presence
 
 
+@pytest.mark.twin
 @pytest.mark.parametrize("seed", [1, 2, 3])
 @pytest.mark.parametrize(
     "kw",

@@ -47,6 +47,7 @@ def test_misuse_probability_is_the_routing_formula():
         misuse_probability(1.5, False, False, 0.0, **EFFECTS)
 
 
+@pytest.mark.twin
 @pytest.mark.parametrize("seed", range(4))
 def test_kernels_match_twin(seed):
     rng = np.random.default_rng(seed)

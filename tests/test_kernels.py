@@ -246,6 +246,7 @@ def assert_stage_matches(state, stage: str, day: int, what: str = "") -> None:
 # --------------------------------------------------------------------------- rng
 
 
+@pytest.mark.twin
 def test_uniform_matches_python_twin_bit_for_bit():
     rng = np.random.default_rng(12345)
     counters = [
@@ -283,7 +284,9 @@ def test_variants_include_zero_server_pools():
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-@pytest.mark.parametrize("variant", list(VARIANTS))
+@pytest.mark.parametrize(  # one variant also runs without JIT (marker twin: .ci/run)
+    "variant", [pytest.param(v, marks=pytest.mark.twin) if v == "centre" else v for v in VARIANTS]
+)
 @pytest.mark.parametrize("stage", list(STAGES))
 def test_stage_matches_twin(stage, variant, seed):
     snaps = snapshots(variant, seed)
@@ -301,6 +304,7 @@ def test_snapshots_have_a_realistic_mix():
     assert state.issues.diverted.sum() > 0
 
 
+@pytest.mark.twin
 @pytest.mark.parametrize("variant", ["default", "probs_1"])
 def test_days_without_issues(variant):
     """Generation rates of 0: no issue ever arises; every stage runs on an empty table."""

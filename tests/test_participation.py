@@ -65,6 +65,7 @@ def small_world(n: int, seed: int, isolated: int = 3):
     return p, indptr, indices, org, n_res, n_fail
 
 
+@pytest.mark.twin
 @pytest.mark.parametrize("name", sorted(PARAMS))
 @pytest.mark.parametrize("seed", [1, 2])
 def test_kernel_matches_twin(name, seed):
@@ -77,6 +78,7 @@ def test_kernel_matches_twin(name, seed):
     assert np.all((got >= 0.0) & (got <= 1.0))
 
 
+@pytest.mark.twin
 @pytest.mark.parametrize("name", ["default", "strong_feedback"])
 def test_kernel_matches_twin_with_few_reports_over_several_blocks(name):
     """Most residents have no report (the kernel's branch-free sweep), a few do; the
@@ -169,6 +171,7 @@ def test_efficacy_feedback():
     assert q[2] > q[1] > q[0] > q[3]
 
 
+@pytest.mark.twin
 @pytest.mark.parametrize("z", [1.5, 3.0, 6.0])
 def test_cascade_matches_full_sweep_twin(z):
     """The frontier-restricted cascade reaches the same state in the same sweeps."""

@@ -103,6 +103,7 @@ def test_pooled_optimum_random_groups(seed):
     assert tuple(int(x) for x in slots) in optimal
 
 
+@pytest.mark.twin
 @pytest.mark.parametrize("seed", range(6))
 def test_greedy_kernel_matches_twin(seed):
     rng = np.random.default_rng(100 + seed)
@@ -120,6 +121,7 @@ def test_greedy_kernel_matches_twin(seed):
     assert ref.greedy(list(lam), list(mu), list(w), list(c_min), 2) is None
 
 
+@pytest.mark.twin
 @pytest.mark.parametrize("seed", range(6))
 def test_largest_remainder_matches_twin(seed):
     rng = np.random.default_rng(seed)

@@ -62,6 +62,7 @@ def small_world(n: int, seed: int, isolated: int = 3):
     return x, indptr, indices, counts
 
 
+@pytest.mark.twin
 @pytest.mark.parametrize("name", sorted(PARAMS))
 @pytest.mark.parametrize("seed", [1, 2])
 @pytest.mark.parametrize("day", [0, 17])
@@ -75,6 +76,7 @@ def test_kernel_matches_twin(name, seed, day):
     assert np.all((got >= 0.0) & (got <= 1.0))
 
 
+@pytest.mark.twin
 @pytest.mark.parametrize("name", ["default", "strong_effects"])
 def test_kernel_matches_twin_with_few_reports_over_several_blocks(name):
     """Most residents have no report (the kernel's branch-free sweep), a few do."""
@@ -124,6 +126,7 @@ def test_experience_directions():
     np.testing.assert_array_equal(same, x)
 
 
+@pytest.mark.twin
 def test_alone_versions_match_twins():
     for d in (0.1, 0.3):
         np.testing.assert_array_equal(

@@ -54,6 +54,7 @@ def random_inputs(seed: int, n: int = 25):
     return pop, disputes, rng.uniform(0, 0.6, n), rng.uniform(0, 0.1, n) * (rng.random(n) < 0.5)
 
 
+@pytest.mark.twin
 @pytest.mark.parametrize("seed", range(5))
 def test_kernels_match_twin(seed):
     pop, disputes, griev, active = random_inputs(seed)
@@ -130,6 +131,7 @@ def test_scores_on_a_hand_built_case():
         warning_scores(flags, inc, 0)
 
 
+@pytest.mark.twin
 @pytest.mark.parametrize("seed", range(4))
 def test_scores_match_twin_on_random_cases(seed):
     rng = np.random.default_rng(seed)
