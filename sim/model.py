@@ -408,71 +408,131 @@ class GovernanceModel(mesa.Model):
             for _ in range(workers):
                 agents.GridWorker(self, int(p), g)
 
-    def change_scenario(self, scenario: Scenario) -> None:
-        """Switch to ``scenario`` mid-run (e.g. a lever moved in class), keeping the state.
+    # Fields that shape the city itself: a run cannot change them, only a new model can.
+    CITY_SHAPING: tuple[str, ...] = (
+        "city",
+        "scale",
+        "seed",
+        "levers.capability.residents_per_grid",
+        "levers.capability.digital_inclusion",
+    )
 
-        The city, the residents' state, the open issues and the day stay; parameters are
-        rebuilt and the handler pools rebuilt (a pool whose number of slots is unchanged keeps its
-        slots' free times, others start free at the current hour). Fields that shape
-        the city itself (``city``, ``scale``, ``seed``, residents per grid) cannot
-        change mid-run: build a new model for those. The mechanisms' memory restarts
-        with the new configuration, except the early warning's flags and scores.
+    @staticmethod
+    def city_shaping_changes(old: Scenario, new: Scenario) -> list[str]:
+        """The fields of :attr:`CITY_SHAPING` that differ between ``old`` and ``new``."""
+
+        def get(sc: Scenario, path: str):
+            obj = sc
+            for part in path.split("."):
+                obj = getattr(obj, part)
+            return obj
+
+        return [k for k in GovernanceModel.CITY_SHAPING if get(old, k) != get(new, k)]
+
+    def change_scenario(self, scenario: Scenario) -> None:
+        """Switch to ``scenario`` from the next day on (e.g. a lever moved in class).
+
+        Everything the run has built up stays: the day, the residents' state, the open
+        issues and queues, the pools' slots and their free times, and every mechanism's
+        memory (activation and its grid incidents and mobilisation, the early warning's
+        scores, flags and patrols, accountability signals and effort, reallocation's
+        budgets and demand). Only the parameters change, and where a lever changes a
+        pool's capacity the pool gains or loses that many slots (a new slot is free now,
+        a pool that shrinks gives up its idle slots first); funded social-organisation
+        capacity follows the new budget, their current capacity keeps growing towards it.
+        Re-applying the current scenario therefore changes nothing.
+
+        Fields that shape the city itself (:attr:`CITY_SHAPING`: ``city``, ``scale``,
+        ``seed``, residents per grid, digital inclusion) cannot change mid-run: build a
+        new model for those.
 
         Raises
         ------
         ValueError
-            If a city-shaping field differs.
+            If a city-shaping field differs (the message names them).
         """
         old = self.config
-        fixed = {
-            "city": (old.city, scenario.city),
-            "scale": (old.scale, scenario.scale),
-            "seed": (old.seed, scenario.seed),
-            "levers.capability.residents_per_grid": (
-                old.levers.capability.residents_per_grid,
-                scenario.levers.capability.residents_per_grid,
-            ),
-            "levers.capability.digital_inclusion": (
-                old.levers.capability.digital_inclusion,
-                scenario.levers.capability.digital_inclusion,
-            ),
-        }
-        changed = [k for k, (a, b) in fixed.items() if a != b]
+        changed = self.city_shaping_changes(old, scenario)
         if changed:
             raise ValueError(
                 f"{', '.join(changed)} shape the city and cannot change mid-run; "
                 "start a new model (reset) instead"
             )
         s = self.state
-        new_pools = build_pools(s.city, scenario)
-        old_pools = s.pools
-        now = 24.0 * self.day
-        for p in range(new_pools.n_pools):
-            a0, a1 = new_pools.server_ptr[p], new_pools.server_ptr[p + 1]
-            if p < old_pools.n_pools and old_pools.servers[p] == new_pools.servers[p]:
-                b0 = old_pools.server_ptr[p]
-                new_pools.free_at[a0:a1] = old_pools.free_at[b0 : b0 + (a1 - a0)]
-            else:
-                new_pools.free_at[a0:a1] = now
-        s.pools = new_pools
+        params = Parameters.from_scenario(scenario, s.city, s.seed)
+        was = build_pools(s.city, old)
+        new = build_pools(s.city, scenario)
+        pools = s.pools
+        delta = new.servers.astype(np.int64) - was.servers.astype(np.int64)
+        social = pools.kind == K_SOCIAL
+        ra = s.reallocation
+        target = np.where(social, new.servers, 0).astype(np.float64)
+        funded = ra.social_target > 0
+        # social organisations: current capacity kept (it keeps growing towards the
+        # funded one), never above it; newly funded ones start as in a new run
+        start = np.maximum(np.rint(target * params.reallocation.social_org_initial_share), 1.0)
+        cap = np.where(funded, np.minimum(ra.social_capacity, target), start)
+        cap = np.where(social & (target > 0), cap, 0.0)
+        social_slots = np.where(funded, np.minimum(pools.servers, target), start)
+        social_slots = np.where(target > 0, social_slots, 0).astype(np.int64)
+        slots = np.where(
+            social, social_slots, np.maximum(pools.servers.astype(np.int64) + delta, 0)
+        )
+        if not np.array_equal(slots, pools.servers):
+            pools = reallocation.resize_pools(pools, slots, 24.0 * self.day)
+        same_kind_data = all(
+            np.array_equal(getattr(was, f), getattr(new, f))
+            for f in ("duty", "weekends", "service_hours", "resolve_prob")
+        )
+        if not same_kind_data:
+            pools = replace(
+                pools,
+                duty=new.duty,
+                weekends=new.weekends,
+                service_hours=new.service_hours,
+                resolve_prob=new.resolve_prob,
+            )
+        moved = (was.staff_per_duty_day != new.staff_per_duty_day) | (slots != s.pools.servers)
+        if moved.any():
+            # staff cost per slot of the new configuration, for the slots the pool has
+            # (pools the change does not touch keep theirs as they are)
+            per_slot = np.divide(
+                new.staff_per_duty_day,
+                new.servers,
+                out=np.divide(
+                    pools.staff_per_duty_day,
+                    pools.servers,
+                    out=np.zeros(pools.n_pools),
+                    where=pools.servers > 0,
+                ),
+                where=new.servers > 0,
+            )
+            staff = np.where(moved, per_slot * pools.servers, pools.staff_per_duty_day)
+            pools = replace(pools, staff_per_duty_day=staff)
+        rebuilt_agents = pools.n_pools != s.pools.n_pools or (
+            scenario.levers.capability.workers_per_grid != old.levers.capability.workers_per_grid
+        )
+        s.pools = pools
+        ra.base_slots = np.maximum(ra.base_slots + np.where(social, 0, delta), 0)
+        ra.social_target = target
+        ra.social_capacity = cap
+        acc = s.accountability
+        if params.accountability != self.params.accountability:
+            acc.accountable = np.isin(pools.kind, params.accountability.accountable_kinds).astype(
+                np.uint8
+            )
+            np.minimum(acc.effort, params.accountability.effort_max, out=acc.effort)
+        if not params.warning.on:
+            s.warning.patrol_mult[:] = 1.0
         s.scenario = scenario
-        self.params = Parameters.from_scenario(scenario, s.city, s.seed)
-        # stage 6–7 memory restarts with the new configuration (effort, slots, logs kept)
-        old_warning = s.warning
-        for name, fresh in mechanism_states(scenario, self.params, s.city, new_pools).items():
-            setattr(s, name, fresh)
-        s.warning = replace(s.warning, scorer=old_warning.scorer, last_flags=old_warning.last_flags)
-        s.reallocation.social_capacity = np.where(
-            new_pools.kind == K_SOCIAL, new_pools.servers, 0
-        ).astype(np.float64)
-        if s.queue_len.shape[0] != new_pools.n_pools:
-            s.queue_len = np.zeros(new_pools.n_pools)
+        self.params = params
         self.config = scenario
         self.metrics.ix = scenario.indices
-        for a in list(self.agents):
-            if isinstance(a, agents.PoolAgent):
-                a.remove()
-        self._create_agents()
+        if rebuilt_agents:
+            for a in list(self.agents):
+                if isinstance(a, agents.PoolAgent):
+                    a.remove()
+            self._create_agents()
 
     def summary(self) -> dict[str, float]:
         """The run summary: metrics (``sim.metrics``), the early warning's scores and the

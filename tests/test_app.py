@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from sim.app import events as ev
-from sim.app.cli import DEFAULT_HOST, DEFAULT_PORT, app_command, register
+from sim.app.cli import DEFAULT_HOST, DEFAULT_PORT, app_command, free_port, register
 from sim.app.figures import LiveCharts, LiveMap, nice_ceiling
 from sim.app.indicators import INDICATOR_KEYS, county_indicator, grid_indicator
 from sim.app.levers import (
@@ -73,6 +73,29 @@ def test_levers_grouped_by_the_articles_six_sections():
             assert spec.minimum <= spec.default <= spec.maximum, spec.path
         if spec.kind == "choice":
             assert spec.default in spec.choices
+
+
+def test_lever_meanings_visible_with_unit_and_section():
+    """Issue 15: every lever says what it means, its unit and the article's section, in
+    Chinese (English in the English view); switches read 开/关, never False/True."""
+    from sim.app.levers import describe_change
+
+    for spec in all_levers().values():
+        zh, en = spec.help("zh"), spec.help("en")
+        assert zh.startswith("§") and en.startswith("§"), spec.path
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in zh), spec.path
+        assert not any("\u4e00" <= ch <= "\u9fff" for ch in en.replace("综治", "")), en
+        if spec.kind != "choice":
+            assert "单位" in zh and "unit" in en, spec.path
+        for lang in ("zh", "en"):
+            shown = spec.format_value(spec.default, lang)
+            assert shown and "False" not in shown and "True" not in shown, spec.path
+    online = all_levers()["levers.capability.online_mediation"]
+    assert describe_change(online, False, True, "zh") == "苏解纷在线解纷平台 关 → 开"
+    assert describe_change(online, False, True, "en").endswith("Off → On")
+    workers = all_levers()["levers.capability.workers_per_grid"]
+    assert workers.format_value(2, "zh") == "2 人/网格"
+    assert all_levers()["levers.people.public_evaluation"].format_value(0.2, "zh") == "20%"
 
 
 def test_with_lever_validates_like_a_scenario_file(base):
@@ -271,6 +294,46 @@ def test_ab_same_seed_same_config_identical_other_config_differs(base):
     assert len(s.titles("zh")) == 2 and s.titles("zh")[1].startswith("配置 B")
     s.set_ab(False)
     assert not s.ab and s.lever_diff() == {}
+
+
+def test_city_shaping_levers_are_the_models():
+    from sim.model import GovernanceModel
+
+    assert CITY_SHAPING == {p for p in GovernanceModel.CITY_SHAPING if p.startswith("levers.")}
+    assert {s.path for s in all_levers().values() if s.restarts} == CITY_SHAPING
+
+
+def test_lever_mid_run_keeps_all_state(base):
+    """Issue 15: moving a lever (even to the same configuration) must not reset the run."""
+    plain, moved = Session(base), Session(base)
+    plain.step(31)
+    moved.step(31)
+    moved.runs[0].set_scenario(base.model_copy(deep=True))  # the same levers again
+    moved.set_lever(0, "levers.capability.workers_per_grid", 2)
+    moved.set_lever(0, "levers.capability.workers_per_grid", 1)
+    plain.step(29)
+    moved.step(29)
+    a, b = plain.runs[0].daily(), moved.runs[0].daily()
+    for k in ("unrest_incidents", "escalations_collective", "new_issues"):
+        np.testing.assert_array_equal(a[k][:31], b[k][:31], err_msg=k)
+    # activation and incidents go on from where they were (no burst after the change)
+    assert b["unrest_incidents"][31:].sum() <= a["unrest_incidents"][31:].sum() + 2
+    assert abs(b["security_index"][-1] - a["security_index"][-1]) < 3.0
+
+
+def test_ab_with_b_equal_to_a_is_identical(base):
+    """Picking A's own preset for B (at the start or mid-run) leaves B identical to A."""
+    s = Session(base, {base.name: base})
+    s.set_ab(True)
+    s.set_preset(1, base.name)
+    s.step(10)
+    s.set_preset(1, base.name)
+    s.runs[1].set_scenario(base.model_copy(deep=True))
+    s.step(30)
+    a, b = (r.daily() for r in s.runs)
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+    assert s.lever_diff() == {}
 
 
 def test_presets_are_sibling_scenarios(base):
@@ -541,3 +604,66 @@ def test_teaching_notebook_runs_end_to_end(monkeypatch):
     data = [o.get("data", {}) for o in outputs if o.output_type in ("display_data",)]
     assert any("image/png" in d for d in data)
     assert any("text/markdown" in d and "差值" in d["text/markdown"] for d in data)
+
+
+def _descendants(pid: int) -> set[int]:
+    import psutil
+
+    try:
+        return {c.pid for c in psutil.Process(pid).children(recursive=True)}
+    except psutil.NoSuchProcess:
+        return set()
+
+
+def _gone(pid: int) -> bool:
+    import psutil
+
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+@pytest.mark.parametrize("sig", ["SIGTERM", "SIGINT"])
+def test_app_stops_server_and_children_on_signal(tmp_path, sig):
+    """Issue 15: ``kill`` of the govsim process (only) frees the port, no child remains."""
+    pytest.importorskip("psutil")  # with ipykernel (Solara's dependency)
+    import signal
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    port = free_port()
+    cmd = [sys.executable, "-m", "sim.cli", "app", str(BASELINE), "--port", str(port),
+           "--scale", "0.002"]  # fmt: skip
+    log = (tmp_path / "app.log").open("w")
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            assert proc.poll() is None, (tmp_path / "app.log").read_text()
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2):
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "server did not start"
+                time.sleep(0.3)
+        children = _descendants(proc.pid)
+        assert children, "the server runs as a child of govsim"
+        proc.send_signal(getattr(signal, sig))  # govsim only, not its group
+        assert proc.wait(timeout=20) == 0
+        deadline = time.monotonic() + 5
+        while not all(_gone(c) for c in children) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert all(_gone(c) for c in children), "a child of govsim app is still running"
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", port))  # the port is free again
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        for c in _descendants(proc.pid):
+            os.kill(c, signal.SIGKILL)
+        log.close()

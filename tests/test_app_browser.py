@@ -209,8 +209,11 @@ def test_lever_then_step_changes_model_and_chart(visit):
     lever.locator("[role=slider]").focus()
     page.keyboard.press("ArrowRight")
     page.keyboard.press("Tab")
-    expect(page.locator("#govsim-changed-a")).to_contain_text("每网格网格员数 1 → 2")
-    expect(lever).to_contain_text("每网格网格员数：2")
+    expect(page.locator("#govsim-changed-a")).to_contain_text(
+        "每网格网格员数 1 人/网格 → 2 人/网格"
+    )
+    expect(lever).to_contain_text("每网格网格员数：2 人/网格")
+    expect(lever).to_contain_text("§四 · 每个网格的专职网格员人数（单位：人/网格）")
     v.step(3)
     expect(page.locator("#govsim-day")).to_have_text("第 4 天")
     # the chart image arrives in its own widget update: give it time to be redrawn

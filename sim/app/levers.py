@@ -15,12 +15,22 @@ from typing import Any
 import annotated_types
 from pydantic import ValidationError
 
-from sim.app.text import GROUPS, LEVER_LABELS
+from sim.app.text import (
+    CHOICE_LABELS,
+    GROUPS,
+    LEVER_HELP,
+    LEVER_LABELS,
+    ON_OFF,
+    SECTION_MARKS,
+    UNIT_LABELS,
+    pick,
+)
 from sim.errors import GovsimError
 from sim.io import set_dotted
 from sim.scenario.schema import Levers, Scenario
 
-# Fields that GovernanceModel.change_scenario refuses mid-run: the run restarts.
+# Levers that GovernanceModel.change_scenario refuses mid-run (its CITY_SHAPING): moving
+# one restarts the run at day 0, and the page says so next to the lever before it is moved.
 CITY_SHAPING = frozenset(
     {"levers.capability.residents_per_grid", "levers.capability.digital_inclusion"}
 )
@@ -43,9 +53,47 @@ class LeverSpec:
     label_en: str
     description: str
     restarts: bool
+    unit: str = ""  # the schema registry's unit ("" for switches and choices)
 
     def label(self, lang: str) -> str:
         return self.label_zh if lang == "zh" else self.label_en
+
+    def format_value(self, value: Any, lang: str) -> str:
+        """The value as the page shows it: 开/关 (On/Off), a choice's name, a share in
+        per cent, a level 0–1, or a number with its unit (``"2 人/网格"``)."""
+        if self.kind == "bool":
+            return pick(ON_OFF[bool(value)], lang)
+        if self.kind == "choice":
+            return pick(CHOICE_LABELS.get(value, (str(value), str(value))), lang)
+        if self.unit == "share 0–1":
+            return f"{100 * float(value):.0f}%"
+        if self.unit == "lever level 0–1":
+            return f"{float(value):.2f}"
+        unit = UNIT_LABELS.get(self.unit)
+        number = f"{value:g}" if isinstance(value, float) else str(value)
+        return f"{number} {pick(unit, lang)}" if unit else number
+
+    def help(self, lang: str) -> str:
+        """What the lever means, with its unit and the article's section, e.g.
+        ``"§四 · 每个网格的专职网格员人数（单位：人/网格）"``."""
+        meaning = pick(LEVER_HELP.get(self.path, (self.description, self.description)), lang)
+        unit = UNIT_LABELS.get(self.unit)
+        if self.kind == "bool":
+            unit_text = pick(("开/关", "on/off"), lang)
+        elif self.kind == "choice":
+            unit_text = ""
+        elif self.unit == "share 0–1":
+            unit_text = pick(("比例 0–100%", "share 0–100%"), lang)
+        elif self.unit == "lever level 0–1":
+            unit_text = pick(("力度 0–1：0 没有，1 全面推行", "level 0–1: 0 none, 1 full"), lang)
+        else:
+            unit_text = pick(unit, lang) if unit else self.unit
+        mark = pick(SECTION_MARKS[self.group], lang)
+        if not unit_text:
+            return f"{mark} · {meaning}"
+        if lang == "zh":
+            return f"{mark} · {meaning}（单位：{unit_text}）"
+        return f"{mark} · {meaning} (unit: {unit_text})"
 
 
 def _bounds(field) -> tuple[float | None, float | None]:
@@ -107,6 +155,9 @@ def _spec(group: str, name: str, field) -> LeverSpec:
         label_en=en,
         description=desc,
         restarts=path in CITY_SHAPING,
+        unit=((field.json_schema_extra or {}).get("registry") or {}).get("unit", "")
+        if isinstance(field.json_schema_extra, dict)
+        else "",
     )
 
 
@@ -162,6 +213,13 @@ def with_lever(scenario: Scenario, path: str, value: Any) -> Scenario:
 def lever_values(scenario: Scenario) -> dict[str, Any]:
     """Every lever's current value, keyed by path."""
     return {p: get_lever(scenario, p) for p in all_levers()}
+
+
+def describe_change(spec: LeverSpec, before: Any, after: Any, lang: str) -> str:
+    """``"在线调解平台 关 → 开"``: a lever's change as the page and the class record show it."""
+    return (
+        f"{spec.label(lang)} {spec.format_value(before, lang)} → {spec.format_value(after, lang)}"
+    )
 
 
 def changed_levers(base: Scenario, other: Scenario) -> dict[str, tuple[Any, Any]]:

@@ -17,7 +17,7 @@ import time
 import solara
 import solara.lab
 
-from sim.app.levers import LeverSpec, all_levers, get_lever, lever_groups
+from sim.app.levers import LeverSpec, all_levers, describe_change, get_lever, lever_groups
 from sim.app.session import AppConfig, Session, scenario_title, summary_rows
 from sim.app.text import CHOICE_LABELS, CJK_FONT_STACK, GROUPS, INDICATORS, pick, t
 from sim.errors import GovsimError
@@ -47,6 +47,10 @@ html, body, .v-application, .v-application .text-h6, .v-application .body-1,
 .govsim-note {{ color: #607080; font-size: 0.8rem; }}
 .govsim-note {{ color: #9a6b00; font-size: 0.75rem; margin: -6px 0 8px 0; }}
 .govsim-figure img {{ max-width: 100%; height: auto; }}
+.govsim-lever {{ margin: 4px 0 10px 0; }}
+.govsim-lever .v-input__slot {{ min-width: 120px; }}
+.govsim-lever-name {{ font-size: 0.9rem; }}
+.govsim-help {{ color: #405060; font-size: 0.78rem; line-height: 1.35; display: block; }}
 """
 
 
@@ -70,37 +74,51 @@ def Heading(text: str):
 
 @solara.component
 def LeverControl(spec: LeverSpec, value, lang: str, on_change):
-    """One lever: a switch, a slider or a choice (with a note if it restarts the run)."""
-    label = spec.label(lang)
-    if spec.kind in ("int", "float"):
-        label = f"{label}：{value:g}" if lang == "zh" else f"{label}: {value:g}"
+    """One lever: its name and value, the control, and what it means (unit, article §).
+
+    The name sits above the control, not inside it (a long English label inside a
+    slider squeezed the slider to a dot). A city-shaping lever says before it is moved
+    that moving it restarts the run.
+    """
 
     def set_value(v):
         on_change(spec.path, v)
 
-    # the schema's description (with its source) shows as the browser's tooltip
-    with solara.Div(attributes={"data-lever": spec.path, "title": spec.description}):
+    shown = spec.format_value(value, lang)
+    sep = "：" if lang == "zh" else ": "
+    with solara.Div(
+        attributes={"data-lever": spec.path, "title": spec.description},
+        classes=["govsim-lever"],
+    ):
         if spec.kind == "bool":
-            solara.Switch(label=label, value=bool(value), on_value=set_value)
-        elif spec.kind == "int":
+            solara.Switch(label=f"{spec.label(lang)}{sep}{shown}", value=bool(value),
+                          on_value=set_value)  # fmt: skip
+        else:
+            solara.HTML(
+                tag="div",
+                unsafe_innerHTML=f"{spec.label(lang)}{sep}<b>{shown}</b>",
+                classes=["govsim-lever-name"],
+            )
+        if spec.kind == "int":
             solara.SliderInt(
-                label, value=int(value), min=int(spec.minimum), max=int(spec.maximum),
+                "", value=int(value), min=int(spec.minimum), max=int(spec.maximum),
                 step=int(spec.step), on_value=set_value,
             )  # fmt: skip
         elif spec.kind == "float":
             solara.SliderFloat(
-                label, value=float(value), min=spec.minimum, max=spec.maximum,
+                "", value=float(value), min=spec.minimum, max=spec.maximum,
                 step=spec.step, on_value=set_value,
             )  # fmt: skip
-        else:
+        elif spec.kind == "choice":
             names = {pick(CHOICE_LABELS.get(c, (c, c)), lang): c for c in spec.choices}
             inverse = {v: k for k, v in names.items()}
             solara.Select(
-                label, values=list(names), value=inverse.get(value, str(value)),
+                "", values=list(names), value=inverse.get(value, str(value)),
                 on_value=lambda s: set_value(names[s]),
             )  # fmt: skip
-    if spec.restarts:
-        solara.Text(t("restart_note", lang), classes=["govsim-note"])
+        solara.Text(spec.help(lang), classes=["govsim-help"])
+        if spec.restarts:
+            solara.Text(t("restart_note", lang), classes=["govsim-note"])
 
 
 @solara.component
@@ -305,7 +323,8 @@ def Page():
         specs = all_levers()
 
         def describe_changes(diff):
-            return "；".join(f"{specs[p].label(L)} {a} → {b}" for p, (a, b) in diff.items())
+            sep = "；" if L == "zh" else "; "
+            return sep.join(describe_change(specs[p], a, b, L) for p, (a, b) in diff.items())
 
         for i, run in enumerate(session.runs):
             changes = run.changes()

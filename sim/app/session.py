@@ -32,7 +32,7 @@ import numpy as np
 from sim.app.events import LOG_KINDS, Event, describe, feed_kinds, select_events
 from sim.app.figures import LiveCharts, LiveMap, shared_range
 from sim.app.indicators import INDICATOR_KEYS, grid_indicator
-from sim.app.levers import CITY_SHAPING, changed_levers, get_lever, with_lever
+from sim.app.levers import changed_levers, get_lever, with_lever
 from sim.app.text import pick
 from sim.errors import GovsimError
 from sim.events import EventLog
@@ -164,22 +164,17 @@ class SimRun:
         return [dataclasses.replace(e, day=e.day - offset) for e in events]
 
     def set_scenario(self, scenario: Scenario) -> bool:
-        """Switch to ``scenario``; returns True when the run had to restart at day 0."""
-        if any(p in CITY_SHAPING for p in changed_levers(self.scenario, scenario)) or (
-            (scenario.seed, scenario.scale, scenario.city)
-            != (self.scenario.seed, self.scenario.scale, self.scenario.city)
-        ):
+        """Switch to ``scenario`` from the next day on, keeping everything the run has
+        built up (:meth:`GovernanceModel.change_scenario`); returns True when the run had
+        to restart at day 0 (a city-shaping field changed, see :data:`CITY_SHAPING`)."""
+        if scenario == self.scenario:
+            return False
+        if GovernanceModel.city_shaping_changes(self.scenario, scenario):
             self.scenario = scenario
             self._build()
             self.restarts += 1
             return True
-        try:
-            self.model.change_scenario(scenario)
-        except ValueError:
-            self.scenario = scenario
-            self._build()
-            self.restarts += 1
-            return True
+        self.model.change_scenario(scenario)
         self.scenario = scenario
         return False
 

@@ -98,6 +98,126 @@ LEVER_LABELS: dict[str, tuple[str, str]] = {
     "levers.data_governance.misuse_deterrence": ("数据滥用惩戒", "Deterrence of misuse"),
 }
 
+# lever path -> (what it means in Chinese, in English): shown under every lever, with its
+# unit and the article's section (§), not only as a tooltip. "{restart}" levers reshape the
+# city (the run restarts at day 0).
+LEVER_HELP: dict[str, tuple[str, str]] = {
+    "levers.system.coordination_group": (
+        "成立协调小组后，纠纷在调解层级之间移送不再耽搁",
+        "Disputes pass between mediation tiers without a transfer delay",
+    ),
+    "levers.system.role_clarity": (
+        "条块职责越清晰，事项第一次就分到对的部门的概率越高",
+        "Clearer roles: a case more often goes to the right department first",
+    ),
+    "levers.system.mass_org_push": (
+        "工会、共青团、妇联等主动发现并服务困难群众的需求",
+        "Mass organisations find and serve vulnerable residents' needs",
+    ),
+    "levers.system.social_org_budget_yuan_per_resident": (
+        "财政按常住人口扶持社会组织，决定社会组织能承接多少事项",
+        "Public funds for social organisations: how many cases they can take on",
+    ),
+    "levers.community.multi_actor_participation": (
+        "社会组织、志愿者参与发现问题、调解纠纷的程度",
+        "How far social organisations and volunteers surface issues and mediate",
+    ),
+    "levers.community.urban_rural_integration": (
+        "城乡公共服务能力均等：0 为现状(偏向城镇)，1 为城乡相同",
+        "Equal service capacity: 0 today's urban bias, 1 the same in town and country",
+    ),
+    "levers.community.video_coverage_vulnerable": (
+        "雪亮工程覆盖孤寡老人、留守儿童、救助对象的比例",
+        "Share of vulnerable residents covered by the Xueliang video network",
+    ),
+    "levers.people.publicity_education": (
+        "宣传教育力度：居民参与治理的意愿逐步提高",
+        "Publicity: residents' willingness to take part rises over time",
+    ),
+    "levers.people.public_evaluation": (
+        "由群众评价的办件比例；评价差的部门被问责、更加努力",
+        "Share of cases residents rate; poorly rated offices are held to account",
+    ),
+    "levers.capability.residents_per_grid": (
+        "每个网格的居民数(全国约 1000)；网格重划，从第 0 天重新开始",
+        "Residents per grid (national ≈1,000); grids are redrawn, the run restarts",
+    ),
+    "levers.capability.workers_per_grid": (
+        "每个网格的专职网格员人数",
+        "Full-time grid workers in each grid",
+    ),
+    "levers.capability.patrol_hours_per_day": (
+        "每名网格员每天走访巡查的时间(铁脚板)",
+        "Hours each grid worker patrols a day (on foot)",
+    ),
+    "levers.capability.early_warning": (
+        "开启后先巡查风险最高的网格，并派工作组提前处置",
+        "On: patrol the riskiest grids first and send a team early",
+    ),
+    "levers.capability.online_mediation": (
+        "开启后纠纷可通过苏解纷平台在线调解",
+        "On: disputes can be mediated online (Su Jie Fen)",
+    ),
+    "levers.capability.digital_inclusion": (
+        "为不会或不能上网的居民补齐数字接入的比例；从第 0 天重新开始",
+        "Share of the digital-access gap closed; the run restarts",
+    ),
+    "levers.capability.resource_allocation": (
+        "每月调配人手：条块固定份额、按需统筹或城乡均衡",
+        "Monthly staffing: fixed shares, by demand, or urban–rural equity",
+    ),
+    "levers.capability.rule_of_law": (
+        "法治化水平：程序公正，信访和群体性升级减少",
+        "Rule of law: fair procedure, fewer petitions and collective escalations",
+    ),
+    "levers.data.centre_integration": (
+        "综治、12345、数字城管等渠道由联合指挥中心统一派单的比例",
+        "Share of channels (综治, 12345, city management) dispatched by the centre",
+    ),
+    "levers.data.unified_data_standards": (
+        "开启后各部门数据口径统一，派单更准更快",
+        "On: one data standard, faster and more accurate dispatch",
+    ),
+    "levers.data.data_sharing": (
+        "政务云数据共享程度：发现问题、分派和找到困难群众更准",
+        "Data sharing: better detection, routing and finding the vulnerable",
+    ),
+    "levers.data_governance.access_logging": (
+        "开启后每次数据访问终身留痕",
+        "On: every data access is logged for life",
+    ),
+    "levers.data_governance.permission_control": (
+        "开启后使用数据须经明确授权",
+        "On: data use needs explicit permission",
+    ),
+    "levers.data_governance.misuse_deterrence": (
+        "对数据滥用的惩戒力度",
+        "How hard misuse of data is sanctioned",
+    ),
+}
+
+# unit of the schema's registry -> (Chinese, English) as shown after a lever's value
+UNIT_LABELS: dict[str, tuple[str, str]] = {
+    "lever level 0–1": ("力度 0–1", "level 0–1"),
+    "share 0–1": ("比例", "share"),
+    "residents per grid": ("人/网格", "residents/grid"),
+    "workers per grid": ("人/网格", "workers/grid"),
+    "hours per worker-day": ("小时/人·天", "h/worker-day"),
+    "yuan per resident-year": ("元/人·年", "yuan/resident-yr"),
+}
+
+# article sections as numbered in the text (§一 … §六)
+SECTION_MARKS: dict[str, tuple[str, str]] = {
+    "system": ("§一", "§1"),
+    "community": ("§二", "§2"),
+    "people": ("§三", "§3"),
+    "capability": ("§四", "§4"),
+    "data": ("§五", "§5"),
+    "data_governance": ("§六", "§6"),
+}
+
+ON_OFF: tuple[tuple[str, str], tuple[str, str]] = (("关", "Off"), ("开", "On"))
+
 CHOICE_LABELS: dict[str, tuple[str, str]] = {
     "siloed": ("条块分配", "siloed shares"),
     "pooled": ("按需统筹", "pooled by demand"),
