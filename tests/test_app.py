@@ -667,3 +667,28 @@ def test_app_stops_server_and_children_on_signal(tmp_path, sig):
         for c in _descendants(proc.pid):
             os.kill(c, signal.SIGKILL)
         log.close()
+
+
+def test_exports_csv_and_class_record(base):
+    """Issue 15: daily summary and event log as CSV, the class record as one HTML page."""
+    import csv as csv_mod
+    import io
+
+    s = Session(base)
+    s.set_ab(True)
+    s.step(10)
+    s.set_lever(1, "levers.capability.online_mediation", True)
+    s.step(30)
+    daily = list(csv_mod.reader(io.StringIO(s.export_daily_csv().decode("utf-8-sig"))))
+    assert daily[0][:2] == ["配置 config", "天 day"] and "获得感 (gain_index)" in daily[0]
+    assert len(daily) == 1 + 2 * 40 and {r[0] for r in daily[1:]} == {"A", "B"}
+    events = list(csv_mod.reader(io.StringIO(s.export_events_csv().decode("utf-8-sig"))))
+    assert events[0][:4] == ["配置 config", "天 day", "类型", "kind"]
+    assert len(events) > 1 and all(1 <= int(r[1]) <= 40 for r in events[1:])
+    # the whole run, not only the feed's last days in memory
+    assert min(int(r[1]) for r in events[1:]) < 40 - 7
+    page = s.export_record_html().decode()
+    assert page.startswith("<!DOCTYPE html>") and "课堂记录" in page
+    assert "第 10 天后：苏解纷在线解纷平台 关 → 开" in page
+    assert "安全感" in page and "data:image/png;base64," in page
+    assert "http://" not in page and "https://" not in page

@@ -166,6 +166,31 @@ def EventFeed(session: Session, which: int, lang: str, version: int):
 
 
 @solara.component
+def ExportRow(session: Session, lang: str):
+    """Downloads for slides and the class record (made when clicked, from the run now)."""
+    stamp = f"day{session.day}"
+    files = (
+        ("charts", t("export_charts", lang), f"govsim_charts_{stamp}.png", "image/png",
+         lambda: session.charts_png(lang)),
+        ("daily", t("export_daily", lang), f"govsim_daily_{stamp}.csv", "text/csv",
+         session.export_daily_csv),
+        ("events", t("export_events", lang), f"govsim_events_{stamp}.csv", "text/csv",
+         session.export_events_csv),
+        ("record", t("export_record", lang), f"govsim_class_record_{stamp}.html", "text/html",
+         session.export_record_html),
+    )  # fmt: skip
+    with solara.Row(style={"align-items": "center", "flex-wrap": "wrap", "gap": "4px"}):
+        solara.Text(t("export", lang), classes=["govsim-note"])
+        for key, label, filename, mime, data in files:
+            with solara.Div(attributes={"id": f"govsim-export-{key}"}):
+                solara.FileDownload(
+                    data, filename=filename, mime_type=mime,
+                    children=[solara.Button(label, icon_name="mdi-download", text=True,
+                                            small=True)],
+                )  # fmt: skip
+
+
+@solara.component
 def Page():
     config = solara.use_memo(config_from_env, [])
     lang = solara.use_reactive(config.lang if config.lang in ("zh", "en") else "zh")
@@ -310,6 +335,7 @@ def Page():
                 style="font-size: 1.25rem; font-weight: 600; margin-left: 12px",
                 attributes={"id": "govsim-day"},
             )
+        ExportRow(session, L)
         city = session.runs[0].model.state.city
         solara.Text(
             t(

@@ -30,6 +30,7 @@ import numba
 import numpy as np
 
 from sim.app.events import LOG_KINDS, Event, describe, feed_kinds, select_events
+from sim.app.export import NotableSink, class_record_html, daily_csv, events_csv
 from sim.app.figures import LiveCharts, LiveMap, shared_range
 from sim.app.indicators import INDICATOR_KEYS, grid_indicator
 from sim.app.levers import changed_levers, get_lever, with_lever
@@ -109,6 +110,8 @@ class SimRun:
     seed: int | None = None
     events: deque = field(default_factory=lambda: deque(maxlen=MAX_EVENTS))
     restarts: int = 0
+    # levers moved during this run: (reported day, path, before, after), for the record
+    history: list = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.seed = self.scenario.seed if self.seed is None else int(self.seed)
@@ -120,9 +123,13 @@ class SimRun:
     def _build(self) -> None:
         with _NUMBA_LOCK:
             numba.set_num_threads(min(STEP_THREADS, numba.config.NUMBA_NUM_THREADS))
+            self.notable = NotableSink()  # the whole run's notable events (exports)
             self.model = GovernanceModel(
-                self.scenario, seed=self.seed, events=EventLog(window_days=EVENT_WINDOW_DAYS)
+                self.scenario,
+                seed=self.seed,
+                events=EventLog(window_days=EVENT_WINDOW_DAYS, sink=self.notable),
             )
+        self.history = []
         self._sunk: list[dict[str, np.ndarray]] = []
         self.model.issue_sink = self._sunk.append
         self.events.clear()
@@ -169,14 +176,22 @@ class SimRun:
         to restart at day 0 (a city-shaping field changed, see :data:`CITY_SHAPING`)."""
         if scenario == self.scenario:
             return False
+        moved = changed_levers(self.scenario, scenario)
         if GovernanceModel.city_shaping_changes(self.scenario, scenario):
             self.scenario = scenario
             self._build()
             self.restarts += 1
+            self.history = [(0, p, a, b) for p, (a, b) in moved.items()]
             return True
         self.model.change_scenario(scenario)
         self.scenario = scenario
+        self.history += [(self.day, p, a, b) for p, (a, b) in moved.items()]
         return False
+
+    def notable_events(self) -> dict[str, np.ndarray]:
+        """The run's notable events so far (:data:`sim.app.export.NOTABLE`), all days."""
+        self.model.events.flush()  # the days since the last weekly flush
+        return self.notable.columns()
 
     def changes(self) -> dict[str, tuple[Any, Any]]:
         """Levers moved away from the preset this run started from: path -> (was, now)."""
@@ -321,6 +336,22 @@ class Session:
     def charts_png(self, lang: str) -> bytes:
         with self.lock:
             return self.charts.render([r.daily() for r in self.runs], lang)
+
+    def export_daily_csv(self) -> bytes:
+        """Every configuration's daily metrics (CSV, UTF-8 with BOM)."""
+        with self.lock:
+            return daily_csv(self)
+
+    def export_events_csv(self) -> bytes:
+        """Every configuration's notable events of the whole run (CSV)."""
+        with self.lock:
+            return events_csv(self)
+
+    def export_record_html(self) -> bytes:
+        """The one-page class record (HTML, Chinese first, charts embedded)."""
+        with self.lock:
+            charts = self.charts.render([r.daily() for r in self.runs], "zh")
+            return class_record_html(self, charts)
 
     def maps_png(self, indicator: str, lang: str) -> list[bytes]:
         if indicator not in INDICATOR_KEYS:

@@ -53,6 +53,11 @@ UI: dict[str, tuple[str, str]] = {
     "chart_resolution": ("平均办结时间(天)", "Mean resolution time (days)"),
     "chart_escalation": ("矛盾升级(累计)", "Escalations (cumulative)"),
     "axis_day": ("天", "day"),
+    "export": ("导出", "Export"),
+    "export_charts": ("曲线图 PNG", "Charts PNG"),
+    "export_daily": ("每日指标 CSV", "Daily metrics CSV"),
+    "export_events": ("事件记录 CSV", "Event log CSV"),
+    "export_record": ("课堂记录 HTML", "Class record HTML"),
 }
 
 # The six sections of the article (DIGEST.md) -> (Chinese, English)
