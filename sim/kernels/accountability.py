@@ -147,8 +147,12 @@ class AccountabilityState:
 
     @property
     def signal(self) -> np.ndarray:
-        """Ŝ_p = N_p / D_p, the lagged evaluated satisfaction of each pool."""
-        return self.num / self.den
+        """Ŝ_p = N_p / D_p, the lagged evaluated satisfaction of each pool (NaN where no
+        verdict is left in memory, D_p = 0: no signal)."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(
+                self.den > 0.0, self.num / np.where(self.den > 0.0, self.den, 1.0), np.nan
+            )
 
 
 def init_accountability(
@@ -193,7 +197,9 @@ def _effort_kernel(num, den, day_sum, day_cnt, decay, target, gain, e, e_max, ac
     for p in prange(num.shape[0]):
         num[p] = decay * num[p] + day_sum[p]
         den[p] = decay * den[p] + day_cnt[p]
-        if accountable[p] == 0:
+        if accountable[p] == 0 or den[p] <= 0.0:
+            # not accountable, or no verdict left in memory (the weight underflowed after a
+            # long idle spell with a tiny lag): no signal, no pressure
             effort[p] = 1.0
             continue
         short = target - num[p] / den[p]

@@ -91,7 +91,12 @@ def _misuse_count_kernel(misuse, grid, n_grids):
 def _trust_shock_kernel(incidents, delta, out):
     """shock_g = 1 − (1 − δ)^{n_g}: share of trust lost in grid g today."""
     for g in prange(incidents.shape[0]):
-        out[g] = 1.0 - (1.0 - delta) ** incidents[g] if incidents[g] > 0 else 0.0
+        # (1 − δ)^n as n multiplications, written out so that the twin does the same
+        # arithmetic (numba's ** and Python's pow differ in the last bits)
+        keep = 1.0
+        for _ in range(incidents[g]):
+            keep *= 1.0 - delta
+        out[g] = 1.0 - keep if incidents[g] > 0 else 0.0
     return out
 
 

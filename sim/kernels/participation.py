@@ -136,7 +136,7 @@ def participation_row(
     hi = indptr[i + 1]
     m = 0
     for a in range(lo, hi):
-        if p_prev[indices[a]] >= engaged_level:
+        if np.float64(p_prev[indices[a]]) >= engaged_level:  # float64, as compiled
             m += 1
     return propensity(
         i, np.float64(p_prev[i]), m, hi - lo, org_member, n_resolved, n_failed, engaged_level,
@@ -229,7 +229,7 @@ def _engaged_bits_kernel(p, engaged_level, bits):
         hi = min(n, lo + 8)
         v = 0
         for i in range(lo, hi):
-            if p[i] >= engaged_level:
+            if np.float64(p[i]) >= engaged_level:  # float64 compare, JIT or not
                 v |= 1 << (i - lo)
         bits[b] = v
 

@@ -1802,6 +1802,16 @@ class WarningParams(_Section):
         note=N_FIAT,
     )
 
+    @model_validator(mode="after")
+    def _some_weight(self) -> WarningParams:
+        w = (self.weight_disputes, self.weight_grievance, self.weight_activation)
+        if sum(w) <= 0.0:
+            raise ValueError(
+                "weight_disputes, weight_grievance and weight_activation are all 0: the risk "
+                "indicator needs at least one positive weight"
+            )
+        return self
+
 
 class IndexParams(_Section):
     """Stage 8: definitions of the three outcome indices (0–100)."""

@@ -47,8 +47,8 @@ def accountability_step(acc, issues, accountable, p, seed, day):
     for q in range(n_pools):
         acc.num[q] = decay * acc.num[q] + day_sum[q]
         acc.den[q] = decay * acc.den[q] + day_cnt[q]
-        if not accountable[q]:
-            acc.effort[q] = 1.0
+        if not accountable[q] or acc.den[q] <= 0.0:
+            acc.effort[q] = 1.0  # not accountable, or no verdict left in memory
             continue
         shortfall = max(0.0, p.satisfaction_target - acc.num[q] / acc.den[q])
         acc.effort[q] = min(p.effort_max, 1.0 + p.effort_gain * p.evaluation * shortfall)

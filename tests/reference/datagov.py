@@ -19,7 +19,13 @@ def misuse_by_grid(misuse, grid, n_grids):
 
 
 def trust_shock(incidents, delta):
-    return [1.0 - (1.0 - delta) ** n if n > 0 else 0.0 for n in incidents]
+    out = []
+    for n in incidents:
+        keep = 1.0
+        for _ in range(int(n)):
+            keep *= 1.0 - delta
+        out.append(1.0 - keep if n > 0 else 0.0)
+    return out
 
 
 def apply_trust_shock(trust, grid_start, shock):
