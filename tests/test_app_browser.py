@@ -22,6 +22,7 @@ from urllib.parse import urlparse
 import pytest
 
 from sim.app.cli import app_command, register
+from sim.app.webfont import WEBFONT_FAMILY, WEBFONT_FILE
 
 pytestmark = pytest.mark.slow
 
@@ -75,12 +76,13 @@ def server():
             time.sleep(0.5)
         yield url
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGTERM)  # govsim stops its server (issue 15)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
 
 
 @pytest.fixture(scope="module")
@@ -189,9 +191,9 @@ def test_page_loads_offline_in_chinese(visit):
         assert words in body, words
     # the page asks for a CJK font stack, and Chromium drew the Chinese with a CJK font
     family = page.evaluate("getComputedStyle(document.querySelector('#govsim-day')).fontFamily")
-    assert "Noto Sans CJK SC" in family and "Microsoft YaHei" in family
+    assert WEBFONT_FAMILY in family and "Microsoft YaHei" in family
     fonts = _platform_fonts(page, "#govsim-day")
-    assert any("CJK" in f["familyName"] or "Hei" in f["familyName"] for f in fonts), fonts
+    assert any(f["familyName"] == WEBFONT_FAMILY for f in fonts), fonts
     v.step(2)
     # the day label and the feed are separate widgets, updated by separate messages:
     # wait for the feed to show the second day rather than read it at once
@@ -232,7 +234,7 @@ def test_ab_mode_two_configurations_two_curves(visit):
     expect(page.locator("#govsim-map-b")).to_be_visible()
     page.click("#govsim-editing >> text=配置 B")
     page.click("#govsim-preset .v-select__slot")
-    page.get_by_role("option", name="精网微格").click()
+    page.get_by_role("option", name="精网微格", exact=True).click()
     expect(page.get_by_text("B ≠ A")).to_be_visible()
     page.click("#govsim-play")
     deadline = time.monotonic() + 90
@@ -279,3 +281,109 @@ def test_two_students_have_independent_models(visit):
     s1.page.click("#govsim-reset")
     expect(s1.page.locator("#govsim-day")).to_have_text("第 0 天")
     expect(s2.page.locator("#govsim-day")).to_have_text("第 1 天")
+
+
+def test_lever_change_mid_run_keeps_state(visit):
+    """Issue 15: switching a lever on and off mid-run leaves the run as it was (the state
+    is kept: before, any lever zeroed activation and effort)."""
+    moved, plain = visit(), visit()
+    moved.step(6)
+    page = moved.page
+    page.get_by_text("四、提升市域社会治理能力").click()
+    switch = page.locator('[data-lever="levers.capability.online_mediation"] input')
+    switch.click(force=True)
+    expect(page.locator("#govsim-changed-a")).to_contain_text("关 → 开")
+    switch.click(force=True)
+    expect(page.locator("#govsim-changed-a")).to_have_count(0)
+    moved.step(8)
+    plain.step(14)
+    assert moved.curves() == plain.curves()
+
+
+def test_ab_with_b_equal_to_a_identical(visit):
+    v = visit()
+    page = v.page
+    page.click("#govsim-mode >> text=A/B 对比")
+    expect(page.locator("#govsim-map-b")).to_be_visible()
+    page.click("#govsim-editing >> text=配置 B")
+    page.click("#govsim-preset .v-select__slot")
+    page.get_by_role("option", name="精网微格", exact=True).click()
+    expect(page.get_by_text("B ≠ A")).to_be_visible()
+    page.click("#govsim-preset .v-select__slot")
+    page.get_by_role("option", name="盐城基线：部分整合", exact=True).click()
+    expect(page.get_by_text("B ≠ A")).to_have_count(0)
+    v.step(10)
+    a, b = v.curves()
+    assert a == b, "B = A shows different curves"
+    assert a["security_index"] is not None
+
+
+def test_exports_download(visit):
+    v = visit()
+    page = v.page
+    v.step(5)
+    checks = {
+        "charts": lambda b: b.startswith(b"\x89PNG\r\n\x1a\n"),
+        "daily": lambda b: b.decode("utf-8-sig").startswith("配置 config,天 day"),
+        "events": lambda b: b.decode("utf-8-sig").startswith("配置 config,天 day,类型"),
+        "record": lambda b: b"<!DOCTYPE html>" in b and "课堂记录".encode() in b,
+    }
+    for key, ok in checks.items():
+        with page.expect_download() as info:
+            page.click(f"#govsim-export-{key} button")
+        data = Path(info.value.path()).read_bytes()
+        assert len(data) > 100 and ok(data), (key, data[:80])
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        (SHOTS.parent / info.value.suggested_filename).write_bytes(data)
+
+
+FONTS_CONF = """<?xml version="1.0"?>
+<!DOCTYPE fontconfig SYSTEM "fonts.dtd">
+<fontconfig>
+  <dir>/usr/share/fonts/truetype/dejavu</dir>
+  <cachedir>{cache}</cachedir>
+</fontconfig>
+"""
+CJK_FAMILY_WORDS = ("CJK", "Hei", "WenQuanYi", "Droid", "Source Han", "Ming", "Song")
+
+
+def test_chinese_glyphs_without_system_cjk_font(browser, server, tmp_path):
+    """Issue 15: a browser whose fontconfig sees no CJK font (DejaVu only) still draws the
+    page's Chinese, with the web font the page's own server sends."""
+    conf = tmp_path / "fonts.conf"
+    conf.write_text(FONTS_CONF.format(cache=tmp_path / "fc-cache"))
+    env = dict(os.environ, FONTCONFIG_FILE=str(conf))
+    if True:  # a second Chromium from the same Playwright, with the restricted fontconfig
+        b = browser.browser_type.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, env=env)
+        try:
+            v = Visit(b, server)
+            fonts_from: list[str] = []
+            v.page.on(
+                "response",
+                lambda r: fonts_from.append(r.url) if r.url.endswith(WEBFONT_FILE) else None,
+            )
+            page = v.page
+            page.reload()
+            page.wait_for_selector("#govsim-step")
+            page.evaluate("document.fonts.ready")
+            expect(page.locator("#govsim-day")).to_have_text("第 0 天")
+            # the control: without the web font this browser has no CJK glyphs at all
+            page.evaluate(
+                "() => { const d = document.createElement('div'); d.id = 'probe';"
+                " d.style.fontFamily = 'DejaVu Sans'; d.textContent = '盐城安全感';"
+                " document.body.appendChild(d); }"
+            )
+            probe = [f["familyName"] for f in _platform_fonts(page, "#probe")]
+            assert not any(w in f for f in probe for w in CJK_FAMILY_WORDS), probe
+            status = page.evaluate(
+                f"[...document.fonts].filter(f => f.family.includes('{WEBFONT_FAMILY}'))"
+                ".map(f => f.status)"
+            )
+            assert "loaded" in status, status
+            used = [f["familyName"] for f in _platform_fonts(page, "#govsim-day")]
+            assert WEBFONT_FAMILY in used, used
+            assert fonts_from and all(urlparse(u).hostname in LOCAL_HOSTS for u in fonts_from)
+            v.shot("page_zh_no_system_cjk.png")
+            v.close()
+        finally:
+            b.close()

@@ -111,10 +111,22 @@ def app_command(args: argparse.Namespace) -> tuple[list[str], dict[str, str], st
     port = free_port(host) if args.port == 0 else args.port
     _check_port(host, port)
     env = dict(os.environ)
+    # the page's Chinese web font, served by Solara from its cache directory (webfont.py)
+    from sim.app.webfont import ensure_webfont
+
+    font_dir = ensure_webfont()
+    if font_dir is not None:
+        extra = [x for x in env.get("SOLARA_ASSETS_EXTRA_LOCATIONS", "").split(",") if x]
+        env["SOLARA_ASSETS_EXTRA_LOCATIONS"] = ",".join([*extra, str(font_dir)])
     env.update(
         {
             "GOVSIM_APP_CONFIG": json.dumps(
-                {"scenario": scenario, "overrides": list(config.overrides), "lang": args.lang},
+                {
+                    "scenario": scenario,
+                    "overrides": list(config.overrides),
+                    "lang": args.lang,
+                    "webfont": font_dir is not None,
+                },
                 ensure_ascii=False,
             ),
             "MPLBACKEND": "Agg",

@@ -20,6 +20,7 @@ import solara.lab
 from sim.app.levers import LeverSpec, all_levers, describe_change, get_lever, lever_groups
 from sim.app.session import AppConfig, Session, scenario_title, summary_rows
 from sim.app.text import CHOICE_LABELS, CJK_FONT_STACK, GROUPS, INDICATORS, pick, t
+from sim.app.webfont import WEBFONT_FAMILY, font_face_css
 from sim.errors import GovsimError
 
 ENV_CONFIG = "GOVSIM_APP_CONFIG"
@@ -34,24 +35,32 @@ SUMMARY_KEYS = (
 )
 FEED_LINES = 10
 
-CSS = f"""
+CSS_BASE = """
 html, body, .v-application, .v-application .text-h6, .v-application .body-1,
 .v-application .body-2, .v-application .caption, .v-btn, .v-label, .v-select__selection,
-.v-expansion-panel-header, .v-list-item__title {{
-    font-family: {CJK_FONT_STACK} !important;
-}}
-.v-btn {{ text-transform: none !important; letter-spacing: normal !important; }}
-.govsim-feed li {{ margin: 2px 0; line-height: 1.5; }}
-.govsim-summary td, .govsim-summary th {{ padding: 2px 10px; text-align: right; }}
-.govsim-summary td:first-child, .govsim-summary th:first-child {{ text-align: left; }}
-.govsim-note {{ color: #607080; font-size: 0.8rem; }}
-.govsim-note {{ color: #9a6b00; font-size: 0.75rem; margin: -6px 0 8px 0; }}
-.govsim-figure img {{ max-width: 100%; height: auto; }}
-.govsim-lever {{ margin: 4px 0 10px 0; }}
-.govsim-lever .v-input__slot {{ min-width: 120px; }}
-.govsim-lever-name {{ font-size: 0.9rem; }}
-.govsim-help {{ color: #405060; font-size: 0.78rem; line-height: 1.35; display: block; }}
+.v-expansion-panel-header, .v-list-item__title {
+    font-family: {font_stack} !important;
+}
+.v-btn { text-transform: none !important; letter-spacing: normal !important; }
+.govsim-feed li { margin: 2px 0; line-height: 1.5; }
+.govsim-summary td, .govsim-summary th { padding: 2px 10px; text-align: right; }
+.govsim-summary td:first-child, .govsim-summary th:first-child { text-align: left; }
+.govsim-note { color: #607080; font-size: 0.8rem; }
+.govsim-note { color: #9a6b00; font-size: 0.75rem; margin: -6px 0 8px 0; }
+.govsim-figure img { max-width: 100%; height: auto; }
+.govsim-lever { margin: 4px 0 10px 0; }
+.govsim-lever .v-input__slot { min-width: 120px; }
+.govsim-lever-name { font-size: 0.9rem; }
+.govsim-help { color: #405060; font-size: 0.78rem; line-height: 1.35; display: block; }
 """
+
+
+def page_css(webfont: bool) -> str:
+    """The page's CSS; with ``webfont`` the served Chinese font comes first in the stack."""
+    if not webfont:
+        return CSS_BASE.replace("{font_stack}", CJK_FONT_STACK)
+    stack = f'"{WEBFONT_FAMILY}", {CJK_FONT_STACK}'
+    return font_face_css() + "\n" + CSS_BASE.replace("{font_stack}", stack)
 
 
 def config_from_env() -> AppConfig:
@@ -64,6 +73,7 @@ def config_from_env() -> AppConfig:
         scenario=d.get("scenario"),
         overrides=tuple(d.get("overrides") or ()),
         lang=d.get("lang", "zh"),
+        webfont=bool(d.get("webfont", False)),
     )
 
 
@@ -237,7 +247,7 @@ def Page():
     )
 
     solara.Title(t("title", L))
-    solara.Style(CSS)
+    solara.Style(page_css(config.webfont))
     if session is None:
         solara.Error(f"govsim: {error}")
         return

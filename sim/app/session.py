@@ -63,6 +63,7 @@ class AppConfig:
     scenario: str | None = None  # path of the scenario file; None: built-in baseline
     overrides: tuple[str, ...] = ()
     lang: str = "zh"
+    webfont: bool = False  # the page's Chinese web font is served (sim.app.webfont)
 
     def load(self) -> Scenario:
         if self.scenario is None:
