@@ -692,3 +692,9 @@ def test_exports_csv_and_class_record(base):
     assert "第 10 天后：苏解纷在线解纷平台 关 → 开" in page
     assert "安全感" in page and "data:image/png;base64," in page
     assert "http://" not in page and "https://" not in page
+
+
+def test_notebook_names_no_label_the_page_lacks():
+    """The notebook once pointed teachers to a "待开放" label the page no longer has."""
+    text = (ROOT / "notebooks" / "teaching_session.ipynb").read_text(encoding="utf-8")
+    assert "待开放" not in text
