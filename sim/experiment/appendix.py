@@ -311,18 +311,7 @@ def main_tables(plan, result) -> list[tuple[str, list[str], list[list[Any]]]]:
         factors = list(plan.points[0]["factors"]) if plan.points else []
         shown = plan.metrics[:6]
         by = {(r["point"], r["metric"]): r for r in result.rows}
-        body = []
-        for p in plan.points:
-            cells = [p["index"], *[p["factors"][f] for f in factors]]
-            for m in shown:
-                r = by.get((p["index"], m))
-                f_ = lambda v, m=m: tables.fmt(v, m)  # noqa: E731
-                cells.append(
-                    "—"
-                    if r is None
-                    else f"{f_(r['mean'])} {tables.fmt_ci(r['ci_low'], r['ci_high'], f_)}"
-                )
-            body.append(cells)
+        body = design_point_rows(plan.points, factors, shown, by)
         header = ["#", *factors, *[tables.metric_label(m) for m in shown]]
         return [("Design points: mean [95% CI] 设计点均值", header, body)]
     ind = result.indices or {}
@@ -410,3 +399,26 @@ def markdown_export(plan, result, prov: Mapping[str, Any]) -> str:
             "",
         ]
     return "\n".join(parts)
+
+
+def design_point_rows(
+    points: Sequence[Mapping[str, Any]],
+    factors: Sequence[str],
+    metrics: Sequence[str],
+    by: Mapping[tuple[int, str], Mapping[str, Any]],
+) -> list[list[Any]]:
+    """One row per design point: its index, factor values and "mean [95 % CI]" per metric
+    (``by`` maps (point, metric) to a stats row; "—" where there is none)."""
+    body = []
+    for p in points:
+        cells = [p["index"], *[p["factors"][f] for f in factors]]
+        for m in metrics:
+            r = by.get((p["index"], m))
+            f_ = lambda v, m=m: tables.fmt(v, m)  # noqa: E731
+            cells.append(
+                "—"
+                if r is None
+                else f"{f_(r['mean'])} {tables.fmt_ci(r['ci_low'], r['ci_high'], f_)}"
+            )
+        body.append(cells)
+    return body

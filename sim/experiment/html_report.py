@@ -441,18 +441,7 @@ def _sweep_section(plan, result, agg, values) -> str:
     parts.append(f"<h2>{_bi('设计点详表', 'design points')}</h2>")
     shown = plan.metrics[:8]
     header = ["#", *factors] + [tables.metric_label(m) for m in shown]
-    body = []
-    for p in plan.points[:MAX_TABLE_ROWS]:
-        cells = [p["index"], *[p["factors"][f] for f in factors]]
-        for m in shown:
-            r = by.get((p["index"], m))
-            f_ = lambda v, m=m: tables.fmt(v, m)  # noqa: E731
-            cells.append(
-                "—"
-                if r is None
-                else f"{f_(r['mean'])} {tables.fmt_ci(r['ci_low'], r['ci_high'], f_)}"
-            )
-        body.append(cells)
+    body = appendix.design_point_rows(plan.points[:MAX_TABLE_ROWS], factors, shown, by)
     parts.append(_html_table(header, body))
     if len(plan.points) > MAX_TABLE_ROWS:
         parts.append(
