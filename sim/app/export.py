@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyarrow as pa
 
+from sim.app.levers import all_levers, describe_change
+from sim.app.text import scenario_title
 from sim.events import KINDS, kind_code
 from sim.metrics_schema import DAILY_COLUMNS
 
@@ -162,9 +164,6 @@ td.n { text-align: right; } img { max-width: 100%; }
 def class_record_html(session: Session, charts_png: bytes, now: datetime | None = None) -> bytes:
     """The one-page class record (Chinese first, English in grey): configurations, levers
     changed and on which day, the indices (last day and mean), key events, the charts."""
-    from sim.app.levers import all_levers, describe_change
-    from sim.app.session import scenario_title
-
     specs = all_levers()
     now = now or datetime.now()
     e = html.escape

@@ -18,8 +18,8 @@ import solara
 import solara.lab
 
 from sim.app.levers import LeverSpec, all_levers, describe_change, get_lever, lever_groups
-from sim.app.session import AppConfig, Session, scenario_title, summary_rows
-from sim.app.text import CHOICE_LABELS, CJK_FONT_STACK, GROUPS, INDICATORS, pick, t
+from sim.app.session import AppConfig, Session, summary_rows
+from sim.app.text import CHOICE_LABELS, CJK_FONT_STACK, GROUPS, INDICATORS, pick, scenario_title, t
 from sim.app.webfont import WEBFONT_FAMILY, font_face_css
 from sim.errors import GovsimError
 

@@ -34,7 +34,7 @@ from sim.app.export import NotableSink, class_record_html, daily_csv, events_csv
 from sim.app.figures import LiveCharts, LiveMap, shared_range
 from sim.app.indicators import INDICATOR_KEYS, grid_indicator
 from sim.app.levers import changed_levers, get_lever, with_lever
-from sim.app.text import pick
+from sim.app.text import pick, scenario_title
 from sim.errors import GovsimError
 from sim.events import EventLog
 from sim.model import GovernanceModel
@@ -97,10 +97,6 @@ class AppConfig:
                 continue
             out.setdefault(sc.name, sc)
         return out
-
-
-def scenario_title(sc: Scenario, lang: str) -> str:
-    return (sc.title_zh if lang == "zh" else sc.title_en) or sc.title_zh or sc.name
 
 
 @dataclass

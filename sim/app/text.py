@@ -255,3 +255,8 @@ def t(key: str, lang: str = "zh", **fmt) -> str:
 def pick(pair: tuple[str, ...], lang: str) -> str:
     """First item for Chinese, second for English."""
     return pair[0] if lang == "zh" else pair[1]
+
+
+def scenario_title(sc, lang: str) -> str:
+    """A scenario's title in ``lang`` ("zh" or "en"), else its Chinese title, else its name."""
+    return (sc.title_zh if lang == "zh" else sc.title_en) or sc.title_zh or sc.name

@@ -17,7 +17,9 @@ from sim.rng import S_EVALUATE, uniform_py
 def verdict(status, t_surfaced, t_closed, halflife_days) -> float:
     """Satisfaction of a closed case: discounted by days to closure if resolved, else 0."""
     if status == RESOLVED:
-        return 0.5 ** ((t_closed - t_surfaced) / 24.0 / halflife_days)
+        # 0.5^x, computed as the kernel's compiled code does: LLVM rewrites pow(0.5, x) as
+        # exp2(−x), which differs from C's pow in the last bit for some x
+        return math.exp2(-((t_closed - t_surfaced) / 24.0 / halflife_days))
     return 0.0
 
 
