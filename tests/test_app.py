@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import math
 import os
 import socket
 from pathlib import Path
@@ -698,3 +699,118 @@ def test_notebook_names_no_label_the_page_lacks():
     """The notebook once pointed teachers to a "待开放" label the page no longer has."""
     text = (ROOT / "notebooks" / "teaching_session.ipynb").read_text(encoding="utf-8")
     assert "待开放" not in text
+
+
+# --------------------------------------------------------------------------- why (issue 15)
+
+
+@pytest.fixture(scope="module")
+def incident_run():
+    """Escalation made common and collective regardless of mobilisation (a short grace):
+    collective incidents happen within 40 days at 1:500."""
+    sc = load_scenario(
+        BASELINE,
+        [*SMALL, "escalation.petition_hazard=0.1", "escalation.grace_days=2",
+         "escalation.mobilisation_exponent=0", "escalation.collective_severity=0.3"],
+    )  # fmt: skip
+    run = SimRun(sc)
+    for _ in range(40):
+        run.step()
+    return run
+
+
+def test_annotations_name_the_incident_county_and_sign(incident_run):
+    """Issue 15: a day with a collective incident and a 安全感 fall ≥ 0.5 is annotated
+    with the incident's county (from the log) and a negative 安全感 change; the parts of
+    the change add up to it."""
+    run = incident_run
+    daily = run.daily()
+    city = run.model.state.city
+    log = run.notable_events()
+    coll = log["kind"] == 9  # sim.events.COLLECTIVE
+    checked = 0
+    for ch in run.index_changes:
+        assert abs(ch.delta) >= 0.5
+        assert sum(c.delta for c in ch.causes) == pytest.approx(ch.delta, abs=1e-6)
+        if ch.key != "security_index" or ch.delta >= 0:
+            continue
+        new = [c for c in ch.causes if c.what == "collective"]
+        today = log["county"][coll & (log["day"] == ch.day)]
+        n_today = int(daily["escalations_collective"][ch.day] + daily["unrest_incidents"][ch.day])
+        assert sum(c.n for c in new) == n_today == today.size
+        if not new:
+            continue
+        assert {c.county for c in new} == {int(x) for x in today}
+        assert all(c.delta < 0 for c in new)
+        lines = [s for d, s in run.annotation_lines("zh") if d == ch.day]
+        name = city.county_names_zh[new[0].county]
+        assert any(f"第{ch.day + 1}天" in s and name in s and "安全感 −" in s for s in lines)
+        en = [s for d, s in run.annotation_lines("en") if d == ch.day]
+        assert any(city.county_names_en[new[0].county] in s and "security −" in s for s in en)
+        checked += 1
+    assert checked >= 2, "the scenario makes collective incidents that move 安全感"
+    # 获得感 is only ever linked by co-occurrence, and says so
+    gain = [c for ch in run.index_changes if ch.key == "gain_index" for c in ch.causes]
+    assert gain and all(c.linked == "related" for c in gain)
+    assert all("与当日事件相关" in s for _, s in run.annotation_lines("zh") if "获得感 " in s
+               and "→ 获得感" in s)  # fmt: skip
+
+
+def test_security_window_out_raises_the_index():
+    """An incident leaving the 安全感 window raises it by the same mechanism (the
+    rectangle's falling edge), attributed to the day it happened."""
+    from types import SimpleNamespace
+
+    from sim.app.annotate import notable_changes
+
+    ix = SimpleNamespace(window_days=3, collective_weight=5.0, open_risk_weight=1.0,
+                         happiness_weights=(0.3, 0.3, 0.2, 0.2))  # fmt: skip
+    n = 10_000
+    per = math.exp(-ix.collective_weight * 1e5 / n / 100)
+    sec = 100 * np.array([1.0, per, per, per, 1.0])
+    daily = {
+        "day": np.arange(5), "security_index": sec,
+        "escalations_collective": np.array([0, 1, 0, 0, 0]),
+        "unrest_incidents": np.zeros(5, int), "open_risk": np.zeros(5, int),
+        "gain_index": np.full(5, 60.0), "happiness_index": np.full(5, 50.0),
+        "trust_mean": np.full(5, 0.6),
+    }  # fmt: skip
+    empty = {k: np.zeros(0, int) for k in ("county", "kind", "category")}
+    today = {"county": np.array([4]), "kind": np.array([9]), "category": np.array([2])}
+    up = notable_changes(daily, 1, today, np.zeros(0, int), n, ix)
+    assert [(c.what, c.county) for c in up[0].causes] == [("collective", 4)]
+    assert up[0].causes[0].delta == pytest.approx(sec[1] - 100)
+    down = notable_changes(daily, 4, empty, np.array([4]), n, ix)
+    (c,) = down[0].causes
+    assert (c.what, c.county, c.ref_day) == ("window_out", 4, 1) and c.delta > 0
+
+
+def test_county_drill_down(incident_run):
+    run = incident_run
+    city = run.model.state.city
+    log = run.notable_events()
+    for county in range(city.n_counties):
+        d = run.county_detail(county, "zh")
+        assert d["name"] == city.county_names_zh[county]
+        assert set(d["indicators"]) == set(INDICATOR_KEYS)
+        assert d["indicators"]["unresolved"] == pytest.approx(
+            county_indicator(run.model.state, "unresolved")[county]
+        )
+        assert d["counts"]["collective"] == int(
+            ((log["county"] == county) & (log["kind"] == 9)).sum()
+        )
+        assert all(d["name"] in s for _, s in d["events"])
+        assert all(d["name"] in s for _, s in d["changes"])
+    assert (
+        sum(run.county_detail(c, "en")["counts"]["collective"] for c in range(city.n_counties)) > 0
+    )
+
+
+def test_projector_chart_text_is_large(stepped):
+    """Projector charts: no text under 14 pt (17.5 px in the PNG at 90 dpi)."""
+    s = stepped
+    png = s.charts_png("zh", projector=True)
+    assert png.startswith(PNG)
+    assert min(s.projector_charts.font_sizes()) >= 14.0
+    assert s.chart_font_px(True) >= 17.5
+    assert len(s.marks()) == len(s.runs)

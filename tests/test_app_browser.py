@@ -387,3 +387,54 @@ def test_chinese_glyphs_without_system_cjk_font(browser, server, tmp_path):
             v.close()
         finally:
             b.close()
+
+
+def test_projector_layout_fits_1280x720(browser, server):
+    """Issue 15: in 投影模式 at 1280×720 the controls, the day, the chart, the event feed
+    and the summary table are inside the viewport (bounding boxes), and the chart's
+    smallest text is ≥ 14 px on screen. Proxy for the text: the PNG's smallest font in
+    image pixels (``data-font-px``, from matplotlib's font size at the figure's dpi)
+    times the displayed/natural width ratio of the image."""
+    v = Visit(browser, server)
+    try:
+        page = v.page
+        page.set_viewport_size({"width": 1280, "height": 720})
+        page.click("#govsim-projector")
+        expect(page.locator(".govsim-projector")).to_have_count(1)
+        v.step(3)
+        expect(page.locator(".govsim-feed")).to_contain_text("第3天")
+        page.wait_for_timeout(500)
+        for sel in ("#govsim-step", "#govsim-play", "#govsim-day", "#govsim-charts img",
+                    "#govsim-summary", ".govsim-feed"):  # fmt: skip
+            box = page.locator(sel).first.bounding_box()
+            assert box is not None, sel
+            assert box["x"] >= 0 and box["y"] >= 0, (sel, box)
+            assert box["x"] + box["width"] <= 1280 + 1, (sel, box)
+            assert box["y"] + box["height"] <= 720 + 1, (sel, box)
+        font_px = float(page.get_attribute("#govsim-charts", "data-font-px"))
+        shown, natural = page.evaluate(
+            "(() => { const i = document.querySelector('#govsim-charts img');"
+            " return [i.clientWidth, i.naturalWidth]; })()"
+        )
+        assert natural > 0
+        assert font_px * shown / natural >= 14.0, (font_px, shown, natural)
+        # the table and feed text are large too
+        size = page.evaluate(
+            "parseFloat(getComputedStyle(document.querySelector('.govsim-summary td')).fontSize)"
+        )
+        assert size >= 16
+        v.shot("page_projector_1280x720.png")
+    finally:
+        v.close()
+
+
+def test_county_drill_down_and_why_list(visit):
+    v = visit()
+    page = v.page
+    v.step(2)
+    expect(page.locator("#govsim-county")).to_be_visible()
+    page.click("#govsim-county .v-select")
+    page.get_by_role("option", name="射阳县").click()
+    expect(page.locator("#govsim-county-a")).to_contain_text("射阳县")
+    expect(page.locator("#govsim-county-a")).to_contain_text("聚集性事件")
+    assert "指数为何变化" in page.inner_text("body")

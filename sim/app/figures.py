@@ -21,6 +21,7 @@ from matplotlib import colormaps
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import PathPatch
+from matplotlib.text import Text
 from matplotlib.ticker import FormatStrFormatter, MaxNLocator, PercentFormatter
 from PIL import Image
 
@@ -30,6 +31,7 @@ from sim.viz.figures import _county_path, load_counties
 from sim.viz.fonts import setup_cjk_font
 
 DPI = 90
+PROJECTOR_FONT_PT = 14.0  # 17.5 px in the PNG at DPI 90
 
 INDEX_KEYS = ("gain_index", "happiness_index", "security_index")
 INDEX_COLOURS = ("#d1495b", "#edae49", "#00798c")
@@ -97,32 +99,59 @@ class _Blit:
 
 
 class LiveCharts(_Blit):
-    """获得感/幸福感/安全感, mean resolution time and cumulative escalations, for 1–2 runs.
+    """获得感/幸福感/安全感 (with markers on the days an index moved notably), mean
+    resolution time and the daily escalations (petitions, litigation, collective
+    incidents) on the same days, for 1–2 runs.
 
-    In A/B mode run A is drawn solid and run B dashed, in the same colours.
+    In A/B mode run A is drawn solid and run B dashed, in the same colours. With
+    ``projector`` the figure has two panels (indices and escalations, no resolution
+    time) and its smallest text is :data:`PROJECTOR_FONT_PT` (≥ 14 px on the page at a
+    1280×720 projector, see ``font_px``).
     """
 
-    def __init__(self) -> None:
-        super().__init__((6.6, 6.6))
-        self.axes = self.fig.subplots(3, 1, sharex=True)
-        self.fig.subplots_adjust(left=0.1, right=0.97, top=0.95, bottom=0.08, hspace=0.38)
-        for ax in self.axes:
+    def __init__(self, projector: bool = False) -> None:
+        self.projector = projector
+        super().__init__((6.4, 4.9) if projector else (6.6, 6.6))
+        self.font_pt = PROJECTOR_FONT_PT if projector else 8.0  # smallest text, points
+        self.title_pt = PROJECTOR_FONT_PT + 1 if projector else 11.0
+        n_ax = 2 if projector else 3
+        axes = self.fig.subplots(n_ax, 1, sharex=True)
+        if projector:
+            self.fig.subplots_adjust(left=0.11, right=0.98, top=0.93, bottom=0.12, hspace=0.42)
+            self.axes = (axes[0], None, axes[1])
+        else:
+            self.fig.subplots_adjust(left=0.1, right=0.97, top=0.95, bottom=0.08, hspace=0.38)
+            self.axes = tuple(axes)
+        for ax in axes:
             ax.grid(True, alpha=0.3)
-            ax.yaxis.set_major_locator(MaxNLocator(5))
-        self.axes[2].yaxis.set_major_locator(MaxNLocator(5, integer=True))
+            ax.yaxis.set_major_locator(MaxNLocator(4 if projector else 5))
+            ax.tick_params(labelsize=self.font_pt)
+        self.axes[2].yaxis.set_major_locator(MaxNLocator(4, integer=True))
         self.axes[0].set_ylim(0, 102)  # a line at 100 stays visible above the frame
         self._lines: dict[tuple[int, str], object] = {}
-        self._note = self.fig.text(0.99, 0.005, "", ha="right", va="bottom", fontsize=8)
+        self._note = self.fig.text(0.99, 0.005, "", ha="right", va="bottom", fontsize=self.font_pt)
 
-    def _line(self, ax_i: int, run: int, key: str, colour: str):
+    @property
+    def font_px(self) -> float:
+        """The smallest text's height in the PNG's pixels (font size at :data:`DPI`)."""
+        return self.font_pt * DPI / 72.0
+
+    def _line(self, ax_i: int, run: int, key: str, colour: str, **kw):
         k = (run, key)
         if k not in self._lines:
-            (line,) = self.axes[ax_i].plot([], [], color=colour, ls=RUN_STYLES[run], lw=1.6)
+            style = {"ls": RUN_STYLES[run], "lw": 1.6, **kw}
+            (line,) = self.axes[ax_i].plot([], [], color=colour, **style)
             self._lines[k] = line
         return self._lines[k]
 
-    def render(self, runs: Sequence[Mapping[str, np.ndarray]], lang: str = "zh") -> bytes:
-        """PNG of the charts for ``runs`` (each a dict of daily columns)."""
+    def render(
+        self,
+        runs: Sequence[Mapping[str, np.ndarray]],
+        lang: str = "zh",
+        marks: Sequence[Sequence[tuple[int, str]]] = (),
+    ) -> bytes:
+        """PNG of the charts for ``runs`` (each a dict of daily columns); ``marks`` per
+        run: (day, index key) of the notable changes, drawn as markers on that curve."""
         for (run, key), line in list(self._lines.items()):
             if run >= len(runs):
                 line.remove()
@@ -131,20 +160,35 @@ class LiveCharts(_Blit):
         for r, daily in enumerate(runs):
             x = np.asarray(daily.get("day", np.arange(0)), dtype=float)
             n_days = max(n_days, x.shape[0])
+            run_marks = marks[r] if r < len(marks) else ()
             for key, c in zip(INDEX_KEYS, INDEX_COLOURS, strict=True):
-                self._line(0, r, key, c).set_data(x, np.asarray(daily.get(key, []), float))
+                y = np.asarray(daily.get(key, []), float)
+                self._line(0, r, key, c).set_data(x, y)
+                days = np.array([d for d, k in run_marks if k == key], dtype=np.int64)
+                days = days[(days >= 0) & (days < y.shape[0])]
+                m = self._line(0, r, "mark_" + key, c, ls="none", marker="v",
+                               ms=9 if self.projector else 6, mec="black", mew=0.6)  # fmt: skip
+                m.set_data(x[days] if days.size else [], y[days] if days.size else [])
             colour = RUN_COLOURS[r] if len(runs) > 1 else RUN_COLOURS[0]
-            y = np.asarray(daily.get(RESOLUTION_KEY, []), float)
-            if np.isfinite(y).any():
-                y_res = max(y_res, float(np.nanmax(y)))
-            line = self._line(1, r, RESOLUTION_KEY, colour)
-            line.set_data(x, y)
-            line.set_color(colour)
+            if self.axes[1] is not None:
+                y = np.asarray(daily.get(RESOLUTION_KEY, []), float)
+                if np.isfinite(y).any():
+                    y_res = max(y_res, float(np.nanmax(y)))
+                line = self._line(1, r, RESOLUTION_KEY, colour)
+                line.set_data(x, y)
+                line.set_color(colour)
             for key, c in zip(ESCALATION_KEYS, ESCALATION_COLOURS, strict=True):
-                y = np.cumsum(np.nan_to_num(np.asarray(daily.get(key, []), float)))
+                y = np.nan_to_num(np.asarray(daily.get(key, []), float))
+                if key == "escalations_collective":  # both kinds of collective incident
+                    y = y + np.nan_to_num(np.asarray(daily.get("unrest_incidents", []), float))
+                    line = self._line(2, r, key, c, ls="none", marker="o",
+                                      ms=8 if self.projector else 5)  # fmt: skip
+                    keep = y > 0
+                    line.set_data(x[keep], y[keep])
+                else:
+                    self._line(2, r, key, c, drawstyle="steps-mid", lw=1.2).set_data(x, y)
                 if y.size:
-                    y_esc = max(y_esc, float(y[-1]))
-                self._line(2, r, key, c).set_data(x, y)
+                    y_esc = max(y_esc, float(y.max()))
         x_max = nice_ceiling(n_days - 1, 30.0)
         res_max = nice_ceiling(y_res, 2.0)
         esc_max = nice_ceiling(y_esc, 5.0)
@@ -155,41 +199,44 @@ class LiveCharts(_Blit):
 
     def _layout(self, n_runs: int, lang: str, x_max: float, res_max: float, esc_max: float):
         ax0, ax1, ax2 = self.axes
-        ax0.set_title(t("chart_indices", lang), fontsize=11, loc="left")
-        ax1.set_title(t("chart_resolution", lang), fontsize=11, loc="left")
-        ax2.set_title(t("chart_escalation", lang), fontsize=11, loc="left")
-        ax2.set_xlabel(t("axis_day", lang))
+        fs, ts = self.font_pt, self.title_pt
+        ax0.set_title(t("chart_indices", lang) + t("chart_marks", lang), fontsize=ts, loc="left")
+        ax2.set_title(t("chart_escalation", lang), fontsize=ts, loc="left")
+        ax2.set_xlabel(t("axis_day", lang), fontsize=fs)
         ax0.set_xlim(0, x_max)
-        ax1.set_ylim(0, res_max)
         ax2.set_ylim(0, esc_max)
         ax0.legend(
             [self._lines[(0, k)] for k in INDEX_KEYS],
             [_short(k, lang) for k in INDEX_KEYS],
-            loc="lower left",
-            fontsize=8,
-            ncols=3,
-            framealpha=0.8,
-        )
+            loc="lower left", fontsize=fs, ncols=3, framealpha=0.8,
+        )  # fmt: skip
+        labels = [_short(k, lang) for k in ESCALATION_KEYS[:2]]
+        labels.append(pick(("聚集性事件", "collective incidents"), lang))
         ax2.legend(
-            [self._lines[(0, k)] for k in ESCALATION_KEYS],
-            [_short(k, lang) for k in ESCALATION_KEYS],
-            loc="upper left",
-            fontsize=8,
-            ncols=3,
-            framealpha=0.8,
-        )
-        if n_runs > 1:
-            ax1.legend(
-                [self._lines[(r, RESOLUTION_KEY)] for r in range(n_runs)],
-                ["A", "B"][:n_runs],
-                loc="upper left",
-                fontsize=8,
-                ncols=2,
-                framealpha=0.8,
-            )
-        elif ax1.get_legend() is not None:
-            ax1.get_legend().remove()
+            [self._lines[(0, k)] for k in ESCALATION_KEYS], labels,
+            loc="upper left", fontsize=fs, ncols=3, framealpha=0.8,
+        )  # fmt: skip
+        if ax1 is not None:
+            ax1.set_title(t("chart_resolution", lang), fontsize=ts, loc="left")
+            ax1.set_ylim(0, res_max)
+            if n_runs > 1:
+                ax1.legend(
+                    [self._lines[(r, RESOLUTION_KEY)] for r in range(n_runs)],
+                    ["A", "B"][:n_runs], loc="upper left", fontsize=fs, ncols=2,
+                    framealpha=0.8,
+                )  # fmt: skip
+            elif ax1.get_legend() is not None:
+                ax1.get_legend().remove()
         self._note.set_text(t("solid_dashed", lang) if n_runs > 1 else "")
+
+    def font_sizes(self) -> list[float]:
+        """The font sizes (points) of every visible text of the figure (for tests)."""
+        self.canvas.draw()
+        return [
+            a.get_fontsize()
+            for a in self.fig.findobj(Text)
+            if a.get_visible() and a.get_text().strip()
+        ]
 
 
 def _nice_range(values: Sequence[np.ndarray], unit: str) -> tuple[float, float]:

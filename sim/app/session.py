@@ -29,14 +29,15 @@ from typing import Any
 import numba
 import numpy as np
 
+from sim.app.annotate import Change, change_text, notable_changes
 from sim.app.events import LOG_KINDS, Event, describe, feed_kinds, select_events
 from sim.app.export import NotableSink, class_record_html, daily_csv, events_csv
 from sim.app.figures import LiveCharts, LiveMap, shared_range
-from sim.app.indicators import INDICATOR_KEYS, grid_indicator
+from sim.app.indicators import INDICATOR_KEYS, county_indicator, grid_indicator
 from sim.app.levers import changed_levers, get_lever, with_lever
 from sim.app.text import pick, scenario_title
 from sim.errors import GovsimError
-from sim.events import EventLog
+from sim.events import COLLECTIVE, EventLog, kind_code
 from sim.model import GovernanceModel
 from sim.scenario import load_scenario
 from sim.scenario.schema import Scenario
@@ -127,6 +128,8 @@ class SimRun:
                 events=EventLog(window_days=EVENT_WINDOW_DAYS, sink=self.notable),
             )
         self.history = []
+        self.index_changes: list[Change] = []  # notable index changes, oldest first
+        self._collective_counties: dict[int, np.ndarray] = {}  # reported day -> counties
         self._sunk: list[dict[str, np.ndarray]] = []
         self.model.issue_sink = self._sunk.append
         self.events.clear()
@@ -150,7 +153,21 @@ class SimRun:
         events = self._events(day)
         self._sunk.clear()
         self.events.extendleft(reversed(events))
+        self._annotate()
         return events
+
+    def _annotate(self) -> None:
+        """Record today's notable index changes with their causes (:mod:`sim.app.annotate`)."""
+        today = self.model.events.select(self.day - 1, self.day - 1)
+        d = self.day - 1  # the reported day just simulated
+        self._collective_counties[d] = today["county"][today["kind"] == COLLECTIVE]
+        ix = self.scenario.indices
+        self._collective_counties.pop(d - int(ix.window_days) - 1, None)
+        out = self._collective_counties.get(d - int(ix.window_days), np.zeros(0, np.int16))
+        daily = self.daily()
+        self.index_changes += notable_changes(
+            daily, daily["day"].shape[0] - 1, today, out, self.model.metrics.n_residents, ix
+        )
 
     def _events(self, day: int) -> list[Event]:
         """The day's feed from the model's event log; the issues' details (sector, channel,
@@ -214,6 +231,49 @@ class SimRun:
             for ev in self.events
         ]
 
+    def annotation_lines(self, lang: str, county: int | None = None) -> list[tuple[int, str]]:
+        """The notable index changes with their causes, newest first: (day, text).
+
+        With ``county``, only changes with a cause in that county.
+        """
+        city = self.model.state.city
+        out = []
+        for ch in reversed(self.index_changes):
+            if county is not None and not any(c.county == county for c in ch.causes):
+                continue
+            out.append((ch.day, change_text(ch, city.county_names_zh, city.county_names_en, lang)))
+        return out
+
+    def county_detail(self, county: int, lang: str) -> dict[str, Any]:
+        """One county's indicators now, its escalations so far and its events.
+
+        ``indicators``: the map's indicators for the county (resident-weighted);
+        ``counts``: collective incidents, petitions, litigation of the whole run (from
+        the log's notable events); ``events``: the feed's lines of the county;
+        ``changes``: index changes with a cause in the county.
+        """
+        city = self.model.state.city
+        notable = self.notable_events()
+        here = notable["county"] == county
+        counts = {
+            k: int((here & (notable["kind"] == kind_code(k))).sum())
+            for k in ("collective", "petition", "litigation")
+        }
+        names_zh, names_en = city.county_names_zh, city.county_names_en
+        return {
+            "name": names_zh[county] if lang == "zh" else names_en[county],
+            "indicators": {
+                k: float(county_indicator(self.model.state, k)[county]) for k in INDICATOR_KEYS
+            },
+            "counts": counts,
+            "events": [
+                (ev.day, describe(ev, names_zh, names_en, lang))
+                for ev in self.events
+                if ev.county == county
+            ],
+            "changes": self.annotation_lines(lang, county),
+        }
+
     def county_en(self) -> dict[str, str]:
         city = self.model.state.city
         return dict(zip(city.county_names_zh, city.county_names_en, strict=True))
@@ -237,6 +297,7 @@ class Session:
         self.lock = threading.RLock()
         self.runs: list[SimRun] = [SimRun(base)]
         self.charts = LiveCharts()
+        self.projector_charts = LiveCharts(projector=True)
         self.version = 0  # bumped on every change; the page re-renders on it
         self.message = ""
         self._ranges: dict[str, tuple[float, float]] = {}  # map colour range per indicator
@@ -330,9 +391,18 @@ class Session:
         ]
         return [f"{names[i]}：{scenario_title(r.scenario, lang)}" for i, r in enumerate(self.runs)]
 
-    def charts_png(self, lang: str) -> bytes:
+    def chart_font_px(self, projector: bool = False) -> float:
+        """The charts' smallest text in the PNG's pixels (the page scales the image)."""
+        return (self.projector_charts if projector else self.charts).font_px
+
+    def marks(self) -> list[list[tuple[int, str]]]:
+        """Per run, (day, index key) of its notable index changes (markers on the chart)."""
+        return [[(c.day, c.key) for c in r.index_changes] for r in self.runs]
+
+    def charts_png(self, lang: str, projector: bool = False) -> bytes:
         with self.lock:
-            return self.charts.render([r.daily() for r in self.runs], lang)
+            charts = self.projector_charts if projector else self.charts
+            return charts.render([r.daily() for r in self.runs], lang, self.marks())
 
     def export_daily_csv(self) -> bytes:
         """Every configuration's daily metrics (CSV, UTF-8 with BOM)."""
@@ -347,7 +417,7 @@ class Session:
     def export_record_html(self) -> bytes:
         """The one-page class record (HTML, Chinese first, charts embedded)."""
         with self.lock:
-            charts = self.charts.render([r.daily() for r in self.runs], "zh")
+            charts = self.charts.render([r.daily() for r in self.runs], "zh", self.marks())
             return class_record_html(self, charts)
 
     def maps_png(self, indicator: str, lang: str) -> list[bytes]:

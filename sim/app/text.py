@@ -51,7 +51,26 @@ UI: dict[str, tuple[str, str]] = {
     "county_map_title": ("盐城市九个县(市、区)", "Yancheng's nine divisions"),
     "chart_indices": ("获得感、幸福感、安全感", "Gain, well-being, security"),
     "chart_resolution": ("平均办结时间(天)", "Mean resolution time (days)"),
-    "chart_escalation": ("矛盾升级(累计)", "Escalations (cumulative)"),
+    "chart_escalation": ("矛盾升级(每日)", "Escalations (per day)"),
+    "chart_marks": ("（▼ 明显变化）", " (▼ notable change)"),
+    "projector": ("投影模式", "Projector"),
+    "why": ("指数为何变化", "Why the indices moved"),
+    "no_changes": ("尚无明显变化（≥0.5分）。", "No notable change yet (≥ 0.5 point)."),
+    "why_note": (
+        "▼ 标出变化≥0.5分的日子；安全感、幸福感按指数定义拆分，获得感为“与当日事件相关”。",
+        "▼ marks changes ≥ 0.5 point; security and well-being are split by the "
+        "index definitions, gain is 'related to the day's events'.",
+    ),
+    "county": ("区县详情", "County detail"),
+    "county_pick": (
+        "选择区县（地图图片不可点击）",
+        "Choose a county (the map image is not clickable)",
+    ),
+    "county_none": ("全市", "Whole city"),
+    "county_counts": (
+        "本次运行：聚集性事件 {c} 起 · 信访 {p} 件 · 诉讼 {l} 件",
+        "This run: {c} collective incidents · {p} petitions · {l} lawsuits",
+    ),
     "axis_day": ("天", "day"),
     "export": ("导出", "Export"),
     "export_charts": ("曲线图 PNG", "Charts PNG"),
