@@ -306,6 +306,10 @@ def main_tables(plan, result) -> list[tuple[str, list[str], list[list[Any]]]]:
             out.append(("Key outcomes 主要结果 (" + tables.KEY_NOTE + ")", header, body))
         header, body = tables.compare_overview(result.rows, titles)
         out.append(("All metrics 全部指标 (" + tables.OVERVIEW_NOTE + ")", header, body))
+        header, body = tables.equal_cost_table(result.rows, titles)
+        if body:
+            caption = "Equal-cost comparison 同等成本对比 (" + tables.EQUAL_COST_NOTE + ")"
+            out.append((caption, header, body))
         return out
     if plan.kind == "sweep":
         factors = list(plan.points[0]["factors"]) if plan.points else []

@@ -28,7 +28,7 @@ from matplotlib.figure import Figure
 from scipy import stats as sps
 
 from sim import metrics_schema
-from sim.experiment import appendix, tables
+from sim.experiment import appendix, frontier, tables
 from sim.experiment.records import ExperimentFolder
 from sim.experiment.runner import aggregate_daily, collect_values, plan_label
 from sim.experiment.summary import summarize
@@ -202,6 +202,151 @@ def _compare_figures(rows: Sequence[Mapping], labels: Sequence[str], metrics: Se
     return "\n".join(parts)
 
 
+def _frontier_figure(rows: Sequence[Mapping], labels: Sequence[str]) -> tuple[str, list[list]]:
+    """Each headline outcome against cost per resident, the Pareto frontier and twin lines.
+
+    Returns the ``<figure>`` and one row per outcome (metric, better, the efficient
+    scenarios by cost) for the table beside it; ``("", [])`` without cost or outcomes.
+    """
+    cost = frontier.COST_METRIC
+    panels = [(m, frontier.frontier_points(rows, m)) for m in frontier.FRONTIER_METRICS]
+    panels = [(m, pts) for m, pts in panels if pts]
+    if not panels:
+        return "", []
+    pairs = frontier.twin_pairs(labels)
+    ncols = min(3, len(panels))
+    nrows = math.ceil(len(panels) / ncols)
+    fig, axes = _figure((3.8 * ncols, 3.4 * nrows), nrows, ncols)
+    for ax in axes.flat[len(panels) :]:
+        ax.set_axis_off()
+    summary = []
+    for ax, (m, pts) in zip(axes.flat, panels, strict=False):
+        k = 100.0 if tables.unit(m) == "share" else 1.0
+        by = {p["scenario"]: p for p in pts}
+        for a, b in pairs:  # each configuration to its equal-cost twin
+            pa, pb = by.get(a), by.get(b)
+            if pa and pb:
+                ax.plot(
+                    [pa["cost"], pb["cost"]],
+                    [k * pa["value"], k * pb["value"]],
+                    color="0.55",
+                    lw=0.7,
+                    ls="--",
+                    zorder=1,
+                )
+        line = frontier.frontier_line(pts)
+        ax.plot(
+            [p["cost"] for p in line],
+            [k * p["value"] for p in line],
+            color="#d1495b",
+            lw=1.6,
+            zorder=2,
+        )
+        for p in pts:
+            x, y = p["cost"], k * p["value"]
+            xerr = [[max(0.0, x - p["cost_low"])], [max(0.0, p["cost_high"] - x)]]
+            yerr = [[max(0.0, y - k * p["value_low"])], [max(0.0, k * p["value_high"] - y)]]
+            colour = (
+                "#30638e" if p["scenario"] == labels[0] else "#d1495b" if p["efficient"] else "0.55"
+            )
+            ax.errorbar(
+                [x],
+                [y],
+                xerr=np.nan_to_num(xerr),
+                yerr=np.nan_to_num(yerr),
+                fmt="o",
+                ms=4,
+                color=colour,
+                ecolor="0.5",
+                elinewidth=0.8,
+                capsize=2,
+                zorder=3,
+            )
+            ax.annotate(
+                p["scenario"], (x, y), xytext=(3, 3), textcoords="offset points", fontsize=6.5
+            )
+        arrow = "↑" if frontier.direction(m) > 0 else "↓"
+        unit = "%" if k == 100.0 else tables.unit_label(m)
+        ax.set_title(f"{tables.metric_label(m)} [{unit}] {arrow}", fontsize=9)
+        ax.set_xlabel(_bi("人均成本 元/人·年", "cost per resident, yuan/yr"), fontsize=8)
+        ax.grid(True, alpha=0.3)
+        better = "越高越好 higher is better" if arrow == "↑" else "越低越好 lower is better"
+        summary.append(
+            [tables.metric_label(m), better, ", ".join(p["scenario"] for p in line) or "—"]
+        )
+    fig.suptitle(
+        _bi(
+            "效率前沿：各结果指标与人均成本（均值及95%置信区间）",
+            "efficiency frontier: each outcome against cost per resident (mean, 95% CI)",
+        ),
+        fontsize=11,
+    )
+    on = "; ".join(f"{r[0]}: {r[2]}" for r in summary)
+    twins = ", ".join(f"{a}–{b}" for a, b in pairs) or "none"
+    html_ = _png(
+        fig,
+        f"Scatter of {', '.join(tables.metric_label(m) for m, _ in panels)} against "
+        f"{tables.metric_label(cost)}, one point per scenario ({', '.join(labels)}) with 95% "
+        f"CIs as error bars; the Pareto-efficient scenarios, cheapest first: {on}. "
+        f"Dashed lines join each configuration to its equal-cost twin: {twins}.",
+        _bi(
+            "效率前沿：每个结果指标的均值（纵轴）对人均成本（横轴），误差线为95%置信区间；"
+            "红线连接帕累托有效的情景（没有其他情景成本不高于它且结果更好），箭头表示哪个方向更好；"
+            "蓝点为参照情景；虚线连接配置与其同等成本版本。前沿按均值确定，未计入不确定性；"
+            "成本多为假设。",
+            "efficiency frontier: each outcome's mean (vertical) against cost per resident "
+            "(horizontal), error bars the 95% CIs; the red line joins the Pareto-efficient "
+            "scenarios (no other is at most as costly and at least as good, better in one), "
+            "the arrow says which way is better; blue: the reference; dashed lines join a "
+            "configuration to its equal-cost twin. The frontier is of the means and ignores "
+            "their uncertainty; costs are mostly assumptions.",
+        ),
+    )
+    return html_, summary
+
+
+def _frontier_section(rows: Sequence[Mapping], labels: Sequence[str], titles) -> str:
+    """The efficiency frontier and the equal-cost table (issue 12)."""
+    parts = [f"<h2 id='frontier'>{_bi('效率前沿', 'efficiency frontier')}</h2>"]
+    fig, summary = _frontier_figure(rows, labels)
+    if not fig:
+        parts.append(
+            "<p class='muted'>"
+            + _e(
+                _bi(
+                    "本实验未记录人均成本或主要结果指标，无法绘制效率前沿",
+                    f"no {frontier.COST_METRIC} or no headline outcome among the experiment's "
+                    "metrics: no frontier",
+                )
+            )
+            + "</p>"
+        )
+        return "\n".join(parts)
+    parts.append(fig)
+    parts.append(
+        _html_table(
+            [_bi("指标", "metric"), _bi("方向", "better"), _bi("前沿上的情景", "on the frontier")],
+            summary,
+        )
+    )
+    parts.append(
+        "<p class='muted'>"
+        + _e(
+            "On the frontier: the Pareto-efficient scenarios by mean cost per resident and mean "
+            "outcome, cheapest first. Costs are mostly assumptions (govsim params "
+            "--assumptions-only); a scenario off the frontier may not differ significantly "
+            "from one on it (see the CIs and the tables)."
+        )
+        + "</p>"
+    )
+    header, body = tables.equal_cost_table(rows, titles)
+    if body:
+        parts.append(f"<h3 id='equal-cost'>{_bi('同等成本对比', 'equal-cost comparison')}</h3>")
+        parts.append(_html_table(header, body))
+        parts.append(f"<p class='muted'>{_e(tables.EQUAL_COST_NOTE)}</p>")
+    return "\n".join(parts)
+
+
 def _series_figure(
     agg: Mapping[int, Mapping[str, Mapping[str, np.ndarray]]],
     names: Mapping[int, str],
@@ -263,6 +408,7 @@ def _compare_section(plan, result, agg) -> str:
         parts.append(f"<p class='bad'>{_e(line)}</p>")
     parts.append(f"<h2>{_bi('置信区间图', 'CI plots')}</h2>")
     parts.append(_compare_figures(result.rows, labels, plan.metrics))
+    parts.append(_frontier_section(result.rows, labels, titles))
     if agg:
         parts.append(f"<h2>{_bi('各情景逐日时间序列', 'time series per scenario')}</h2>")
         names = {i: p["label"] for i, p in enumerate(plan.points)}

@@ -9,6 +9,7 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from sim.experiment import frontier
 from sim.metrics_schema import SUMMARY_KEYS
 
 
@@ -408,6 +409,80 @@ KEY_NOTE = (
 )
 
 
+SURVIVAL_LABELS = {
+    "holds": "保持 holds",
+    "lost": "消失 lost",
+    "reversed": "反转 reversed",
+    "appears": "新出现 appears",
+}
+
+EQUAL_COST_NOTE = (
+    "Each configuration (first row of a pair) and its equal-cost twin (second row, "
+    "<name>_equal_cost: the reference's budget re-spent by the configuration's logic). "
+    "Cost: mean cost per resident-year (yuan) and its Δ% from the reference. Outcomes: "
+    "Δ% = 100·(mean / reference mean − 1), paired by replication, [95 % Fieller CI] († rare "
+    "count: rate ratio, exact CI); stars: unadjusted p dual to the CI. On the twin's row: "
+    "保持 holds (both effects significant, same sign), 消失 lost (the configuration's effect "
+    "is significant, the twin's not), 反转 reversed (significant, opposite signs), 新出现 "
+    "appears (only the twin's is significant). Costs are mostly assumptions (govsim params "
+    "--assumptions-only)."
+)
+
+
+def equal_cost_table(
+    rows: Sequence[Mapping[str, Any]],
+    titles: Mapping[str, str],
+    metrics: Sequence[str] = frontier.FRONTIER_METRICS,
+) -> tuple[list[str], list[list[str]]]:
+    """Each configuration beside its equal-cost twin: cost, and Δ% vs the reference.
+
+    The reference's row first (its means), then two rows per configuration whose twin
+    (``<name>_equal_cost``) is in the experiment. Empty if there is no such pair or no
+    ``cost_per_resident`` among the rows.
+    """
+    blocks = _blocks(rows)
+    cost = frontier.COST_METRIC
+    shown = [m for m in metrics if m in blocks]
+    if cost not in blocks or not shown:
+        return [], []
+    by = {(r["scenario"], r["metric"]): r for r in rows}
+    labels = [r["scenario"] for r in blocks[cost]]
+    pairs = frontier.twin_pairs(labels[1:])
+    if not pairs:
+        return [], []
+
+    def name(lab: str) -> str:
+        return f"{lab} {titles.get(lab, '')}".strip()
+
+    header = [
+        "情景 scenario",
+        metric_label(cost),
+        "成本 Δ% cost vs ref.",
+        *[metric_label(m) for m in shown],
+    ]
+    ref = labels[0]
+    body = [
+        [f"{name(ref)} (参照 ref.)", fmt(by[(ref, cost)]["mean"], cost), "—"]
+        + [fmt(by[(ref, m)]["mean"], m) for m in shown]
+    ]
+    for lab, twin in pairs:
+        for which in (lab, twin):
+            c = by[(which, cost)]
+            cells = [name(which), fmt(c["mean"], cost), fmt_pct(c.get("diff_pct", math.nan))]
+            for m in shown:
+                r = by.get((which, m))
+                if r is None or "diff" not in r:
+                    cells.append("—")
+                    continue
+                text = pct_cell(r, with_ci=True)
+                if which == twin and (lab, m) in by:
+                    verdict = frontier.survives(by[(lab, m)], r)
+                    text += f" {SURVIVAL_LABELS[verdict]}" if verdict else ""
+                cells.append(text)
+            body.append(cells)
+    return header, body
+
+
 def compare_markdown(
     rows: Sequence[Mapping[str, Any]],
     titles: Mapping[str, str],
@@ -419,6 +494,10 @@ def compare_markdown(
     if body:
         parts += [md_table(header, body), "", KEY_NOTE, ""]
     parts += [md_table(*compare_overview(rows, titles)), "", OVERVIEW_NOTE, ""]
+    header, body = equal_cost_table(rows, titles)
+    if body:
+        parts += ["### 同等成本对比 (equal-cost comparison)", "", md_table(header, body), ""]
+        parts += [EQUAL_COST_NOTE, ""]
     for metric, block in _blocks(rows).items():
         parts.append(f"### {metric_label(metric)} [{unit_label(metric)}]")
         parts.append("")
