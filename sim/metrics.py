@@ -56,6 +56,22 @@ _HIST_BIN_H = 1.0  # resolution-time histogram: one-hour bins
 _HIST_BINS = 24 * 365 * 3
 
 
+def security_terms(
+    ix, open_risk: float, collective: float, n_residents: int
+) -> tuple[float, float]:
+    """The two terms of 安全感's exponent, ``w_r·R`` and ``w_c·C``.
+
+    ``S = 100·exp(−(w_r·R + w_c·C)/100)`` with R the open safety risks per 1,000
+    residents and C the collective incidents per 100,000 residents (``ix`` is the
+    scenario's ``indices``). Both terms are linear in their counts, so a change of S
+    can be split between them (the teaching page's "why the index moved").
+    """
+    return (
+        ix.open_risk_weight * (1000.0 * open_risk / n_residents),
+        ix.collective_weight * (1e5 * collective / n_residents),
+    )
+
+
 def _safe(num: float, den: float) -> float:
     return num / den if den > 0 else math.nan
 
@@ -141,11 +157,10 @@ class MetricsRecorder:
         gain = _safe(win[0] + win[1], closed)
         gap = _safe(win[5], win[3]) - _safe(win[4], win[2])
         open_risk = float(counts[C_OPEN_CAT + 3])
-        r_per_k = 1000.0 * open_risk / self.n_residents
-        c_per_100k = 1e5 * sum(self._win_coll[-w:]) / self.n_residents
-        security = math.exp(
-            -(ix.open_risk_weight * r_per_k + ix.collective_weight * c_per_100k) / 100
+        risk_term, collective_term = security_terms(
+            ix, open_risk, sum(self._win_coll[-w:]), self.n_residents
         )
+        security = math.exp(-(risk_term + collective_term) / 100)
         w1, w2, w3, w4 = ix.happiness_weights
         g = 0.0 if math.isnan(gain) else gain
         happiness = (

@@ -34,6 +34,7 @@ import numpy as np
 
 from sim import events as log_events
 from sim.issues import CAT_ENQUIRY, CAT_NEED
+from sim.metrics import security_terms
 
 INDEX_KEYS = ("gain_index", "happiness_index", "security_index")
 INDEX_NAMES = {
@@ -104,12 +105,12 @@ def security_causes(
     coll = daily["escalations_collective"] + daily["unrest_incidents"]
     new = int(coll[i])
     out = int(coll[i - w]) if i - w >= 0 else 0
-    per_c = ix.collective_weight * 1e5 / max(n_residents, 1)  # log-units ×100 per incident
-    dr = 1000.0 * float(daily["open_risk"][i] - daily["open_risk"][i - 1]) / max(n_residents, 1)
-    parts = {
-        "collective": per_c * new,  # adds to −ln S·100, lowers S
-        "window_out": -per_c * out,
-        "risk": ix.open_risk_weight * dr,
+    n = max(n_residents, 1)
+    d_risk = float(daily["open_risk"][i] - daily["open_risk"][i - 1])
+    parts = {  # the exponent's terms (sim.metrics.security_terms), linear in their counts
+        "collective": security_terms(ix, 0.0, new, n)[1],  # adds to −ln S·100, lowers S
+        "window_out": -security_terms(ix, 0.0, out, n)[1],
+        "risk": security_terms(ix, d_risk, 0.0, n)[0],
     }
     # S1/S0 = exp(−ΣL/100): a part's share of ΔS is its share of ΣL
     shares = _split(s1 - s0, list(parts.values()))
