@@ -210,15 +210,20 @@ def test_event_feed_is_deterministic_and_from_the_model(base):
     assert days == sorted(days, reverse=True) and max(days) == 14
 
 
+# escalation made common, and collective regardless of mobilisation (a short grace)
+ESCALATING = (
+    "escalation.petition_hazard=0.1",
+    "escalation.grace_days=2",
+    "escalation.mobilisation_exponent=0",
+    "escalation.collective_severity=0.3",
+)
+
+
 def test_escalation_events_match_the_days_counts():
     """Every collective incident of the day is in the feed, and one lone petition when
     there is one (a collective incident also counts as a petition). Escalation is made
     common (and collective regardless of mobilisation) so the days test something."""
-    sc = load_scenario(
-        BASELINE,
-        [*SMALL, "escalation.petition_hazard=0.1", "escalation.grace_days=2",
-         "escalation.mobilisation_exponent=0", "escalation.collective_severity=0.3"],
-    )  # fmt: skip
+    sc = load_scenario(BASELINE, [*SMALL, *ESCALATING])
     run = SimRun(sc)
     days_with = {"petition": 0, "collective": 0}
     for day in range(30):
@@ -708,11 +713,7 @@ def test_notebook_names_no_label_the_page_lacks():
 def incident_run():
     """Escalation made common and collective regardless of mobilisation (a short grace):
     collective incidents happen within 40 days at 1:500."""
-    sc = load_scenario(
-        BASELINE,
-        [*SMALL, "escalation.petition_hazard=0.1", "escalation.grace_days=2",
-         "escalation.mobilisation_exponent=0", "escalation.collective_severity=0.3"],
-    )  # fmt: skip
+    sc = load_scenario(BASELINE, [*SMALL, *ESCALATING])
     run = SimRun(sc)
     for _ in range(40):
         run.step()
