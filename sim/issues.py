@@ -103,6 +103,12 @@ ISSUE_FIELDS: dict[str, type] = {
 }
 
 
+def rows_by_grid(codes: np.ndarray, grid: np.ndarray, code: int, n_grids: int) -> np.ndarray:
+    """How many issue rows carry ``code`` in a per-row code array, by grid (int64
+    [n_grids]); e.g. misused data uses (routing) or collective incidents (escalation)."""
+    return np.bincount(grid[codes == code], minlength=n_grids).astype(np.int64)
+
+
 class IssueTable:
     """Structure of arrays holding the open issues (and closed ones until compaction).
 

@@ -14,9 +14,18 @@ import numpy as np
 import pytest
 from reference import warning as ref
 
-from sim.issues import CAT_DISPUTE, CAT_NEED, IN_SERVICE, LATENT, QUEUED, RESOLVED, ROUTING
+from sim.issues import (
+    CAT_DISPUTE,
+    CAT_NEED,
+    IN_SERVICE,
+    LATENT,
+    QUEUED,
+    RESOLVED,
+    ROUTING,
+    rows_by_grid,
+)
 from sim.kernels import warning as _warning
-from sim.kernels.escalate import E_COLLECTIVE, E_PETITION, _code_count_kernel
+from sim.kernels.escalate import E_COLLECTIVE, E_PETITION
 from sim.kernels.warning import WarningParams as _Params
 from sim.kernels.warning import (
     WarningScorer,
@@ -99,7 +108,7 @@ def test_open_disputes_and_grid_means():
 
     assert open_disputes_by_grid(Rows, 3).tolist() == [1, 2, 0]
     codes = np.array([0, E_COLLECTIVE, E_PETITION, E_COLLECTIVE, E_COLLECTIVE, 0], np.uint8)
-    assert _code_count_kernel(codes, Rows.grid, E_COLLECTIVE, 3).tolist() == [1, 2, 0]
+    assert rows_by_grid(codes, Rows.grid, E_COLLECTIVE, 3).tolist() == [1, 2, 0]
     values = np.array([0.1, 0.3, 0.5, 1.0], np.float32)
     np.testing.assert_allclose(grid_means(values, np.array([0, 2, 2, 4])), [0.2, 0.0, 0.75])
 

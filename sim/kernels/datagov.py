@@ -36,6 +36,8 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit, prange
 
+from sim.issues import rows_by_grid
+
 MISUSED = 2  # code of a misused data use in route_step's per-row output (1: used, no misuse)
 
 
@@ -77,16 +79,6 @@ def misuse_probability(
     )
 
 
-@njit(cache=True)
-def _misuse_count_kernel(misuse, grid, n_grids):
-    """Misused data uses (code 2) per grid, in row order."""
-    out = np.zeros(n_grids, dtype=np.int64)
-    for k in range(misuse.shape[0]):
-        if misuse[k] == MISUSED:
-            out[grid[k]] += 1
-    return out
-
-
 @njit(cache=True, parallel=True)
 def _trust_shock_kernel(incidents, delta, out):
     """shock_g = 1 − (1 − δ)^{n_g}: share of trust lost in grid g today."""
@@ -115,10 +107,10 @@ def _apply_shock_kernel(trust, grid_start, shock):
 def misuse_by_grid(misuse, grid, n_grids: int) -> np.ndarray:
     """Misuse incidents per grid from ``route_step``'s per-row codes (int64 [n_grids]).
 
-    ``misuse`` is the uint8 array ``route_step`` fills (``state.row_scratch(n)``: 1 = data
-    used, 2 = misused); ``grid`` the issues' grid column.
+    ``misuse`` is the uint8 array routing fills (1 = data used, 2 = misused); ``grid`` the
+    issues' grid column.
     """
-    return _misuse_count_kernel(np.asarray(misuse), np.asarray(grid), int(n_grids))
+    return rows_by_grid(np.asarray(misuse), np.asarray(grid), MISUSED, int(n_grids))
 
 
 def trust_shock(incidents_by_grid, delta: float) -> np.ndarray:

@@ -63,6 +63,7 @@ from sim.issues import (
     NEXT_PETITION,
     QUEUED,
     ROUTING,
+    rows_by_grid,
 )
 from sim.kernels.diversion import go_to_court
 from sim.rng import S_ESCALATE, S_ESCALATE_COLLECTIVE, S_ESCALATE_KIND, uniform
@@ -124,15 +125,6 @@ def _escalate_kernel(
         status[k] = ROUTING
         next_step[k] = NEXT_PETITION
         t_ready[k] = at
-
-
-@njit(cache=True)
-def _code_count_kernel(codes, grid, code, n_grids):
-    out = np.zeros(n_grids, dtype=np.int64)
-    for k in range(codes.shape[0]):
-        if codes[k] == code:
-            out[grid[k]] += 1
-    return out
 
 
 @dataclass(frozen=True)
@@ -213,6 +205,6 @@ def escalate_step(
         int(counts[E_PETITION] + counts[E_COLLECTIVE]),
         int(counts[E_LITIGATION]),
         int(counts[E_COLLECTIVE]),
-        _code_count_kernel(out, t.grid, E_COLLECTIVE, int(n_grids)),
+        rows_by_grid(out, t.grid, E_COLLECTIVE, int(n_grids)),
         out,
     )
