@@ -372,8 +372,12 @@ class Session:
 
     def set_preset(self, which: int, name: str) -> None:
         """Give configuration ``which`` the levers of preset ``name``."""
+        self.apply_scenario(which, self.presets[name])
+
+    def apply_scenario(self, which: int, sc: Scenario) -> None:
+        """Give configuration ``which`` the levers of ``sc`` from the next day on, keeping
+        the run's state (a lesson step's preset, :mod:`sim.app.lessons`)."""
         with self.lock:
-            sc = self.presets[name]
             restarted = self.runs[which].set_scenario(sc)
             self.runs[which].origin = sc
             if restarted and self.ab:
