@@ -147,6 +147,27 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     )
 
 
+@_interruptible
+def cmd_optimise(args: argparse.Namespace) -> int:
+    # lazy: `govsim --help` parses without optuna/pyarrow/scipy
+    from sim.experiment.optimise import optimise, summary_text
+
+    result = optimise(
+        args.file,
+        args.out,
+        days=args.days,
+        scale=args.scale,
+        overrides=list(args.set or []),
+        trials=args.trials,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        progress=not args.quiet,
+        discover=args.discover,
+    )
+    print(summary_text(result))
+    return 0
+
+
 @_with_warnings
 def cmd_status(args: argparse.Namespace) -> int:
     # lazy: `govsim --help` parses without pyarrow/scipy
@@ -201,6 +222,24 @@ def register(subparsers) -> None:
     g.add_argument("--samples", type=int, help="N (Morris trajectories, Sobol base samples)")
     _add_common(g)
     g.set_defaults(func=cmd_sensitivity)
+
+    o = subparsers.add_parser(
+        "optimise", help="budget-constrained search over levers (Optuna; plan file kind=optimise)"
+    )
+    o.add_argument("file", help="plan file, e.g. experiments/plans/same_budget.toml")
+    o.add_argument(
+        "--out", help="output folder (default runs/optimise-<name>-<hash8>); rerun resumes"
+    )
+    o.add_argument("--days", type=int, help="days to simulate (default: the plan's)")
+    o.add_argument("--scale", type=float, help="fraction of the population (1:100 = 0.01)")
+    o.add_argument("--set", action="append", metavar="KEY.PATH=VALUE", help="override a value")
+    ox = o.add_mutually_exclusive_group()
+    ox.add_argument("--workers", type=int, help="local worker processes (0 = in this process)")
+    ox.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="a Dask scheduler")
+    o.add_argument("--quiet", action="store_true", help="no progress bar")
+    o.add_argument("--trials", type=int, help="candidates to propose (default: the plan's)")
+    o.add_argument("--discover", metavar="DIR", help="a govsim discover folder for the report")
+    o.set_defaults(func=cmd_optimise)
 
     st = subparsers.add_parser(
         "status", help="print {done, failed, pending, failed_ids} of an experiment folder"
