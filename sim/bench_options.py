@@ -33,5 +33,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     )
     parser.add_argument("--json-out", metavar="PATH", help="also write the JSON to PATH")
     parser.add_argument("--no-progress", action="store_true", help="no progress on stderr")
+    parser.add_argument(
+        "--headline",
+        metavar="EXPERIMENT",
+        help="instead: project a compare experiment's wall time from measured parts "
+        "(e.g. experiments/headline_research.toml; sim.experiment.headline_cost)",
+    )
+    parser.add_argument(
+        "--sample-days", type=int, default=30, help="--headline: days timed per scenario"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=2, help="--headline: worker processes (default 2)"
+    )
     parser.add_argument("--one", type=float, metavar="SCALE", help=argparse.SUPPRESS)
     return parser

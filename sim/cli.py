@@ -116,6 +116,15 @@ def cmd_params(args: argparse.Namespace) -> int:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     # lazy: sim.bench loads numba; worker processes import this module before sizing its pool
+    if args.headline:
+        from sim.experiment.headline_cost import headline_cost
+        from sim.io import atomic_write_json
+
+        report = headline_cost(args.headline, args.sample_days, args.workers, not args.no_progress)
+        if args.json_out:
+            atomic_write_json(args.json_out, report, make_parents=True)
+        print(json.dumps(report, ensure_ascii=False, indent=2, allow_nan=False))
+        return 0
     from sim.bench import run_from_args
 
     return int(run_from_args(args) or 0)

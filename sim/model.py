@@ -27,6 +27,7 @@ line of bookkeeping. Mesa's ``DataCollector`` records the daily metrics.
 from __future__ import annotations
 
 import os
+import pickle
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -72,6 +73,7 @@ from sim.pools import (
     build_pools,
 )
 from sim.rng import S_INCLUSION, uniform
+from sim.scenario.loader import scenario_hash
 from sim.scenario.schema import Scenario
 
 STAGES = (
@@ -263,6 +265,47 @@ _POOL_AGENT = {
 }
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """A warmed-up model (:meth:`GovernanceModel.snapshot`): its arrays, day and key."""
+
+    key: str  # snapshot_key of the warm-up (scenario with its seed, model version)
+    seed: int
+    day: int
+    steps: int
+    state: ModelState
+
+
+def warmup_scenario(scenario: Scenario) -> Scenario:
+    """The scenario in force during ``scenario``'s warm-up.
+
+    The scenario itself, unless it sets ``warmup_levers``: then those levers, except the
+    ones that shape the city (:attr:`GovernanceModel.CITY_SHAPING`), which stay the
+    scenario's own.
+    """
+    if scenario.warmup_levers is None:
+        return scenario
+    levers = scenario.warmup_levers
+    for path in GovernanceModel.CITY_SHAPING:
+        parts = path.split(".")
+        if parts[0] != "levers":
+            continue
+        section, name = parts[1], parts[2]
+        own = getattr(scenario.levers, section)
+        sec = getattr(levers, section).model_copy(update={name: getattr(own, name)})
+        levers = levers.model_copy(update={section: sec})
+    return scenario.model_copy(update={"levers": levers, "warmup_levers": None})
+
+
+def snapshot_key(scenario: Scenario) -> str:
+    """Which warm-up a run of ``scenario`` starts from: the hash of its warm-up scenario
+    (with the seed and model version; its name, titles and number of reported days left
+    out). Runs with
+    the same key can fork one :class:`Snapshot`."""
+    neutral = {"days": 1, "name": "warmup", "title_zh": "", "title_en": "", "description": ""}
+    return scenario_hash(warmup_scenario(scenario).model_copy(update=neutral))
+
+
 def _reporter(key: str) -> Callable:
     return lambda m: m.last_row[key]
 
@@ -324,7 +367,8 @@ class GovernanceModel(mesa.Model):
     ):
         seed = scenario.seed if seed is None else int(seed)
         super().__init__(rng=seed)
-        self.config = scenario
+        warm = warmup_scenario(scenario)  # the scenario itself unless warmup_levers is set
+        self.config = warm
         self.seed = seed
         self.day = 0
         self.kernels = KERNELS if kernels is None else kernels
@@ -336,11 +380,11 @@ class GovernanceModel(mesa.Model):
         self.build_seconds = time.perf_counter() - t0
         residents = city.initial.copy()
         apply_digital_inclusion(residents, scenario.levers.capability.digital_inclusion, seed)
-        pools = build_pools(city, scenario)
-        self.params = Parameters.from_scenario(scenario, city, seed)
+        pools = build_pools(city, warm)
+        self.params = Parameters.from_scenario(warm, city, seed)
         cap = max(1024, int(city.n_residents * 0.02))
         self.state = ModelState(
-            scenario=scenario,
+            scenario=warm,
             seed=seed,
             city=city,
             residents=residents,
@@ -348,13 +392,23 @@ class GovernanceModel(mesa.Model):
             issues=IssueTable(cap),
             scratch_u8=np.empty(city.n_residents, dtype=np.uint8),
             queue_len=np.zeros(pools.n_pools),
-            **mechanism_states(scenario, self.params, city, pools),
+            **mechanism_states(warm, self.params, city, pools),
         )
         s = self.state
         s.pools = s.reallocation.initial_pools(s.pools)
         for _ in range(activation.SETTLE_SWEEPS):  # activation settles before day 0
             self._activation(-1, count=False)
-        self.metrics = MetricsRecorder(scenario, max(city.n_residents, 1))
+        self._attach()
+        self.warm_up(scenario.warmup_days)
+        if warm is not scenario:  # the scenario's own levers from day 0 on
+            self.change_scenario(scenario)
+        if events is not False:  # the warm-up's events are forgotten with its metrics
+            self.events = EventLog() if events is True else events
+
+    def _attach(self) -> None:
+        """Everything besides the arrays: metrics, the data collector, the Mesa agents."""
+        city = self.state.city
+        self.metrics = MetricsRecorder(self.config, max(city.n_residents, 1))
         self.datacollector = self._new_datacollector()
         self.issue_sink: Callable[[dict[str, np.ndarray]], None] | None = None
         self._hardship_mean = (
@@ -365,9 +419,90 @@ class GovernanceModel(mesa.Model):
         self.last_row: dict[str, float] | None = None
         self.running = True
         self.events: EventLog | None = None
-        self.warm_up(scenario.warmup_days)
-        if events is not False:  # the warm-up's events are forgotten with its metrics
+
+    def snapshot(self) -> bytes:
+        """The model after its warm-up, as bytes that :meth:`restore` forks runs from.
+
+        Taken before the first reported day, it holds the arrays (:class:`ModelState`,
+        with the city), the day and the Mesa step count; parameters, metrics and agents
+        are rebuilt from them. A run forked from it equals, bit for bit, a run that
+        simulates the warm-up itself (``tests/test_snapshot.py``): every random draw is
+        keyed by the model's seed and day (:mod:`sim.rng`), not by a stream position.
+
+        Raises
+        ------
+        ValueError
+            If a reported day has been simulated already.
+        """
+        if self.config.warmup_levers is not None:
+            raise ValueError(
+                "snapshot the warm-up model itself, "
+                "GovernanceModel(warmup_scenario(scenario)), not a run already switched "
+                "to its own levers"
+            )
+        if self.day != self.metrics.day_offset:
+            raise ValueError(
+                f"snapshot after day {self.day - self.metrics.day_offset} of the reported run: "
+                "a snapshot is taken right after the warm-up, before day 0"
+            )
+        snap = Snapshot(
+            key=snapshot_key(self.config.model_copy(update={"seed": self.seed})),
+            seed=self.seed,
+            day=self.day,
+            steps=getattr(self, "steps", 0),
+            state=self.state,
+        )
+        return pickle.dumps(snap, protocol=pickle.HIGHEST_PROTOCOL)
+
+    @classmethod
+    def restore(
+        cls,
+        data: bytes,
+        scenario: Scenario,
+        kernels: Kernels | None = None,
+        events: bool | EventLog = False,
+    ) -> GovernanceModel:
+        """Fork ``scenario``'s run from a warm-up :meth:`snapshot` (its warm-up skipped).
+
+        Parameters
+        ----------
+        data : bytes
+            A snapshot of a model warmed up under ``warmup_scenario(scenario)`` with the
+            scenario's seed (:func:`snapshot_key` must match).
+        scenario : Scenario
+            The run to continue: its levers apply from day 0 (``change_scenario``).
+
+        Raises
+        ------
+        ValueError
+            If the snapshot was warmed up under another scenario, seed or model version.
+        """
+        snap: Snapshot = pickle.loads(data)
+        want = snapshot_key(scenario)
+        if snap.key != want:
+            raise ValueError(
+                f"this snapshot ({snap.key[:12]}) is of another warm-up than the run "
+                f"{scenario.name!r} with seed {scenario.seed} needs ({want[:12]})"
+            )
+        self = cls.__new__(cls)
+        mesa.Model.__init__(self, rng=snap.seed)
+        if hasattr(self, "steps"):
+            self.steps = snap.steps
+        warm = snap.state.scenario
+        self.config = warm
+        self.seed = snap.seed
+        self.day = snap.day
+        self.kernels = KERNELS if kernels is None else kernels
+        self.build_seconds = 0.0
+        self.params = Parameters.from_scenario(warm, snap.state.city, snap.seed)
+        self.state = snap.state
+        self._attach()
+        self.metrics.day_offset = self.day
+        if warm.model_dump() != scenario.model_dump():
+            self.change_scenario(scenario)
+        if events is not False:
             self.events = EventLog() if events is True else events
+        return self
 
     @staticmethod
     def _new_datacollector() -> mesa.DataCollector:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import pickle
 import sys
 import threading
 import time
@@ -18,8 +19,9 @@ from tqdm import tqdm
 import sim
 from sim.errors import GovsimError
 from sim.events import EventLog, ParquetSink
+from sim.io import atomic_write_bytes
 from sim.issues import CAT_NEED, RESOLVED
-from sim.model import GovernanceModel
+from sim.model import GovernanceModel, snapshot_key, warmup_scenario
 from sim.scenario import load_scenario, scenario_hash
 from sim.scenario.schema import Scenario
 from sim.store import EVENTS_FILE, peak_rss_mb, provenance, read_run, write_run
@@ -158,6 +160,29 @@ class CompileNotice:
             self._bar.close()
 
 
+def warmed_up_model(scenario: Scenario, snapshot_dir: str | Path | None = None) -> GovernanceModel:
+    """The model of ``scenario`` at day 0, its warm-up done.
+
+    Without ``snapshot_dir``, or for a scenario warmed up under its own levers, the model
+    simulates its warm-up. Otherwise the warm-up is shared: the snapshot
+    ``<snapshot_dir>/<snapshot_key>.snap`` is forked (:meth:`GovernanceModel.restore`),
+    after simulating the warm-up and writing the snapshot atomically if it is missing or
+    unreadable. Concurrent workers may both write one; they write the same bytes.
+    """
+    if snapshot_dir is None or scenario.warmup_levers is None or scenario.warmup_days <= 0:
+        return GovernanceModel(scenario)
+    path = Path(snapshot_dir) / f"{snapshot_key(scenario)}.snap"
+    if path.is_file():
+        try:
+            return GovernanceModel.restore(path.read_bytes(), scenario)
+        except (EOFError, pickle.UnpicklingError, ValueError, AttributeError):
+            pass  # unreadable or from another model version: simulate it again
+    data = GovernanceModel(warmup_scenario(scenario)).snapshot()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(path, data)
+    return GovernanceModel.restore(data, scenario)
+
+
 def run_scenario(
     scenario: Scenario,
     *,
@@ -165,6 +190,7 @@ def run_scenario(
     days: int | None = None,
     progress: bool = False,
     events_file: str | Path | None = None,
+    snapshot_dir: str | Path | None = None,
 ) -> RunResult:
     """Simulate ``scenario`` and return its metrics (Python API of ``govsim run``).
 
@@ -179,6 +205,11 @@ def run_scenario(
     events_file : path, optional
         Record the event log (:mod:`sim.events`) and write it to this Parquet file as
         the run goes (flushed at each weekly compaction, so memory stays bounded).
+    snapshot_dir : path, optional
+        For a scenario warmed up under other levers (``warmup_levers``, a comparison's
+        shared warm-up): fork the run from the warm-up snapshot kept in this folder,
+        simulating and keeping it first if it is not there (:func:`warmed_up_model`).
+        The numbers are the same either way.
     """
     upd = {}
     if seed is not None:
@@ -190,9 +221,9 @@ def run_scenario(
     t0 = time.perf_counter()
     if progress:
         with CompileNotice():
-            model = GovernanceModel(scenario)
+            model = warmed_up_model(scenario, snapshot_dir)
     else:
-        model = GovernanceModel(scenario)
+        model = warmed_up_model(scenario, snapshot_dir)
     t_build = time.perf_counter() - t0
     city = model.state.city
     tally = CountyTally(city.n_counties, scenario.indices.satisfaction_halflife_days)

@@ -287,8 +287,12 @@ def plan_compare(
     sets = _overrides(exp, list(extra_set), days, scale)
     groups, points, hashes = [], [], {}
     labels: set[str] = set()
+    reference_levers = None
     for i, (rel, path) in enumerate(expand_scenarios(exp.scenarios, base_dir, where)):
         sc = _load(path, sets, f"{where}: scenarios[{i}]")
+        if getattr(exp, "shared_warmup", False):  # every warm-up under the reference's levers
+            reference_levers = sc.levers if reference_levers is None else reference_levers
+            sc = sc.model_copy(update={"warmup_levers": reference_levers})
         g = _group(sc, Path(rel).as_posix())
         h = scenario_hash(sc.model_copy(update={"seed": 0}))  # the runs set the seed
         if h in hashes:

@@ -81,7 +81,11 @@ def _check_same_experiment(folder: ExperimentFolder, plan: Plan) -> None:
         )
 
 
-def _tasks(plan: Plan, run_ids: set[str], run_fn) -> Iterator[Task]:
+def _tasks(plan: Plan, run_ids: set[str], run_fn, root: Path | None = None) -> Iterator[Task]:
+    # a shared warm-up keeps one snapshot per (warm-up, seed) in the folder's warmup/
+    # (without a folder each run simulates its warm-up: the same numbers, more work)
+    shared = plan.definition.get("shared_warmup") and root is not None
+    snapshots = str(root / "warmup") if shared else None
     for run in plan.unique_runs():
         if run["run_id"] not in run_ids:
             continue
@@ -96,6 +100,7 @@ def _tasks(plan: Plan, run_ids: set[str], run_fn) -> Iterator[Task]:
             label=point["label"],
             experiment_seed=plan.seed,
             run_fn=run_fn,
+            snapshot_dir=snapshots,
         )
 
 
@@ -187,7 +192,7 @@ def run_plan(
                 dynamic_ncols=True,
             )
         try:
-            for outcome in executor.run(_tasks(plan, todo, run_fn)):
+            for outcome in executor.run(_tasks(plan, todo, run_fn, folder.root)):
                 if outcome.ok:
                     folder.write_record(outcome.run_id, outcome.data)
                 else:

@@ -127,6 +127,12 @@ class CompareExperiment(_Experiment):
         default_factory=list,
         description='Requested 95 % CI widths: "0.05" (relative) or "metric=W" (absolute)',
     )
+    shared_warmup: bool = Field(
+        False,
+        description="Warm every scenario up under the reference's levers and fork one "
+        "warmed-up model per seed (snapshot) for all scenarios with the same city; each "
+        "scenario's own levers act from day 0",
+    )
 
 
 class SweepExperiment(_Experiment):

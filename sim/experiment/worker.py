@@ -41,6 +41,7 @@ class Task:
     experiment_seed: int
     run_fn: RunFn | None = None  # default sim.run.run_scenario; tests pass stand-ins
     numba_threads: int | None = None  # threads for this run's kernels (None: leave as is)
+    snapshot_dir: str | None = None  # shared warm-up: fork from (and keep) snapshots here
 
 
 @dataclass
@@ -130,7 +131,7 @@ def execute_task(task: Task) -> Outcome:
         if task.run_fn is None:
             from sim.run import run_scenario  # lazy: loads numba (see init_local_worker)
 
-            result = run_scenario(scenario)
+            result = run_scenario(scenario, snapshot_dir=task.snapshot_dir)
         else:
             result = task.run_fn(scenario)
         t_run = time.perf_counter() - t0

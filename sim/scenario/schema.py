@@ -2490,3 +2490,10 @@ class Scenario(_Section):
     indices: IndexParams = IndexParams()
     costs: CostParams = CostParams()
     levers: Levers = Levers()
+    warmup_levers: Levers | None = Field(
+        None,
+        description="The levers in force during the warm-up (default: this scenario's own; "
+        "the levers that shape the city stay the scenario's). A comparison with a shared "
+        "warm-up sets the reference's levers here, so configurations with the same city "
+        "fork one warmed-up model per seed and differ only from day 0 on",
+    )
