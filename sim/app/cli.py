@@ -2,7 +2,7 @@
 
 Add it to govsim's command line with ``register(sub)`` in ``sim.cli.build_parser``.
 ``govsim app [SCENARIO] [--port P] [--classroom | --host H] [--scale S] [--seed N]
-[--set K=V] [--lang L]``
+[--set K=V] [--lang L] [--roleplay [--roles FILE] [--round-days N] [--classroom-dir D]]``
 validates the scenario first (a bad file is one line on stderr, exit 2, as everywhere in
 govsim), then runs ``solara run sim/app/page.py --host H --port P --no-open
 --production`` with the configuration in the environment. It listens on 127.0.0.1
@@ -34,6 +34,8 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
 CLASSROOM_HOST = "0.0.0.0"  # --classroom: every address of this machine (a class network)
 PAGE = "sim.app.page"  # solara run accepts a module name
+ROLEPLAY_PAGE = "sim.app.classroom.page"  # --roleplay: 沙盘推演 (join, groups, rounds, 复盘)
+ROLEPLAY_ROOT = Path("runs") / "classroom"  # saved classroom sessions, one folder per code
 # Where Solara would fetch an asset missing from the local copy: a closed local port, so
 # a missing file fails at once in class instead of silently needing the internet.
 OFFLINE_CDN = "http://127.0.0.1:9/npm/"
@@ -94,7 +96,8 @@ def app_command(args: argparse.Namespace) -> tuple[list[str], dict[str, str], st
     if args.scenario and not Path(args.scenario).is_file():
         raise GovsimError(f"{args.scenario}: no such scenario file")
     config = AppConfig(scenario=scenario, overrides=tuple(_overrides(args)), lang=args.lang)
-    config.load()  # raises GovsimError naming the file, key and value
+    base = config.load()  # raises GovsimError naming the file, key and value
+    roleplay = _roleplay_env(args, base)
     if importlib.util.find_spec("solara") is None:
         raise GovsimError(
             "the teaching page needs Solara: pip install -e . (or pip install solara)"
@@ -142,15 +145,52 @@ def app_command(args: argparse.Namespace) -> tuple[list[str], dict[str, str], st
         page_config = {**json.loads(env["GOVSIM_APP_CONFIG"]), "lesson": str(lesson.path.resolve())}
         env["GOVSIM_APP_CONFIG"] = json.dumps(page_config, ensure_ascii=False)
     env.setdefault("SOLARA_ASSETS_CDN", OFFLINE_CDN)
+    env.update(roleplay)
     env["PYTHONWARNINGS"] = ",".join(
         w for w in (env.get("PYTHONWARNINGS", ""), *QUIET_WARNINGS) if w
     )
     cmd = [
-        sys.executable, "-m", "solara", "run", PAGE,
+        sys.executable, "-m", "solara", "run", ROLEPLAY_PAGE if roleplay else PAGE,
         "--host", host, "--port", str(port), "--no-open", "--production",
     ]  # fmt: skip
     shown = f"[{host}]" if ":" in host else host
     return cmd, env, f"http://{shown}:{port}/"
+
+
+def _roleplay_env(args: argparse.Namespace, base) -> dict[str, str]:
+    """``--roleplay``: the classroom's settings for the page (empty without it).
+
+    Validates the roles file against the scenario's counties first (a bad file is one
+    line, exit 2), and creates the teacher's secret (``<root>/teacher.key``).
+    """
+    if not getattr(args, "roleplay", False):
+        given = [f for f in ("roles", "round_days", "classroom_dir") if getattr(args, f, None)]
+        if given:
+            flags = ", ".join("--" + f.replace("_", "-") for f in given)
+            raise GovsimError(f"{flags}: only with --roleplay (the role-play classroom)")
+        return {}
+    from sim.app.classroom.session import Classroom
+
+    root = Path(args.classroom_dir or ROLEPLAY_ROOT).resolve()
+    roles = str(Path(args.roles).resolve()) if args.roles else None
+    if args.round_days is not None and not 1 <= args.round_days <= 365:
+        raise GovsimError(f"--round-days {args.round_days}: must be 1–365 days")
+    room = Classroom(root, base, roles, args.round_days)
+    room.teacher_key()
+    payload = {"root": str(root), "roles": roles, "days_per_round": args.round_days}
+    return {"GOVSIM_CLASSROOM": json.dumps(payload, ensure_ascii=False)}
+
+
+def teacher_url(url: str, env: dict[str, str]) -> str | None:
+    """The teacher's address of a ``--roleplay`` server (with the teacher's secret)."""
+    raw = env.get("GOVSIM_CLASSROOM")
+    if not raw:
+        return None
+    key = (Path(json.loads(raw)["root"]) / "teacher.key").read_text().strip()
+    host = url.split("//", 1)[1].rsplit(":", 1)[0]
+    if host in ("0.0.0.0", "[::]"):
+        url = url.replace(host, "127.0.0.1", 1)
+    return f"{url}?teacher={key}"
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
@@ -240,6 +280,17 @@ def cmd_app(args: argparse.Namespace) -> int:
             "address of this machine)",
             flush=True,
         )
+    teacher = teacher_url(url, env)
+    if teacher:
+        print(
+            f"沙盘推演 教师地址（勿给学生）(role play, teacher's address — keep it): {teacher}",
+            flush=True,
+        )
+        print(
+            "学生打开本机地址并输入教师页上的加入码 (students open this machine's address "
+            "and type the join code shown on the teacher's page)",
+            flush=True,
+        )
     print(
         "在浏览器中打开上面的地址；按 Ctrl-C 停止 (open it in a browser; Ctrl-C stops)", flush=True
     )
@@ -279,6 +330,23 @@ def register(subparsers) -> argparse.ArgumentParser:
         "--lesson", metavar="NAME",
         help="open a guided lesson: a name in lessons/ (silo_to_command, mediation, "
         "urban_rural) or a lesson file",
+    )  # fmt: skip
+    a.add_argument(
+        "--roleplay", action="store_true",
+        help="沙盘推演: a shared city for groups with roles (county, department line, command "
+        "centre), advanced in rounds by the teacher; prints the teacher's address",
+    )  # fmt: skip
+    a.add_argument(
+        "--roles", metavar="FILE",
+        help="roles file for --roleplay (default sim/app/classroom/roles.toml)",
+    )  # fmt: skip
+    a.add_argument(
+        "--round-days", type=int, metavar="N",
+        help="days per round for --roleplay (default: the roles file's, 30)",
+    )  # fmt: skip
+    a.add_argument(
+        "--classroom-dir", metavar="DIR",
+        help=f"where --roleplay saves its classes (default {ROLEPLAY_ROOT})",
     )  # fmt: skip
     a.set_defaults(func=cmd_app)
     return a
