@@ -9,6 +9,7 @@ small scale. Browser tests are in ``test_app_browser.py`` (slow).
 from __future__ import annotations
 
 import argparse
+import html
 import importlib
 import json
 import math
@@ -464,6 +465,47 @@ def test_page_reports_a_bad_scenario(monkeypatch, tmp_path):
         ctx.close()
 
 
+@pytest.mark.filterwarnings("ignore:There is no current event loop:DeprecationWarning")
+def test_page_lesson_mode_one_button(monkeypatch):
+    """``govsim app --lesson``: the page opens on the plan; 下一步 applies the step's preset
+    and runs its days; the teacher's notes are folded and absent in projector mode."""
+    solara = pytest.importorskip("solara")
+    importlib.import_module("solara.server.app")
+    kernel = importlib.import_module("solara.server.kernel")
+    kernel_context = importlib.import_module("solara.server.kernel_context")
+
+    import sim.app.page as page
+    from sim.app.lessons import load_lesson
+
+    lesson = load_lesson("silo_to_command", SMALL).lesson
+    config = {"scenario": str(BASELINE), "overrides": SMALL, "lesson": "silo_to_command"}
+    monkeypatch.setenv(page.ENV_CONFIG, json.dumps(config))
+    ctx = kernel_context.VirtualKernelContext(id="lesson", kernel=kernel.Kernel(), session_id="l")
+    try:
+        with ctx:
+            _, rc = solara.render(solara.AppLayout(children=[page.Page()]), handle_error=False)
+            assert _by_id(rc, "govsim-lesson").attributes["data-step"] == "0"
+            assert _by_id(rc, "govsim-day").unsafe_innerHTML == "第 0 天"
+            day = 0
+            for k, step in enumerate(lesson.steps, start=1):
+                _by_id(rc, "govsim-lesson-next").click()
+                day += step.days
+                assert _by_id(rc, "govsim-day").unsafe_innerHTML == f"第 {day} 天"
+                panel = _by_id(rc, "govsim-lesson")
+                assert panel.attributes["data-step"] == str(k)
+                texts = str(rc.find(tag="div").widgets)  # the panel's HTML
+                assert step.passage.zh in texts and step.questions[0].zh in texts
+                notes = _by_id(rc, "govsim-lesson-notes").unsafe_innerHTML
+                assert notes == html.escape(step.notes_zh)
+            assert _by_id(rc, "govsim-lesson-next").disabled  # the lesson is over
+            _by_id(rc, "govsim-projector").click()
+            assert not rc.find(attributes={"id": "govsim-lesson-notes"}).widgets
+            assert _by_id(rc, "govsim-lesson").attributes["data-step"] == str(len(lesson.steps))
+            rc.close()
+    finally:
+        ctx.close()
+
+
 # --------------------------------------------------------------------------- figures
 
 
@@ -535,6 +577,14 @@ def test_app_command_serves_localhost_offline(tmp_path):
     assert cmd[cmd.index("--host") + 1] == "0.0.0.0"
 
 
+def test_app_command_opens_a_lesson():
+    args = _parse(["app", str(BASELINE), "--port", "0", "--lesson", "mediation"])
+    _, env, _ = app_command(args)
+    cfg = json.loads(env["GOVSIM_APP_CONFIG"])
+    assert cfg["lesson"] == str(ROOT / "lessons" / "mediation.toml")
+    assert cfg["scenario"] == str(BASELINE.resolve())
+
+
 @pytest.mark.parametrize(
     "argv, words",
     [
@@ -545,6 +595,7 @@ def test_app_command_serves_localhost_offline(tmp_path):
         ),
         (["app", str(BASELINE), "--lang", "fr"], "--lang"),
         (["app", str(BASELINE), "--port", "70000"], "--port"),
+        (["app", str(BASELINE), "--lesson", "silo"], "--lesson 'silo': no such lesson"),
     ],
 )
 def test_app_cli_user_errors_are_one_line(argv, words):

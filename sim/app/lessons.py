@@ -50,7 +50,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from sim.app.indicators import INDICATOR_KEYS
-from sim.app.text import pick
+from sim.app.text import pick, t
 from sim.errors import GovsimError
 from sim.metrics_schema import DAILY_COLUMNS
 from sim.model import GovernanceModel
@@ -171,6 +171,22 @@ def available_lessons(folder: Path = LESSON_DIR) -> dict[str, Path]:
     if not folder.is_dir():
         return {}
     return {p.stem: p for p in sorted(folder.glob("*.toml"))}
+
+
+def lesson_titles(folder: Path = LESSON_DIR) -> dict[str, tuple[str, str]]:
+    """The lessons of ``folder`` for a picker: name -> (Chinese, English) title.
+
+    Read without loading their scenarios; a file that does not read, or has no titles,
+    is left out here (it is reported in full when opened by name or path).
+    """
+    out = {}
+    for name, path in available_lessons(folder).items():
+        try:
+            d = _read(path)
+            out[name] = (str(d["title_zh"]), str(d["title_en"]))
+        except (GovsimError, KeyError):
+            continue
+    return out
 
 
 def lesson_path(name: str, folder: Path = LESSON_DIR) -> Path:
@@ -323,7 +339,7 @@ class StepResult:
     before: dict[str, float | None]
 
 
-@dataclass
+@dataclass(eq=False)
 class LessonRun:
     """A lesson in progress on a page's :class:`~sim.app.session.Session`.
 
@@ -398,3 +414,45 @@ class LessonRun:
             for k in step.watch
         }
         return StepResult(first, last, means, before)
+
+
+# --------------------------------------------------------------------------- words
+
+
+def _fmt(key: str, value: float | None, lang: str, signed: bool = False) -> str:
+    """A watched metric's value with its unit (a count is a mean per day)."""
+    if value is None or not np.isfinite(value):
+        return "—"
+    unit = DAILY_COLUMNS[key][2]
+    sign = ("+" if value > 0 else "−" if value < 0 else "±") if signed else ""
+    v = abs(value) if signed else value
+    if unit == "share":
+        return f"{sign}{100 * v:.1f}" + (
+            "个百分点" if signed and lang == "zh" else " pp" if signed else "%"
+        )
+    if unit == "days":
+        return f"{sign}{v:.2f}" + (" 天" if lang == "zh" else " days")
+    if unit == "0-100":
+        return f"{sign}{v:.1f}"
+    return f"{sign}{v:.1f}" + ("/天" if lang == "zh" else "/day")
+
+
+def watch_lines(step: LessonStep, result: StepResult, lang: str) -> list[str]:
+    """What to watch, with the step's means, e.g.
+    ``"转办次数：本步平均 6.0/天（上一步 33.8/天，−27.8/天）"``."""
+
+    out = []
+    for k in step.watch:
+        zh, en, _ = DAILY_COLUMNS[k]
+        name = zh if lang == "zh" else en
+        now, before = result.means[k], result.before[k]
+        if before is None:
+            out.append(t("lesson_watch_first", lang, name=name, now=_fmt(k, now, lang)))
+        else:
+            out.append(
+                t(
+                    "lesson_watch_line", lang, name=name, now=_fmt(k, now, lang),
+                    before=_fmt(k, before, lang), delta=_fmt(k, now - before, lang, signed=True),
+                )
+            )  # fmt: skip
+    return out

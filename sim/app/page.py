@@ -18,6 +18,7 @@ import time
 import solara
 import solara.lab
 
+from sim.app.lessons import LessonRun, lesson_titles, load_lesson, watch_lines
 from sim.app.levers import LeverSpec, all_levers, describe_change, get_lever, lever_groups
 from sim.app.session import AppConfig, Session, summary_rows
 from sim.app.text import CHOICE_LABELS, CJK_FONT_STACK, GROUPS, INDICATORS, pick, scenario_title, t
@@ -66,6 +67,14 @@ html, body, .v-application, .v-application .text-h6, .v-application .body-1,
 .govsim-projector .govsim-feed li, .govsim-projector .govsim-why li {
     font-size: 16px; margin: 1px 0; line-height: 1.35; }
 .govsim-projector .v-btn { font-size: 16px !important; }
+/* guided lesson (课程) */
+.govsim-lesson { border-left: 4px solid #30638e; background: #f4f7fb; padding: 6px 12px;
+    margin: 4px 0 8px 0; }
+.govsim-lesson blockquote { margin: 4px 0; padding: 2px 10px; border-left: 3px solid #b0bccb;
+    color: #25303b; }
+.govsim-lesson ul, .govsim-lesson ol { margin: 2px 0; padding-left: 20px; }
+.govsim-lesson li { line-height: 1.45; }
+.govsim-projector .govsim-lesson { font-size: 17px; }
 """
 
 
@@ -77,12 +86,21 @@ def page_css(webfont: bool) -> str:
     return font_face_css() + "\n" + CSS_BASE.replace("{font_stack}", stack)
 
 
+def _env() -> dict:
+    raw = os.environ.get(ENV_CONFIG)
+    return json.loads(raw) if raw else {}
+
+
+def lesson_from_env() -> str | None:
+    """The lesson ``govsim app --lesson NAME`` opens (a name or a lesson file), if any."""
+    return _env().get("lesson") or None
+
+
 def config_from_env() -> AppConfig:
     """The AppConfig passed by ``govsim app`` (defaults when run by ``solara run`` alone)."""
-    raw = os.environ.get(ENV_CONFIG)
-    if not raw:
+    d = _env()
+    if not d:
         return AppConfig()
-    d = json.loads(raw)
     return AppConfig(
         scenario=d.get("scenario"),
         overrides=tuple(d.get("overrides") or ()),
@@ -246,6 +264,72 @@ def CountyDetail(session: Session, lang: str, county, version: int):
 
 
 @solara.component
+def LessonPanel(run: LessonRun, lang: str, projector: bool, on_next, on_exit, version: int):
+    """The guided lesson: the step just run (the article's passage, what to watch with
+    the step's numbers, questions; the teacher's notes folded, and left out on the
+    projector) and ONE button, 下一步, that applies the next step's preset and runs its
+    days (:meth:`sim.app.lessons.LessonRun.advance`)."""
+    lesson, step, nxt = run.lesson, run.current, run.upcoming
+    n, title = len(lesson.steps), lesson.title(lang)
+    esc = html.escape
+    parts = []
+    if step is None:  # before the first step: the plan
+        parts.append(f"<b>{esc(t('lesson_intro', lang, title=title, n=n, m=lesson.minutes))}</b>")
+        parts.append(f"<div>{esc(pick((lesson.summary_zh, lesson.summary_en), lang))}</div>")
+        plan = "".join(
+            f"<li>{esc(t('lesson_plan_line', lang, title=s.title(lang), m=s.minutes, d=s.days))}"
+            "</li>"
+            for s in lesson.steps
+        )
+        parts.append(f"<ol>{plan}</ol>")
+    else:
+        res = run.results[-1]
+        head = t("lesson_head", lang, title=title, k=run.done, n=n, m=lesson.minutes)
+        when = t("lesson_step_time", lang, a=res.first_day + 1, b=res.last_day, m=step.minutes)
+        parts.append(f"<div class='govsim-note'>{esc(head)}</div>")
+        parts.append(f"<b>{esc(step.title(lang))}</b> <span class='govsim-note'>{esc(when)}</span>")
+        p = step.passage
+        section = t("lesson_passage", lang, section=pick((p.section_zh, p.section_en), lang))
+        quote = esc(p.zh) if lang == "zh" else f"{esc(p.en)}<br><small>{esc(p.zh)}</small>"
+        parts.append(f"<blockquote id='govsim-lesson-passage'>{quote}"
+                     f"<br><small>— {esc(section)}</small></blockquote>")  # fmt: skip
+        watch = "".join(f"<li>{esc(x)}</li>" for x in watch_lines(step, res, lang))
+        parts.append(f"<b>{t('lesson_watch', lang)}</b><ul id='govsim-lesson-watch'>{watch}</ul>")
+        qs = "".join(f"<li>{esc(pick((q.zh, q.en), lang))}</li>" for q in step.questions)
+        parts.append(f"<b>{t('lesson_questions', lang)}</b><ol>{qs}</ol>")
+    if run.finished:
+        parts.append(f"<b>{esc(t('lesson_done', lang))}</b>")
+    with solara.Div(
+        classes=["govsim-lesson"],
+        attributes={"id": "govsim-lesson", "data-step": str(run.done), "data-steps": str(n)},
+    ):
+        solara.HTML(tag="div", unsafe_innerHTML="".join(parts))
+        if step is not None and not projector:  # the notes never reach the projector
+            with solara.v.ExpansionPanels(accordion=True, flat=True):
+                with solara.v.ExpansionPanel():
+                    solara.v.ExpansionPanelHeader(children=[t("lesson_notes", lang)])
+                    with solara.v.ExpansionPanelContent():
+                        solara.HTML(
+                            tag="div", attributes={"id": "govsim-lesson-notes"},
+                            unsafe_innerHTML=esc(pick((step.notes_zh, step.notes_en), lang)),
+                        )  # fmt: skip
+        with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
+            solara.Button(
+                t("lesson_next", lang) + " ▶", on_click=on_next, color="primary",
+                disabled=nxt is None, attributes={"id": "govsim-lesson-next"},
+            )  # fmt: skip
+            if nxt is not None:
+                solara.Text(
+                    t("lesson_next_what", lang, title=nxt.title(lang), d=nxt.days),
+                    classes=["govsim-note"],
+                )
+            solara.Button(
+                t("lesson_exit", lang), on_click=on_exit, text=True, small=True,
+                attributes={"id": "govsim-lesson-exit"},
+            )  # fmt: skip
+
+
+@solara.component
 def ExportRow(session: Session, lang: str):
     """Downloads for slides and the class record (made when clicked, from the run now)."""
     stamp = f"day{session.day}"
@@ -285,11 +369,20 @@ def Page():
 
     def build():
         try:
-            return Session.from_config(config), ""
+            session = Session.from_config(config)
         except GovsimError as e:
-            return None, str(e)
+            return None, None, str(e)
+        run, name = None, lesson_from_env()
+        if name:  # govsim app --lesson NAME: the page opens on the lesson's plan
+            try:
+                run = LessonRun(load_lesson(name, config.overrides), session)
+            except GovsimError as e:
+                session.message = f"{t('lesson_error', config.lang)}: {e}"
+        return session, run, ""
 
-    session, error = solara.use_memo(build, [])
+    session, first_lesson, error = solara.use_memo(build, [])
+    lesson = solara.use_reactive(first_lesson)  # the LessonRun in progress, or None
+    shipped_lessons = solara.use_memo(lesson_titles, [])  # name -> (Chinese, English) title
     L = lang.value
 
     def refresh():
@@ -347,6 +440,38 @@ def Page():
 
     preset_titles = {scenario_title(sc, L): name for name, sc in session.presets.items()}
 
+    def on_lesson_pick(title):
+        playing.value = False
+        name = lesson_options.get(title)
+        if name is None:
+            lesson.set(None)
+            return
+        try:
+            run = LessonRun(load_lesson(name, config.overrides), session)
+        except GovsimError as e:
+            session.message = f"{t('lesson_error', L)}: {e}"
+            refresh()
+            return
+        editing.value = 0
+        indicator.value = run.lesson.steps[0].indicator
+        lesson.set(run)
+        refresh()
+
+    def on_lesson_next():
+        playing.value = False
+        run = lesson.value
+        step = run.upcoming if run is not None else None
+        if step is None:
+            return
+        run.advance()
+        indicator.value = step.indicator
+        refresh()
+
+    lesson_options = {t("lesson_none", L): None}
+    lesson_options.update({pick(zh_en, L): name for name, zh_en in shipped_lessons.items()})
+    if lesson.value is not None and lesson.value.loaded.name not in lesson_options.values():
+        lesson_options[lesson.value.lesson.title(L)] = str(lesson.value.loaded.path)
+
     def on_preset(title):
         session.set_preset(editing.value, preset_titles[title])
         refresh()
@@ -369,6 +494,17 @@ def Page():
     if not P:  # projector: the levers' sidebar is hidden (switch projector off)
         with solara.Sidebar():
             with solara.Column(gap="4px"):
+                Heading(t("lesson", L))
+                current_lesson = next(
+                    (k for k, v in lesson_options.items() if lesson.value is not None
+                     and v in (lesson.value.loaded.name, str(lesson.value.loaded.path))),
+                    t("lesson_none", L),
+                )  # fmt: skip
+                with solara.Div(attributes={"id": "govsim-lesson-pick"}):
+                    solara.Select(
+                        t("lesson_pick", L), values=list(lesson_options), value=current_lesson,
+                        on_value=on_lesson_pick,
+                    )  # fmt: skip
                 Heading(t("mode", L))
                 mode_names = {t("mode_single", L): "single", t("mode_ab", L): "ab"}
                 with solara.Div(attributes={"id": "govsim-mode"}):
@@ -442,6 +578,8 @@ def Page():
             )  # fmt: skip
         if session.message:
             solara.Error(f"{t('error', L)}: {session.message}")
+        if lesson.value is not None:
+            LessonPanel(lesson.value, L, P, on_lesson_next, lambda: lesson.set(None), v)
         specs = all_levers()
 
         def describe_changes(diff):

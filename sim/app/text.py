@@ -77,6 +77,37 @@ UI: dict[str, tuple[str, str]] = {
     "export_daily": ("每日指标 CSV", "Daily metrics CSV"),
     "export_events": ("事件记录 CSV", "Event log CSV"),
     "export_record": ("课堂记录 HTML", "Class record HTML"),
+    # guided lessons (sim/app/lessons.py)
+    "lesson": ("课程", "Lesson"),
+    "lesson_pick": ("引导课程", "Guided lesson"),
+    "lesson_none": ("自由探索（不用课程）", "Free exploration (no lesson)"),
+    "lesson_head": (
+        "课程：{title} · 第 {k}/{n} 步 · 全课约 {m} 分钟",
+        "Lesson: {title} · step {k} of {n} · about {m} min in all",
+    ),
+    "lesson_intro": (
+        "课程：{title} · 共 {n} 步 · 约 {m} 分钟",
+        "Lesson: {title} · {n} steps · about {m} min",
+    ),
+    "lesson_step_time": ("第 {a}–{b} 天 · 约 {m} 分钟", "days {a}–{b} · about {m} min"),
+    "lesson_plan_line": ("{title}（{m} 分钟，运行 {d} 天）", "{title} ({m} min, runs {d} days)"),
+    "lesson_next": ("下一步", "Next step"),
+    "lesson_next_what": ("下一步：{title}（运行 {d} 天）", "Next: {title} (runs {d} days)"),
+    "lesson_done": (
+        "课程结束。可用“导出”保存课堂记录，或选择其他课程。",
+        "The lesson is over. Export the class record, or pick another lesson.",
+    ),
+    "lesson_exit": ("退出课程", "Leave the lesson"),
+    "lesson_passage": ("原文 · {section}", "The article · {section}"),
+    "lesson_watch": ("观察", "Watch"),
+    "lesson_watch_line": (
+        "{name}：本步平均 {now}（上一步 {before}，{delta}）",
+        "{name}: step mean {now} (step before {before}, {delta})",
+    ),
+    "lesson_watch_first": ("{name}：本步平均 {now}", "{name}: step mean {now}"),
+    "lesson_questions": ("讨论", "Discuss"),
+    "lesson_notes": ("教师备注（投影模式下隐藏）", "Teacher's notes (hidden in projector mode)"),
+    "lesson_error": ("无法载入课程", "Could not load the lesson"),
 }
 
 # The six sections of the article (DIGEST.md) -> (Chinese, English)
