@@ -187,3 +187,18 @@ def test_no_twin_no_equal_cost_table_no_twin_line(tmp_path):
     sec = _section(html, "frontier")
     assert "<figure>" in sec and "equal-cost twin: none" in sec
     assert "id='equal-cost'" not in html and "同等成本对比" not in html
+
+
+def test_the_key_table_ends_with_the_cost_per_resident(folder):
+    from sim.experiment.summary import summarize
+
+    result = summarize(folder)
+    header, body = tables.compare_key_table(result.rows, {})
+    assert header[-1].startswith(tables.metric_label("cost_per_resident"))
+    by = {r["scenario"]: r for r in result.rows if r["metric"] == "cost_per_resident"}
+    ref, fine = body[0], body[1]
+    assert ref[-1] == f"{tables.fmt(by['yancheng']['mean'], 'cost_per_resident')} (参照 ref.)"
+    # fine grids employ more staff: the cost rises, shown as Δ% beside the mean, no stars
+    assert by["fine_grids"]["diff_pct"] > 0
+    assert fine[-1].endswith(f"({tables.fmt_pct(by['fine_grids']['diff_pct'])})")
+    assert "*" not in fine[-1]

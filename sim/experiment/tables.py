@@ -381,12 +381,17 @@ def compare_key_table(
     titles: Mapping[str, str],
     metrics: Sequence[str] = KEY_METRICS,
 ) -> tuple[list[str], list[list[str]]]:
-    """Scenarios × key metrics: the reference's mean, the others' Δ% with stars."""
+    """Scenarios × key metrics: the reference's mean, the others' Δ% with stars; last, the
+    yearly cost per resident (the reference's yuan, the others' Δ%, no test: a cost is
+    what the configuration spends, not an outcome) when the rows have it."""
     blocks = _blocks(rows)
     shown = [m for m in metrics if m in blocks]
     if not shown:
         return [], []
+    cost = frontier.COST_METRIC if frontier.COST_METRIC in blocks else None
     header = ["情景 scenario"] + [metric_label(m) for m in shown]
+    if cost:
+        header.append(f"{metric_label(cost)} [{unit_label(cost)}]")
     body = []
     for i, r0 in enumerate(blocks[shown[0]]):
         label = r0["scenario"]
@@ -397,6 +402,13 @@ def compare_key_table(
                 cells.append(f"{fmt(r['mean'], m)} (参照 ref.)")
             else:
                 cells.append(pct_cell(r, with_ci=False))
+        if cost:
+            c = blocks[cost][i]
+            cells.append(
+                f"{fmt(c['mean'], cost)} (参照 ref.)"
+                if "diff" not in c
+                else f"{fmt(c['mean'], cost)} ({fmt_pct(c.get('diff_pct', math.nan))})"
+            )
         body.append(cells)
     return header, body
 
