@@ -106,13 +106,13 @@ yuan_per_year = {budget!r}
 name = "hotline"
 path = "handling.hotline_seats_per_100k"
 type = "int"
-range = [2, 13]
+range = [6, 12]
 
 [[variables]]
 name = "online"
 path = "handling.online_slots_per_100k"
 type = "int"
-range = [2, 13]
+range = [3, 9]
 
 [[objectives]]
 metric = "mean_resolution_days"
@@ -141,8 +141,8 @@ def toy_budget(tmp_path_factory):
     costs = opt.CostModel()
     budget = _cost(costs, base, WORKERS // 2, WORKERS - WORKERS // 2) + 1.0
     best = None
-    for c1 in range(2, 14):
-        for c2 in range(2, 14):
+    for c1 in range(6, 13):
+        for c2 in range(3, 10):
             if _cost(costs, base, c1, c2) > budget:
                 continue
             w = (
@@ -154,11 +154,17 @@ def toy_budget(tmp_path_factory):
     return budget, best, costs, base
 
 
-def test_toy_plan_finds_the_erlang_c_optimum_and_never_exceeds_the_budget(tmp_path, toy_budget):
+@pytest.mark.parametrize(
+    "seed",
+    [SEED, pytest.param(5, marks=pytest.mark.slow), pytest.param(11, marks=pytest.mark.slow)],
+)
+def test_toy_plan_finds_the_erlang_c_optimum_and_never_exceeds_the_budget(
+    tmp_path, toy_budget, seed
+):
     budget, (w_best, c1, c2), costs, base = toy_budget
     assert (c1, c2) == (9, 5)  # the independent answer (Erlang C, brute force)
     res = opt.optimise(
-        _toy_plan(tmp_path, budget=budget),
+        _toy_plan(tmp_path, budget=budget, seed=seed),
         tmp_path / "out",
         workers=0,
         progress=False,
@@ -207,7 +213,7 @@ def test_same_seed_same_study_and_common_random_numbers(tmp_path, toy_budget):
 
 def test_a_budget_below_every_candidate_recommends_nothing(tmp_path, toy_budget):
     budget, _, costs, base = toy_budget
-    low = _cost(costs, base, 2, 2) - 1.0
+    low = _cost(costs, base, 6, 3) - 1.0
     res = opt.optimise(
         _toy_plan(tmp_path, budget=low, trials=6),
         tmp_path / "out",
@@ -225,11 +231,11 @@ def test_a_budget_below_every_candidate_recommends_nothing(tmp_path, toy_budget)
     ("edit", "message"),
     [
         (("trials = 36", "trials = 0"), "trials = 0: must be ≥ 1"),
-        (('type = "int"\nrange = [2, 13]', 'type = "int"'), "needs range = [low, high]"),
+        (('type = "int"\nrange = [6, 12]', 'type = "int"'), "needs range = [low, high]"),
         (("handling.hotline_seats_per_100k", "handling.hotline_seat"), "unknown key"),
         (("[budget]\n", "[budget]\nrelative_to_base = 1.0\n"), "not both/neither"),
         (('metric = "mean_resolution_days"', 'metric = "speed"'), "objectives[0].metric"),
-        (('type = "int"\nrange = [2, 13]', 'type = "bool"'), 'holds a float; use type = "float"'),
+        (('type = "int"\nrange = [6, 12]', 'type = "bool"'), 'holds a float; use type = "float"'),
     ],
 )
 def test_bad_plans_say_file_key_value_and_what_is_allowed(tmp_path, edit, message):
@@ -248,3 +254,51 @@ def test_another_plan_in_the_same_folder_is_refused(tmp_path, toy_budget):
     opt.optimise(_toy_plan(tmp_path, budget=budget, trials=2), tmp_path / "out", **kw)
     with pytest.raises(GovsimError, match="holds another optimisation"):
         opt.optimise(_toy_plan(tmp_path, budget=budget, trials=2, seed=8), tmp_path / "out", **kw)
+
+
+PLANS = sorted((ROOT / "experiments" / "plans").glob("*.toml"))
+
+
+def test_the_three_planner_questions_have_example_plans():
+    names = {p.stem for p in PLANS}
+    assert {"same_budget", "budget_cut_10", "grid_workers_200"} <= names
+
+
+@pytest.mark.parametrize("path", PLANS, ids=lambda p: p.stem)
+def test_example_plans_validate_against_the_schema(path):
+    setup = opt.prepare(path)
+    assert setup.groups[0]["scenario"]["scale"] == 0.01  # documented at 1:100
+    assert setup.plan.trials >= setup.plan.batch
+    base = setup.plan.budget
+    if path.stem == "budget_cut_10":
+        assert base.relative_to_base == 0.9
+    if path.stem == "grid_workers_200":  # 200 × grid worker pay × overhead
+        sc = load_scenario(ROOT / "scenarios" / "yancheng.toml")
+        assert base.extra_yuan_per_year == pytest.approx(
+            200 * sc.costs.grid_worker_pay * sc.costs.overhead
+        )
+
+
+def test_planner_report_shows_recommendation_front_counties_and_provenance(tmp_path, toy_budget):
+    from sim.experiment.planner_report import write_planner_report
+
+    budget = toy_budget[0]
+    res = opt.optimise(
+        _toy_plan(tmp_path, budget=budget, trials=6),
+        tmp_path / "out",
+        workers=0,
+        progress=False,
+        run_fn=toy_run,
+        report=False,
+    )
+    discover = tmp_path / "discover"
+    discover.mkdir()
+    (discover / "boxes.json").write_text(
+        json.dumps({"boxes": [{"strategy": "x", "levers.data.data_sharing": [0.1, 0.3]}]})
+    )
+    page = write_planner_report(tmp_path / "out", discover=discover).read_text("utf-8")
+    assert page.index("推荐方案") < page.index("帕累托前沿") < page.index("方法说明")
+    assert "data:image/png;base64," in page and "各县" in page and "亭湖区" in page
+    assert res["provenance"]["model_version"] in page and str(SEED) in page
+    assert "levers.data.data_sharing" in page  # the failure box of the discover folder
+    assert f"{res['recommendations'][0]['cost_yuan_city']:,.0f}" in page

@@ -163,6 +163,7 @@ def cmd_optimise(args: argparse.Namespace) -> int:
         scheduler=args.scheduler,
         progress=not args.quiet,
         discover=args.discover,
+        retry_failed=args.retry_failed,
     )
     print(summary_text(result))
     return 0
@@ -236,6 +237,7 @@ def register(subparsers) -> None:
     ox = o.add_mutually_exclusive_group()
     ox.add_argument("--workers", type=int, help="local worker processes (0 = in this process)")
     ox.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="a Dask scheduler")
+    o.add_argument("--retry-failed", action="store_true", help="rerun the runs that failed")
     o.add_argument("--quiet", action="store_true", help="no progress bar")
     o.add_argument("--trials", type=int, help="candidates to propose (default: the plan's)")
     o.add_argument("--discover", metavar="DIR", help="a govsim discover folder for the report")

@@ -26,6 +26,10 @@ Method
        hand-written configurations), their means are told to Optuna. A candidate whose
        simulated ``cost_yuan`` (which also counts run-dependent early-warning team days)
        exceeds the budget is infeasible too.
+    3b. Weighted mode: up to ``polish_rounds`` rounds of neighbourhood search around the
+       best candidate (each variable one step up or down, and exchanges of one step
+       between two variables, which move along a binding budget; the same budget check
+       and replications), a local search on the design grid in the spirit of COMPASS [5].
     4. The ``leaders`` best feasible candidates (weighted: lowest score; Pareto: the
        non-dominated set, thinned evenly) run again with ``leader_replications``
        replications (the first ``replications`` are reused).
@@ -60,6 +64,8 @@ References
    doi:10.1109/4235.996017
 4. Law, A. M. (2015). Simulation Modeling and Analysis, 5th ed. McGraw-Hill. §11.2
    (common random numbers) and §10.4 (selecting the best of k systems).
+5. Hong, L. J., Nelson, B. L. (2006). Discrete optimization via simulation using COMPASS.
+   Operations Research 54(1), 115–129. doi:10.1287/opre.1060.0297
 """
 
 from __future__ import annotations
@@ -226,6 +232,9 @@ class OptimisePlan(_Model):
     leaders: int = Field(3, ge=1, le=100, description="Best candidates re-evaluated")
     leader_replications: int = Field(
         10, ge=2, le=10_000, description="Replications of leaders, base and hand-written"
+    )
+    polish_rounds: int = Field(
+        3, ge=0, le=100, description="Rounds of neighbourhood search around the best (weighted)"
     )
 
     @model_validator(mode="after")
@@ -670,6 +679,7 @@ def optimise(
     run_fn: Callable | None = None,
     report: bool = True,
     discover: str | Path | None = None,
+    retry_failed: bool = False,
 ) -> dict[str, Any]:
     """Run (or resume) the budget-constrained search of a plan file; returns the result.
 
@@ -689,6 +699,10 @@ def optimise(
         Stand-in for :func:`sim.run.run_scenario` (tests of the search on a known answer).
     report, discover
         Write ``planner_report.html`` (with a ``govsim discover`` folder's failure boxes).
+    retry_failed
+        Run again the runs that failed before (their failure records are moved to
+        ``evaluations/failed/retried-<time>/``, nothing is deleted); otherwise a failed
+        run stays failed and its candidate's means leave it out.
 
     Returns
     -------
@@ -716,6 +730,8 @@ def optimise(
                 )
         write_json(marker, {"name": plan.name, "definition": setup.definition})
         (root / PLAN_COPY).write_text(setup.text, encoding="utf-8")
+        if retry_failed:
+            _set_failures_aside(root / EVALUATIONS_DIR)
         executor = make_executor(workers, scheduler)
         ev = Evaluator(setup, root / EVALUATIONS_DIR, executor, progress, run_fn)
         costs = CostModel()
@@ -826,13 +842,116 @@ def optimise(
                     v if math.isfinite(v) else w for v, w in zip(vals, _worst(plan), strict=True)
                 ]
                 study.tell(n, vals)
+        # 2b. neighbourhood search around the best candidate (weighted mode)
+        cands = _candidates(study, plan)
+        polished: list[dict[str, Any]] = []
+        if plan.resolved_mode == "weighted":
+            seen = {_key(c["params"]) for c in cands}
+            number = plan.trials
+            for _ in range(plan.polish_rounds):
+                pool = [c for c in cands + polished if c.get("feasible", True)]
+                if not pool:
+                    break
+                best = min(pool, key=lambda c: (c["values"][0], c["trial"]))
+                todo_p = []
+                for params in _neighbours(plan, best["params"]):
+                    if _key(params) in seen:
+                        continue
+                    seen.add(_key(params))
+                    fac = factors_of(params)
+                    c = {
+                        "trial": number,
+                        "params": params,
+                        "factors": fac,
+                        "source": "polish",
+                        "cost_yuan_city": costs.city_yuan(scenario(0, fac)),
+                    }
+                    number += 1
+                    if c["cost_yuan_city"] > budget:
+                        c.update(feasible=False, point=None, values=None)
+                        polished.append(c)
+                        continue
+                    c["point"] = ev.point(0, fac, f"#{c['trial']}")
+                    todo_p.append(c)
+                if not todo_p:
+                    break
+                ev.run({c["point"]: R for c in todo_p})
+                for c in todo_p:
+                    means = outcome(c["point"], R)
+                    realised = means.get("cost_yuan", math.nan) / scenario(0, c["factors"]).scale
+                    c["feasible"] = not realised > budget
+                    score = weighted_score(plan, means, base_means_r)
+                    c["values"] = [score if math.isfinite(score) else math.inf]
+                    polished.append(c)
+                new_best = min(
+                    [c for c in cands + polished if c.get("feasible", True)],
+                    key=lambda c: (c["values"][0], c["trial"]),
+                )
+                if new_best is best:
+                    break
         # 3. leaders, 4. recommendation
-        result = _finish(setup, study, ev, costs, budget, base_cost, fixed, root, executor, started)
+        result = _finish(
+            setup, study, ev, costs, budget, base_cost, fixed, root, executor, started, polished
+        )
     if report:
         from sim.experiment.planner_report import write_planner_report
 
         write_planner_report(root, discover=discover)
     return result
+
+
+def _key(params: dict[str, Any]) -> str:
+    return json.dumps(params, sort_keys=True)
+
+
+def _neighbours(plan: OptimisePlan, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """Settings one step from ``params``: each variable one step up or down (a switch
+    flipped, the next choice), and exchanges — one variable up, another down — which move
+    along a binding budget (a local search on the design grid, in the spirit of COMPASS,
+    Hong & Nelson 2006, doi:10.1287/opre.1060.0297). Continuous variables without a
+    ``step`` are left out."""
+    steps: dict[str, list[tuple[int, Any]]] = {}
+    for v in plan.variables:
+        x = params[v.name]
+        opts: list[tuple[int, Any]] = []
+        if v.type in ("int", "float"):
+            st = v.step if v.step is not None else (1 if v.type == "int" else None)
+            if st is None:
+                continue
+            for d in (1, -1):
+                y = x + d * st
+                y = int(round(y)) if v.type == "int" else round(float(y), 10)
+                if v.range[0] - 1e-9 <= y <= v.range[1] + 1e-9:
+                    opts.append((d, y))
+        elif v.type == "bool":
+            opts.append((0, not x))
+        else:
+            i = list(v.values).index(x) if x in v.values else -1
+            opts += [(d, v.values[i + d]) for d in (1, -1) if 0 <= i + d < len(v.values)]
+        steps[v.name] = opts
+    out = [{**params, name: y} for name, opts in steps.items() for _, y in opts]
+    for a, up in steps.items():
+        for b, down in steps.items():
+            if a != b:
+                out += [
+                    {**params, a: ya, b: yb}
+                    for da, ya in up
+                    if da == 1
+                    for db, yb in down
+                    if db == -1
+                ]
+    return out
+
+
+def _set_failures_aside(folder: Path) -> None:
+    failed = ExperimentFolder(folder).failed_dir
+    files = sorted(failed.glob("*.json")) if failed.is_dir() else []
+    if files:
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
+        dest = failed / f"retried-{stamp}"
+        dest.mkdir(parents=True, exist_ok=True)
+        for f in files:
+            f.rename(dest / f.name)
 
 
 def _candidates(study, plan: OptimisePlan) -> list[dict[str, Any]]:
@@ -892,11 +1011,21 @@ def _leaders(plan: OptimisePlan, cands: list[dict[str, Any]]) -> list[dict[str, 
 
 
 def _finish(
-    setup, study, ev: Evaluator, costs: CostModel, budget, base_cost, fixed, root, executor, started
+    setup,
+    study,
+    ev: Evaluator,
+    costs: CostModel,
+    budget,
+    base_cost,
+    fixed,
+    root,
+    executor,
+    started,
+    polished: list[dict[str, Any]],
 ) -> dict[str, Any]:
     plan = setup.plan
     R, RL = plan.replications, plan.leader_replications
-    cands = _candidates(study, plan)
+    cands = _candidates(study, plan) + [c for c in polished if c["feasible"]]
     leaders = _leaders(plan, cands)
     ev.run({c["point"]: RL for c in leaders})
     base_means = {m: _mean(v) for m, v in ev.values(fixed[0], RL).items()}
@@ -989,6 +1118,19 @@ def _finish(
         if p is not None:
             row["means"] = {m: _mean(ev.values(p, R)[m]) for m in report_metrics}
         all_trials.append(row)
+    for c in polished:  # the neighbourhood search's candidates, after the study's trials
+        row = {
+            "trial": c["trial"],
+            "state": "POLISH",
+            "params": c["params"],
+            "feasible": c["feasible"],
+            "cost_yuan_city": c["cost_yuan_city"],
+            "values": c["values"],
+            "point": c["point"],
+        }
+        if c["point"] is not None:
+            row["means"] = {m: _mean(ev.values(c["point"], R)[m]) for m in report_metrics}
+        all_trials.append(row)
     result = _result(
         setup,
         budget,
@@ -1072,6 +1214,11 @@ def _result(
         "base_scale": setup.groups[0]["scenario"]["scale"],
         "base_days": setup.groups[0]["scenario"]["days"],
         "base_means": base_means,
+        "base_values": {
+            v.path: _get_dotted(setup.groups[0]["scenario"], v.path) for v in plan.variables
+        },
+        "plan_replications": plan.replications,
+        "plan_leader_replications": plan.leader_replications,
         "hand_written": hand,
         "best_hand_written": best_hand["label"] if best_hand else None,
         "leaders": leaders,
@@ -1107,6 +1254,14 @@ def _result(
             "invocations": old + [{"started_utc": started, "finished_utc": finished}],
         },
     }
+
+
+def _get_dotted(data: dict[str, Any], path: str) -> Any:
+    for key in path.split("."):
+        if not isinstance(data, dict) or key not in data:
+            return None
+        data = data[key]
+    return data
 
 
 def _version(name: str) -> str | None:
