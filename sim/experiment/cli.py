@@ -1,4 +1,5 @@
-"""Command line of experiments: compare, sweep, sensitivity, status, report.
+"""Command line of experiments: compare, sweep, sensitivity, uncertainty, discover, status,
+report.
 
 ``register(subparsers)`` adds the commands to ``govsim``'s parser (``sim/cli.py``). User
 errors raise :class:`~sim.errors.GovsimError` (one line, exit 2). An experiment whose
@@ -169,6 +170,46 @@ def cmd_optimise(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_run_options(sp: argparse.ArgumentParser) -> None:
+    sp.add_argument("--out", help="output folder (default runs/<name>-<hash8>); rerun resumes")
+    ex = sp.add_mutually_exclusive_group()
+    ex.add_argument("--workers", type=int, help="local worker processes (0 = in this process)")
+    ex.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="a Dask scheduler")
+    sp.add_argument("--retry-failed", action="store_true", help="rerun the runs that failed")
+    sp.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _run_kwargs(args: argparse.Namespace) -> dict:
+    return {
+        "workers": args.workers,
+        "scheduler": args.scheduler,
+        "retry_failed": args.retry_failed,
+        "progress": not args.quiet,
+    }
+
+
+@_interruptible
+def cmd_uncertainty(args: argparse.Namespace) -> int:
+    # lazy: `govsim --help` parses without SALib/scipy
+    from pathlib import Path
+
+    from sim.experiment.uncertainty import STAGES, run_uncertainty, summary_text
+
+    stages = args.stages.split(",") if args.stages else list(STAGES)
+    result = run_uncertainty(args.file, args.out, stages=stages, **_run_kwargs(args))
+    print(summary_text(result, Path(result["folder"])))
+    return 0
+
+
+@_interruptible
+def cmd_discover(args: argparse.Namespace) -> int:
+    # lazy: `govsim --help` parses without ema_workbench/pandas
+    from sim.experiment.discover import run_discover, summary_text
+
+    print(summary_text(run_discover(args.file, args.out, **_run_kwargs(args))))
+    return 0
+
+
 @_with_warnings
 def cmd_status(args: argparse.Namespace) -> int:
     # lazy: `govsim --help` parses without pyarrow/scipy
@@ -242,6 +283,23 @@ def register(subparsers) -> None:
     o.add_argument("--trials", type=int, help="candidates to propose (default: the plan's)")
     o.add_argument("--discover", metavar="DIR", help="a govsim discover folder for the report")
     o.set_defaults(func=cmd_optimise)
+
+    u = subparsers.add_parser(
+        "uncertainty",
+        help="Morris screening, Sobol indices and robustness of the headline conclusions "
+        "over the registry's assumption parameters",
+    )
+    u.add_argument("file", help="experiment file, e.g. experiments/uncertainty.toml")
+    u.add_argument("--stages", help="comma-separated: morris,sobol,robustness (default all)")
+    _add_run_options(u)
+    u.set_defaults(func=cmd_uncertainty)
+
+    d = subparsers.add_parser(
+        "discover", help="scenario discovery (PRIM): where a strategy fails to beat the baseline"
+    )
+    d.add_argument("file", help="experiment file, e.g. experiments/discover_example.toml")
+    _add_run_options(d)
+    d.set_defaults(func=cmd_discover)
 
     st = subparsers.add_parser(
         "status", help="print {done, failed, pending, failed_ids} of an experiment folder"
