@@ -27,7 +27,8 @@ Method
        simulated ``cost_yuan`` (which also counts run-dependent early-warning team days)
        exceeds the budget is infeasible too.
     3b. Weighted mode: up to ``polish_rounds`` rounds of neighbourhood search around the
-       best candidate (each variable one step up or down, and exchanges of one step
+       best candidate (``polish_size`` settings a round: each variable one step up or
+       down, then exchanges of one step
        between two variables, which move along a binding budget; the same budget check
        and replications), a local search on the design grid in the spirit of COMPASS [5].
     4. The ``leaders`` best feasible candidates (weighted: lowest score; Pareto: the
@@ -235,6 +236,9 @@ class OptimisePlan(_Model):
     )
     polish_rounds: int = Field(
         3, ge=0, le=100, description="Rounds of neighbourhood search around the best (weighted)"
+    )
+    polish_size: int = Field(
+        16, ge=1, le=10_000, description="Neighbours tried per round (one-step moves first)"
     )
 
     @model_validator(mode="after")
@@ -854,7 +858,7 @@ def optimise(
                     break
                 best = min(pool, key=lambda c: (c["values"][0], c["trial"]))
                 todo_p = []
-                for params in _neighbours(plan, best["params"]):
+                for params in _neighbours(plan, best["params"])[: plan.polish_size]:
                     if _key(params) in seen:
                         continue
                     seen.add(_key(params))
@@ -909,7 +913,7 @@ def _neighbours(plan: OptimisePlan, params: dict[str, Any]) -> list[dict[str, An
     flipped, the next choice), and exchanges — one variable up, another down — which move
     along a binding budget (a local search on the design grid, in the spirit of COMPASS,
     Hong & Nelson 2006, doi:10.1287/opre.1060.0297). Continuous variables without a
-    ``step`` are left out."""
+    ``step`` are left out. One-step moves come first, then the exchanges."""
     steps: dict[str, list[tuple[int, Any]]] = {}
     for v in plan.variables:
         x = params[v.name]
