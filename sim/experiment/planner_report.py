@@ -188,6 +188,24 @@ def _hand_written_section(res: Mapping[str, Any]) -> str:
 
 
 def _front_figure(res: Mapping[str, Any]) -> str:
+    fig, alt = front_figure(res)
+    caption = (
+        "帕累托前沿：每个运行过的候选方案的年度成本与结果（均值，"
+        f"{res['plan_replications']} 次重复）；星号为推荐方案（{res['plan_leader_replications']} "
+        "次重复，95% 置信区间）。超预算的候选从未运行，不在图中"
+        f"（{res['counts']['infeasible_never_run']} 个）。 Pareto front: cost against each "
+        "outcome for every candidate that ran; the star is the recommendation with its 95 % "
+        "CI; candidates above budget never ran and are not drawn. ↑ higher is better, ↓ lower."
+    )
+    return _png(fig, alt or "no candidate ran", caption)
+
+
+def front_figure(res: Mapping[str, Any]):
+    """Cost (亿元/年) against each objective for every candidate that ran, with the
+    efficient set, base, hand-written configurations, recommendation (95 % CI) and budget.
+
+    Returns ``(figure, alt text)``; ``res`` is ``OUT/optimise.json``.
+    """
     objs = res["objectives"]
     ran = [t for t in res["trials"] if t.get("means") and t["feasible"]]
     over = [t for t in res["trials"] if t.get("means") and t["feasible"] is False]
@@ -277,15 +295,7 @@ def _front_figure(res: Mapping[str, Any]) -> str:
         ax.set_xlabel("年度成本 yearly cost (亿元 = 1e8 yuan)")
         ax.set_ylabel(_label(m) + (" ↑" if o["sign"] > 0 else " ↓"))
     axes[0][0].legend(fontsize=7, loc="best")
-    caption = (
-        "帕累托前沿：每个运行过的候选方案的年度成本与结果（均值，"
-        f"{res['plan_replications']} 次重复）；星号为推荐方案（{res['plan_leader_replications']} "
-        "次重复，95% 置信区间）。超预算的候选从未运行，不在图中"
-        f"（{res['counts']['infeasible_never_run']} 个）。 Pareto front: cost against each "
-        "outcome for every candidate that ran; the star is the recommendation with its 95 % "
-        "CI; candidates above budget never ran and are not drawn. ↑ higher is better, ↓ lower."
-    )
-    return _png(fig, "; ".join(alt) or "no candidate ran", caption)
+    return fig, "; ".join(alt)
 
 
 def _county_section(res: Mapping[str, Any]) -> str:
