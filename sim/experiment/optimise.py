@@ -93,7 +93,7 @@ from sim.errors import GovsimError
 from sim.experiment import plan as planning
 from sim.experiment.executors import make_executor
 from sim.experiment.frontier import METRIC_DIRECTION
-from sim.experiment.records import ExperimentFolder, read_json, write_json
+from sim.experiment.records import ExperimentFolder, RecordWarning, read_json, write_json
 from sim.experiment.runner import run_plan
 from sim.experiment.spec import (
     MetricKey,
@@ -454,7 +454,11 @@ def prepare(
     definition.update(
         set=sets,
         seed=seed,
-        resolved=[scenario_hash(planning.build_scenario(g["scenario"], {}, 0)) for g in groups],
+        # the scenarios' contents, not the model code (a changed model reruns, see below)
+        resolved=[
+            scenario_hash(planning.build_scenario(g["scenario"], {}, 0), model_version="")
+            for g in groups
+        ],
     )
     return Setup(plan, path, groups, seed, definition, path.read_text(encoding="utf-8"))
 
@@ -732,7 +736,22 @@ def optimise(
                     "scenarios, seed or settings); pass another --out, or delete the folder "
                     "to start over"
                 )
-        write_json(marker, {"name": plan.name, "definition": setup.definition})
+            if old.get("model_version") not in (None, sim.model_version()):
+                warnings.warn(
+                    f"{root}: the model's code changed since this optimisation began "
+                    f"({old['model_version']} → {sim.model_version()}); runs are redone with "
+                    "the new code, but the study keeps the values told before",
+                    RecordWarning,
+                    stacklevel=2,
+                )
+        write_json(
+            marker,
+            {
+                "name": plan.name,
+                "definition": setup.definition,
+                "model_version": sim.model_version(),
+            },
+        )
         (root / PLAN_COPY).write_text(setup.text, encoding="utf-8")
         if retry_failed:
             _set_failures_aside(root / EVALUATIONS_DIR)
@@ -986,6 +1005,8 @@ def _candidates(study, plan: OptimisePlan) -> list[dict[str, Any]]:
 
 def _efficient(rows: list[list[float]], signs: list[int]) -> list[bool]:
     """Non-dominated rows (each column better in the direction of its sign)."""
+    if not rows:
+        return []
     a = np.asarray(rows, dtype=float) * np.asarray(signs, dtype=float)
     keep = []
     for i in range(len(a)):
