@@ -1306,6 +1306,21 @@ def read_result(out: str | Path) -> dict[str, Any]:
     return read_json(path)
 
 
+def worse_than_hand_written(result: dict[str, Any], rec: dict[str, Any]) -> list[str]:
+    """Objectives on which the best hand-written configuration is significantly better
+    than the recommendation (its paired 95 % CI of the difference excludes 0)."""
+    signs = {o["metric"]: o["sign"] for o in result["objectives"]}
+    out = []
+    for r in rec.get("vs_best_hand", []):
+        if r["metric"] not in signs or r["diff_ci_low"] is None or r["diff_ci_high"] is None:
+            continue
+        worse_high = signs[r["metric"]] > 0 and r["diff_ci_high"] < 0
+        worse_low = signs[r["metric"]] < 0 and r["diff_ci_low"] > 0
+        if worse_high or worse_low:
+            out.append(r["metric"])
+    return out
+
+
 def summary_text(result: dict[str, Any]) -> str:
     """The recommendation in a few lines, Chinese first (the CLI prints it)."""
     lines = [
@@ -1328,5 +1343,13 @@ def summary_text(result: dict[str, Any]) -> str:
             lines.append(
                 f"  {r['metric']}: {r['mean']:.4g} (Δ vs base {r['diff']:+.4g}, 95% CI "
                 f"[{r['diff_ci_low']:+.4g}, {r['diff_ci_high']:+.4g}])"
+            )
+        worse = worse_than_hand_written(result, c)
+        if worse:
+            lines.append(
+                f"  注意 (note): 最佳手工方案 {result['best_hand_written']} 在 {', '.join(worse)} "
+                "上显著优于此推荐；增加 trials 或把它的设置纳入搜索范围 (the best hand-written "
+                "configuration is significantly better on these; raise trials or widen the "
+                "variables to include its settings)"
             )
     return "\n".join(lines)

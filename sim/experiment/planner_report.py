@@ -24,7 +24,13 @@ from typing import Any
 
 from sim import metrics_schema
 from sim.experiment.html_report import CSS, _bi, _e, _figure, _html_table, _png
-from sim.experiment.optimise import BASE_LABEL, RESULT_FILE, _efficient, read_result
+from sim.experiment.optimise import (
+    BASE_LABEL,
+    RESULT_FILE,
+    _efficient,
+    read_result,
+    worse_than_hand_written,
+)
 from sim.io import atomic_write_bytes
 
 REPORT_FILE = "planner_report.html"
@@ -153,6 +159,16 @@ def _recommendation_section(res: Mapping[str, Any]) -> str:
                 ]
             )
         parts.append(_html_table(header, rows))
+        worse = worse_than_hand_written(res, c)
+        if worse:
+            parts.append(
+                f"<p class='bad'>注意：最佳手工方案（{_e(best)}）在 "
+                f"{_e('、'.join(_label(m) for m in worse))} 上显著优于此推荐方案——搜索在给定的"
+                "候选数内没有找到更好的设置。可增加 trials，或放宽决策变量的范围使其包含该方案的"
+                "设置。(Note: the best hand-written configuration is significantly better on "
+                "these outcomes; the search did not find better settings within its trials. "
+                "Raise trials, or widen the variables to include its settings.)</p>"
+            )
     parts.append(
         "<p class='muted'>均值与区间来自 "
         f"{res['plan_leader_replications']} 次重复（共同随机数：每个方案使用相同的种子）。"
