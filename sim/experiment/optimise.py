@@ -15,7 +15,8 @@ Plan file (TOML, ``kind = "optimise"``)
     ``seed``, ``days``, ``scale``, ``set``. See ``experiments/plans/README.md``.
 
 Method
-    1. The base and the hand-written configurations run ``leader_replications`` times.
+    1. The base and the hand-written configurations run ``replications`` +
+       ``leader_replications`` times.
     2. Optuna proposes candidates in batches of ``batch``. Each candidate's yearly cost
        for the whole city is computed analytically (:func:`sim.kernels.costs.
        configuration_cost` ÷ scale) *before* it runs; a candidate above the budget never
@@ -32,8 +33,10 @@ Method
        between two variables, which move along a binding budget; the same budget check
        and replications), a local search on the design grid in the spirit of COMPASS [5].
     4. The ``leaders`` best feasible candidates (weighted: lowest score; Pareto: the
-       non-dominated set, thinned evenly) run again with ``leader_replications``
-       replications (the first ``replications`` are reused).
+       non-dominated set, thinned evenly) run ``leader_replications`` fresh replications
+       (seeds not used in the search), as do the base and the hand-written
+       configurations; the recommendation and every final interval use only these, so
+       the selection's luck does not bias them (the winner's curse).
     5. The recommendation (weighted: the best leader at ``leader_replications``; Pareto:
        the leaders no other leader dominates) is compared, paired by replication, with the
        base and with the best hand-written configuration within budget, using the compare
@@ -530,12 +533,12 @@ class Evaluator:
             return
         run_plan(plan, self.folder, self.executor, progress=self.progress, run_fn=self.run_fn)
 
-    def values(self, i: int, n: int) -> dict[str, list[float]]:
-        """Summary values of point i's first n replications: ``{metric: [per rep]}``."""
+    def values(self, i: int, n: int, start: int = 0) -> dict[str, list[float]]:
+        """Summary values of point i's replications start … start+n−1: ``{metric: [per rep]}``."""
         ef = ExperimentFolder(self.folder)
         pt = self.points[i]
         out: dict[str, list[float]] = {}
-        for rep in range(n):
+        for rep in range(start, start + n):
             s = planning.replication_seed(self.setup.seed, rep)
             sc = planning.build_scenario(
                 self.setup.groups[pt["group"]]["scenario"], pt["factors"], s
@@ -553,12 +556,12 @@ class Evaluator:
                     out.setdefault(m, []).append(math.nan)
         return out
 
-    def county_values(self, i: int, n: int) -> dict[str, float]:
+    def county_values(self, i: int, n: int, start: int = 0) -> dict[str, float]:
         """Mean over replications of the run's per-county indicator (``county_values``)."""
         ef = ExperimentFolder(self.folder)
         pt = self.points[i]
         acc: dict[str, list[float]] = {}
-        for rep in range(n):
+        for rep in range(start, start + n):
             s = planning.replication_seed(self.setup.seed, rep)
             sc = planning.build_scenario(
                 self.setup.groups[pt["group"]]["scenario"], pt["factors"], s
@@ -771,7 +774,7 @@ def optimise(
         R, RL = plan.replications, plan.leader_replications
         # 1. base and hand-written configurations
         fixed = [ev.point(g, {}, setup.groups[g]["label"]) for g in range(len(setup.groups))]
-        ev.run({i: RL for i in fixed})
+        ev.run({i: R + RL for i in fixed})
         base_means_r = {m: _mean(v) for m, v in ev.values(fixed[0], R).items()}
 
         def outcome(i: int, n: int) -> dict[str, float]:
@@ -1052,13 +1055,15 @@ def _finish(
     R, RL = plan.replications, plan.leader_replications
     cands = _candidates(study, plan) + [c for c in polished if c["feasible"]]
     leaders = _leaders(plan, cands)
-    ev.run({c["point"]: RL for c in leaders})
-    base_means = {m: _mean(v) for m, v in ev.values(fixed[0], RL).items()}
+    # leaders, base and hand-written are compared on fresh replications R … R+RL−1, not on
+    # the ones that selected the leaders (no winner's-curse bias in the final intervals)
+    ev.run({c["point"]: R + RL for c in leaders})
+    base_means = {m: _mean(v) for m, v in ev.values(fixed[0], RL, R).items()}
     metrics = [o.metric for o in plan.objectives]
     report_metrics = list(dict.fromkeys(metrics + ["cost_per_resident", "cost_yuan"]))
     scen0 = planning.replication_seed(setup.seed, 0)
     for c in leaders:
-        c["means"] = {m: _mean(v) for m, v in ev.values(c["point"], RL).items()}
+        c["means"] = {m: _mean(v) for m, v in ev.values(c["point"], RL, R).items()}
         c["score"] = weighted_score(plan, c["means"], base_means)
         realised = c["means"].get("cost_yuan", math.nan) / setup.groups[0]["scenario"]["scale"]
         c["feasible"] = bool(c["cost_yuan_city"] <= budget and not realised > budget)
@@ -1073,7 +1078,7 @@ def _finish(
     hand = []
     for g, i in zip(range(1, len(setup.groups)), fixed[1:], strict=True):
         sc = planning.build_scenario(setup.groups[g]["scenario"], {}, scen0)
-        means = {m: _mean(v) for m, v in ev.values(i, RL).items()}
+        means = {m: _mean(v) for m, v in ev.values(i, RL, R).items()}
         cost = costs.city_yuan(sc)
         hand.append(
             {
@@ -1104,8 +1109,8 @@ def _finish(
                 continue
             vals = {
                 m: {
-                    ref_label: dict(enumerate(ev.values(ref_point, RL)[m])),
-                    c["label"]: dict(enumerate(ev.values(c["point"], RL)[m])),
+                    ref_label: dict(enumerate(ev.values(ref_point, RL, R)[m])),
+                    c["label"]: dict(enumerate(ev.values(c["point"], RL, R)[m])),
                 }
                 for m in report_metrics
             }
@@ -1117,16 +1122,18 @@ def _finish(
         sc = planning.build_scenario(setup.groups[group]["scenario"], factors, scen0)
         return county_allocation(sc, costs.city(sc))
 
-    county = {BASE_LABEL: {"allocation": alloc(0, {}), "indicator": ev.county_values(fixed[0], RL)}}
+    county = {
+        BASE_LABEL: {"allocation": alloc(0, {}), "indicator": ev.county_values(fixed[0], RL, R)}
+    }
     if best_hand is not None:
         county[best_hand["label"]] = {
             "allocation": alloc(fixed.index(best_hand["point"]), {}),
-            "indicator": ev.county_values(best_hand["point"], RL),
+            "indicator": ev.county_values(best_hand["point"], RL, R),
         }
     for c in recs:
         county[c["label"]] = {
             "allocation": alloc(0, c["factors"]),
-            "indicator": ev.county_values(c["point"], RL),
+            "indicator": ev.county_values(c["point"], RL, R),
         }
     all_trials = []
     for t in study.get_trials(deepcopy=False):
@@ -1266,7 +1273,8 @@ def _result(
             "definition_hash": setup.definition_hash,
             "seed": setup.seed,
             "replication_seeds": [
-                planning.replication_seed(setup.seed, r) for r in range(plan.leader_replications)
+                planning.replication_seed(setup.seed, r)
+                for r in range(plan.replications + plan.leader_replications)
             ],
             "sampler_seeds": f"SeedSequence({setup.seed}, spawn_key=({SEED_STREAM_OPTIMISER}, "
             "trial number))",

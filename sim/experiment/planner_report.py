@@ -171,10 +171,12 @@ def _recommendation_section(res: Mapping[str, Any]) -> str:
             )
     parts.append(
         "<p class='muted'>均值与区间来自 "
-        f"{res['plan_leader_replications']} 次重复（共同随机数：每个方案使用相同的种子）。"
+        f"{res['plan_leader_replications']} 次新的重复（未用于搜索的种子；共同随机数：每个方案"
+        "使用相同的种子），因此挑选时的运气不会抬高结果。"
         "差值为配对差（新 − 参照）及其配对 t 区间；变化% 为比值的 Fieller 区间。"
         "(Means and intervals over "
-        f"{res['plan_leader_replications']} replications with common random numbers; "
+        f"{res['plan_leader_replications']} fresh replications (seeds not used in the search, "
+        "so the luck of the selection does not inflate them) with common random numbers; "
         "differences are paired, new − reference, with paired t intervals; % changes carry "
         "Fieller intervals of the ratio.)</p>"
     )
@@ -394,8 +396,8 @@ def _leaders_section(res: Mapping[str, Any]) -> str:
         f"<h3>{_bi('领先方案复核', 're-evaluated leaders')}</h3>"
         + _html_table(header, rows)
         + f"<p class='muted'>搜索中最好的 {len(res['leaders'])} 个方案以 "
-        f"{res['plan_leader_replications']} 次重复重新评估。(The best candidates re-run "
-        f"with {res['plan_leader_replications']} replications.)</p>"
+        f"{res['plan_leader_replications']} 次新的重复重新评估。(The best candidates re-run "
+        f"with {res['plan_leader_replications']} fresh replications.)</p>"
     )
 
 
@@ -455,7 +457,8 @@ def _method_section(res: Mapping[str, Any]) -> str:
         "因此方案之间的差别不是运气造成的。",
         f"搜索由 Optuna 的 {res['sampler'].upper()} 算法提出候选（一个目标时用 TPE，多个目标时"
         "用 NSGA-II 求帕累托前沿）；单一目标时再在最好方案的邻近取值（每项杠杆上下一步、两项之间"
-        "互换一步）中局部搜索。最好的几个方案再以更多次重复复核，最后给出的推荐与基线、"
+        "互换一步）中局部搜索。最好的几个方案再用新的随机种子复核（避免“赢家诅咒”），最后给出的"
+        "推荐与基线、"
         "与预算内最好的手工方案逐次配对比较，并给出 95% 置信区间。",
         "局限：模型中的杠杆是全市统一的，各县的人员由这些杠杆与各县人口推出；成本只含人员、"
         "平台与项目经费（见 docs/model.md 成本一节）；结果来自模拟，不是预测。",
@@ -469,8 +472,8 @@ def _method_section(res: Mapping[str, Any]) -> str:
         f"Optuna's {res['sampler'].upper()} sampler proposes the candidates (TPE for one "
         "objective, NSGA-II for a Pareto front); with one objective, a local search then tries "
         "the settings one step away from the best (one lever up or down, or one step moved "
-        "between two levers). The best few re-run with more "
-        "replications; the recommendation is compared, replication by replication, with the "
+        "between two levers). The best few re-run with fresh seeds (against the winner's "
+        "curse); the recommendation is compared, replication by replication, with the "
         "base and the best hand-written configuration within budget, with 95 % CIs.",
         "Limits: the levers are city-wide (county staff follows from them and each county's "
         "population); costs cover staff, platforms and programmes (docs/model.md, Costs); "
