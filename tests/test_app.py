@@ -636,6 +636,20 @@ def test_benchmark_function_runs(base):
     assert r["residents"] > 0 and r["frames"] == 3
 
 
+def test_live_frames_are_jpeg_exports_png(stepped):
+    """The page's live charts and map are JPEG (fast to encode); downloads stay PNG."""
+    from sim.app.figures import LIVE_FORMAT
+
+    assert LIVE_FORMAT == "jpeg"
+    jpeg = b"\xff\xd8\xff"
+    assert stepped.charts_png("zh", fmt="jpeg").startswith(jpeg)
+    assert all(m.startswith(jpeg) for m in stepped.maps_png("trust", "zh", "jpeg"))
+    assert stepped.charts_png("zh").startswith(PNG)
+    assert stepped.maps_png("trust", "zh")[0].startswith(PNG)
+    with pytest.raises(ValueError, match="fmt='gif'"):
+        stepped.charts_png("zh", fmt="gif")
+
+
 # --------------------------------------------------------------------------- notebook
 
 

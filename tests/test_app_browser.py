@@ -21,19 +21,15 @@ from urllib.parse import urlparse
 
 import pytest
 
+from sim.app.bench import CHROMIUM, CHROMIUM_ARGS
 from sim.app.cli import app_command, register
+from sim.app.lessons import load_lesson
 from sim.app.webfont import WEBFONT_FAMILY, WEBFONT_FILE
 
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT / "artifacts" / "screenshots"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--disable-default-apps", "--disable-extensions", "--metrics-recording-only",
-]  # fmt: skip
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 TIMEOUT_MS = 60_000
 
@@ -438,3 +434,58 @@ def test_county_drill_down_and_why_list(visit):
     expect(page.locator("#govsim-county-a")).to_contain_text("射阳县")
     expect(page.locator("#govsim-county-a")).to_contain_text("聚集性事件")
     assert "指数为何变化" in page.inner_text("body")
+
+
+def test_lesson_end_to_end_with_one_button(visit):
+    """Issue 15: the teacher picks a lesson and runs it with ONE button, 下一步: each
+    press applies the step's preset to the running city and runs its days; the panel
+    shows the article's passage, what to watch and the questions; the teacher's notes
+    are folded on the laptop and absent in projector mode."""
+    lesson = load_lesson("silo_to_command").lesson
+    v = visit()
+    page = v.page
+    v.step(3)  # whatever the class did before: the lesson starts afresh at day 0
+    page.click("#govsim-lesson-pick .v-select__slot")
+    page.get_by_role("option", name=lesson.title_zh, exact=True).click()
+    panel = page.locator("#govsim-lesson")
+    expect(panel).to_have_attribute("data-step", "0")
+    expect(page.locator("#govsim-day")).to_have_text("第 0 天")
+    expect(panel).to_contain_text(lesson.steps[0].title_zh)  # the plan
+    day = 0
+    for k, step in enumerate(lesson.steps, start=1):
+        page.click("#govsim-lesson-next")
+        day += step.days
+        expect(panel).to_have_attribute("data-step", str(k))
+        expect(page.locator("#govsim-day")).to_have_text(f"第 {day} 天")
+        expect(page.locator("#govsim-lesson-passage")).to_contain_text(step.passage.zh)
+        expect(panel).to_contain_text(step.questions[0].zh)
+        watch = page.locator("#govsim-lesson-watch li")
+        expect(watch).to_have_count(len(step.watch))
+        notes = page.locator("#govsim-lesson-notes")
+        if k == 1:
+            expect(watch.first).to_contain_text("本步平均")
+            expect(notes).to_be_hidden()  # folded until the teacher opens them
+            page.get_by_text("教师备注（投影模式下隐藏）").click()
+        else:
+            expect(watch.first).to_contain_text("上一步")
+        expect(notes).to_be_visible()  # opened once, they stay open and follow the step
+        expect(notes).to_contain_text(step.notes_zh[:20])
+    expect(page.locator("#govsim-lesson-next")).to_be_disabled()
+    expect(panel).to_contain_text("课程结束")
+    # the presets were applied mid-run (the record lists the levers the lesson moved)
+    expect(page.locator("#govsim-changed-a")).to_have_count(0)  # the run is at its preset
+    v.shot("lesson_zh.png")
+    page.click("#govsim-projector")
+    expect(page.locator(".govsim-projector")).to_have_count(1)
+    expect(page.locator("#govsim-lesson-passage")).to_contain_text(lesson.steps[-1].passage.zh)
+    expect(page.locator("#govsim-lesson-notes")).to_have_count(0)
+    v.shot("lesson_projector_zh.png")
+
+
+def test_page_benchmark_measures_steps_in_the_browser():
+    """sim.app.bench --browser: steps timed in headless Chromium (keys, not timings)."""
+    from sim.app.bench import benchmark_browser
+
+    r = benchmark_browser(str(ROOT / "scenarios" / "yancheng.toml"), frames=3, warmup=1)
+    assert r["frames"] == 3
+    assert 0 < r["browser_step_min_ms"] <= r["browser_step_ms"] <= r["browser_step_p90_ms"]

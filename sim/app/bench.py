@@ -6,16 +6,31 @@ default), warms it up (numba compile or cache load, first full draws), then time
 PNG and the map PNG. It reports wall-clock and CPU (process) time per frame in ms, the
 median and the 90th percentile; CPU time is less sensitive to other work on the machine.
 
-Run it with ``python -m sim.app.bench [--frames N] [--scenario FILE] [--ab]``.
+``benchmark_browser()`` measures the same frame where the class sees it: it starts
+``govsim app`` (1:100) on a free localhost port, opens the page in headless Chromium
+(Debian's ``/usr/bin/chromium`` driven by Playwright, as the browser tests do) and, for
+each of ``frames`` steps, times in the page itself (``performance.now()``) from the click
+on 单步 to the last change the step makes to the page (a DOM change or an image loaded,
+once the day label shows the new day and the page has then been quiet for
+:data:`QUIET_MS`). That is the server's work, the websocket round trip and the
+browser's layout and image decoding together.
+
+Run it with ``python -m sim.app.bench [--frames N] [--scenario FILE] [--ab] [--browser]``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
 import statistics
+import subprocess
 import time
+import urllib.request
+from pathlib import Path
 
+from sim.app.figures import LIVE_FORMAT
 from sim.app.session import Session, default_scenario
 from sim.scenario import load_scenario
 from sim.scenario.schema import Scenario
@@ -33,8 +48,11 @@ def benchmark_step_render(
     indicator: str = "unresolved",
     ab: bool = False,
     lang: str = "zh",
+    fmt: str = LIVE_FORMAT,
 ) -> dict[str, float]:
     """Time ``frames`` page frames (step + charts + map) and return the statistics (ms).
+
+    ``fmt``: the images' format, the page's (:data:`sim.app.figures.LIVE_FORMAT`) by default.
 
     Keys: ``step_ms``, ``charts_ms``, ``map_ms``, ``frame_ms`` (medians of wall time),
     ``frame_p90_ms``, ``frame_cpu_ms`` (median CPU time), ``residents``, ``grids``,
@@ -46,8 +64,8 @@ def benchmark_step_render(
         session.set_ab(True)
     for _ in range(warmup):
         session.step()
-        session.charts_png(lang)
-        session.maps_png(indicator, lang)
+        session.charts_png(lang, fmt=fmt)
+        session.maps_png(indicator, lang, fmt)
     draws0 = session.charts.full_draws + sum(r.map.full_draws for r in session.runs)
     step, charts, maps, frame, cpu = [], [], [], [], []
     for _ in range(frames):
@@ -55,9 +73,9 @@ def benchmark_step_render(
         t0 = time.perf_counter()
         session.step()
         t1 = time.perf_counter()
-        session.charts_png(lang)
+        session.charts_png(lang, fmt=fmt)
         t2 = time.perf_counter()
-        session.maps_png(indicator, lang)
+        session.maps_png(indicator, lang, fmt)
         t3 = time.perf_counter()
         cpu.append(1e3 * (time.process_time() - c0))
         step.append(1e3 * (t1 - t0))
@@ -80,14 +98,142 @@ def benchmark_step_render(
     }
 
 
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--disable-default-apps", "--disable-extensions", "--metrics-recording-only",
+]  # fmt: skip
+
+# One step as the page shows it, timed in the page: click 单步, wait until the day label
+# reads the next day, then until the page has been quiet (no DOM change, no image load)
+# for QUIET_MS; the step's time is the last change or image load after the click. A step's
+# updates (day, charts, map, table, feed) arrive as separate widget messages, and an image
+# whose bytes did not change is not sent again, so "everything changed" cannot be tested.
+QUIET_MS = 150
+_STEP_JS = """
+async ([day, quiet]) => {
+  const frame = () => new Promise(r => requestAnimationFrame(r));
+  const sleep = ms => new Promise(r => setTimeout(r, ms));
+  let last = 0;
+  const mark = () => { last = performance.now(); };
+  const obs = new MutationObserver(mark);
+  obs.observe(document.body, {subtree: true, childList: true, attributes: true,
+                              characterData: true});
+  const onload = e => { if (e.target.tagName === 'IMG') mark(); };
+  document.body.addEventListener('load', onload, true);
+  const t0 = performance.now();
+  document.querySelector('#govsim-step').click();
+  const shown = () => document.querySelector('#govsim-day').textContent.replace(/\\D/g, '');
+  while (shown() !== String(day)) {
+    await frame();
+    if (performance.now() - t0 > 20000) return -1;
+  }
+  while (performance.now() - last < quiet) await sleep(10);
+  obs.disconnect();
+  document.body.removeEventListener('load', onload, true);
+  return last - t0;
+}
+"""
+
+
+def _start_app(scenario: str | None, port_timeout: float = 180.0):
+    """``govsim app [scenario] --port 0`` as a child process; returns (process, url)."""
+    from sim.app.cli import app_command, register
+
+    p = argparse.ArgumentParser()
+    register(p.add_subparsers())
+    args = p.parse_args(["app", *([scenario] if scenario else []), "--port", "0"])
+    cmd, env, url = app_command(args)
+    proc = subprocess.Popen(
+        cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + port_timeout
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"govsim app exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return proc, url
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            _stop_app(proc)
+            raise RuntimeError(f"govsim app did not answer at {url}")
+        time.sleep(0.5)
+
+
+def _stop_app(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)  # the server's process group (start_new_session)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def benchmark_browser(
+    scenario: str | None = None, frames: int = 40, warmup: int = 5, projector: bool = False
+) -> dict[str, float]:
+    """Time ``frames`` steps of the page in headless Chromium (ms, measured in the page).
+
+    Keys: ``browser_step_ms`` (median), ``browser_step_p90_ms``, ``browser_step_min_ms``,
+    ``frames``, ``projector``. Needs Playwright and ``/usr/bin/chromium``.
+    """
+    from playwright.sync_api import sync_playwright
+
+    if not CHROMIUM.exists():
+        raise RuntimeError(f"{CHROMIUM} is missing: apt-get install chromium fonts-noto-cjk")
+    proc, url = _start_app(scenario)
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            viewport = {"width": 1280, "height": 720} if projector else None
+            page = browser.new_page(viewport=viewport or {"width": 1600, "height": 1000})
+            page.set_default_timeout(120_000)
+            page.goto(url)
+            page.wait_for_selector("#govsim-step")
+            if projector:
+                page.click("#govsim-projector")
+                page.wait_for_selector(".govsim-projector")
+            times = []
+            for day in range(1, warmup + frames + 1):
+                ms = page.evaluate(_STEP_JS, [day, QUIET_MS])
+                if ms < 0:
+                    raise RuntimeError(f"the page did not show day {day} within 20 s")
+                if day > warmup:
+                    times.append(ms)
+            browser.close()
+    finally:
+        _stop_app(proc)
+    return {
+        "browser_step_ms": statistics.median(times),
+        "browser_step_p90_ms": _quantile(times, 0.9),
+        "browser_step_min_ms": min(times),
+        "frames": frames,
+        "projector": projector,
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description="teaching page: step + render time per frame")
     p.add_argument("--frames", type=int, default=60)
     p.add_argument("--scenario", help="scenario file (default: the built-in baseline, 1:100)")
     p.add_argument("--ab", action="store_true", help="A/B mode (two models, two maps)")
+    p.add_argument(
+        "--browser", action="store_true",
+        help="also time the step in headless Chromium (govsim app on a free local port)",
+    )  # fmt: skip
+    p.add_argument("--projector", action="store_true", help="with --browser: 投影模式, 1280×720")
     args = p.parse_args(argv)
     sc = load_scenario(args.scenario) if args.scenario else None
-    print(json.dumps(benchmark_step_render(sc, frames=args.frames, ab=args.ab), indent=2))
+    report = benchmark_step_render(sc, frames=args.frames, ab=args.ab)
+    if args.browser:
+        report |= benchmark_browser(args.scenario, frames=args.frames, projector=args.projector)
+    print(json.dumps(report, indent=2))
     return 0
 
 

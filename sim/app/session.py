@@ -403,10 +403,11 @@ class Session:
         """Per run, (day, index key) of its notable index changes (markers on the chart)."""
         return [[(c.day, c.key) for c in r.index_changes] for r in self.runs]
 
-    def charts_png(self, lang: str, projector: bool = False) -> bytes:
+    def charts_png(self, lang: str, projector: bool = False, fmt: str = "png") -> bytes:
+        """The charts as PNG (``fmt="jpeg"``: the page's faster live frame)."""
         with self.lock:
             charts = self.projector_charts if projector else self.charts
-            return charts.render([r.daily() for r in self.runs], lang, self.marks())
+            return charts.render([r.daily() for r in self.runs], lang, self.marks(), fmt)
 
     def export_daily_csv(self) -> bytes:
         """Every configuration's daily metrics (CSV, UTF-8 with BOM)."""
@@ -424,7 +425,7 @@ class Session:
             charts = self.charts.render([r.daily() for r in self.runs], "zh", self.marks())
             return class_record_html(self, charts)
 
-    def maps_png(self, indicator: str, lang: str) -> list[bytes]:
+    def maps_png(self, indicator: str, lang: str, fmt: str = "png") -> list[bytes]:
         if indicator not in INDICATOR_KEYS:
             raise ValueError(f"unknown indicator {indicator!r}; allowed: {INDICATOR_KEYS}")
         with self.lock:
@@ -439,11 +440,9 @@ class Session:
             for i, (run, v) in enumerate(zip(self.runs, values, strict=True)):
                 city = run.model.state.city
                 title = self.titles(lang)[i] if self.ab else scenario_title(run.scenario, lang)
-                out.append(
-                    run.map.render(
-                        city.grid_lon, city.grid_lat, v, indicator, lang, vr, title, run.county_en()
-                    )
-                )
+                where = (city.grid_lon, city.grid_lat)
+                args = (v, indicator, lang, vr, title, run.county_en(), fmt)
+                out.append(run.map.render(*where, *args))
             return out
 
     def curves_digest(self) -> list[dict[str, float]]:
