@@ -169,7 +169,6 @@ def test_toy_plan_finds_the_erlang_c_optimum_and_never_exceeds_the_budget(
         workers=0,
         progress=False,
         run_fn=toy_run,
-        report=False,
     )
     (rec,) = res["recommendations"]
     assert (rec["params"]["hotline"], rec["params"]["online"]) == (9, 5)
@@ -191,7 +190,7 @@ def test_toy_plan_finds_the_erlang_c_optimum_and_never_exceeds_the_budget(
 def test_same_seed_same_study_and_common_random_numbers(tmp_path, toy_budget):
     budget = toy_budget[0]
     plan = _toy_plan(tmp_path, budget=budget, trials=8)
-    kw = {"workers": 0, "progress": False, "run_fn": toy_run, "report": False}
+    kw = {"workers": 0, "progress": False, "run_fn": toy_run}
     a = opt.optimise(plan, tmp_path / "a", **kw)
     b = opt.optimise(plan, tmp_path / "b", **kw)
     assert [t["params"] for t in a["trials"]] == [t["params"] for t in b["trials"]]
@@ -220,7 +219,6 @@ def test_a_budget_below_every_candidate_recommends_nothing(tmp_path, toy_budget)
         workers=0,
         progress=False,
         run_fn=toy_run,
-        report=False,
     )
     assert res["recommendations"] == [] and res["leaders"] == []
     assert res["counts"]["feasible"] == 0
@@ -250,7 +248,7 @@ def test_bad_plans_say_file_key_value_and_what_is_allowed(tmp_path, edit, messag
 
 def test_another_plan_in_the_same_folder_is_refused(tmp_path, toy_budget):
     budget = toy_budget[0]
-    kw = {"workers": 0, "progress": False, "run_fn": toy_run, "report": False}
+    kw = {"workers": 0, "progress": False, "run_fn": toy_run}
     opt.optimise(_toy_plan(tmp_path, budget=budget, trials=2), tmp_path / "out", **kw)
     with pytest.raises(GovsimError, match="holds another optimisation"):
         opt.optimise(_toy_plan(tmp_path, budget=budget, trials=2, seed=8), tmp_path / "out", **kw)
@@ -289,7 +287,6 @@ def test_planner_report_shows_recommendation_front_counties_and_provenance(tmp_p
         workers=0,
         progress=False,
         run_fn=toy_run,
-        report=False,
     )
     discover = tmp_path / "discover"
     discover.mkdir()

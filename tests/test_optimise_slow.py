@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from sim.experiment import optimise as opt
+from sim.experiment.planner_report import write_planner_report
 
 ROOT = Path(__file__).resolve().parents[1]
 PLANS = ROOT / "experiments" / "plans"
@@ -27,9 +28,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.mark.parametrize("name", ["same_budget", "budget_cut_10", "grid_workers_200"])
 def test_example_plan_never_recommends_above_its_budget(tmp_path, name):
-    res = opt.optimise(
-        PLANS / f"{name}.toml", tmp_path / name, workers=0, progress=False, report=True, **SMALL
-    )
+    res = opt.optimise(PLANS / f"{name}.toml", tmp_path / name, workers=0, progress=False, **SMALL)
+    write_planner_report(tmp_path / name)
     budget = res["budget_yuan_per_year"]
     for c in res["recommendations"] + res["leaders"]:
         assert c["cost_yuan_city"] <= budget

@@ -163,10 +163,13 @@ def cmd_optimise(args: argparse.Namespace) -> int:
         workers=args.workers,
         scheduler=args.scheduler,
         progress=not args.quiet,
-        discover=args.discover,
         retry_failed=args.retry_failed,
     )
     print(summary_text(result))
+    from sim.experiment.planner_report import write_planner_report  # lazy: matplotlib
+
+    page = write_planner_report(result["folder"], discover=args.discover)
+    print(f"规划报告 (planner report): {page}")
     return 0
 
 

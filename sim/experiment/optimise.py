@@ -688,8 +688,6 @@ def optimise(
     scheduler: Any = None,
     progress: bool = True,
     run_fn: Callable | None = None,
-    report: bool = True,
-    discover: str | Path | None = None,
     retry_failed: bool = False,
 ) -> dict[str, Any]:
     """Run (or resume) the budget-constrained search of a plan file; returns the result.
@@ -708,8 +706,6 @@ def optimise(
         Local worker processes (0: in this process) or a Dask scheduler address.
     run_fn
         Stand-in for :func:`sim.run.run_scenario` (tests of the search on a known answer).
-    report, discover
-        Write ``planner_report.html`` (with a ``govsim discover`` folder's failure boxes).
     retry_failed
         Run again the runs that failed before (their failure records are moved to
         ``evaluations/failed/retried-<time>/``, nothing is deleted); otherwise a failed
@@ -718,7 +714,9 @@ def optimise(
     Returns
     -------
     dict
-        What ``OUT/optimise.json`` holds (see :func:`_result`).
+        What ``OUT/optimise.json`` holds (see :func:`_result`); the page is
+        :func:`sim.experiment.planner_report.write_planner_report` (``govsim optimise``
+        writes it).
     """
     import optuna
 
@@ -919,10 +917,6 @@ def optimise(
         result = _finish(
             setup, study, ev, costs, budget, base_cost, fixed, root, executor, started, polished
         )
-    if report:
-        from sim.experiment.planner_report import write_planner_report
-
-        write_planner_report(root, discover=discover)
     return result
 
 
@@ -1231,6 +1225,7 @@ def _result(
     finished = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     return {
         "format": "govsim-optimise/1",
+        "folder": str(root),
         "name": plan.name,
         "title_zh": plan.title_zh,
         "title_en": plan.title_en,
