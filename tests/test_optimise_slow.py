@@ -104,3 +104,28 @@ def test_kill_9_then_rerun_gives_the_uninterrupted_result(tmp_path):
     assert _records(killed) == _records(fresh) >= n_before  # the runs before the kill were kept
     for c in a["recommendations"]:
         assert c["cost_yuan_city"] <= a["budget_yuan_per_year"]
+
+
+def test_dask_executor_gives_the_same_study_as_in_process(tmp_path):
+    import logging
+
+    from distributed import Client, LocalCluster
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    import test_optimise as toy  # the toy plan with a known optimum
+
+    scen = tmp_path / "scen"
+    scen.mkdir()
+    plan = toy._toy_plan(scen, budget=1e12, trials=6)  # every candidate within budget
+    local = opt.optimise(plan, tmp_path / "local", workers=0, progress=False, run_fn=toy.toy_run)
+    with (
+        LocalCluster(
+            n_workers=2, processes=False, dashboard_address=None, silence_logs=logging.ERROR
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        dask = opt.optimise(
+            plan, tmp_path / "dask", scheduler=client, progress=False, run_fn=toy.toy_run
+        )
+    assert [t["values"] for t in dask["trials"]] == [t["values"] for t in local["trials"]]
+    assert dask["provenance"]["executor"]["executor"] == "dask-distributed"
