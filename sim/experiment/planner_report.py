@@ -416,6 +416,16 @@ def _discover_section(discover: str | Path | None) -> str:
         )
         return "\n".join(parts)
     root = Path(discover)
+    if (root / "boxes.json").is_file():
+        try:  # govsim discover's own fragment (lazy: EMA Workbench, pandas)
+            from sim.experiment.discover import html_section
+
+            return "\n".join(parts) + html_section(root)
+        except Exception as exc:  # noqa: BLE001 — fall back to the boxes as JSON below
+            parts.append(
+                f"<p class='muted'>{_e(str(root))}: {_e(type(exc).__name__)}: "
+                f"{_e(str(exc)[:200])}; 以下为原始失效区域 (raw boxes below).</p>"
+            )
     files = sorted(root.glob("*.json")) if root.is_dir() else []
     boxes = []
     for f in files:
