@@ -170,6 +170,16 @@ def cmd_optimise(args: argparse.Namespace) -> int:
 
     page = write_planner_report(result["folder"], discover=args.discover)
     print(f"规划报告 (planner report): {page}")
+    from sim.experiment.records import status
+
+    failed = status(f"{result['folder']}/evaluations")["failed"]
+    if failed:
+        print(
+            f"govsim: {failed} run(s) failed (tracebacks in {result['folder']}/evaluations/"
+            "failed/); their candidates' means leave them out; rerun with --retry-failed",
+            file=sys.stderr,
+        )
+        return EXIT_RUNS_FAILED
     return 0
 
 
