@@ -10,7 +10,13 @@ import pytest
 
 from sim.errors import GovsimError
 from sim.experiment import uncertain_space as space
-from sim.experiment.discover import find_boxes, html_section, load_boxes, run_discover
+from sim.experiment.discover import (
+    county_failure_shares,
+    find_boxes,
+    html_section,
+    load_boxes,
+    run_discover,
+)
 from sim.experiment.records import read_json
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -89,6 +95,7 @@ replications = 1
 days = 5
 scale = 0.001
 seed = 3
+set = ["warmup_days=0"]
 include = [{A!r}, {B!r}]
 county = true
 [[goals]]
@@ -105,6 +112,10 @@ def test_tiny_real_discover_run_per_county_and_resumes(tmp_path):
     assert scopes.count("city") == 1 and scopes.count("county") == 9  # the nine counties
     for c in res["cases"]:
         assert c["points"] == 4 and 0 <= c["failure_share"] <= 1
+    shares = county_failure_shares(res)["fine_grids"]
+    assert len(shares) == 9 and all(0 <= v <= 1 for v in shares.values())
+    assert (out / "county_failure_fine_grids.png").stat().st_size > 0
+    assert "分县失效比例地图" in html_section(out)
     run_discover(f, out, workers=0, progress=False)
     inv = read_json(out / "discover" / "provenance.json")["invocations"]
     assert inv[0]["runs_to_do"] == 8 and inv[-1]["runs_to_do"] == 0

@@ -107,9 +107,10 @@ kind = "uncertainty"
 name = "tiny"
 base = "{base}"
 configurations = ["{cfg}"]
-days = 6
+days = 4
 scale = 0.001
 seed = 5
+set = ["warmup_days=0"]   # a fast test: no spin-up
 metrics = ["resolution_rate", "gain_index"]
 include = ["handling.pools.grid.resolve_prob.need", "generation.rate_per_resident_year.dispute",
            "trust.effect_failed"]
@@ -123,7 +124,7 @@ samples = 2
 convergence = false
 replications = 1
 [robustness]
-samples = 3
+samples = 2
 replications = 2
 """
 

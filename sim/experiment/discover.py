@@ -27,8 +27,10 @@ summarises them for the city, not per county.
 
 Outputs in ``OUT/``: ``discover/`` (the runs, resumable), ``boxes.json`` (everything,
 with the trajectories and provenance), ``boxes.csv`` (one row per restricted parameter
-of each box) and ``discover.html``; :func:`html_section` gives the section (Chinese first)
-for the planner report and :func:`load_boxes` reads the boxes back.
+of each box), ``county_failure_<strategy>.png`` (the nine counties coloured by the share
+of points where the strategy fails there) and ``discover.html``; :func:`html_section`
+gives the section (Chinese first) for the planner report, :func:`load_boxes` reads the
+boxes back and :func:`county_failure_shares` gives the per-county shares for a map.
 
 References
 ----------
@@ -47,6 +49,7 @@ References
 
 from __future__ import annotations
 
+import base64
 import csv
 import html
 import inspect
@@ -502,6 +505,37 @@ def _status_zh(c: dict) -> str:
     }.get(c["status"], "")
 
 
+def county_failure_shares(result: dict) -> dict[str, dict[str, float]]:
+    """``{strategy: {county (zh): failure share}}`` of the per-county cases (for maps)."""
+    out: dict[str, dict[str, float]] = {}
+    for c in result["cases"]:
+        if c["scope"] == "county":
+            out.setdefault(c["strategy"], {})[c["where"]] = c["failure_share"]
+    return out
+
+
+def _map_file(strategy: str) -> str:
+    return f"county_failure_{strategy}.png"
+
+
+def write_county_maps(root: Path, result: dict) -> list[Path]:
+    """One map per strategy: the share of points where it fails, per county (PNG)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # lazy: matplotlib
+
+    from sim.viz.figures import county_map
+
+    paths = []
+    for strategy, shares in county_failure_shares(result).items():
+        fig = county_map(shares, "失效比例 failure share", "zh", cmap="Reds")
+        fig.suptitle(f"{strategy}：未达到目标的抽样点比例（分县）")
+        buf = io.BytesIO()
+        FigureCanvasAgg(fig).print_png(buf)
+        path = root / _map_file(strategy)
+        atomic_write_bytes(path, buf.getvalue())
+        paths.append(path)
+    return paths
+
+
 def html_section(folder: str | Path) -> str:
     """The failure boxes (Chinese first) as an HTML fragment for the planner report."""
     result = load_boxes(folder)
@@ -517,6 +551,29 @@ def html_section(folder: str | Path) -> str:
     ]
     if result.get("county_note"):
         parts.append(f"<p>分县 Per county: {html.escape(result['county_note'])}</p>")
+    shares = county_failure_shares(result)
+    if shares:
+        counties = list(next(iter(shares.values())))
+        parts.append(
+            _table_html(
+                ["策略 strategy", *counties],
+                [
+                    [s, *(f"{100 * v.get(c, math.nan):.0f}%" for c in counties)]
+                    for s, v in shares.items()
+                ],
+            )  # fmt: skip
+        )
+        for strategy in shares:
+            png = Path(folder) / _map_file(strategy)
+            if png.is_file():
+                data = base64.b64encode(png.read_bytes()).decode("ascii")
+                parts.append(
+                    f'<figure><img alt="{html.escape(strategy)}：分县失效比例地图" '
+                    f'src="data:image/png;base64,{data}" style="max-width:420px">'
+                    f"<figcaption>{html.escape(strategy)}：各县未达到目标（获得感）的抽样点"
+                    "比例 share of points where the county's sense of gain is not raised"
+                    "</figcaption></figure>"
+                )
     for c in result["cases"]:
         title = (
             f"{c['strategy']} {c['strategy_zh']} — {c['where']} — {c['goal_zh']}：失效比例 "
@@ -574,6 +631,7 @@ def _csv(rows: Sequence[dict]) -> str:
 
 def write_outputs(root: Path, result: dict) -> None:
     atomic_write_bytes(root / "boxes.csv", _csv(box_rows(result)).encode("utf-8"))
+    write_county_maps(root, result)
     title = html.escape(result.get("title_zh") or result["name"])
     page = _PAGE.format(title=title, body=html_section(root))
     atomic_write_bytes(root / "discover.html", page.encode("utf-8"))

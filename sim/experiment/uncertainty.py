@@ -333,7 +333,14 @@ def _run(plan, folder: Path, workers, scheduler, retry_failed, progress, run_fn)
     st = run_plan(
         plan, folder, executor, retry_failed=retry_failed, progress=progress, run_fn=run_fn
     )
-    return {"status": st, "wall_s": time.perf_counter() - t0, "runs": len(plan.unique_runs())}
+    last = read_json(Path(folder) / "provenance.json")["invocations"][-1]
+    return {
+        "status": st,
+        "wall_s": time.perf_counter() - t0,
+        "runs": len(plan.unique_runs()),
+        "runs_done_now": last.get("runs_to_do"),
+        "executor": last.get("executor"),
+    }
 
 
 def top_factors(indices: dict[str, Any], k: int) -> list[dict[str, Any]]:
@@ -883,6 +890,9 @@ def summary_text(result: dict, root: Path) -> str:
     if result.get("robustness"):
         parts.append("\n" + robustness_markdown(result["robustness"]["rows"]))
     for k, v in (result.get("timings") or {}).items():
-        parts.append(f"{k}: {v['runs']} runs, {v['wall_s']:.1f} s this invocation")
+        parts.append(
+            f"{k}: {v['runs']} runs in the plan, {v.get('runs_done_now')} run now in "
+            f"{v['wall_s']:.1f} s"
+        )
     parts.append(f"\n目录 (folder): {root}")
     return "\n".join(parts)
