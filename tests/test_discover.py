@@ -55,6 +55,8 @@ def test_discover_recovers_a_planted_failure_box(tmp_path):
     box = case["boxes"][0]
     assert box["coverage"] >= 0.8 and box["density"] >= 0.8
     lim = {d["path"]: d for d in box["limits"]}
+    assert set(lim) == {A, B}  # restrictions by chance dropped (quasi-p > 0.05)
+    assert all(d["qp"] < 0.05 for d in lim.values())
     assert lim[A]["low"] == pytest.approx(0.64, abs=0.02)
     assert lim[A]["high"] == pytest.approx(0.7, abs=0.01)
     assert lim[B]["high"] == pytest.approx(7.4, abs=0.6)

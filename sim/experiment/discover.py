@@ -16,8 +16,12 @@ of at least ``mass_min`` of the points) then finds the boxes of parameter values
 failures concentrate. Each box is chosen on its peeling trajectory as the most covering
 box whose density is at least ``min_density`` (else the densest): **coverage** is the
 share of all failures inside the box, **density** the share of the points in the box
-that fail. The box's limits are given on the restricted parameters only, in the
-planners' terms: the registry's Chinese label, unit and plausible range.
+that fail. Restrictions the data do not support (quasi-p value above ``max_qp``, Bryant &
+Lempert 2010 [1]) are then dropped one at a time: with few points and many parameters PRIM
+otherwise restricts parameters by chance. The box's limits are given on the restricted
+parameters only, in the planners' terms: the registry's Chinese label, unit and
+plausible range, with each limit's quasi-p value. A box left with no restriction is
+reported as such: the failures are spread over the space, not concentrated in a box.
 
 Per county (``county = true``): each run records the per-county indicator
 :data:`sim.run.COUNTY_INDICATOR` (获得感 sense of gain) for the nine counties; a
@@ -109,6 +113,9 @@ class PrimSection(_Model):
     mass_min: float = Field(0.05, gt=0.0, lt=1.0, description="Smallest box (share of points)")
     min_density: float = Field(0.8, gt=0.0, le=1.0, description="Density the box must reach")
     max_boxes: int = Field(2, ge=1, le=10, description="Boxes per strategy and goal")
+    max_qp: float = Field(
+        0.05, gt=0.0, le=1.0, description="Restrictions with a larger quasi-p value are dropped"
+    )
 
 
 class DiscoverExperiment(_Stage):
@@ -190,6 +197,35 @@ def _import_prim():
     return prim
 
 
+def _qp(values) -> float:
+    """The quasi-p value of one restriction: the larger of its restricted sides' (−1: none)."""
+    vals = [float(v) for v in (values or []) if v is not None and float(v) >= 0]
+    return max(vals) if vals else math.nan
+
+
+def _drop_unsupported(box, i: int, max_qp: float) -> tuple[int, list[dict[str, Any]]]:
+    """Drop, one at a time, the restriction with the largest quasi-p value above ``max_qp``.
+
+    Quasi-p values (Bryant & Lempert 2010 [1], a one-sided binomial test of the box's
+    density with and without the restriction, EMA Workbench's ``PrimBox.p_values``) tell
+    which limits the data support; with few points and many parameters PRIM also
+    restricts parameters by chance. Each drop adds a box to the trajectory
+    (``PrimBox.drop_restriction``); returns the final box's index and what was dropped.
+    """
+    dropped = []
+    while True:
+        qp = {k: _qp(v) for k, v in box.p_values[i].items()}
+        qp = {k: v for k, v in qp.items() if math.isfinite(v)}
+        if not qp:
+            return i, dropped
+        worst = max(qp, key=qp.get)
+        if qp[worst] <= max_qp:
+            return i, dropped
+        box.drop_restriction(worst, i)
+        i = len(box.peeling_trajectory) - 1
+        dropped.append({"path": worst, "qp": qp[worst]})
+
+
 def find_boxes(
     x: pd.DataFrame,
     failed: np.ndarray,
@@ -235,10 +271,12 @@ def find_boxes(
             box = p.find_box()
             if box is None:
                 break
-            traj = box.peeling_trajectory.reset_index(drop=True)
-            i = _selected(traj, prim.min_density)
+            i = _selected(box.peeling_trajectory.reset_index(drop=True), prim.min_density)
             box.select(i)
+            i, dropped = _drop_unsupported(box, i, prim.max_qp)
+            traj = box.peeling_trajectory.reset_index(drop=True)
             lims = box.box_lims[i]
+            qp = box.p_values[i]
             limits = []
             for col in x.columns:
                 lo, hi = float(lims.loc[0, col]), float(lims.loc[1, col])
@@ -257,6 +295,7 @@ def find_boxes(
                         "range_low": q.low,
                         "range_high": q.high,
                         "default": q.default,
+                        "qp": _qp(qp.get(col)),
                     }
                 )
             row = traj.loc[i]
@@ -268,6 +307,7 @@ def find_boxes(
                     "res_dim": int(row["res_dim"]),
                     "selected": i,
                     "limits": limits,
+                    "dropped": dropped,
                     "trajectory": [
                         {
                             k: float(traj.loc[j, k])
@@ -277,7 +317,7 @@ def find_boxes(
                     ],  # fmt: skip
                 }
             )
-            if float(row["coverage"]) >= 0.95 or len(p.yi_remaining) == 0:
+            if not limits or float(row["coverage"]) >= 0.95 or len(p.yi_remaining) == 0:
                 break
     return out
 
@@ -489,6 +529,7 @@ def box_rows(result: dict) -> list[dict[str, Any]]:
                         "range_low": lim.get("range_low"),
                         "range_high": lim.get("range_high"),
                         "default": lim.get("default"),
+                        "qp": lim.get("qp"),
                     }
                 )
     return rows
@@ -584,6 +625,12 @@ def html_section(folder: str | Path) -> str:
             parts.append(f"<p>{html.escape(_status_zh(c))}</p>")
             continue
         for b, box in enumerate(c["boxes"]):
+            if not box["limits"]:
+                parts.append(
+                    "<p>没有得到数据支持的失效区间：失效分散在整个参数空间（所有限制的拟p值均大于"
+                    "阈值）。No supported box: the failures are spread over the space.</p>"
+                )
+                continue
             parts.append(
                 f"<p>框 {b + 1} box: 覆盖率 coverage {box['coverage']:.2f}，密度 density "
                 f"{box['density']:.2f}，占参数空间 mass {box['mass']:.2f}</p>"
@@ -661,10 +708,13 @@ def summary_text(result: dict) -> str:
                 f"  框{b + 1} box: coverage {box['coverage']:.2f}, density {box['density']:.2f}"
                 f", mass {box['mass']:.2f}"
             )
+            if not box["limits"]:
+                parts.append("    没有得到数据支持的失效区间 no supported box (failures spread)")
             for lim in box["limits"]:
                 parts.append(
                     f"    {lim['zh']} ({lim['path']}): {_g(lim['low'])}–{_g(lim['high'])} "
-                    f"{lim['unit_zh']} (range {_g(lim['range_low'])}–{_g(lim['range_high'])})"
+                    f"{lim['unit_zh']} (range {_g(lim['range_low'])}–{_g(lim['range_high'])}, "
+                    f"qp {_g(lim.get('qp'))})"
                 )
     parts.append(f"\n目录 (folder): {result.get('folder', '')}")
     return "\n".join(parts)

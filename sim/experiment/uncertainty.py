@@ -308,14 +308,20 @@ def plan_indices(
     )
 
 
+# what only the analysis reads: changing it reuses every record
+ANALYSIS_ONLY = {"replications", "tolerance", "prim", "goals", "county", "metrics",
+                 "title_zh", "title_en", "description", "include", "exclude", "set"}  # fmt: skip
+
+
 def _definition(exp, stage: str, section, sets, params, sources, extra=None) -> dict:
+    """What defines a stage's runs (its folder refuses another); see ``ANALYSIS_ONLY``."""
     d = {
         "kind": "uncertainty",
         "stage": stage,
         "name": exp.name,
         "seed": exp.seed,
         "set": sets,
-        "section": section.model_dump(mode="json", exclude={"replications"}),
+        "section": section.model_dump(mode="json", exclude=ANALYSIS_ONLY),
         "parameters": [[p.path, p.low, p.high] for p in params],
         "resolved_sources": sources,
         "replications": section.replications,
