@@ -151,3 +151,22 @@ def test_tiny_real_uncertainty_run_resumes_and_reports_shares(tmp_path):
     for stage in ("morris", "sobol", "robustness"):
         inv = read_json(out / stage / "provenance.json")["invocations"]
         assert inv[0]["runs_to_do"] > 0 and inv[-1]["runs_to_do"] == 0
+
+
+def test_headline_signs_are_read_from_a_compare_folder(tmp_path):
+    from sim.experiment.records import write_json
+    from sim.experiment.uncertainty import _headline_signs
+
+    rows = [
+        {"metric": "gain_index", "scenario": "yancheng", "mean": 62.0},
+        {"metric": "gain_index", "scenario": "fine_grids", "diff": 2.3, "p": 0.001},
+        {"metric": "escalations", "scenario": "fine_grids", "diff": -80.0, "p": 0.0},
+    ]
+    write_json(tmp_path / "stats.json", {"kind": "compare", "rows": rows})
+    signs = _headline_signs(tmp_path, ["gain_index", "escalations"])
+    assert signs == {
+        ("fine_grids", "gain_index"): {"diff": 2.3, "p": 0.001},
+        ("fine_grids", "escalations"): {"diff": -80.0, "p": 0.0},
+    }
+    with pytest.raises(GovsimError, match="no stats.json; run `govsim compare"):
+        _headline_signs(tmp_path / "missing", ["gain_index"])
