@@ -54,7 +54,6 @@ References
 from __future__ import annotations
 
 import base64
-import csv
 import html
 import inspect
 import io
@@ -77,6 +76,7 @@ from sim.experiment import frontier
 from sim.experiment import uncertain_space as space
 from sim.experiment.records import ExperimentFolder, read_json, write_json
 from sim.experiment.spec import MetricKey
+from sim.experiment.tables import to_csv
 from sim.experiment.uncertainty import (
     _PAGE,
     _definition,
@@ -84,7 +84,6 @@ from sim.experiment.uncertainty import (
     _run,
     _sets,
     _Stage,
-    _table_html,
     definition_hash,
     experiment_seed,
     load_groups,
@@ -579,6 +578,9 @@ def write_county_maps(root: Path, result: dict) -> list[Path]:
 
 def html_section(folder: str | Path) -> str:
     """The failure boxes (Chinese first) as an HTML fragment for the planner report."""
+    # lazy: the report module loads matplotlib
+    from sim.experiment.html_report import _html_table as _table_html
+
     result = load_boxes(folder)
     parts = [
         '<section class="govsim-discover">',
@@ -667,17 +669,8 @@ def html_section(folder: str | Path) -> str:
     return "\n".join(parts)
 
 
-def _csv(rows: Sequence[dict]) -> str:
-    buf = io.StringIO()
-    if rows:
-        w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
-        w.writeheader()
-        w.writerows(rows)
-    return buf.getvalue()
-
-
 def write_outputs(root: Path, result: dict) -> None:
-    atomic_write_bytes(root / "boxes.csv", _csv(box_rows(result)).encode("utf-8"))
+    atomic_write_bytes(root / "boxes.csv", to_csv(box_rows(result)).encode("utf-8"))
     write_county_maps(root, result)
     title = html.escape(result.get("title_zh") or result["name"])
     page = _PAGE.format(title=title, body=html_section(root))

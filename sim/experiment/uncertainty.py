@@ -53,10 +53,8 @@ References
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import html
-import io
 import json
 import math
 import time
@@ -79,6 +77,7 @@ from sim.experiment.records import ExperimentFolder, read_json, write_json
 from sim.experiment.runner import run_plan
 from sim.experiment.spec import MetricKey, format_validation_error, read_toml
 from sim.experiment.summary import summarize
+from sim.experiment.tables import to_csv
 from sim.io import atomic_write_bytes
 from sim.store import provenance
 
@@ -665,15 +664,6 @@ def sobol_rows(result: dict) -> list[dict[str, Any]]:
     return rows
 
 
-def _csv(rows: Sequence[dict]) -> str:
-    buf = io.StringIO()
-    if rows:
-        w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
-        w.writeheader()
-        w.writerows(rows)
-    return buf.getvalue()
-
-
 def _f(x: Any, digits: int = 3) -> str:
     if x is None or (isinstance(x, float) and not math.isfinite(x)):
         return "—"
@@ -730,16 +720,11 @@ def sobol_markdown(rows: Sequence[dict]) -> str:
     return "\n".join(lines)
 
 
-def _table_html(head: Sequence[str], body: Sequence[Sequence[str]]) -> str:
-    th = "".join(f"<th>{html.escape(h)}</th>" for h in head)
-    trs = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in body
-    )
-    return f"<table><thead><tr>{th}</tr></thead><tbody>{trs}</tbody></table>"
-
-
 def html_section(folder: str | Path) -> str:
     """The uncertainty section (Chinese first) as an HTML fragment for other reports."""
+    # lazy: the report module loads matplotlib
+    from sim.experiment.html_report import _html_table as _table_html
+
     result = read_json(Path(folder) / RESULT_FILE)
     parts = [
         '<section class="govsim-uncertainty">',
@@ -853,11 +838,11 @@ def write_outputs(root: Path, result: dict) -> None:
     sob = sobol_rows(result)
     rob = (result.get("robustness") or {}).get("rows", [])
     files = {
-        "screening.csv": _csv(scr),
+        "screening.csv": to_csv(scr),
         "screening.md": screening_markdown(scr),
-        "sobol.csv": _csv(sob),
+        "sobol.csv": to_csv(sob),
         "sobol.md": sobol_markdown(sob),
-        "robustness.csv": _csv(rob),
+        "robustness.csv": to_csv(rob),
         "robustness.md": robustness_markdown(rob),
     }
     for name, text in files.items():
