@@ -113,10 +113,11 @@ CHROMIUM_ARGS = [
 QUIET_MS = 150
 _STEP_JS = """
 async ([day, quiet]) => {
-  const frame = () => new Promise(r => requestAnimationFrame(r));
+  // no requestAnimationFrame polling: it would make Chromium draw frames on its own
   const sleep = ms => new Promise(r => setTimeout(r, ms));
-  let last = 0;
-  const mark = () => { last = performance.now(); };
+  const shown = () => document.querySelector('#govsim-day').textContent.replace(/\\D/g, '');
+  let last = 0, seen = false;
+  const mark = () => { last = performance.now(); if (shown() === String(day)) seen = true; };
   const obs = new MutationObserver(mark);
   obs.observe(document.body, {subtree: true, childList: true, attributes: true,
                               characterData: true});
@@ -124,12 +125,10 @@ async ([day, quiet]) => {
   document.body.addEventListener('load', onload, true);
   const t0 = performance.now();
   document.querySelector('#govsim-step').click();
-  const shown = () => document.querySelector('#govsim-day').textContent.replace(/\\D/g, '');
-  while (shown() !== String(day)) {
-    await frame();
+  while (!seen || performance.now() - last < quiet) {
+    await sleep(25);
     if (performance.now() - t0 > 20000) return -1;
   }
-  while (performance.now() - last < quiet) await sleep(10);
   obs.disconnect();
   document.body.removeEventListener('load', onload, true);
   return last - t0;
