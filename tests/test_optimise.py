@@ -213,6 +213,38 @@ def test_same_seed_same_study_and_common_random_numbers(tmp_path, toy_budget):
     assert [t["values"] for t in c["trials"]] == [t["values"] for t in a["trials"]]
 
 
+@pytest.mark.parametrize(
+    "steps_written",
+    [0, pytest.param(1, marks=pytest.mark.slow), pytest.param(2, marks=pytest.mark.slow)],
+)
+def test_killed_while_a_trial_was_asked_resumes_with_its_values(
+    tmp_path, toy_budget, steps_written
+):
+    """Optuna writes a trial to the journal in steps (created, TPE's joint draw, then each
+    parameter), so a ``kill -9`` can leave the last trial with none or some of its
+    parameters; the rerun
+    gives it the values the uninterrupted search gave it (it used to run it with none)."""
+    from optuna.storages.journal._storage import JournalOperation
+
+    plan = _toy_plan(tmp_path, budget=toy_budget[0], trials=8)
+    kw = {"workers": 0, "progress": False, "run_fn": toy_run}
+    a = opt.optimise(plan, tmp_path / "a", **kw)
+    _INTERRUPT["after"] = 10  # the base's 6 runs, then into the first batch of trials
+    with pytest.raises(KeyboardInterrupt):
+        opt.optimise(plan, tmp_path / "k", **{**kw, "run_fn": toy_run_interrupted})
+    journal = tmp_path / "k" / opt.STUDY_FILE
+    lines = journal.read_text("utf-8").splitlines(keepends=True)
+    ops = [json.loads(x)["op_code"] for x in lines]
+    last = max(i for i, op in enumerate(ops) if op == JournalOperation.CREATE_TRIAL)
+    keep = last + 1 + steps_written
+    asking = (JournalOperation.SET_TRIAL_SYSTEM_ATTR, JournalOperation.SET_TRIAL_PARAM)
+    assert all(op in asking for op in ops[last + 1 : keep])
+    journal.write_text("".join(lines[:keep]), encoding="utf-8")  # the kill, mid-ask
+    k = opt.optimise(plan, tmp_path / "k", **kw)
+    assert [t["params"] for t in k["trials"]] == [t["params"] for t in a["trials"]]
+    assert [t["values"] for t in k["trials"]] == [t["values"] for t in a["trials"]]
+
+
 def test_a_budget_below_every_candidate_recommends_nothing(tmp_path, toy_budget):
     budget, _, costs, base = toy_budget
     low = _cost(costs, base, 6, 3) - 1.0

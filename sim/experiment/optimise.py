@@ -628,6 +628,40 @@ def _sampler(setup: Setup, number: int):
         return optuna.samplers.TPESampler(seed=s, n_startup_trials=startup, multivariate=True)
 
 
+def _replay_ask(setup: Setup, study, number: int, dists: dict, before: list) -> dict[str, Any]:
+    """The parameters ``study.ask`` gave trial ``number``, asked again on an in-memory copy
+    of the trials before it (as they stood then: earlier batches told, this batch's
+    earlier trials running) with the same seeded sampler. Optuna writes a trial's
+    parameters to the journal one by one, so a ``kill -9`` can leave a trial with some or
+    none; resuming must give it the values the uninterrupted search gave it."""
+    import optuna
+
+    twin = optuna.create_study(directions=study.directions, sampler=_sampler(setup, number))
+    for t in before:
+        twin.add_trial(t)
+    trial = twin.ask(dists)
+    if trial.number != number:
+        raise GovsimError(f"replaying trial {number} of '{study.study_name}' gave {trial.number}")
+    return trial.params
+
+
+def _complete_asked_trial(storage, trial, params: dict[str, Any], dists: dict) -> dict[str, Any]:
+    """Write the parameters a killed ask left out of ``trial`` (those it has must agree)."""
+    for name, value in params.items():
+        if name in trial.params:
+            if trial.params[name] != value:
+                raise GovsimError(
+                    f"trial {trial.number}: parameter '{name}' is {trial.params[name]!r} in the "
+                    f"journal but {value!r} when asked again; the study was changed by another "
+                    "program"
+                )
+            continue
+        storage.set_trial_param(
+            trial._trial_id, name, dists[name].to_internal_repr(value), dists[name]
+        )
+    return params
+
+
 def _directions(plan: OptimisePlan) -> list[str]:
     if plan.resolved_mode == "weighted":
         return ["minimize"]
@@ -813,8 +847,12 @@ def optimise(
                     t = existing[n]
                     if t.state != running:
                         continue
-                    params = t.params
-                    trial_id = t._trial_id
+                    params, trial_id = t.params, t._trial_id
+                    if set(params) != set(dists):  # killed while the trial was being asked
+                        before = [x for x in existing.values() if x.number < n]
+                        params = _complete_asked_trial(
+                            storage, t, _replay_ask(setup, study, n, dists, before), dists
+                        )
                 else:
                     study.sampler = _sampler(setup, n)
                     trial = study.ask(dists)
