@@ -53,7 +53,10 @@ class Pools:
         Staff-days a pool costs on a day it is on duty.
     dept_pool : int32 [n_counties, 10]
         Department pool of (county, sector); column 9 is the petition office.
-    grid_pool : int32 [n_grids]; town_pool : int32 [n_towns]
+    grid_pool : int32 [n_grids]
+        The grid workers' pool of each grid (grids of one beat share it,
+        ``levers.capability.grids_per_worker``).
+    town_pool : int32 [n_towns]
     social_pool, mass_pool, petition_pool : int32 [n_counties]
     hotline_pool, online_pool : int
     """
@@ -87,6 +90,13 @@ def _slots(per_100k: float, residents: float) -> int:
     """Slots for a population; at least one whenever the rate is positive."""
     x = per_100k * residents / 1e5
     return 0 if x <= 0 else max(1, int(round(x)))
+
+
+def workers_per_grid(scenario: Scenario) -> float:
+    """Grid workers per grid on average: a beat's workers over its grids
+    (``workers_per_grid / grids_per_worker``; 精网微格 at equal staff lowers it)."""
+    cap = scenario.levers.capability
+    return cap.workers_per_grid / cap.grids_per_worker
 
 
 def social_org_strength(scenario: Scenario) -> float:
@@ -175,9 +185,17 @@ def build_pools(city: City, scenario: Scenario) -> Pools:
             -1,
             _slots(h.mass_org_slots_per_100k * lv.system.mass_org_push, county_pop[c]),
         )
+    # one pool per beat: grids_per_worker consecutive grids of a county share their workers
     grid_pool = np.empty(city.n_grids, dtype=np.int32)
+    per_beat = lv.capability.grids_per_worker
+    in_beat = per_beat
     for g in range(city.n_grids):
-        grid_pool[g] = add(K_GRID, int(city.grid_county[g]), -1, lv.capability.workers_per_grid)
+        county = int(city.grid_county[g])
+        if in_beat == per_beat or county != int(city.grid_county[g - 1]):
+            beat = add(K_GRID, county, -1, lv.capability.workers_per_grid)
+            in_beat = 0
+        grid_pool[g] = beat
+        in_beat += 1
     town_pool = np.empty(city.n_towns, dtype=np.int32)
     for t in range(city.n_towns):
         town_pool[t] = add(

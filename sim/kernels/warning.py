@@ -52,6 +52,7 @@ import numpy as np
 from numba import njit, prange
 
 from sim.issues import CAT_DISPUTE, IN_SERVICE, QUEUED, ROUTING
+from sim.pools import workers_per_grid
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ class Params:
         A grid worker's deterrence relative to an officer (``activation.worker_weight``):
         converts the team's presence into staff.
     workers_per_grid : float
-        ``levers.capability.workers_per_grid``.
+        Grid workers per grid (:func:`sim.pools.workers_per_grid`).
     on : bool
         ``levers.capability.early_warning``.
     """
@@ -111,7 +112,7 @@ class Params:
             response_per_1000=w.response_per_1000,
             response_effect=w.response_effect,
             worker_weight=sc.activation.worker_weight,
-            workers_per_grid=float(sc.levers.capability.workers_per_grid),
+            workers_per_grid=workers_per_grid(sc),
             on=bool(sc.levers.capability.early_warning),
         )
 

@@ -305,6 +305,24 @@ class CityParams(_Section):
             }
         },
     )
+    # --- mech-b (issue 12, fine grids): residents live on fixed blocks; grids are drawn
+    # over them (sim.city.build.redraw_grids), so the same residents stay whatever the grid size
+    block_residents: int = param(
+        1000,
+        ge=100,
+        le=10_000,
+        description="Residents per block (小区/自然村): the fixed population unit residents, "
+        "households, neighbour ties and collective action belong to; grids are drawn over "
+        "blocks",
+        zh="居民片区规模（人）",
+        unit="residents per block",
+        source="calibration.md, grids table: about 1,000 residents per grid nationally — the "
+        "unit the city was laid out and activation calibrated on; kept fixed when grids are "
+        "redrawn (issue 12: incidents independent of grid geometry)",
+        plausible=(500, 2000),
+        note="assumption that a natural village or residential compound (小区) is of the "
+        "order of the national grid norm",
+    )
     grids_per_community: int = param(
         3,
         ge=1,
@@ -2329,6 +2347,20 @@ class CapabilityLevers(_Section):
         plausible=(1, 2),
         note="anchor: Taicang, one full-time grid worker per grid (calibration.md); Yancheng's "
         "staffing not published",
+    )
+    # --- mech-b (issue 12, fine grids at equal staff): one worker's beat may span grids
+    grids_per_worker: int = param(
+        1,
+        ge=1,
+        le=10,
+        description="Grids one team of grid workers covers (its beat): fine grids with the "
+        "same workers (精网微格, equal staff) set residents_per_grid smaller and this larger",
+        zh="每组网格员负责网格数",
+        unit="grids per beat",
+        source=ASSUMPTION,
+        plausible=(1, 4),
+        note="1 = one team per grid (the national norm); a beat is consecutive grids of one "
+        "county; the beat's workers share its queue and split their patrol hours over its grids",
     )
     patrol_hours_per_day: float = param(
         2.0,
