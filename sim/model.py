@@ -669,8 +669,8 @@ class GovernanceModel(mesa.Model):
             e.clear(touched)
             unrest, team_staff = self._activation(d, count=True)
             flags = warning.warning_step(
-                s.warning, t, city.grid_start, res.grievance, s.activation.active,
-                esc.collective_by_grid + unrest.onsets, p.warning,
+                s.warning, t, city.grid_start, esc.collective_by_grid + unrest.onsets,
+                p.warning, d,
             )  # fmt: skip
             accountability.accountability_step(
                 s.accountability, t, s.accountability.accountable, p.accountability, seed, d

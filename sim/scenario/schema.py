@@ -1740,35 +1740,64 @@ class ReallocationParams(_Section):
 class WarningParams(_Section):
     """Stage 6: the per-grid risk indicator and patrol redeployment (预测预警)."""
 
+    # --- mech-b (issue 12): the indicator reads only what a city observes
+    # (sim.kernels.warning.observed_signals); hidden grievance and activation are gone
     weight_disputes: float = param(
-        0.4,
-        ge=0.0,
-        le=10.0,
-        description="w_D, open disputes per resident",
-        zh="风险指标权重·纠纷",
-        unit=U_WEIGHT,
-        source=ASSUMPTION,
-        plausible=(0.25, 0.55),
-    )
-    weight_grievance: float = param(
         0.3,
         ge=0.0,
         le=10.0,
-        description="w_G, mean grievance",
-        zh="风险指标权重·不满",
+        description="w_D, known open disputes per resident (矛盾纠纷排查)",
+        zh="风险指标权重·在办纠纷",
         unit=U_WEIGHT,
         source=ASSUMPTION,
-        plausible=(0.15, 0.45),
+        plausible=(0.15, 0.5),
+        note="composite-indicator weights near equal when no evidence ranks the signals "
+        "(OECD & JRC 2008, Handbook on Constructing Composite Indicators, §6)",
     )
-    weight_activation: float = param(
-        0.3,
+    weight_repeat: float = param(
+        0.2,
         ge=0.0,
         le=10.0,
-        description="w_A, share active",
-        zh="风险指标权重·激活",
+        description="w_R, repeat callers: residents with two or more known open issues",
+        zh="风险指标权重·重复来电来访",
         unit=U_WEIGHT,
         source=ASSUMPTION,
-        plausible=(0.15, 0.45),
+        plausible=(0.1, 0.4),
+        note="OECD & JRC 2008 near-equal weighting",
+    )
+    weight_petitions: float = param(
+        0.2,
+        ge=0.0,
+        le=10.0,
+        description="w_P, open petitions on file (信访)",
+        zh="风险指标权重·信访",
+        unit=U_WEIGHT,
+        source=ASSUMPTION,
+        plausible=(0.1, 0.4),
+        note="OECD & JRC 2008 near-equal weighting",
+    )
+    weight_surge: float = param(
+        0.1,
+        ge=0.0,
+        le=10.0,
+        description="w_S, surge of surfaced issues (hotline and grid-report spikes) above "
+        "the grid's own 90-day level",
+        zh="风险指标权重·诉求激增",
+        unit=U_WEIGHT,
+        source=ASSUMPTION,
+        plausible=(0.05, 0.3),
+        note="OECD & JRC 2008 near-equal weighting",
+    )
+    weight_incidents: float = param(
+        0.2,
+        ge=0.0,
+        le=10.0,
+        description="w_I, past collective incidents of the grid (90-day memory)",
+        zh="风险指标权重·既往群体性事件",
+        unit=U_WEIGHT,
+        source=ASSUMPTION,
+        plausible=(0.1, 0.4),
+        note="OECD & JRC 2008 near-equal weighting",
     )
     flag_share: float = param(
         0.05,
@@ -1809,24 +1838,21 @@ class WarningParams(_Section):
         source=ASSUMPTION,
         plausible=(15.0, 50.0),
     )
-    response_effect: Prob = param(
-        0.5,
-        description="早期控制 (包案化解): reduction of the escalation hazards of the known "
-        "disputes of a grid flagged the day before, while the work team is there",
-        zh="包案化解降低升级比例",
-        unit=U_SHARE,
-        source=ASSUMPTION,
-        plausible=(0.25, 0.75),
-        note=N_FIAT,
-    )
 
     @model_validator(mode="after")
     def _some_weight(self) -> WarningParams:
-        w = (self.weight_disputes, self.weight_grievance, self.weight_activation)
+        w = (
+            self.weight_disputes,
+            self.weight_repeat,
+            self.weight_petitions,
+            self.weight_surge,
+            self.weight_incidents,
+        )
         if sum(w) <= 0.0:
             raise ValueError(
-                "weight_disputes, weight_grievance and weight_activation are all 0: the risk "
-                "indicator needs at least one positive weight"
+                "weight_disputes, weight_repeat, weight_petitions, weight_surge and "
+                "weight_incidents are all 0: the risk indicator needs at least one positive "
+                "weight"
             )
         return self
 
