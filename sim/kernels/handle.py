@@ -23,11 +23,24 @@ Outcomes at completion (Stage 4 of DESIGN.md):
   closes unresolved; an unresolved need or risk at a grid or an organisation is passed
   to a department (``need_retry_prob``), else it closes unresolved.
 
+Residents are impatient (Erlang-A, Palm 1943; Garnett, Mandelbaum & Reiman 2002): a case
+that joins a queue at t_r carries an exponential patience P (mean
+``handling.hotline_patience_minutes`` at the hotline, ``handling.case_patience_days``
+elsewhere); if no slot has started it by t_r + P the resident gives up — the case closes
+ABANDONED at t_r + P (recorded no earlier than the day it is found, so a case queued
+after its patience ran out closes that day), which the resident's experience counts as a failure
+(:func:`sim.kernels.trust.own_experience`), so it lowers participation and trust. With
+duty around the clock and FIFO this is the M/M/c+M queue of
+:func:`sim.queueing.erlang_a` (checked by :func:`sim.validation.queueing.queue_alone`).
+
 References
 ----------
 1. Erlang, A. K. (1917). Solution of some problems in the theory of probabilities of
    significance in automatic telephone exchanges. Elektroteknikeren 13, 5–13.
 2. Kleinrock, L. (1976). Queueing Systems, Vol. 2: Computer Applications. Wiley.
+3. Garnett, O., Mandelbaum, A., & Reiman, M. (2002). Designing a call center with
+   impatient customers. Manufacturing & Service Operations Management 4(3), 208–227.
+   doi:10.1287/msom.4.3.208.7753
 """
 
 from __future__ import annotations
@@ -40,6 +53,7 @@ import numpy as np
 from numba import njit, prange
 
 from sim.issues import (
+    ABANDONED,
     CAT_DISPUTE,
     CAT_ENQUIRY,
     CAT_NEED,
@@ -54,8 +68,17 @@ from sim.issues import (
     ROUTING,
 )
 from sim.kernels.diversion import go_to_court
-from sim.pools import K_DEPARTMENT, K_GRID, K_HOTLINE, K_MASS, K_ONLINE, K_PETITION, K_SOCIAL
-from sim.rng import S_OUTCOME, S_OUTCOME_NEXT, S_SERVICE, uniform
+from sim.pools import (
+    K_DEPARTMENT,
+    K_GRID,
+    K_HOTLINE,
+    K_MASS,
+    K_ONLINE,
+    K_PETITION,
+    K_SOCIAL,
+    N_KINDS,
+)
+from sim.rng import S_OUTCOME, S_OUTCOME_NEXT, S_PATIENCE, S_SERVICE, uniform
 
 PRIORITY_CODES = {"fifo": 0, "severity": 1, "risk": 2, "equity": 3}
 _BIG = 1.0e7  # larger than any time in hours (36,500 days · 24 h)
@@ -134,15 +157,28 @@ def _heap_pop(hk, hv, base, size):
     return top, size
 
 
+@njit(cache=True, inline="always")
+def gives_up_at(seed, iid_k, t_ready_k, patience_mean):
+    """Hour at which the resident of a case queued since ``t_ready_k`` gives up: t_r + P,
+    P exponential with mean ``patience_mean`` hours (one draw per queue entry)."""
+    if not patience_mean > 0.0 or patience_mean == np.inf:
+        return np.inf
+    u = uniform(seed, S_PATIENCE, np.int64(math.floor(t_ready_k)), iid_k)
+    return t_ready_k - patience_mean * math.log(1.0 - u)
+
+
 @njit(cache=True, parallel=True)
 def _serve_kernel(
     case_ptr, cases, pool_kind, server_ptr, free_at, duty, weekends, service_mean,
     status, iid, category, t_ready, t_created, severity, vulnerable, urban,
     t_start, t_done, busy_hours, rule, grace_h, seed, day, pool_busy, heap_k, heap_v, effort,
+    patience, t_closed,
 ):  # fmt: skip
     """Start services in every pool for the day ``[24·day, 24·day + 24)`` (event by event).
 
-    ``cases[case_ptr[p]:case_ptr[p+1]]`` are pool p's queued rows sorted by arrival.
+    ``cases[case_ptr[p]:case_ptr[p+1]]`` are pool p's queued rows sorted by arrival. A
+    case whose resident gave up before a slot took it closes ABANDONED then (Erlang-A);
+    cases still waiting at the end of the day are left to :func:`_give_up_kernel`.
     """
     day0 = 24.0 * day
     day1 = day0 + 24.0
@@ -185,6 +221,11 @@ def _serve_kernel(
                 continue
             j, size = _heap_pop(heap_k, heap_v, lo, size)
             k = cases[lo + j]
+            gone = gives_up_at(seed, iid[k], t_ready[k], patience[kind])
+            if gone < t:  # the resident gave up before a slot was free
+                status[k] = ABANDONED
+                t_closed[k] = max(gone, day0)  # recorded today at the earliest
+                continue
             u = uniform(seed, S_SERVICE, day, iid[k])
             dur = -service_mean[kind, category[k]] * math.log(1.0 - u)
             if effort[p] != 1.0:  # accountability: more effort, faster handling
@@ -195,6 +236,19 @@ def _serve_kernel(
             free_at[best] = t + dur
             busy_hours[k] += dur
             pool_busy[p] += dur
+
+
+@njit(cache=True, parallel=True)
+def _give_up_kernel(status, pool, pool_kind, iid, t_ready, patience, seed, day, t_closed):
+    """Cases still queued at the end of ``day`` whose resident's patience ran out within
+    it close ABANDONED at that hour (whatever their pool's duty or slots)."""
+    day1 = 24.0 * day + 24.0
+    for k in prange(status.shape[0]):
+        if status[k] == QUEUED:
+            gone = gives_up_at(seed, iid[k], t_ready[k], patience[pool_kind[pool[k]]])
+            if gone < day1:
+                status[k] = ABANDONED
+                t_closed[k] = max(gone, day1 - 24.0)  # recorded today at the earliest
 
 
 @njit(cache=True, parallel=True)
@@ -281,6 +335,10 @@ class Params:
         ``escalation.failure_litigation_prob``: a failed dispute goes to court.
     rural_penalty : float
         :func:`rural_service_penalty`.
+    patience_h : tuple of N_KINDS floats
+        Mean patience (hours) of a case waiting in each kind of pool (Erlang-A):
+        ``handling.hotline_patience_minutes`` / 60 at the hotline,
+        ``handling.case_patience_days`` · 24 elsewhere; ``inf`` = never gives up.
     """
 
     priority: int
@@ -289,9 +347,13 @@ class Params:
     need_retry_prob: float
     litigate_prob: float
     rural_penalty: float
+    patience_h: tuple[float, ...] = (math.inf,) * N_KINDS
 
     @classmethod
     def from_scenario(cls, sc) -> Params:
+        h = sc.handling
+        patience = np.full(N_KINDS, 24.0 * h.case_patience_days)
+        patience[K_HOTLINE] = h.hotline_patience_minutes / 60.0
         return cls(
             priority=PRIORITY_CODES[sc.handling.priority],
             grace_h=24.0 * max(sc.escalation.grace_days, 1.0),
@@ -299,6 +361,7 @@ class Params:
             need_retry_prob=sc.handling.need_retry_prob,
             litigate_prob=sc.escalation.failure_litigation_prob,
             rural_penalty=rural_service_penalty(sc),
+            patience_h=tuple(float(x) for x in patience),
         )
 
 
@@ -345,12 +408,14 @@ def handle_step(issues, pools, effort, p: Params, seed: int, day: int) -> Handle
     heap_k = np.empty(cases.shape[0], dtype=np.float64)
     heap_v = np.empty(cases.shape[0], dtype=np.int64)
     pool_busy = np.zeros(pl.n_pools)
+    patience = np.asarray(p.patience_h, dtype=np.float64)
     _serve_kernel(
         ptr, cases, pl.kind, pl.server_ptr, pl.free_at, pl.duty, pl.weekends, pl.service_hours,
         t.status, t.iid, t.category, t.t_ready, t.t_created, t.severity, t.vulnerable, t.urban,
         t.t_start, t.t_done, t.busy_hours, p.priority, p.grace_h, seed, day, pool_busy, heap_k,
-        heap_v, effort,
+        heap_v, effort, patience, t.t_closed,
     )  # fmt: skip
+    _give_up_kernel(t.status, t.pool, pl.kind, t.iid, t.t_ready, patience, seed, day, t.t_closed)
     _complete_kernel(
         t.status, t.iid, t.category, t.sector, t.pool, t.next_step, t.tier, t.transfers,
         t.level, t.diverted, t.t_done, t.t_ready, t.t_closed, pl.kind, pl.sector,

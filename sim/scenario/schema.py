@@ -1267,6 +1267,36 @@ class HandlingParams(_Section):
         source=ASSUMPTION,
         plausible=(0.3, 0.7),
     )
+    # --- mech-b (issue 12, queues): residents give up a long wait (Erlang-A patience)
+    hotline_patience_minutes: float = param(
+        6.0,
+        gt=0.0,
+        le=600.0,
+        description="Mean patience of a 12345 caller waiting for an operator (exponential, "
+        "Erlang-A); a caller who gives up leaves the request unmet",
+        zh="热线来电平均耐心（分钟）",
+        unit="minutes",
+        source="Brown, Gans, Mandelbaum et al. (2005), JASA 100(469), 36–50, "
+        "doi:10.1198/016214504000001808: callers' patience in a bank call centre is of the "
+        "order of minutes; Mandelbaum & Zeltyn (2005), The Palm/Erlang-A queue",
+        plausible=(2.0, 15.0),
+        note="assumption: no 12345 abandonment figure found; a bank call centre's order of "
+        "magnitude",
+    )
+    case_patience_days: float = param(
+        30.0,
+        gt=0.0,
+        le=3650.0,
+        description="Mean patience of a resident whose case waits in a handler's queue "
+        "(exponential, Erlang-A): past it the resident gives up (the case closes abandoned, "
+        "a failure in the resident's experience)",
+        zh="办件排队平均耐心（天）",
+        unit=U_DAYS,
+        source=ASSUMPTION,
+        plausible=(7.0, 90.0),
+        note="anchor: 12345 work orders are due within 5–15 working days (calibration.md); a "
+        "resident waiting several times longer without service is assumed to give up",
+    )
 
     @model_validator(mode="after")
     def _mix(self) -> HandlingParams:
