@@ -631,7 +631,7 @@ class GovernanceModel(mesa.Model):
         if log is not None:
             log.record_routed(t, was_routing)
             log.record_grids(MISUSE, routed.misuse_by_grid, city.grid_county)
-        arrivals = reallocation.queue_arrivals(t, was_routing, s.pools.n_pools)
+        arrivals = reallocation.queue_arrivals(t, was_routing, s.pools)
         # 4 handle
         with self._clock("handle"):
             handled = k.handle(t, s.pools, s.accountability.effort, p.handle, seed, d)

@@ -11,7 +11,11 @@ three rules (``levers.capability.resource_allocation``; the article's 资源整�
       min Σ_i w_i·λ̂_i·W_q(λ̂_i, μ_i, c_i)   subject to Σ_i c_i = B, c_i ≥ c_min,
 
   where W_q is Erlang C's mean wait (:mod:`sim.queueing`) and λ̂_i the arrival rate the
-  allocator sees. Demand is seen only as far as data are shared (数据共享, D):
+  allocator sees. Each pool's service rate μ_i = 24 / h̄_i comes from its own case mix:
+  h̄_i is the expected handling hours per case of the cases it received (hours per case
+  type of its pool kind, ``handling.pools.*.service_hours``), so a pool receiving
+  longer cases is seen to carry more work (workload λ_i·h̄_i, not case counts). Demand
+  is seen only as far as data are shared (数据共享, D):
   λ̂_i = D·λ_i + (1 − D)·π_i, with π_i the prior basis (by default the demand implied by
   the fixed shares, s_i·Σλ). The problem is solved exactly by greedy marginal
   allocation: start every pool at the fewest slots that keep it stable
@@ -29,9 +33,9 @@ three rules (``levers.capability.resource_allocation``; the article's 资源整�
   with n_i the residents a pool serves; at w = 1 every resident, urban or rural, has the
   same slots per head (Savas 1978, equality of input). The urban–rural gap in capacity
   per head (:func:`capacity_per_resident`) shrinks in proportion to 1 − w. Optionally
-  n_i is weighted by a need index ν_i (x ∝ n_i·ν_i; e.g. ν_i = cases per resident of
-  pool i relative to the group's), which equalises capacity per case instead of per
-  head (Savas' equity of output).
+  n_i is weighted by a need index ν_i (x ∝ n_i·ν_i; here ν_i = expected hours of work
+  per resident of pool i relative to the group's), which equalises capacity per hour of
+  work instead of per head (Savas' equity of output).
 
 Real-valued targets become integer slots by largest remainders (Hamilton's method;
 Balinski & Young 1982), so the total is exactly B.
@@ -66,6 +70,7 @@ import dataclasses
 import math
 import warnings
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
@@ -442,6 +447,9 @@ class State:
     arrivals, busy, starts : float64
         Cases that entered the pool's queue, handling hours and services started since
         the last reallocation (the demand and service rates it sees).
+    work : float64
+        Expected handling hours of the cases that entered the pool's queue since the
+        last reallocation (:class:`Demand`).
     """
 
     base_slots: np.ndarray
@@ -450,6 +458,11 @@ class State:
     arrivals: np.ndarray
     busy: np.ndarray
     starts: np.ndarray
+    work: np.ndarray = None
+
+    def __post_init__(self) -> None:
+        if self.work is None:
+            self.work = np.zeros(self.arrivals.shape[0])
 
     @classmethod
     def start(cls, pools, p: Params, social_capacity=None) -> State:
@@ -477,10 +490,23 @@ class State:
         return pools if np.array_equal(new, pools.servers) else resize_pools(pools, new, 0.0)
 
 
-def queue_arrivals(issues, was_routing, n_pools: int) -> np.ndarray:
-    """Cases that entered a pool's queue in today's routing (rows ROUTING before it)."""
-    entered = was_routing & (issues.status == QUEUED)
-    return np.bincount(issues.pool[entered], minlength=n_pools)
+class Demand(NamedTuple):
+    """Today's demand on each pool (:func:`queue_arrivals`)."""
+
+    cases: np.ndarray  # int64[n_pools]: cases that entered the queue
+    hours: np.ndarray  # float64[n_pools]: their expected handling hours (workload)
+
+
+def queue_arrivals(issues, was_routing, pools) -> Demand:
+    """Cases that entered a pool's queue in today's routing (rows ROUTING before it), and
+    their expected handling hours: each case weighs the mean service hours of its type
+    (category) at its pool's kind (``pools.service_hours``)."""
+    t = issues
+    entered = was_routing & (t.status == QUEUED)
+    pool = t.pool[entered]
+    hours = pools.service_hours[pools.kind[pool], t.category[entered]]
+    n = pools.n_pools
+    return Demand(np.bincount(pool, minlength=n), np.bincount(pool, weights=hours, minlength=n))
 
 
 def services_started(issues, n_pools: int, day: int) -> np.ndarray:
@@ -491,8 +517,9 @@ def services_started(issues, n_pools: int, day: int) -> np.ndarray:
 
 
 def savas_need(arrivals, population) -> np.ndarray | None:
-    """ν_i: cases per resident of each pool relative to the group's mean — equal capacity
-    per case rather than per head (Savas 1978, equity of output); None without demand."""
+    """ν_i: demand (here expected hours of work) per resident of each pool relative to the
+    group's mean — equal capacity per unit of work rather than per head (Savas 1978,
+    equity of output); None without demand."""
     per_head = arrivals / np.maximum(population, 1.0)
     return per_head / per_head.mean() if per_head.mean() > 0 else None
 
@@ -509,9 +536,11 @@ def reallocation_step(
     pools : sim.pools.Pools
     city : sim.city.City
         Residents per grid, county and town (the population a pool serves).
-    arrivals, starts, busy : array [n_pools]
-        Today's queue arrivals (:func:`queue_arrivals`), services started
-        (:func:`services_started`) and handling hours started.
+    arrivals : Demand or array [n_pools]
+        Today's queue arrivals and their expected hours (:func:`queue_arrivals`; a plain
+        array of cases counts each case as the group's mean hours).
+    starts, busy : array [n_pools]
+        Services started (:func:`services_started`) and handling hours started today.
     p : Params
     day : int
 
@@ -520,7 +549,11 @@ def reallocation_step(
     sim.pools.Pools
         ``pools``, or a resized copy on a reallocation day.
     """
-    state.arrivals += arrivals
+    if isinstance(arrivals, Demand):
+        state.arrivals += arrivals.cases
+        state.work += arrivals.hours
+    else:
+        state.arrivals += arrivals
     state.starts += starts
     state.busy += busy
     period = p.period_days
@@ -540,7 +573,11 @@ def reallocation_step(
             lam = state.arrivals[idx] / period
             n_starts = state.starts[idx].sum()
             mean_h = state.busy[idx].sum() / n_starts if n_starts > 0 else 24.0
-            mu = 24.0 / max(mean_h, 1e-6)
+            # workload: each pool's expected hours per case from its own case mix
+            cases, work = state.arrivals[idx], state.work[idx]
+            has_mix = (cases > 0) & (work > 0)
+            per_case = np.where(has_mix, work / np.maximum(cases, 1.0), mean_h)
+            mu = 24.0 / np.maximum(per_case, 1e-6)
             if kind == K_MEDIATION:  # town_pool lists the towns' pools in ascending order
                 pop = town_pop[np.searchsorted(pl.town_pool, idx)]
             else:
@@ -554,7 +591,7 @@ def reallocation_step(
                 sharing=p.sharing,
                 population=pop,
                 equity_weight=p.equity_weight,
-                need=savas_need(lam, pop),
+                need=savas_need(lam / mu, pop),
                 min_slots=p.min_slots,
             )
     social = pl.kind == K_SOCIAL
@@ -571,6 +608,7 @@ def reallocation_step(
     if not np.array_equal(new, pl.servers):
         pl = resize_pools(pl, new, 24.0 * (day + 1))
     state.arrivals[:] = 0.0
+    state.work[:] = 0.0
     state.busy[:] = 0.0
     state.starts[:] = 0.0
     return pl
