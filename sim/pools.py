@@ -59,6 +59,9 @@ class Pools:
     town_pool : int32 [n_towns]
     social_pool, mass_pool, petition_pool : int32 [n_counties]
     hotline_pool, online_pool : int
+    grid_mediation : int32 [n_grids] or None
+        The people's mediation committee (town pool) of each grid: where a full social
+        organisation spills its queue back (:func:`sim.kernels.handle.spill_back`).
     """
 
     kind: np.ndarray
@@ -80,6 +83,7 @@ class Pools:
     petition_pool: np.ndarray
     hotline_pool: int
     online_pool: int
+    grid_mediation: np.ndarray | None = None
 
     @property
     def n_pools(self) -> int:
@@ -244,4 +248,5 @@ def build_pools(city: City, scenario: Scenario) -> Pools:
         petition_pool=petition,
         hotline_pool=hotline,
         online_pool=online,
+        grid_mediation=town_pool[city.grid_town].astype(np.int32),
     )

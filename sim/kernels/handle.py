@@ -335,6 +335,8 @@ class Params:
         ``escalation.failure_litigation_prob``: a failed dispute goes to court.
     rural_penalty : float
         :func:`rural_service_penalty`.
+    social_max_wait_days : float
+        ``handling.social_org_max_wait_days`` (:func:`spill_back`).
     patience_h : tuple of N_KINDS floats
         Mean patience (hours) of a case waiting in each kind of pool (Erlang-A):
         ``handling.hotline_patience_minutes`` / 60 at the hotline,
@@ -347,6 +349,7 @@ class Params:
     need_retry_prob: float
     litigate_prob: float
     rural_penalty: float
+    social_max_wait_days: float = math.inf
     patience_h: tuple[float, ...] = (math.inf,) * N_KINDS
 
     @classmethod
@@ -361,6 +364,7 @@ class Params:
             need_retry_prob=sc.handling.need_retry_prob,
             litigate_prob=sc.escalation.failure_litigation_prob,
             rural_penalty=rural_service_penalty(sc),
+            social_max_wait_days=h.social_org_max_wait_days,
             patience_h=tuple(float(x) for x in patience),
         )
 
@@ -370,6 +374,39 @@ class Handled(NamedTuple):
 
     pool_busy: np.ndarray  # float64[n_pools]: handling hours started today
     queue_len: np.ndarray  # float64[n_pools]: cases still queued after today's service
+    spilled: int = 0  # cases a full social organisation sent back to mediation today
+
+
+def spill_back(issues, pools, max_wait_days: float, day: int) -> int:
+    """Social organisations take cases only within their capacity and hours (issue 12).
+
+    Each social-organisation pool keeps its waiting cases, oldest first (by arrival, then
+    id), while their expected handling hours (``pools.service_hours`` by case type) fit
+    in what its slots can work within ``max_wait_days`` duty days
+    (slots × duty hours × days); the rest spill back, queued from now, to the people's
+    mediation committee of the case's town (``pools.grid_mediation``), the default pool.
+    A spill-back is not a transfer between departments (the resident is not sent away).
+    Changes ``issues`` in place; returns the number spilled.
+    """
+    t, pl = issues, pools
+    if pl.grid_mediation is None or not np.any(pl.kind == K_SOCIAL):
+        return 0
+    rows = np.flatnonzero((t.status == QUEUED) & (pl.kind[t.pool] == K_SOCIAL))
+    if rows.size == 0:
+        return 0
+    rows = rows[np.lexsort((t.iid[rows], t.t_ready[rows], t.pool[rows]))]
+    pool = t.pool[rows].astype(np.int64)
+    hours = pl.service_hours[K_SOCIAL, t.category[rows]]
+    cum = np.cumsum(hours)
+    first = np.r_[True, pool[1:] != pool[:-1]]
+    cum -= np.repeat((cum - hours)[first], np.diff(np.r_[np.flatnonzero(first), rows.size]))
+    duty = pl.duty[K_SOCIAL, 1] - pl.duty[K_SOCIAL, 0]
+    room = pl.servers[pool] * duty * max_wait_days
+    out = rows[cum > room]
+    if out.size:
+        t.pool[out] = pl.grid_mediation[t.grid[out]]
+        np.maximum(t.t_ready[out], 24.0 * day, out=t.t_ready[out])
+    return int(out.size)
 
 
 def rural_service_penalty(scenario) -> float:
@@ -404,6 +441,7 @@ def handle_step(issues, pools, effort, p: Params, seed: int, day: int) -> Handle
     Returns the handling hours started today and the queues left, per pool.
     """
     t, pl = issues, pools
+    spilled = spill_back(t, pl, p.social_max_wait_days, day)
     ptr, cases = queued_by_pool(t.status, t.pool, t.t_ready, t.iid, pl.n_pools)
     heap_k = np.empty(cases.shape[0], dtype=np.float64)
     heap_v = np.empty(cases.shape[0], dtype=np.int64)
@@ -425,7 +463,7 @@ def handle_step(issues, pools, effort, p: Params, seed: int, day: int) -> Handle
     # queue length per pool after today's service (for load-dependent patrols)
     still = t.status == QUEUED
     queue_len = np.bincount(t.pool[still], minlength=pl.n_pools).astype(np.float64)
-    return Handled(pool_busy, queue_len)
+    return Handled(pool_busy, queue_len, spilled)
 
 
 def platform_open(pools) -> bool:

@@ -40,10 +40,15 @@ three rules (``levers.capability.resource_allocation``; the article's 资源整�
 Real-valued targets become integer slots by largest remainders (Hamilton's method;
 Balinski & Young 1982), so the total is exactly B.
 
-Social organisations grow capacity only with time: after funding changes, their slots
-follow the funded target K* with a first-order lag (partial adjustment, Nerlove 1958),
-K(t + Δ) = K* + (K(t) − K*)·exp(−Δ/τ_org) (:func:`social_org_capacity`); building a
-volunteer base and professional staff takes years (Salamon 1987, "voluntary failure").
+Social organisations grow capacity only with time: funding buys slots (K* = budget ÷
+cost per slot + volunteers), but staff are recruited and trained at a stated pace — a
+linear ramp that builds the whole funded capacity in T = ``social_org_ramp_days``:
+K(t + Δ) = min(K*, K(t) + K*·Δ/T); a funding cut takes effect at once, K ≤ K*
+(:func:`social_org_capacity`; building a volunteer base and professional staff takes
+time, Salamon 1987, "voluntary failure"). Cases are sent to them only while they have
+capacity: a social organisation's queue beyond what its slots start within
+``handling.social_org_max_wait_days`` duty days spills back to the town's people's
+mediation committee (:func:`sim.kernels.handle.spill_back`).
 
 References
 ----------
@@ -58,9 +63,7 @@ References
    24(8), 800–808. doi:10.1287/mnsc.24.8.800
 5. Balinski, M. L., & Young, H. P. (1982). Fair Representation: Meeting the Ideal of One
    Man, One Vote. Yale University Press.
-6. Nerlove, M. (1958). Distributed Lags and Demand Analysis for Agricultural and Other
-   Commodities. USDA Agriculture Handbook 141.
-7. Salamon, L. M. (1987). Of market failure, voluntary failure, and third-party
+6. Salamon, L. M. (1987). Of market failure, voluntary failure, and third-party
    government. Journal of Voluntary Action Research 16(1–2), 29–49.
 """
 
@@ -320,17 +323,18 @@ def capacity_per_resident(slots, population, rural_share) -> tuple[float, float]
     return u, v
 
 
-def social_org_capacity(current, target, elapsed_days: float, lag_days: float):
+def social_org_capacity(current, target, elapsed_days: float, ramp_days: float):
     """Slots of social organisations after ``elapsed_days`` of growth toward ``target``.
 
-    First-order lag (partial adjustment): K + (K* − K)·(1 − exp(−Δ/τ)). Returns floats;
+    Linear ramp: K ← min(K*, K + K*·Δ/T), T = ``ramp_days`` the time to build the whole
+    funded capacity; above the target (funding cut) K = K* at once. Returns floats;
     round with :func:`largest_remainder` or ``np.rint`` where integers are needed.
     """
-    if not lag_days > 0:
-        raise ValueError(f"'lag_days' must be > 0. Got {lag_days!r}.")
+    if not ramp_days > 0:
+        raise ValueError(f"'ramp_days' must be > 0. Got {ramp_days!r}.")
     k = np.asarray(current, dtype=np.float64)
-    moved = 1.0 - math.exp(-elapsed_days / lag_days)
-    return k + (np.asarray(target, dtype=np.float64) - k) * moved
+    kstar = np.asarray(target, dtype=np.float64)
+    return np.minimum(kstar, k + kstar * (elapsed_days / ramp_days))
 
 
 def resize_pools(pools, new_slots, now: float):
@@ -403,8 +407,8 @@ class Params:
         D, ``levers.data.data_sharing`` (demand seen by the "pooled" rule).
     equity_weight : float
         w, ``levers.community.urban_rural_integration`` ("equity").
-    social_org_lag_days : float
-        τ_org (``reallocation.social_org_lag_days``).
+    social_org_ramp_days : float
+        T, days to build the whole funded capacity (``reallocation.social_org_ramp_days``).
     social_org_initial_share : float
         Share of the funded social-organisation slots present on day 0
         (``reallocation.social_org_initial_share``).
@@ -416,7 +420,7 @@ class Params:
     min_slots: int
     sharing: float
     equity_weight: float
-    social_org_lag_days: float
+    social_org_ramp_days: float
     social_org_initial_share: float
 
     @classmethod
@@ -429,7 +433,7 @@ class Params:
             min_slots=ra.min_slots,
             sharing=sc.levers.data.data_sharing,
             equity_weight=sc.levers.community.urban_rural_integration,
-            social_org_lag_days=ra.social_org_lag_days,
+            social_org_ramp_days=ra.social_org_ramp_days,
             social_org_initial_share=ra.social_org_initial_share,
         )
 
@@ -599,7 +603,7 @@ def reallocation_step(
         state.social_capacity = np.where(
             social,
             social_org_capacity(
-                state.social_capacity, state.social_target, period, p.social_org_lag_days
+                state.social_capacity, state.social_target, period, p.social_org_ramp_days
             ),
             0.0,
         )

@@ -1267,6 +1267,21 @@ class HandlingParams(_Section):
         source=ASSUMPTION,
         plausible=(0.3, 0.7),
     )
+    # --- mech-b (issue 12, social organisations): routed only within their capacity
+    social_org_max_wait_days: float = param(
+        3.0,
+        gt=0.0,
+        le=60.0,
+        description="A social organisation keeps only the queue its slots can start within "
+        "this many duty days; the rest spills back to the town's people's mediation "
+        "committee",
+        zh="社会组织最长排队（工作日）",
+        unit=U_DAYS,
+        source=ASSUMPTION,
+        plausible=(1.0, 10.0),
+        note="assumption: a contracted service provider accepts only cases it can take up "
+        "within the week",
+    )
     # --- mech-b (issue 12, queues): residents give up a long wait (Erlang-A patience)
     hotline_patience_minutes: float = param(
         6.0,
@@ -1747,15 +1762,19 @@ class ReallocationParams(_Section):
         default_factory=lambda: ["department", "mediation"],
         description="Pool kinds reallocated, each kind a group with a fixed budget of slots",
     )
-    social_org_lag_days: float = param(
-        365.0,
+    # --- mech-b (issue 12, social organisations): a stated ramp instead of a 365-day lag
+    social_org_ramp_days: float = param(
+        180.0,
         gt=0.0,
         le=3650.0,
-        description="τ_org, growth of social-org capacity toward funding",
-        zh="社会组织成长时滞",
+        description="T, days for social organisations to recruit and train the whole "
+        "capacity their funding buys (linear ramp; a cut takes effect at once)",
+        zh="社会组织能力建设期",
         unit=U_DAYS,
         source=ASSUMPTION,
-        plausible=(180.0, 730.0),
+        plausible=(90.0, 365.0),
+        note="government purchase-of-service contracts run a year (政府购买服务, annual "
+        "budgets); assumed built within half a contract year, at most one",
     )
     social_org_initial_share: Prob = param(
         0.5,

@@ -31,7 +31,7 @@ from sim.issues import (
     RESOLVED,
     ROUTING,
 )
-from sim.kernels.handle import PRIORITY_CODES, Handled
+from sim.kernels.handle import PRIORITY_CODES, Handled, spill_back
 from sim.pools import K_DEPARTMENT, K_GRID, K_HOTLINE, K_MASS, K_ONLINE, K_PETITION, K_SOCIAL
 from sim.rng import S_OUTCOME, S_OUTCOME_NEXT, S_PATIENCE, S_SERVICE, uniform_py
 
@@ -210,6 +210,7 @@ def handle_step(issues, pools, effort, params, seed: int, day: int) -> Handled:
     and the queues left."""
     state = SimpleNamespace(issues=issues, pools=pools, effort=effort, p=params, seed=seed)
     t, pl = issues, pools
+    spilled = spill_back(t, pl, params.social_max_wait_days, day)  # shared bookkeeping
     n_pools = pl.n_pools
     waiting: list[list[int]] = [[] for _ in range(n_pools)]
     for k in range(t.n):
@@ -236,4 +237,4 @@ def handle_step(issues, pools, effort, params, seed: int, day: int) -> Handled:
     for k in range(t.n):
         if t.status[k] == QUEUED:
             queue_len[int(t.pool[k])] += 1.0
-    return Handled(pool_busy, np.array(queue_len))
+    return Handled(pool_busy, np.array(queue_len), spilled)
