@@ -139,7 +139,11 @@ def build_city(scenario: Scenario) -> City:
     )
 
     grids = _draw_grids(
-        territory["grid_start"], territory, scenario.levers.capability.residents_per_grid
+        territory["grid_start"],
+        territory,
+        scenario.levers.capability.residents_per_grid,
+        p.rural_grid_size_ratio,
+        residents["household"],
     )
     residents["grid"] = _resident_grid(grids["grid_start"])
     rng = np.random.default_rng(np.random.SeedSequence([scenario.seed, STREAM_GEOGRAPHY]))
@@ -246,14 +250,22 @@ def _resident_grid(grid_start: np.ndarray) -> np.ndarray:
     return np.repeat(np.arange(sizes.shape[0], dtype=np.int32), sizes)
 
 
-def _draw_grids(block_start: np.ndarray, blocks: dict, residents_per_grid: int) -> dict:
-    """Grids of about ``residents_per_grid`` residents drawn over the residents' blocks.
+def _draw_grids(
+    block_start: np.ndarray,
+    blocks: dict,
+    residents_per_grid: int,
+    rural_ratio: float = 1.0,
+    household: np.ndarray | None = None,
+) -> dict:
+    """Grids of about ``residents_per_grid`` residents (× ``rural_ratio`` in the
+    countryside) drawn over the residents' blocks.
 
     Each run of consecutive blocks of one county and kind (urban or rural) — its
     residents are contiguous rows — is split as evenly as possible into
-    ``max(1, round(n / residents_per_grid))`` grids; a grid takes the county, kind,
-    community and town of the block its first resident lives in. With grids of the
-    block size this gives back the blocks themselves.
+    ``max(1, round(n / size))`` grids; a grid takes the county, kind, community and town
+    of the block its first resident lives in. A boundary that would cut a household is
+    moved to the household's end (``household``: households never span two grids). With
+    grids of the block size this gives back the blocks themselves.
     """
     county = blocks["grid_county"]
     urban = blocks["grid_urban"]
@@ -263,10 +275,15 @@ def _draw_grids(block_start: np.ndarray, blocks: dict, residents_per_grid: int) 
     sizes = []
     for a, b in zip(cut[:-1], cut[1:], strict=True):
         n = int(block_start[b] - block_start[a])
-        sizes.append(_even_split(n, max(1, int(_round_half_up(n / residents_per_grid)))))
+        size = residents_per_grid * (1.0 if urban[a] else rural_ratio)
+        sizes.append(_even_split(n, max(1, int(_round_half_up(n / size)))))
     sizes = np.concatenate(sizes) if n_blocks else np.zeros(0, dtype=np.int64)
     grid_start = np.zeros(sizes.shape[0] + 1, dtype=np.int64)
     np.cumsum(sizes, out=grid_start[1:])
+    if household is not None and household.shape[0]:
+        starts = np.flatnonzero(np.r_[True, household[1:] != household[:-1]])
+        starts = np.r_[starts, household.shape[0]]
+        grid_start[1:-1] = starts[np.searchsorted(starts, grid_start[1:-1])]
     block_of = np.searchsorted(block_start, grid_start[:-1], side="right") - 1
     return {
         "grid_start": grid_start,
@@ -277,9 +294,10 @@ def _draw_grids(block_start: np.ndarray, blocks: dict, residents_per_grid: int) 
     }
 
 
-def redraw_grids(city: City, residents_per_grid: int) -> City:
+def redraw_grids(city: City, residents_per_grid: int, rural_ratio: float = 1.0) -> City:
     """The same city — same residents, households, ties, blocks, communities and towns —
-    with its grids drawn anew at about ``residents_per_grid`` residents each.
+    with its grids drawn anew at about ``residents_per_grid`` residents each
+    (× ``rural_ratio`` in the countryside, ``city.rural_grid_size_ratio``).
 
     Used to compare grid sizes over identical residents (issue 12, 精网微格): only the
     grid partition (and the residents' grid ids) change. A new grid's map point is that
@@ -293,7 +311,7 @@ def redraw_grids(city: City, residents_per_grid: int) -> City:
         "grid_community": city.grid_community[first_grid],
         "grid_town": city.grid_town[first_grid],
     }
-    grids = _draw_grids(b, blocks, residents_per_grid)
+    grids = _draw_grids(b, blocks, residents_per_grid, rural_ratio, city.household)
     old = city.grid[grids["grid_start"][:-1]]
     return replace(
         city,

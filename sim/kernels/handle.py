@@ -16,7 +16,8 @@ Outcomes at completion (Stage 4 of DESIGN.md):
   becomes a work order to dispatch; other calls are taken in and passed on
   (disputes to mediation, the rest to dispatch);
 - otherwise resolved with ``1 − (1 − r)/E_p``, r = ``resolve_prob[kind, category]``
-  (× (1 − rural penalty) for rural residents' needs at departments), E_p the
+  (for residents' needs at departments, min(1, r·s^ε) with s the public-service supply
+  per head where the resident lives, :func:`service_supply`), E_p the
   pool's effort under public evaluation (:mod:`sim.kernels.accountability`; handling
   times are divided by E_p too); an unresolved dispute is
   referred up the mediation ladder (``referral_prob``) or goes to court /
@@ -73,6 +74,7 @@ from sim.pools import (
     K_GRID,
     K_HOTLINE,
     K_MASS,
+    K_MEDIATION,
     K_ONLINE,
     K_PETITION,
     K_SOCIAL,
@@ -172,7 +174,7 @@ def _serve_kernel(
     case_ptr, cases, pool_kind, server_ptr, free_at, duty, weekends, service_mean,
     status, iid, category, t_ready, t_created, severity, vulnerable, urban,
     t_start, t_done, busy_hours, rule, grace_h, seed, day, pool_busy, heap_k, heap_v, effort,
-    patience, t_closed,
+    patience, t_closed, travel,
 ):  # fmt: skip
     """Start services in every pool for the day ``[24·day, 24·day + 24)`` (event by event).
 
@@ -228,6 +230,8 @@ def _serve_kernel(
                 continue
             u = uniform(seed, S_SERVICE, day, iid[k])
             dur = -service_mean[kind, category[k]] * math.log(1.0 - u)
+            if urban[k] == 0:  # on-site work in the countryside: travel first
+                dur += travel[kind]
             if effort[p] != 1.0:  # accountability: more effort, faster handling
                 dur /= effort[p]
             status[k] = IN_SERVICE
@@ -255,7 +259,7 @@ def _give_up_kernel(status, pool, pool_kind, iid, t_ready, patience, seed, day, 
 def _complete_kernel(
     status, iid, category, sector, pool, next_step, tier, transfers, level, diverted, t_done,
     t_ready, t_closed, pool_kind, pool_sector, resolve_prob, referral_prob, need_retry_prob,
-    litigate_prob, platform_open, seed, day, effort, urban, rural_penalty,
+    litigate_prob, platform_open, seed, day, effort, urban, supply,
 ):  # fmt: skip
     """Decide the outcome of every case whose service ends before the end of ``day``."""
     day1 = 24.0 * day + 24.0
@@ -280,8 +284,8 @@ def _complete_kernel(
                 t_ready[k] = done
             continue
         r = resolve_prob[kind, c]
-        if kind == K_DEPARTMENT and c == CAT_NEED and urban[k] == 0:
-            r *= 1.0 - rural_penalty  # public services thinner in the countryside
+        if kind == K_DEPARTMENT and c == CAT_NEED:  # public services where she lives
+            r = min(1.0, r * supply[urban[k]])
         if effort[p] != 1.0:  # accountability: more effort, fewer failures
             r = 1.0 - (1.0 - r) / effort[p]
         if u < r:
@@ -333,8 +337,12 @@ class Params:
         ``handling.referral_prob``, ``handling.need_retry_prob``.
     litigate_prob : float
         ``escalation.failure_litigation_prob``: a failed dispute goes to court.
-    rural_penalty : float
-        :func:`rural_service_penalty`.
+    supply : tuple (rural, urban)
+        s^ε of :func:`service_supply`: a department resolves a need with
+        min(1, r·s^ε).
+    travel_h : tuple of N_KINDS floats
+        Extra hours per rural case at on-site pools (grid, department, mediation):
+        ``handling.rural_travel_hours``.
     social_max_wait_days : float
         ``handling.social_org_max_wait_days`` (:func:`spill_back`).
     patience_h : tuple of N_KINDS floats
@@ -348,7 +356,8 @@ class Params:
     referral_prob: float
     need_retry_prob: float
     litigate_prob: float
-    rural_penalty: float
+    supply: tuple[float, float] = (1.0, 1.0)
+    travel_h: tuple[float, ...] = (0.0,) * N_KINDS
     social_max_wait_days: float = math.inf
     patience_h: tuple[float, ...] = (math.inf,) * N_KINDS
 
@@ -363,7 +372,11 @@ class Params:
             referral_prob=sc.handling.referral_prob,
             need_retry_prob=sc.handling.need_retry_prob,
             litigate_prob=sc.escalation.failure_litigation_prob,
-            rural_penalty=rural_service_penalty(sc),
+            supply=service_supply(sc),
+            travel_h=tuple(
+                h.rural_travel_hours if k in (K_GRID, K_DEPARTMENT, K_MEDIATION) else 0.0
+                for k in range(N_KINDS)
+            ),
             social_max_wait_days=h.social_org_max_wait_days,
             patience_h=tuple(float(x) for x in patience),
         )
@@ -383,10 +396,12 @@ def spill_back(issues, pools, max_wait_days: float, day: int) -> int:
     Each social-organisation pool keeps its waiting cases, oldest first (by arrival, then
     id), while their expected handling hours (``pools.service_hours`` by case type) fit
     in what its slots can work within ``max_wait_days`` duty days
-    (slots × duty hours × days); the rest spill back, queued from now, to the people's
-    mediation committee of the case's town (``pools.grid_mediation``), the default pool.
-    A spill-back is not a transfer between departments (the resident is not sent away).
-    Changes ``issues`` in place; returns the number spilled.
+    (slots × duty hours × days); the rest spill back to the default route, from now: a
+    dispute is queued at the people's mediation committee of its town
+    (``pools.grid_mediation``), any other case goes back to dispatch to a department
+    (ROUTING, ``NEXT_DISPATCH``: routed tomorrow). A spill-back is not a transfer between
+    departments (the resident is not sent away). Changes ``issues`` in place; returns
+    the number spilled.
     """
     t, pl = issues, pools
     if pl.grid_mediation is None or not np.any(pl.kind == K_SOCIAL):
@@ -404,20 +419,34 @@ def spill_back(issues, pools, max_wait_days: float, day: int) -> int:
     room = pl.servers[pool] * duty * max_wait_days
     out = rows[cum > room]
     if out.size:
-        t.pool[out] = pl.grid_mediation[t.grid[out]]
-        np.maximum(t.t_ready[out], 24.0 * day, out=t.t_ready[out])
+        t.t_ready[out] = np.maximum(t.t_ready[out], 24.0 * day)
+        dispute = out[t.category[out] == CAT_DISPUTE]
+        t.pool[dispute] = pl.grid_mediation[t.grid[dispute]]
+        other = out[t.category[out] != CAT_DISPUTE]
+        t.status[other] = ROUTING
+        t.next_step[other] = NEXT_DISPATCH
     return int(out.size)
 
 
-def rural_service_penalty(scenario) -> float:
-    """Relative shortfall of department resolution of rural residents' needs.
+def service_supply(scenario) -> tuple[float, float]:
+    """Availability factors s^ε (rural, urban) of public services (education, health,
+    social assistance) where a resident lives.
 
-    ``handling.rural_service_penalty·(1 − urban_rural_integration)``: education, health
-    and other public services are thinner in the countryside; 城乡一体化 closes the gap
-    (article §2, 公共服务均等化).
+    Supply per head is s_r = σ·s_u in the countryside, σ = ``handling.rural_service_supply``
+    before integration; the city's total is fixed (resident-weighted mean supply 1, urban
+    share of residents from ``city.counties``). 城乡一体化 w moves supply to the countryside
+    (article §2, 公共服务均等化): σ(w) = σ + w·(1 − σ), so rural supply rises and urban
+    supply falls — the gap closes only through the resources moved. ε =
+    ``handling.service_supply_elasticity``.
     """
+    h, cp = scenario.handling, scenario.city
     w = scenario.levers.community.urban_rural_integration
-    return scenario.handling.rural_service_penalty * (1.0 - w)
+    pop = np.array([c.population for c in cp.counties], dtype=np.float64)
+    f_u = float((pop * np.array([c.urban_share for c in cp.counties])).sum() / pop.sum())
+    sigma = h.rural_service_supply + w * (1.0 - h.rural_service_supply)
+    s_u = 1.0 / (f_u + (1.0 - f_u) * sigma)
+    eps = h.service_supply_elasticity
+    return ((sigma * s_u) ** eps, s_u**eps)
 
 
 def queued_by_pool(status, pool, t_ready, iid, n_pools):
@@ -451,14 +480,14 @@ def handle_step(issues, pools, effort, p: Params, seed: int, day: int) -> Handle
         ptr, cases, pl.kind, pl.server_ptr, pl.free_at, pl.duty, pl.weekends, pl.service_hours,
         t.status, t.iid, t.category, t.t_ready, t.t_created, t.severity, t.vulnerable, t.urban,
         t.t_start, t.t_done, t.busy_hours, p.priority, p.grace_h, seed, day, pool_busy, heap_k,
-        heap_v, effort, patience, t.t_closed,
+        heap_v, effort, patience, t.t_closed, np.asarray(p.travel_h, dtype=np.float64),
     )  # fmt: skip
     _give_up_kernel(t.status, t.pool, pl.kind, t.iid, t.t_ready, patience, seed, day, t.t_closed)
     _complete_kernel(
         t.status, t.iid, t.category, t.sector, t.pool, t.next_step, t.tier, t.transfers,
         t.level, t.diverted, t.t_done, t.t_ready, t.t_closed, pl.kind, pl.sector,
         pl.resolve_prob, p.referral_prob, p.need_retry_prob, p.litigate_prob,
-        platform_open(pl), seed, day, effort, t.urban, p.rural_penalty,
+        platform_open(pl), seed, day, effort, t.urban, np.asarray(p.supply, dtype=np.float64),
     )  # fmt: skip
     # queue length per pool after today's service (for load-dependent patrols)
     still = t.status == QUEUED

@@ -25,8 +25,11 @@ three rules (``levers.capability.resource_allocation``; the article's 资源整�
   under a single budget constraint is optimal (Fox 1966). If the budget cannot make
   every pool stable, every split has infinite waiting; slots are then split in
   proportion to offered load λ̂_i/μ_i;
-- **equity** (城乡一体化, 公共服务均等化): move a share w (``urban_rural_integration``)
-  of the way from the fixed shares to equal capacity per resident,
+- **equity** (公共服务均等化): move a share w of the way from the fixed shares to equal
+  capacity per resident (the model runs the rule in full, w = 1: it is an allocation
+  rule, not a dial of 城乡一体化, which moves its own resources — slots, public-service
+  supply — in :mod:`sim.pools` and :func:`sim.kernels.handle.service_supply`; so
+  "equity" differs from "siloed" at any integration level),
 
       x_i = (1 − w)·B·s_i + w·B·n_i / Σ_j n_j,
 
@@ -406,7 +409,7 @@ class Params:
     sharing : float
         D, ``levers.data.data_sharing`` (demand seen by the "pooled" rule).
     equity_weight : float
-        w, ``levers.community.urban_rural_integration`` ("equity").
+        w of the "equity" rule: 1 (the rule in full, see the module docstring).
     social_org_ramp_days : float
         T, days to build the whole funded capacity (``reallocation.social_org_ramp_days``).
     social_org_initial_share : float
@@ -432,7 +435,7 @@ class Params:
             pool_kinds=tuple(POOL_KINDS.index(k) for k in ra.pool_kinds),
             min_slots=ra.min_slots,
             sharing=sc.levers.data.data_sharing,
-            equity_weight=sc.levers.community.urban_rural_integration,
+            equity_weight=1.0,
             social_org_ramp_days=ra.social_org_ramp_days,
             social_org_initial_share=ra.social_org_initial_share,
         )

@@ -323,6 +323,19 @@ class CityParams(_Section):
         note="assumption that a natural village or residential compound (小区) is of the "
         "order of the national grid norm",
     )
+    rural_grid_size_ratio: float = param(
+        1.3,
+        ge=0.5,
+        le=4.0,
+        description="Residents per rural grid relative to residents_per_grid: village "
+        "grids cover more people and ground, so fewer grid workers per rural resident",
+        zh="农村网格规模倍数",
+        unit=U_MULT,
+        source=ASSUMPTION,
+        plausible=(1.0, 2.0),
+        note="assumption (issue 12: the urban–rural gap comes from staffing density); no "
+        "Yancheng grid counts by urban/rural were found",
+    )
     grids_per_community: int = param(
         3,
         ge=1,
@@ -1163,14 +1176,45 @@ class HandlingParams(_Section):
         source=ASSUMPTION,
         plausible=(1.0, 12.0),
     )
-    rural_service_penalty: Prob = param(
-        0.15,
-        description="Relative shortfall in departments resolving rural residents' needs "
-        "(thinner rural education, health and services; 城乡一体化 closes it)",
-        zh="农村服务解决率缺口",
-        unit=U_SHARE,
+    # --- mech-b (issue 12, urban–rural): the gap from service supply and travel time
+    rural_service_supply: float = param(
+        0.5,
+        gt=0.0,
+        le=2.0,
+        description="Public-service supply (education, health, social assistance staff) per "
+        "rural resident relative to urban, before integration; 城乡一体化 moves supply to "
+        "the countryside (total kept)",
+        zh="农村人均公共服务供给比",
+        unit=U_MULT,
         source=ASSUMPTION,
-        plausible=(0.05, 0.3),
+        plausible=(0.4, 0.8),
+        note="order of magnitude: China's health statistics report about half as many "
+        "health technicians per 1,000 rural as urban residents (yearbook figure not "
+        "retrieved here; to be checked)",
+    )
+    service_supply_elasticity: float = param(
+        0.3,
+        ge=0.0,
+        le=2.0,
+        description="ε: a department resolves a need with probability min(1, r·s^ε), s the "
+        "public-service supply per head where the resident lives relative to the city mean",
+        zh="公共服务供给弹性",
+        unit=U_EXPONENT,
+        source=ASSUMPTION,
+        plausible=(0.1, 0.6),
+        note="chosen so that before integration rural needs are resolved ≈15 % less often "
+        "than urban (the former fixed rural penalty)",
+    )
+    rural_travel_hours: float = param(
+        0.5,
+        ge=0.0,
+        le=8.0,
+        description="Extra hours a grid worker, department or mediator spends per rural case "
+        "travelling (villages are far apart; 城乡一体化 does not shorten roads)",
+        zh="农村办件路途时间",
+        unit=U_HOURS,
+        source=ASSUMPTION,
+        plausible=(0.25, 1.5),
     )
     rural_capacity_ratio: float = param(
         0.8,

@@ -187,7 +187,6 @@ def queue_alone(
         referral_prob=0.0,
         need_retry_prob=0.0,
         litigate_prob=0.0,
-        rural_penalty=0.0,
         patience_h=(math.inf if patience is None else float(patience),) * N_KINDS,
     )
     state = SimpleNamespace(

@@ -134,6 +134,8 @@ def serve_pool(state, p: int, waiting: list[int], day: int) -> float:
             continue
         u = uniform_py(seed, S_SERVICE, day, int(t.iid[k]))
         duration = -float(pl.service_hours[kind, t.category[k]]) * math.log(1.0 - u)
+        if t.urban[k] == 0:  # travel to a rural case
+            duration += float(hp.travel_h[kind])
         effort = float(state.effort[p])
         if effort != 1.0:  # accountability: more effort, faster handling
             duration /= effort
@@ -169,8 +171,8 @@ def settle(state, k: int, day: int) -> None:
             t.next_step[k] = NEXT_MEDIATE if category == CAT_DISPUTE else NEXT_DISPATCH
             t.t_ready[k] = done
         return
-    if kind == K_DEPARTMENT and category == CAT_NEED and t.urban[k] == 0:
-        resolve_prob *= 1.0 - hp.rural_penalty  # thinner rural public services
+    if kind == K_DEPARTMENT and category == CAT_NEED:  # public services where she lives
+        resolve_prob = min(1.0, resolve_prob * float(hp.supply[int(t.urban[k])]))
     if effort != 1.0:  # accountability: more effort, fewer failures
         resolve_prob = 1.0 - (1.0 - resolve_prob) / effort
     if u < resolve_prob:
