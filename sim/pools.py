@@ -189,17 +189,18 @@ def build_pools(city: City, scenario: Scenario) -> Pools:
             -1,
             _slots(h.mass_org_slots_per_100k * lv.system.mass_org_push, county_pop[c]),
         )
-    # one pool per beat: grids_per_worker consecutive grids of a county share their workers
+    # one pool per beat: a county's grids split evenly into max(1, round(n / k)) beats of
+    # consecutive grids, k = grids_per_worker; a beat's grids share its workers
     grid_pool = np.empty(city.n_grids, dtype=np.int32)
     per_beat = lv.capability.grids_per_worker
-    in_beat = per_beat
-    for g in range(city.n_grids):
-        county = int(city.grid_county[g])
-        if in_beat == per_beat or county != int(city.grid_county[g - 1]):
-            beat = add(K_GRID, county, -1, lv.capability.workers_per_grid)
-            in_beat = 0
-        grid_pool[g] = beat
-        in_beat += 1
+    for c in range(n_c):
+        grids = np.flatnonzero(city.grid_county == c)
+        n = grids.shape[0]
+        if n == 0:
+            continue
+        k = max(1, int(np.floor(n / per_beat + 0.5)))
+        beats = [add(K_GRID, c, -1, lv.capability.workers_per_grid) for _ in range(k)]
+        grid_pool[grids] = np.asarray(beats, dtype=np.int32)[(np.arange(n) * k) // n]
     town_pool = np.empty(city.n_towns, dtype=np.int32)
     for t in range(city.n_towns):
         town_pool[t] = add(

@@ -157,6 +157,8 @@ def build_city(scenario: Scenario) -> City:
         grid_lon=grid_lon,
         grid_lat=grid_lat,
         block_start=territory["grid_start"],
+        block_town=territory["grid_town"],
+        block_community=territory["grid_community"],
         town_county=territory["town_county"],
         nbr_indptr=nbr_indptr,
         nbr_indices=nbr_indices,
@@ -304,12 +306,11 @@ def redraw_grids(city: City, residents_per_grid: int, rural_ratio: float = 1.0) 
     of the old grid holding its first resident.
     """
     b = city.block_start
-    first_grid = city.grid[b[:-1]] if city.n_residents else np.zeros(0, dtype=np.int32)
     blocks = {
         "grid_county": city.county[b[:-1]].astype(np.int32),
         "grid_urban": city.urban[b[:-1]],
-        "grid_community": city.grid_community[first_grid],
-        "grid_town": city.grid_town[first_grid],
+        "grid_community": city.block_community,
+        "grid_town": city.block_town,
     }
     grids = _draw_grids(b, blocks, residents_per_grid, rural_ratio, city.household)
     old = city.grid[grids["grid_start"][:-1]]

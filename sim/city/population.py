@@ -50,6 +50,8 @@ class City:
         units of about ``city.block_residents`` (小区/自然村) that residents, households
         and neighbour ties belong to and collective action is counted on; grids are drawn
         over them (:func:`sim.city.build.redraw_grids`).
+    block_town, block_community : int32[n_blocks]
+        The town and community (village) each block belongs to.
     town_county : int32[n_towns]
     county, grid, household, age_group, urban, hardship, vulnerability, org_member
         The residents' static attributes (one row per resident).
@@ -72,6 +74,8 @@ class City:
     grid_lon: np.ndarray
     grid_lat: np.ndarray
     block_start: np.ndarray
+    block_town: np.ndarray
+    block_community: np.ndarray
     town_county: np.ndarray
     # residents (static)
     county: np.ndarray  # int16
