@@ -480,7 +480,8 @@ class CityParams(_Section):
         6,
         ge=0,
         le=50,
-        description="Random social ties per resident inside the own grid",
+        description="Random social ties per resident inside the own block (the fixed "
+        "residential unit, city.block_residents; the name is kept)",
         zh="网格内社会关系数",
         unit=U_TIES,
         source=ASSUMPTION,
@@ -639,7 +640,7 @@ class GenerationParams(_Section):
         1.5,
         ge=0.0,
         le=5.0,
-        description="Coefficient of variation of the grids' dispute-rate multiplier κ_g "
+        description="Coefficient of variation of the blocks' dispute-rate multiplier κ "
         "(Gamma, mean 1; 0 = disputes spread evenly): disputes concentrate in hot spots "
         "(Weisburd 2015, the law of concentration)",
         zh="矛盾纠纷热点离散系数",
@@ -1690,7 +1691,8 @@ class ActivationParams(_Section):
     )
     incident_share: Prob = param(
         0.065,
-        description="Active share of a grid that makes a collective incident (群体性事件)",
+        description="Active share of a block (city.block_residents, fixed whatever the "
+        "grids) that makes a collective incident (群体性事件)",
         zh="群体性事件激活比例",
         unit=U_SHARE,
         source=ASSUMPTION,
