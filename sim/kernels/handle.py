@@ -356,10 +356,10 @@ class Params:
     referral_prob: float
     need_retry_prob: float
     litigate_prob: float
-    supply: tuple[float, float] = (1.0, 1.0)
-    travel_h: tuple[float, ...] = (0.0,) * N_KINDS
-    social_max_wait_days: float = math.inf
-    patience_h: tuple[float, ...] = (math.inf,) * N_KINDS
+    supply: tuple[float, float]
+    travel_h: tuple[float, ...]
+    social_max_wait_days: float
+    patience_h: tuple[float, ...]
 
     @classmethod
     def from_scenario(cls, sc) -> Params:
@@ -387,7 +387,7 @@ class Handled(NamedTuple):
 
     pool_busy: np.ndarray  # float64[n_pools]: handling hours started today
     queue_len: np.ndarray  # float64[n_pools]: cases still queued after today's service
-    spilled: int = 0  # cases a full social organisation sent back to mediation today
+    spilled: int  # cases a full social organisation sent back to mediation today
 
 
 def spill_back(issues, pools, max_wait_days: float, day: int) -> int:

@@ -465,11 +465,7 @@ class State:
     arrivals: np.ndarray
     busy: np.ndarray
     starts: np.ndarray
-    work: np.ndarray = None
-
-    def __post_init__(self) -> None:
-        if self.work is None:
-            self.work = np.zeros(self.arrivals.shape[0])
+    work: np.ndarray
 
     @classmethod
     def start(cls, pools, p: Params, social_capacity=None) -> State:
@@ -488,6 +484,7 @@ class State:
             arrivals=np.zeros(n_p),
             busy=np.zeros(n_p),
             starts=np.zeros(n_p),
+            work=np.zeros(n_p),
         )
 
     def initial_pools(self, pools):

@@ -523,19 +523,15 @@ class State:
     scorer: WarningScorer
     last_flags: np.ndarray | None
     patrol_mult: np.ndarray
-    surfaced_short: np.ndarray = None
-    surfaced_long: np.ndarray = None
-    incident_memory: np.ndarray = None
-
-    def __post_init__(self) -> None:
-        n = self.patrol_mult.shape[0]
-        for name in ("surfaced_short", "surfaced_long", "incident_memory"):
-            if getattr(self, name) is None:
-                setattr(self, name, np.zeros(n))
+    surfaced_short: np.ndarray
+    surfaced_long: np.ndarray
+    incident_memory: np.ndarray
 
     @classmethod
     def start(cls, n_grids: int, p: Params) -> State:
-        return cls(WarningScorer(n_grids, p.horizon_days), None, np.ones(n_grids))
+        z = np.zeros
+        scorer = WarningScorer(n_grids, p.horizon_days)
+        return cls(scorer, None, np.ones(n_grids), z(n_grids), z(n_grids), z(n_grids))
 
 
 def response_team(p: Params, grid_sizes: np.ndarray) -> np.ndarray:

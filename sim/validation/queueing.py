@@ -187,6 +187,9 @@ def queue_alone(
         referral_prob=0.0,
         need_retry_prob=0.0,
         litigate_prob=0.0,
+        supply=(1.0, 1.0),  # no urban–rural difference
+        travel_h=(0.0,) * N_KINDS,
+        social_max_wait_days=math.inf,
         patience_h=(math.inf if patience is None else float(patience),) * N_KINDS,
     )
     state = SimpleNamespace(
