@@ -84,6 +84,16 @@ SUMMARY_KEYS: dict[str, tuple[str, str, str]] = {
     "warning_precision": ("预警准确率", "early-warning precision", "share"),
     "warning_recall": ("预警召回率", "early-warning recall", "share"),
     "warning_lift": ("预警提升度", "early-warning lift (precision ÷ base rate)", "ratio"),
+    "warning_lead_days": (
+        "预警提前天数",
+        "early-warning lead time (first flag to incident)",
+        "days",
+    ),
+    "warning_false_alarms_per_100_grids_year": (
+        "预警误报(每百网格·年)",
+        "early-warning false alarms per 100 grids per year",
+        "count",
+    ),
     "requests_per_resident_year": ("人均年诉求量", "requests per resident-year", "count"),
     "enquiry_share": ("咨询类占比", "enquiries among 12345/online requests", "share"),
     "hotline_direct_share": ("热线直接答复率", "enquiries answered by the hotline", "share"),

@@ -223,7 +223,7 @@ def mechanism_states(sc: Scenario, p: Parameters, city: City, pools: Pools) -> d
         "neighbours": participation.EngagedNeighbours(symmetric=True),
         "participation_spare": np.empty(n, dtype=np.float32),
         "trust_spare": np.empty(n, dtype=np.float32),
-        "activation": activation.State.start(n, city.n_grids),
+        "activation": activation.State.start(n, city.n_grids, city.n_blocks),
         "warning": warning.State.start(city.n_grids, p.warning),
         "accountability": accountability.init_accountability(
             pools.n_pools, p.accountability, pools.kind
@@ -539,7 +539,11 @@ class GovernanceModel(mesa.Model):
                 continue
             _POOL_AGENT[k](self, p)
         workers = self.config.levers.capability.workers_per_grid
+        seen = set()
         for g, p in enumerate(pl.grid_pool):
+            if int(p) in seen:  # a beat's workers are created once, at its first grid
+                continue
+            seen.add(int(p))
             for _ in range(workers):
                 agents.GridWorker(self, int(p), g)
 
@@ -549,6 +553,7 @@ class GovernanceModel(mesa.Model):
         "scale",
         "seed",
         "levers.capability.residents_per_grid",
+        "levers.capability.grids_per_worker",
         "levers.capability.digital_inclusion",
     )
 
@@ -761,7 +766,7 @@ class GovernanceModel(mesa.Model):
         if log is not None:
             log.record_routed(t, was_routing)
             log.record_grids(MISUSE, routed.misuse_by_grid, city.grid_county)
-        arrivals = reallocation.queue_arrivals(t, was_routing, s.pools.n_pools)
+        arrivals = reallocation.queue_arrivals(t, was_routing, s.pools)
         # 4 handle
         with self._clock("handle"):
             handled = k.handle(t, s.pools, s.accountability.effort, p.handle, seed, d)
@@ -799,8 +804,8 @@ class GovernanceModel(mesa.Model):
             e.clear(touched)
             unrest, team_staff = self._activation(d, count=True)
             flags = warning.warning_step(
-                s.warning, t, city.grid_start, res.grievance, s.activation.active,
-                esc.collective_by_grid + unrest.onsets, p.warning,
+                s.warning, t, city.grid_start, esc.collective_by_grid + unrest.onsets,
+                p.warning, d,
             )  # fmt: skip
             accountability.accountability_step(
                 s.accountability, t, s.accountability.accountable, p.accountability, seed, d
@@ -847,8 +852,9 @@ class GovernanceModel(mesa.Model):
         self.datacollector.collect(self)
 
     def _activation(self, day: int, count: bool) -> tuple[activation.Unrest, float]:
-        """Epstein activation of every resident (stage 6), deterred by the grid's presence
-        and yesterday's early-warning work teams. Returns the unrest and the teams' staff."""
+        """Epstein activation of every resident on the city's blocks (stage 6), deterred by
+        the grids' presence (shared among the blocks by residents) and yesterday's
+        early-warning work teams. Returns the unrest and the teams' staff."""
         s, p, city, res = self.state, self.params, self.state.city, self.state.residents
         grid_sizes = np.diff(city.grid_start)
         presence = activation.presence(s.warning.patrol_mult, grid_sizes, p.activation)
@@ -856,11 +862,11 @@ class GovernanceModel(mesa.Model):
         if team_staff or extra.any():
             presence = presence + extra
         felt = activation.felt_hardship(
-            city.hardship, s.issues, city.grid_start, p.activation, day, s.activation.felt
+            city.hardship, s.issues, city.block_start, p.activation, day, s.activation.felt
         )
         unrest = activation.update(
             s.activation, self.kernels.activation, felt, res.trust, city.grid_start, presence,
-            res.grievance, p.activation, self.seed, count,
+            res.grievance, p.activation, self.seed, count, block_start=city.block_start,
         )  # fmt: skip
         return unrest, team_staff
 

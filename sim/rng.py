@@ -43,6 +43,7 @@ S_ROUTE_MISUSE = 24
 S_SERVICE = 31
 S_OUTCOME = 32
 S_OUTCOME_NEXT = 33
+S_PATIENCE = 34  # day = hour the case joined the queue, idx = issue: its patience (Erlang-A)
 # Stage 5 — escalation (sim.kernels.escalate)
 S_ESCALATE = 41
 S_ESCALATE_KIND = 42

@@ -139,6 +139,7 @@ LEVER_LABELS: dict[str, tuple[str, str]] = {
     "levers.people.public_evaluation": ("群众评价与问责", "Public evaluation"),
     "levers.capability.residents_per_grid": ("精网微格：每网格居民数", "Residents per grid"),
     "levers.capability.workers_per_grid": ("每网格网格员数", "Grid workers per grid"),
+    "levers.capability.grids_per_worker": ("每组网格员负责网格数", "Grids per grid-worker beat"),
     "levers.capability.patrol_hours_per_day": ("铁脚板：每日巡查(小时)", "Patrol hours per day"),
     "levers.capability.early_warning": ("风险预测预警", "Risk early warning"),
     "levers.capability.online_mediation": ("苏解纷在线解纷平台", "Su Jie Fen online mediation"),
@@ -200,6 +201,11 @@ LEVER_HELP: dict[str, tuple[str, str]] = {
     "levers.capability.workers_per_grid": (
         "每个网格的专职网格员人数",
         "Full-time grid workers in each grid",
+    ),
+    "levers.capability.grids_per_worker": (
+        "一组网格员负责的相邻网格数；网格更细而人员不变时调大，从第 0 天重新开始",
+        "Neighbouring grids one team of grid workers covers; raise it for finer grids with "
+        "the same staff; the run restarts",
     ),
     "levers.capability.patrol_hours_per_day": (
         "每名网格员每天走访巡查的时间(铁脚板)",

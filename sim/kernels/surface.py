@@ -133,7 +133,10 @@ class Params:
         The hazards' parameters in the layout :func:`issue_hazards` reads
         (:func:`pack_surface_params`).
     workers_per_grid, patrol_hours_per_day : float
-        ``levers.capability.workers_per_grid``, ``levers.capability.patrol_hours_per_day``.
+        Grid workers per grid (:func:`sim.pools.workers_per_grid`: a beat's workers over
+        its grids), ``levers.capability.patrol_hours_per_day``.
+    workers_per_beat : float
+        ``levers.capability.workers_per_grid``: the workers sharing a beat's queue.
     patrol_load_stop : float
         ``surfacing.patrol_load_stop``: queued cases per worker at which patrols stop.
     """
@@ -142,16 +145,18 @@ class Params:
     workers_per_grid: float
     patrol_hours_per_day: float
     patrol_load_stop: float
+    workers_per_beat: float
 
     @classmethod
     def from_scenario(cls, sc) -> Params:
-        from sim.pools import social_org_strength
+        from sim.pools import social_org_strength, workers_per_grid
 
         return cls(
             packed=pack_surface_params(sc, social_org_strength(sc)),
-            workers_per_grid=float(sc.levers.capability.workers_per_grid),
+            workers_per_grid=workers_per_grid(sc),
             patrol_hours_per_day=sc.levers.capability.patrol_hours_per_day,
             patrol_load_stop=sc.surfacing.patrol_load_stop,
+            workers_per_beat=float(sc.levers.capability.workers_per_grid),
         )
 
 
@@ -184,12 +189,11 @@ def patrol_factor(queue_len, grid_pool, patrol_mult, grid_start, p: Params) -> n
     ``surfacing.patrol_load_stop`` queued cases per worker; ``patrol_mult`` is the early
     warning's redeployment of patrol hours toward risky grids (:mod:`sim.kernels.warning`).
     """
-    workers = p.workers_per_grid
-    queue = queue_len[grid_pool]
-    load = np.clip(1.0 - queue / (p.patrol_load_stop * workers), 0.0, 1.0)
+    queue = queue_len[grid_pool]  # the beat's queue, shared by the beat's workers
+    load = np.clip(1.0 - queue / (p.patrol_load_stop * p.workers_per_beat), 0.0, 1.0)
     hours = p.patrol_hours_per_day * load * patrol_mult
     n_g = np.diff(grid_start).astype(np.float64)
-    return hours * workers * 1000.0 / np.maximum(n_g, 1.0)
+    return hours * p.workers_per_grid * 1000.0 / np.maximum(n_g, 1.0)
 
 
 def surface_step(

@@ -305,6 +305,37 @@ class CityParams(_Section):
             }
         },
     )
+    # --- mech-b (issue 12, fine grids): residents live on fixed blocks; grids are drawn
+    # over them (sim.city.build.redraw_grids), so the same residents stay whatever the grid size
+    block_residents: int = param(
+        1000,
+        ge=100,
+        le=10_000,
+        description="Residents per block (小区/自然村): the fixed population unit residents, "
+        "households, neighbour ties and collective action belong to; grids are drawn over "
+        "blocks",
+        zh="居民片区规模（人）",
+        unit="residents per block",
+        source="calibration.md, grids table: about 1,000 residents per grid nationally — the "
+        "unit the city was laid out and activation calibrated on; kept fixed when grids are "
+        "redrawn (issue 12: incidents independent of grid geometry)",
+        plausible=(500, 2000),
+        note="assumption that a natural village or residential compound (小区) is of the "
+        "order of the national grid norm",
+    )
+    rural_grid_size_ratio: float = param(
+        1.3,
+        ge=0.5,
+        le=4.0,
+        description="Residents per rural grid relative to residents_per_grid: village "
+        "grids cover more people and ground, so fewer grid workers per rural resident",
+        zh="农村网格规模倍数",
+        unit=U_MULT,
+        source=ASSUMPTION,
+        plausible=(1.0, 2.0),
+        note="assumption (issue 12: the urban–rural gap comes from staffing density); no "
+        "Yancheng grid counts by urban/rural were found",
+    )
     grids_per_community: int = param(
         3,
         ge=1,
@@ -449,7 +480,8 @@ class CityParams(_Section):
         6,
         ge=0,
         le=50,
-        description="Random social ties per resident inside the own grid",
+        description="Random social ties per resident inside the own block (the fixed "
+        "residential unit, city.block_residents; the name is kept)",
         zh="网格内社会关系数",
         unit=U_TIES,
         source=ASSUMPTION,
@@ -608,7 +640,7 @@ class GenerationParams(_Section):
         1.5,
         ge=0.0,
         le=5.0,
-        description="Coefficient of variation of the grids' dispute-rate multiplier κ_g "
+        description="Coefficient of variation of the blocks' dispute-rate multiplier κ "
         "(Gamma, mean 1; 0 = disputes spread evenly): disputes concentrate in hot spots "
         "(Weisburd 2015, the law of concentration)",
         zh="矛盾纠纷热点离散系数",
@@ -1145,14 +1177,45 @@ class HandlingParams(_Section):
         source=ASSUMPTION,
         plausible=(1.0, 12.0),
     )
-    rural_service_penalty: Prob = param(
-        0.15,
-        description="Relative shortfall in departments resolving rural residents' needs "
-        "(thinner rural education, health and services; 城乡一体化 closes it)",
-        zh="农村服务解决率缺口",
-        unit=U_SHARE,
+    # --- mech-b (issue 12, urban–rural): the gap from service supply and travel time
+    rural_service_supply: float = param(
+        0.5,
+        gt=0.0,
+        le=2.0,
+        description="Public-service supply (education, health, social assistance staff) per "
+        "rural resident relative to urban, before integration; 城乡一体化 moves supply to "
+        "the countryside (total kept)",
+        zh="农村人均公共服务供给比",
+        unit=U_MULT,
         source=ASSUMPTION,
-        plausible=(0.05, 0.3),
+        plausible=(0.4, 0.8),
+        note="order of magnitude: China's health statistics report about half as many "
+        "health technicians per 1,000 rural as urban residents (yearbook figure not "
+        "retrieved here; to be checked)",
+    )
+    service_supply_elasticity: float = param(
+        0.3,
+        ge=0.0,
+        le=2.0,
+        description="ε: a department resolves a need with probability min(1, r·s^ε), s the "
+        "public-service supply per head where the resident lives relative to the city mean",
+        zh="公共服务供给弹性",
+        unit=U_EXPONENT,
+        source=ASSUMPTION,
+        plausible=(0.1, 0.6),
+        note="chosen so that before integration rural needs are resolved ≈15 % less often "
+        "than urban (the former fixed rural penalty)",
+    )
+    rural_travel_hours: float = param(
+        0.5,
+        ge=0.0,
+        le=8.0,
+        description="Extra hours a grid worker, department or mediator spends per rural case "
+        "travelling (villages are far apart; 城乡一体化 does not shorten roads)",
+        zh="农村办件路途时间",
+        unit=U_HOURS,
+        source=ASSUMPTION,
+        plausible=(0.25, 1.5),
     )
     rural_capacity_ratio: float = param(
         0.8,
@@ -1248,6 +1311,51 @@ class HandlingParams(_Section):
         unit=U_PROB,
         source=ASSUMPTION,
         plausible=(0.3, 0.7),
+    )
+    # --- mech-b (issue 12, social organisations): routed only within their capacity
+    social_org_max_wait_days: float = param(
+        3.0,
+        gt=0.0,
+        le=60.0,
+        description="A social organisation keeps only the queue its slots can start within "
+        "this many duty days; the rest spills back to the town's people's mediation "
+        "committee",
+        zh="社会组织最长排队（工作日）",
+        unit=U_DAYS,
+        source=ASSUMPTION,
+        plausible=(1.0, 10.0),
+        note="assumption: a contracted service provider accepts only cases it can take up "
+        "within the week",
+    )
+    # --- mech-b (issue 12, queues): residents give up a long wait (Erlang-A patience)
+    hotline_patience_minutes: float = param(
+        6.0,
+        gt=0.0,
+        le=600.0,
+        description="Mean patience of a 12345 caller waiting for an operator (exponential, "
+        "Erlang-A); a caller who gives up leaves the request unmet",
+        zh="热线来电平均耐心（分钟）",
+        unit="minutes",
+        source="Brown, Gans, Mandelbaum et al. (2005), JASA 100(469), 36–50, "
+        "doi:10.1198/016214504000001808: callers' patience in a bank call centre is of the "
+        "order of minutes; Mandelbaum & Zeltyn (2005), The Palm/Erlang-A queue",
+        plausible=(2.0, 15.0),
+        note="assumption: no 12345 abandonment figure found; a bank call centre's order of "
+        "magnitude",
+    )
+    case_patience_days: float = param(
+        30.0,
+        gt=0.0,
+        le=3650.0,
+        description="Mean patience of a resident whose case waits in a handler's queue "
+        "(exponential, Erlang-A): past it the resident gives up (the case closes abandoned, "
+        "a failure in the resident's experience)",
+        zh="办件排队平均耐心（天）",
+        unit=U_DAYS,
+        source=ASSUMPTION,
+        plausible=(7.0, 90.0),
+        note="anchor: 12345 work orders are due within 5–15 working days (calibration.md); a "
+        "resident waiting several times longer without service is assumed to give up",
     )
 
     @model_validator(mode="after")
@@ -1583,7 +1691,8 @@ class ActivationParams(_Section):
     )
     incident_share: Prob = param(
         0.065,
-        description="Active share of a grid that makes a collective incident (群体性事件)",
+        description="Active share of a block (city.block_residents, fixed whatever the "
+        "grids) that makes a collective incident (群体性事件)",
         zh="群体性事件激活比例",
         unit=U_SHARE,
         source=ASSUMPTION,
@@ -1699,15 +1808,19 @@ class ReallocationParams(_Section):
         default_factory=lambda: ["department", "mediation"],
         description="Pool kinds reallocated, each kind a group with a fixed budget of slots",
     )
-    social_org_lag_days: float = param(
-        365.0,
+    # --- mech-b (issue 12, social organisations): a stated ramp instead of a 365-day lag
+    social_org_ramp_days: float = param(
+        180.0,
         gt=0.0,
         le=3650.0,
-        description="τ_org, growth of social-org capacity toward funding",
-        zh="社会组织成长时滞",
+        description="T, days for social organisations to recruit and train the whole "
+        "capacity their funding buys (linear ramp; a cut takes effect at once)",
+        zh="社会组织能力建设期",
         unit=U_DAYS,
         source=ASSUMPTION,
-        plausible=(180.0, 730.0),
+        plausible=(90.0, 365.0),
+        note="government purchase-of-service contracts run a year (政府购买服务, annual "
+        "budgets); assumed built within half a contract year, at most one",
     )
     social_org_initial_share: Prob = param(
         0.5,
@@ -1722,35 +1835,64 @@ class ReallocationParams(_Section):
 class WarningParams(_Section):
     """Stage 6: the per-grid risk indicator and patrol redeployment (预测预警)."""
 
+    # --- mech-b (issue 12): the indicator reads only what a city observes
+    # (sim.kernels.warning.observed_signals); hidden grievance and activation are gone
     weight_disputes: float = param(
-        0.4,
-        ge=0.0,
-        le=10.0,
-        description="w_D, open disputes per resident",
-        zh="风险指标权重·纠纷",
-        unit=U_WEIGHT,
-        source=ASSUMPTION,
-        plausible=(0.25, 0.55),
-    )
-    weight_grievance: float = param(
         0.3,
         ge=0.0,
         le=10.0,
-        description="w_G, mean grievance",
-        zh="风险指标权重·不满",
+        description="w_D, known open disputes per resident (矛盾纠纷排查)",
+        zh="风险指标权重·在办纠纷",
         unit=U_WEIGHT,
         source=ASSUMPTION,
-        plausible=(0.15, 0.45),
+        plausible=(0.15, 0.5),
+        note="composite-indicator weights near equal when no evidence ranks the signals "
+        "(OECD & JRC 2008, Handbook on Constructing Composite Indicators, §6)",
     )
-    weight_activation: float = param(
-        0.3,
+    weight_repeat: float = param(
+        0.2,
         ge=0.0,
         le=10.0,
-        description="w_A, share active",
-        zh="风险指标权重·激活",
+        description="w_R, repeat callers: residents with two or more known open issues",
+        zh="风险指标权重·重复来电来访",
         unit=U_WEIGHT,
         source=ASSUMPTION,
-        plausible=(0.15, 0.45),
+        plausible=(0.1, 0.4),
+        note="OECD & JRC 2008 near-equal weighting",
+    )
+    weight_petitions: float = param(
+        0.2,
+        ge=0.0,
+        le=10.0,
+        description="w_P, open petitions on file (信访)",
+        zh="风险指标权重·信访",
+        unit=U_WEIGHT,
+        source=ASSUMPTION,
+        plausible=(0.1, 0.4),
+        note="OECD & JRC 2008 near-equal weighting",
+    )
+    weight_surge: float = param(
+        0.1,
+        ge=0.0,
+        le=10.0,
+        description="w_S, surge of surfaced issues (hotline and grid-report spikes) above "
+        "the grid's own 90-day level",
+        zh="风险指标权重·诉求激增",
+        unit=U_WEIGHT,
+        source=ASSUMPTION,
+        plausible=(0.05, 0.3),
+        note="OECD & JRC 2008 near-equal weighting",
+    )
+    weight_incidents: float = param(
+        0.2,
+        ge=0.0,
+        le=10.0,
+        description="w_I, past collective incidents of the grid (90-day memory)",
+        zh="风险指标权重·既往群体性事件",
+        unit=U_WEIGHT,
+        source=ASSUMPTION,
+        plausible=(0.1, 0.4),
+        note="OECD & JRC 2008 near-equal weighting",
     )
     flag_share: float = param(
         0.05,
@@ -1791,24 +1933,21 @@ class WarningParams(_Section):
         source=ASSUMPTION,
         plausible=(15.0, 50.0),
     )
-    response_effect: Prob = param(
-        0.5,
-        description="早期控制 (包案化解): reduction of the escalation hazards of the known "
-        "disputes of a grid flagged the day before, while the work team is there",
-        zh="包案化解降低升级比例",
-        unit=U_SHARE,
-        source=ASSUMPTION,
-        plausible=(0.25, 0.75),
-        note=N_FIAT,
-    )
 
     @model_validator(mode="after")
     def _some_weight(self) -> WarningParams:
-        w = (self.weight_disputes, self.weight_grievance, self.weight_activation)
+        w = (
+            self.weight_disputes,
+            self.weight_repeat,
+            self.weight_petitions,
+            self.weight_surge,
+            self.weight_incidents,
+        )
         if sum(w) <= 0.0:
             raise ValueError(
-                "weight_disputes, weight_grievance and weight_activation are all 0: the risk "
-                "indicator needs at least one positive weight"
+                "weight_disputes, weight_repeat, weight_petitions, weight_surge and "
+                "weight_incidents are all 0: the risk indicator needs at least one positive "
+                "weight"
             )
         return self
 
@@ -2329,6 +2468,20 @@ class CapabilityLevers(_Section):
         plausible=(1, 2),
         note="anchor: Taicang, one full-time grid worker per grid (calibration.md); Yancheng's "
         "staffing not published",
+    )
+    # --- mech-b (issue 12, fine grids at equal staff): one worker's beat may span grids
+    grids_per_worker: int = param(
+        1,
+        ge=1,
+        le=10,
+        description="Grids one team of grid workers covers (its beat): fine grids with the "
+        "same workers (精网微格, equal staff) set residents_per_grid smaller and this larger",
+        zh="每组网格员负责网格数",
+        unit="grids per beat",
+        source=ASSUMPTION,
+        plausible=(1, 4),
+        note="1 = one team per grid (the national norm); a beat is consecutive grids of one "
+        "county; the beat's workers share its queue and split their patrol hours over its grids",
     )
     patrol_hours_per_day: float = param(
         2.0,

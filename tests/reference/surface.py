@@ -31,11 +31,12 @@ CHANNEL_OF_HAZARD = (None, CH_PATROL, CH_VIDEO, CH_SOCIAL, CH_MASS)
 
 
 def patrol_factor(state, g: int) -> float:
-    """Grid g: effective patrol hours × workers × 1,000 / residents (shrinks with queue)."""
+    """Grid g: effective patrol hours × workers × 1,000 / residents (shrinks with the
+    queue of the grid's beat, shared by the beat's workers)."""
     sp = state.p
     workers = float(sp.workers_per_grid)
     queue = float(state.queue_len[state.pools.grid_pool[g]])
-    load = 1.0 - queue / (sp.patrol_load_stop * workers)
+    load = 1.0 - queue / (sp.patrol_load_stop * float(sp.workers_per_beat))
     load = min(max(load, 0.0), 1.0)
     hours = sp.patrol_hours_per_day * load * float(state.patrol_mult[g])
     residents = float(state.city.grid_start[g + 1] - state.city.grid_start[g])
