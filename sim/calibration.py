@@ -134,14 +134,14 @@ VALIDATION = (
         "≤ 6.7", 6.7, 0.0, 6.7, "upper anchor: a period of more unrest (assumption)",
         "Ministry of Public Security: 87,000 'mass incidents' in 2005 ÷ 1.31 G residents "
         "(press reports; docs/model.md §5)",
-        "escalation.collective_prob", -0.5,
+        "activation.threshold", 0.05,
         "the only official national count; none for Yancheng",
     ),
     Target(
         "median_resolution_days", "median days from report to resolution", "2.9", 2.9, 0.1,
         10.0, "the source's interquartile range 0.1–10 days",
         "NYC 311 2004–16, 24.5 M requests (shape check; calibration.md)",
-        "handling.pools.department.service_hours.need", 80.0,
+        "handling.pools.hotline.resolve_prob.enquiry", -0.3,
         "a US city: a shape check, not a Chinese figure",
     ),
     Target(

@@ -228,7 +228,7 @@ def mechanism_states(sc: Scenario, p: Parameters, city: City, pools: Pools) -> d
             pools.n_pools, p.accountability, pools.kind
         ),
         "reallocation": reallocation.State.start(pools, p.reallocation),
-        "survey": measure.SurveyState.start(city, p.measure),
+        "survey": measure.SurveyState.start(city),
     }
 
 

@@ -79,7 +79,7 @@ def _with_rest(delta: float, parts: dict[str, float]) -> list[tuple[str, float]]
     """The named first-order parts and what remains of ``delta`` ("rest")."""
     named = [(k, float(v)) for k, v in parts.items() if math.isfinite(v) and v != 0.0]
     rest = delta - sum(v for _, v in named)
-    return named + ([("rest", rest)] if rest != 0.0 else [])
+    return named + ([("rest", rest)] if abs(rest) > 1e-9 else [])
 
 
 def security_causes(

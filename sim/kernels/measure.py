@@ -245,9 +245,10 @@ class SurveyState:
         X_g.
     county_incidents : float64[n_counties]
         Incidents remembered per county (K_c × population_c / 100k).
-    county_kernel : float64[n_counties, n_counties]
-        e^(−d(c,c')/L) × 100k / population_c': maps county incidents to the exposure rate of
-        a resident of county c.
+    county_km : float64[n_counties, n_counties]
+        Distances d(c, c') between the counties' population centroids (km).
+    per_100k : float64[n_counties]
+        100,000 ÷ population of each county (0 for an empty one).
     trust_ref, hardship_ref : float
         T₀ (initial mean trust) and H₀ (median hardship) of the reference resident.
     """
@@ -256,13 +257,19 @@ class SurveyState:
     unmet: np.ndarray
     grid_incidents: np.ndarray
     county_incidents: np.ndarray
-    county_kernel: np.ndarray
+    county_km: np.ndarray
+    per_100k: np.ndarray
     trust_ref: float
     hardship_ref: float
     risk_by_grid: np.ndarray  # float64[n_grids]: yesterday's open safety risks
 
+    def county_kernel(self, distance_decay_km: float) -> np.ndarray:
+        """e^(−d(c,c')/L) × 100k / population_c': county incidents → the exposure rate of a
+        resident of county c (``float64[n_counties, n_counties]``)."""
+        return np.exp(-self.county_km / distance_decay_km) * self.per_100k[None, :]
+
     @classmethod
-    def start(cls, city, p: Params) -> SurveyState:
+    def start(cls, city) -> SurveyState:
         n, n_c = city.n_residents, city.n_counties
         sizes = np.diff(city.grid_start).astype(np.float64)
         pop = np.bincount(city.grid_county, weights=sizes, minlength=n_c)
@@ -272,15 +279,14 @@ class SurveyState:
         km_lat = 111.2
         km_lon = 111.2 * np.cos(np.radians(lat.mean() if n_c else 0.0))
         d = np.hypot((lon[:, None] - lon[None, :]) * km_lon, (lat[:, None] - lat[None, :]) * km_lat)
-        kernel = np.exp(-d / p.distance_decay_km) * (1e5 / w)[None, :]
-        kernel[:, pop <= 0] = 0.0
         trust0 = city.initial.trust
         return cls(
             met=np.zeros(n, dtype=np.float32),
             unmet=np.zeros(n, dtype=np.float32),
             grid_incidents=np.zeros(city.n_grids),
             county_incidents=np.zeros(n_c),
-            county_kernel=kernel,
+            county_km=d,
+            per_100k=np.where(pop > 0, 1e5 / w, 0.0),
             trust_ref=float(trust0.mean(dtype=np.float64)) if n else 0.0,
             hardship_ref=float(np.median(city.hardship)) if n else 0.0,
             risk_by_grid=np.zeros(city.n_grids),
@@ -389,7 +395,8 @@ def survey_step(
     st, t = state, issues
     n_c = city.n_counties
     gc = city.grid_county
-    old_area = p.area_incident * (st.county_kernel @ st.county_incidents)
+    kernel = st.county_kernel(p.distance_decay_km)
+    old_area = p.area_incident * (kernel @ st.county_incidents)
     old_exposure = p.grid_incident * st.grid_incidents + old_area[gc]
     st.met *= np.float32(p.decay)
     st.unmet *= np.float32(p.decay)
@@ -404,7 +411,7 @@ def survey_step(
     inc_c = np.bincount(gc, weights=inc, minlength=n_c)
     st.grid_incidents += inc
     st.county_incidents += inc_c
-    area = p.area_incident * (st.county_kernel @ st.county_incidents)
+    area = p.area_incident * (kernel @ st.county_incidents)
     out = np.zeros((city.n_grids, N_SURVEY_COLS))
     _survey_kernel(
         city.grid_start, gc, trust, felt, st.met, st.unmet, st.grid_incidents, area,
@@ -413,7 +420,7 @@ def survey_step(
     )  # fmt: skip
     n = max(city.n_residents, 1)
     n_g = np.maximum(np.diff(city.grid_start), 1)
-    new = p.grid_incident * inc + (p.area_incident * (st.county_kernel @ inc_c))[gc]
+    new = p.grid_incident * inc + (p.area_incident * (kernel @ inc_c))[gc]
     fading = (p.decay - 1.0) * old_exposure
     risks = p.open_risk * 1000.0 * (risk_by_grid - st.risk_by_grid) / n_g
     st.risk_by_grid = risk_by_grid

@@ -165,7 +165,7 @@ def survey_step(state, p, issues, city, trust, felt, incidents_by_grid, day: int
     for g in range(city.n_grids):
         st.grid_incidents[g] += float(incidents_by_grid[g])
         st.county_incidents[int(city.grid_county[g])] += float(incidents_by_grid[g])
-    area = p.area_incident * (st.county_kernel @ st.county_incidents)
+    area = p.area_incident * (st.county_kernel(p.distance_decay_km) @ st.county_incidents)
 
     def sigma(z: float) -> float:
         return 1.0 / (1.0 + math.exp(-z))
