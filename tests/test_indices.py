@@ -117,3 +117,20 @@ def test_worse_handling_lowers_gain_through_the_real_model():
     ).summary
     assert worse["gain_index"] < base["gain_index"] - 0.5
     assert worse["happiness_index"] < base["happiness_index"]
+
+
+def test_more_collective_incidents_lower_security_through_the_real_model():
+    """The whole path: escalation made common and collective regardless of mobilisation
+    (as in tests/test_app.py) makes collective incidents, which lower 安全感 and 幸福感."""
+    sets = ["scale=0.002", "days=60"]
+    escalating = [
+        "escalation.petition_hazard=0.1",
+        "escalation.grace_days=2",
+        "escalation.mobilisation_exponent=0",
+        "escalation.collective_severity=0.3",
+    ]
+    base = run_scenario(load_scenario(YANCHENG, sets)).summary
+    loud = run_scenario(load_scenario(YANCHENG, [*sets, *escalating])).summary
+    assert loud["escalations_collective"] > base["escalations_collective"] + 3
+    assert loud["security_index"] < base["security_index"] - 0.5
+    assert loud["happiness_index"] < base["happiness_index"]
