@@ -59,6 +59,22 @@ def test_baseline_in_band_at_1_100(summary_1_100, target):
     )
 
 
+@pytest.fixture(scope="module")
+def summary_1_1():
+    """The whole city, 6.7 M residents, a year (a few minutes and about 1.5 GB on 2 cores)."""
+    return calibration_summary(scale=1.0, days=365)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("target", TARGETS, ids=[t.key for t in TARGETS])
+def test_baseline_in_band_at_1_1(summary_1_1, target):
+    """The fit at 1:100 holds for the whole city."""
+    v = summary_1_1[target.key]
+    assert target.low <= v <= target.high, (
+        f"{target.label}: {v:.3f} not in {target.low}–{target.high}"
+    )
+
+
 def test_tables_print_both_sets_with_their_sources(summary_1_100):
     cal = table(summary_1_100, "cmd", TARGETS, "## 校准 Calibration")
     val = table(summary_1_100, "cmd", VALIDATION, "## 验证 Validation")

@@ -126,7 +126,7 @@ S_MEDIATION = (
 S_NBS_SAFE = (
     "NBS 2002 全国群众安全感抽样调查 (101,988 respondents): '在目前的社会治安环境下，您感觉安全吗' "
     "很安全 6.9 %, 安全 35.6 % (top two of five: 42.5 %), 基本安全 41.6 % (People's Daily "
-    "2003-03-03, p. 2; calibration.md)"
+    "2003-03-03, p. 2); 2004: 安全 34.5 % (calibration.md)"
 )
 S_CSS_HAPPY = (
     "CSS2019 (CASS Chinese Social Survey): 83.78 % strongly or moderately agree 'I am generally "
@@ -1908,7 +1908,7 @@ class IndexParams(_Section):
         items=per(
             gain={"source": S_SATISF_JS, "plausible": (0.73, 0.95)},
             happiness={"source": S_CSS_HAPPY, "plausible": (0.75, 0.90)},
-            security={"source": S_NBS_SAFE, "plausible": (0.40, 0.60)},
+            security={"source": S_NBS_SAFE, "plausible": (0.345, 0.60)},
         ),
     )
     trust_logit: float = param(
