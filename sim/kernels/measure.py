@@ -1,8 +1,22 @@
-"""Stage 8 — one pass over the issue rows: what is open, what surfaced and closed today.
+"""Stage 8 — what is open, what surfaced and closed today, and the residents' answers.
 
-The pass is sequential so that float sums are added in row order (bit-identical for any
-thread count); it touches issues only, never residents. The indices built on these
-counts are defined in :mod:`sim.metrics`.
+:func:`measure_step` is one sequential pass over the issue rows, so that float sums are
+added in row order (bit-identical for any thread count). :func:`survey_step` gives the
+three indices (获得感, 幸福感, 安全感) as the shares of residents who would answer the
+published survey items positively (docs/model.md, "Indices"): each resident remembers her
+own issues met and unmet and the collective incidents around her, and answers with a
+logistic probability of them and of her trust; the kernel runs over grids in parallel,
+each grid's sum in its own row (the same result for any thread count).
+
+References
+----------
+1. National Bureau of Statistics (2003). 2002年全国群众安全感抽样调查. People's Daily,
+   2003-03-03, p. 2 (the 安全感 item and its answer shares).
+2. Chinese Academy of Social Sciences, Chinese Social Survey 2019 (幸福感), as reported
+   in Chinese Social Sciences Today, 2020-09-30.
+3. Van Ryzin, G. G. (2006). Testing the expectancy disconfirmation model of citizen
+   satisfaction with local government. J. Public Adm. Res. Theory, 16(4), 599–611.
+4. Skogan, W. G. (1990). Disorder and Decline. Free Press.
 """
 
 from __future__ import annotations
