@@ -205,6 +205,7 @@ class ModelState:
     warning: warning.State
     accountability: accountability.State
     reallocation: reallocation.State
+    survey: measure.SurveyState  # what residents remember for the indices (sim.metrics)
     stage_seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
 
     @property
@@ -229,6 +230,7 @@ def mechanism_states(sc: Scenario, p: Parameters, city: City, pools: Pools) -> d
             pools.n_pools, p.accountability, pools.kind
         ),
         "reallocation": reallocation.State.start(pools, p.reallocation),
+        "survey": measure.SurveyState.start(city),
     }
 
 
@@ -411,9 +413,6 @@ class GovernanceModel(mesa.Model):
         self.metrics = MetricsRecorder(self.config, max(city.n_residents, 1))
         self.datacollector = self._new_datacollector()
         self.issue_sink: Callable[[dict[str, np.ndarray]], None] | None = None
-        self._hardship_mean = (
-            float(city.hardship.mean(dtype=np.float64)) if city.n_residents else 0.0
-        )
         self._create_agents()
         self._residents: dict[int, agents.ResidentView] = {}
         self.last_row: dict[str, float] | None = None
@@ -823,6 +822,10 @@ class GovernanceModel(mesa.Model):
         # 8 measure
         with self._clock("measure"):
             counts, sums, res_days = k.measure(t, s.pools, p.measure, d)
+            survey = measure.survey_step(
+                s.survey, p.measure, t, city, res.trust, s.activation.felt,
+                esc.collective_by_grid + unrest.onsets, d,
+            )  # fmt: skip
             row = self.metrics.record(
                 d,
                 counts,
@@ -834,12 +837,12 @@ class GovernanceModel(mesa.Model):
                 float(handled.pool_busy.sum()),
                 float(res.trust.mean(dtype=np.float64)) if city.n_residents else 0.0,
                 float(res.participation.mean(dtype=np.float64)) if city.n_residents else 0.0,
-                self._hardship_mean,
                 kind_done=kind_done,
                 kind_resolved=kind_resolved,
                 unrest=unrest.incidents,
                 active_share=float(s.activation.active.mean()) if city.n_residents else 0.0,
                 warning_staff=team_staff,
+                survey=survey,
             )
             if log is not None:
                 log.record_closed(t)
