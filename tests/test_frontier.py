@@ -202,3 +202,40 @@ def test_the_key_table_ends_with_the_cost_per_resident(folder):
     assert by["fine_grids"]["diff_pct"] > 0
     assert fine[-1].endswith(f"({tables.fmt_pct(by['fine_grids']['diff_pct'])})")
     assert "*" not in fine[-1]
+
+
+def test_robustness_from_an_uncertainty_folder_sits_beside_each_effect(folder, tmp_path):
+    """govsim report DIR --robustness UNC: the share in which each sign holds, per cell."""
+    import json
+    import shutil
+    import subprocess
+    import sys
+
+    from sim.experiment.summary import summarize
+
+    own = tmp_path / "cmp"
+    shutil.copytree(folder, own)
+    unc = tmp_path / "unc"
+    unc.mkdir()
+    rows = [
+        {"config": "fine_grids", "metric": "gain_index", "share": 0.75, "share_low": 0.6,
+         "share_high": 0.86},
+        {"config": "fine_grids_equal_cost", "metric": "escalations", "share": 0.5,
+         "share_low": 0.3, "share_high": 0.7},
+    ]  # fmt: skip
+    (unc / "uncertainty.json").write_text(json.dumps({"robustness": {"rows": rows}}))
+    govsim = str(Path(sys.executable).with_name("govsim"))
+    r = subprocess.run([govsim, "report", str(own), "--robustness", str(unc), "--quiet"],
+                       capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert r.returncode == 0, r.stderr[-2000:]
+    result = summarize(own, write=False)
+    header, body = tables.compare_key_table(result.rows, {}, robustness=result.robustness)
+    col = {h: i for i, h in enumerate(header)}
+    fine = next(b for b in body if b[0] == "fine_grids")
+    twin = next(b for b in body if b[0] == "fine_grids_equal_cost")
+    assert fine[col[tables.metric_label("gain_index")]].endswith(" · 75%")
+    assert twin[col[tables.metric_label("escalations")]].endswith(" · 50%")
+    assert "·" not in fine[col[tables.metric_label("escalations")]]  # none given: no mark
+    for name in ("table.md", "report.html", "methods.md"):
+        text = (own / name).read_text(encoding="utf-8")
+        assert " · 75%" in text and "稳健性 robustness" in text, name

@@ -301,9 +301,10 @@ def main_tables(plan, result) -> list[tuple[str, list[str], list[list[Any]]]]:
     if plan.kind == "compare":
         titles = {g["label"]: g["title_zh"] for g in plan.groups}
         out = []
-        header, body = tables.compare_key_table(result.rows, titles)
+        header, body = tables.compare_key_table(result.rows, titles, robustness=result.robustness)
         if body:
-            out.append(("Key outcomes 主要结果 (" + tables.KEY_NOTE + ")", header, body))
+            note = tables.KEY_NOTE + (" " + tables.ROBUSTNESS_NOTE if result.robustness else "")
+            out.append(("Key outcomes 主要结果 (" + note + ")", header, body))
         header, body = tables.compare_overview(result.rows, titles)
         out.append(("All metrics 全部指标 (" + tables.OVERVIEW_NOTE + ")", header, body))
         header, body = tables.equal_cost_table(result.rows, titles)

@@ -237,6 +237,11 @@ def cmd_report(args: argparse.Namespace) -> int:
     # lazy: `govsim --help` parses without pyarrow/scipy
     from sim.experiment.api import report
 
+    if args.robustness:
+        from sim.experiment.summary import attach_robustness, summarize
+
+        attach_robustness(args.dir, args.robustness)
+        summarize(args.dir)  # table.md with the robustness beside each effect
     path = report(args.dir, args.out, progress=not args.quiet)
     print(f"报告 (report): {path}")
     return 0
@@ -324,6 +329,11 @@ def register(subparsers) -> None:
     r.add_argument("dir", help="experiment folder")
     r.add_argument("--out", help="HTML file (default DIR/report.html)")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
+    r.add_argument(
+        "--robustness",
+        metavar="UNCERTAINTY_DIR",
+        help="a govsim uncertainty folder: show each conclusion's robustness beside it",
+    )
     r.set_defaults(func=cmd_report)
 
 

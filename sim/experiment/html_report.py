@@ -398,10 +398,12 @@ def _compare_section(plan, result, agg) -> str:
     titles = {g["label"]: g["title_zh"] for g in plan.groups}
     labels = [p["label"] for p in plan.points]
     parts = [f"<h2>{_bi('结果概览', 'overview')}</h2>"]
-    header, body = tables.compare_key_table(result.rows, titles)
+    header, body = tables.compare_key_table(result.rows, titles, robustness=result.robustness)
     if body:
         parts.append(_html_table(header, body))
         parts.append(f"<p class='muted'>{_e(tables.KEY_NOTE)}</p>")
+        if result.robustness:
+            parts.append(f"<p class='muted'>{_e(tables.ROBUSTNESS_NOTE)}</p>")
     parts.append(_html_table(*tables.compare_overview(result.rows, titles)))
     parts.append(f"<p class='muted'>{_e(tables.OVERVIEW_NOTE)}</p>")
     for line in tables.ci_notes_text(result.notes):

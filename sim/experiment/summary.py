@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sim.errors import GovsimError
 from sim.experiment import plan as planning
 from sim.experiment import tables
 from sim.experiment.indices import indices_rows, sensitivity_indices
@@ -39,6 +40,7 @@ class ExperimentResult:
     text: str
     notes: list[dict[str, Any]] = field(default_factory=list)
     indices: dict[str, Any] | None = None
+    robustness: dict[str, Any] | None = None  # "config|metric" → [share, low, high]
 
     def __str__(self) -> str:
         return self.text
@@ -92,6 +94,38 @@ def _setting(plan: planning.Plan) -> str:
     )
 
 
+ROBUSTNESS_FILE = "robustness.json"
+
+
+def read_robustness(root: str | Path) -> dict[str, Any] | None:
+    """The robustness attached to a compare folder (:func:`attach_robustness`), or None:
+    ``{"config|metric": [share, low, high]}``."""
+    path = Path(root) / ROBUSTNESS_FILE
+    if not path.is_file():
+        return None
+    return {f"{r['config']}|{r['metric']}": [r["share"], r["low"], r["high"]]
+            for r in read_json(path)["rows"]}  # fmt: skip
+
+
+def attach_robustness(out: str | Path, uncertainty_folder: str | Path) -> Path:
+    """Attach a ``govsim uncertainty`` folder's robustness of each conclusion to the
+    compare folder ``out`` (``robustness.json``: the shares, their 95 % Wilson bounds and
+    the folder they came from); the tables then show it next to each effect."""
+    from sim.experiment.uncertainty import robustness_table  # lazy: its own planning
+
+    table = robustness_table(uncertainty_folder)
+    if not table:
+        raise GovsimError(
+            f"{uncertainty_folder}: holds no robustness stage results "
+            "(run govsim uncertainty with the robustness stage first)"
+        )
+    rows = [{"config": c, "metric": m, "share": v[0], "low": v[1], "high": v[2]}
+            for (c, m), v in sorted(table.items())]  # fmt: skip
+    path = Path(out) / ROBUSTNESS_FILE
+    write_json(path, {"source": str(Path(uncertainty_folder).resolve()), "rows": rows})
+    return path
+
+
 def summarize(
     out: str | Path, *, ci_width: dict[str, Any] | None = None, write: bool = True
 ) -> ExperimentResult:
@@ -120,11 +154,11 @@ def summarize(
         text = tables.compare_overview_text(
             rows, titles, notes, folder=folder.root, setting=_setting(plan)
         )
-        result = ExperimentResult(folder.root, plan.kind, st, rows, text, notes)
+        robust = read_robustness(folder.root)
+        result = ExperimentResult(folder.root, plan.kind, st, rows, text, notes, None, robust)
         if write:
-            atomic_write_bytes(
-                folder.root / "table.md", tables.compare_markdown(rows, titles, notes).encode()
-            )
+            md = tables.compare_markdown(rows, titles, notes, robustness=robust)
+            atomic_write_bytes(folder.root / "table.md", md.encode())
     elif plan.kind == "sweep":
         prow = point_stats(values, len(plan.points), plan.metrics, seed=plan.seed)
         rows = []
