@@ -114,7 +114,7 @@ class Parameters:
         return cls(
             generate=generate.Params.from_scenario(sc, city, seed),
             surface=surface.Params.from_scenario(sc),
-            route=route.Params.from_scenario(sc),
+            route=route.Params.from_scenario(sc, city),
             datagov=datagov.Params.from_scenario(sc),
             handle=handle.Params.from_scenario(sc),
             escalate=escalate.Params.from_scenario(sc),
@@ -760,7 +760,7 @@ class GovernanceModel(mesa.Model):
         # 3 route, then data misuse hits trust in its grid
         was_routing = t.status == ROUTING
         with self._clock("route"):
-            routed = k.route(t, s.pools, city.grid_town, city.n_grids, p.route, seed, d)
+            routed = k.route(t, s.pools, city, s.queue_len, city.age_group, p.route, seed, d)
         datagov.datagov_step(res.trust, city.grid_start, routed.misuse_by_grid, p.datagov)
         if log is not None:
             log.record_routed(t, was_routing)
@@ -778,8 +778,8 @@ class GovernanceModel(mesa.Model):
         with self._clock("escalate"):
             control = warning.early_control(s.warning, p.warning, city.n_grids)
             esc = k.escalate(
-                t, city.n_grids, s.activation.mobilisation, control,
-                handle.platform_open(s.pools), p.escalate, seed, d,
+                t, city.n_grids, s.activation.mobilisation, control, s.pools, s.queue_len,
+                res.trust, city.age_group, p.escalate, seed, d,
             )  # fmt: skip
         if log is not None:
             log.record_escalated(t, esc.codes)
@@ -791,13 +791,13 @@ class GovernanceModel(mesa.Model):
             new_p = k.participation(
                 res.participation, city.nbr_indptr, city.nbr_indices, city.org_member,
                 e.n_resolved, e.n_failed, **p.participation.kwargs(), seed=seed,
-                out=s.participation_spare, neighbours=s.neighbours,
+                trust=res.trust, out=s.participation_spare, neighbours=s.neighbours,
             )  # fmt: skip
             s.participation_spare, res.participation = res.participation, new_p
             new_x = k.trust(
                 res.trust, city.nbr_indptr, city.nbr_indices, e.n_resolved, e.n_slow,
                 e.n_transferred, e.n_failed, seed=seed, day=d, **p.trust.kwargs(),
-                out=s.trust_spare,
+                grid_start=city.grid_start, out=s.trust_spare,
             )  # fmt: skip
             s.trust_spare, res.trust = res.trust, new_x
             e.clear(touched)

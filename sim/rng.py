@@ -39,6 +39,7 @@ S_ROUTE = 21
 S_ROUTE_CHOICE = 22
 S_ROUTE_SECTOR = 23
 S_ROUTE_MISUSE = 24
+S_ROUTE_CENTRE = 25  # day, idx = town / county / city: stochastic rounding of dispatch capacity
 # Stage 4 — handling (sim.kernels.handle)
 S_SERVICE = 31
 S_OUTCOME = 32
@@ -48,6 +49,7 @@ S_PATIENCE = 34  # day = hour the case joined the queue, idx = issue: its patien
 S_ESCALATE = 41
 S_ESCALATE_KIND = 42
 S_ESCALATE_COLLECTIVE = 43
+S_DIVERT_UPTAKE = 44  # day 0, idx = issue id: do the parties take up online mediation?
 # Stage 6 — residents
 S_PART_THRESHOLD = 50  # day 0, idx = resident: participation threshold φ_i
 S_PART_GRAPH = 51  # day 0, idx = draw number: Erdős–Rényi graphs (sim.validation.participation)

@@ -137,6 +137,10 @@ S_SATISF_JS = (
     "2023 97.7 % (calibration.md)"
 )
 S_SURVEYS = "published survey shares (calibration.md, 'Survey items of the indices')"
+S_PREFILING_POOL = (
+    "2023 court pre-filing mediation: 1,204万 settled of 1,747万 (68.9 %; 法院信息化蓝皮书 2024); "
+    "2022 online 总对总 mediation 78.9 % (SPC press 15 Feb 2023)"
+)
 S_EPSTEIN = "Epstein (2002) Modeling civil violence, PNAS 99(S3) 7243–7250, Model I"
 N_BASELINE = "baseline setting: Yancheng today as read from 葛雪梅 (2023), partial integration"
 N_FIAT = "set by fiat: a halving; no published effect size"
@@ -1116,6 +1120,12 @@ POOL_REGISTRY = {
         "items": {
             "duty_start": {"plausible": (7.0, 9.0)},
             "duty_end": {"plausible": (20.0, 23.0)},
+            # issue 12 (mech-a): the published pre-filing settlement rate, not 0.85
+            "resolve_prob": {
+                "items": {
+                    "dispute": {"source": S_PREFILING_POOL, "plausible": (0.6, 0.79)},
+                }
+            },
         }
     },
     "petition": {"items": _OFFICE_HOURS},
@@ -1298,7 +1308,7 @@ class HandlingParams(_Section):
             "grid": _pool(8.0, 18.0, True, (0.5, 3.0, 3.0, 2.0), (0.95, 0.60, 0.55, 0.60)),
             "mediation": _pool(8.5, 17.5, False, (1.0, 24.0, 40.0, 24.0), (0.9, 0.8, 0.93, 0.8)),
             "social_org": _pool(8.5, 17.5, False, (1.0, 30.0, 40.0, 30.0), (0.9, 0.75, 0.80, 0.7)),
-            "online": _pool(8.0, 22.0, True, (0.5, 12.0, 24.0, 12.0), (0.9, 0.75, 0.85, 0.7)),
+            "online": _pool(8.0, 22.0, True, (0.5, 12.0, 24.0, 12.0), (0.9, 0.75, 0.69, 0.7)),
             "petition": _pool(8.5, 17.5, False, (2.0, 80.0, 80.0, 80.0), (0.9, 0.7, 0.6, 0.7)),
             "mass_org": _pool(8.5, 17.5, False, (1.0, 24.0, 30.0, 24.0), (0.9, 0.8, 0.75, 0.7)),
         },
@@ -1475,15 +1485,6 @@ class EscalationParams(_Section):
         source=ASSUMPTION,
         plausible=(1.5, 4.0),
         note="Oliver, Marwell & Teixeira (1985) give the shape (γ > 1), not the value",
-    )
-    rule_of_law_effect: Prob = param(
-        0.5,
-        description="Reduction of petition and collective hazards at rule of law 1",
-        zh="法治降低升级比例",
-        unit=U_SHARE,
-        source=ASSUMPTION,
-        plausible=(0.25, 0.75),
-        note=N_FIAT,
     )
     failure_litigation_prob: Prob = param(
         0.35,
@@ -2652,7 +2653,8 @@ class CapabilityLevers(_Section):
     )
     rule_of_law: Prob = param(
         0.5,
-        description="法治: fair procedure lowers petition and collective escalation",
+        description="法治: lawful, explained handling (trust, legitimacy) and legal channels "
+        "(legal aid, court-annexed mediation); see the legitimacy section",
         zh="法治水平",
         unit=U_LEVEL,
         source=ASSUMPTION,
@@ -2712,6 +2714,277 @@ class Levers(_Section):
     capability: CapabilityLevers = CapabilityLevers()
     data: DataLevers = DataLevers()
     data_governance: DataGovernanceLevers = DataGovernanceLevers()
+
+
+# ---------------------------------------------------------------------------------------
+# Issue 12, deliverable 1 (branch mech-a): rule of law through legitimacy and legal
+# channels, online mediation through voluntary uptake and capacity, command-centre dispatch
+# of every category within a bounded capacity at three levels, and experience that moves
+# trust and participation.
+S_TYLER = (
+    "Tyler (2006) Why People Obey the Law, 2nd ed., Princeton UP, ch. 8–9; Tyler (2006) "
+    "Psychological perspectives on legitimacy and legitimation, Annu. Rev. Psychol. 57, "
+    "375–400, doi:10.1146/annurev.psych.57.102904.190038"
+)
+S_PREFILING = (
+    "法院信息化蓝皮书 (2024) via 北京青年报 16 May 2024: 2023 诉前调解纠纷 1,747万件, 调解成功 "
+    "1,204万件 (68.9 %); SPC press 14 Jan 2024: 诉前调解成功 1,204万件 = 40.3 % of civil and "
+    "administrative disputes brought to court"
+)
+S_CNNIC_49 = (
+    "CNNIC 49th Statistical Report on Internet Development in China (Feb 2022): at Dec 2021 "
+    "penetration 73.0 %, rural 57.6 %, aged 60+ 43.2 %; of senior netizens 46.2 % can find "
+    "information online on their own"
+)
+S_TARP = (
+    "TARP / White House Office of Consumer Affairs (1979, 1986) Consumer complaint handling in "
+    "America: a satisfied complainant tells about 5 people, a dissatisfied one about 10 "
+    "(order of magnitude, widely repeated; not Chinese data)"
+)
+
+
+N_DISPATCHERS = (
+    "anchor: Jiangsu 12345 has 5.5 operators per 100k residents (calibration.md); the three "
+    "levels together (4 per 100k at full integration) are of that order, the split assumed"
+)
+
+
+class LegitimacyParams(_Section):
+    """法治 (rule of law) as the article means it (§6 "提高决策的合法性"): lawful, predictable,
+    explained handling raises residents' trust (procedural justice, Tyler 2006), trust keeps
+    disputes on legal tracks instead of petitions, and legal aid and court-annexed mediation
+    take claims that would be petitions (诉访分离)."""
+
+    fair_share_base: Prob = param(
+        0.4,
+        description="Share of closed reports handled by a lawful, explained procedure at "
+        "rule of law 0",
+        zh="依法规范办理比例（基础）",
+        unit=U_SHARE,
+        source=ASSUMPTION,
+        plausible=(0.2, 0.6),
+    )
+    fair_share_gain: Prob = param(
+        0.5,
+        description="Added to the share above at rule of law 1",
+        zh="法治带来的规范办理增益",
+        unit=U_SHARE,
+        source=ASSUMPTION,
+        plausible=(0.3, 0.6),
+    )
+    effect_fair: float = param(
+        0.02,
+        ge=0.0,
+        le=1.0,
+        description="Trust effect of a report handled by fair procedure, whatever its outcome",
+        zh="程序公正的信任效应",
+        unit=U_TRUST,
+        source=S_TYLER,
+        plausible=(0.01, 0.04),
+        note="Tyler: procedural justice shapes legitimacy independently of the outcome and "
+        "more than it; the size is assumed, of the order of effect_resolved",
+    )
+    effect_unfair: float = param(
+        -0.03,
+        ge=-1.0,
+        le=0.0,
+        description="Trust effect of a report handled without fair procedure",
+        zh="程序不公的信任效应",
+        unit=U_TRUST,
+        source=S_TYLER,
+        plausible=(-0.06, -0.01),
+        note="negative experiences weigh more (Kampen, Van de Walle & Bouckaert 2006); size "
+        "assumed",
+    )
+    petition_distrust_elasticity: float = param(
+        1.0,
+        ge=0.0,
+        le=3.0,
+        description="κ in h_pet·((1 − x_i)/(1 − x̄₀))^κ: petitions come from residents who "
+        "distrust the formal channels (x_i trust, x̄₀ the city's initial mean trust)",
+        zh="信访对不信任的弹性",
+        unit=U_EXPONENT,
+        source=ASSUMPTION,
+        plausible=(0.5, 1.5),
+        note="direction: Li (2004) Political trust in rural China, Modern China 30(2) 228–258, "
+        "doi:10.1177/0097700403261824; Tyler (2006) legitimacy → deference to legal "
+        "authorities; κ assumed",
+    )
+    legal_channel_share: Prob = param(
+        0.3,
+        description="Share of would-be petitions that legal aid and court-annexed mediation "
+        "take into the legal channel (诉访分离) at rule of law 1",
+        zh="法律援助分流信访比例",
+        unit=U_SHARE,
+        source=ASSUMPTION,
+        plausible=(0.1, 0.5),
+        note="依法分类处理信访诉求 (2014 中办国办意见) routes claims with a legal remedy to "
+        "courts; no published share",
+    )
+
+
+class OnlineMediationParams(_Section):
+    """苏解纷 pre-filing diversion (诉源治理): a court-bound dispute goes to the online
+    platform only if its parties take it up, which needs digital access and depends on the
+    dispute; the platform takes no more than its backlog allows; unsettled cases go to
+    court."""
+
+    uptake_digital: Prob = param(
+        0.585,
+        description="Chance that parties with digital access accept online pre-filing "
+        "mediation of a court-bound dispute",
+        zh="有数字接入者接受在线诉前调解比例",
+        unit=U_PROB,
+        source="derived: " + S_PREFILING + " → 1,747万 ÷ (1,204万 ÷ 0.403) ≈ 0.585 of "
+        "disputes brought to court entered pre-filing mediation",
+        plausible=(0.45, 0.7),
+        note="national share for all pre-filing mediation (online and offline) applied to "
+        "residents who can use the platform",
+    )
+    elderly_ability: Prob = param(
+        0.462,
+        description="Of elderly residents with internet access, the share able to use an "
+        "online service on their own",
+        zh="老年网民独立使用能力",
+        unit=U_SHARE,
+        source=S_CNNIC_49,
+        plausible=(0.4, 0.7),
+    )
+    severe_uptake_factor: Prob = param(
+        0.5,
+        description="Uptake of a severe dispute (severity above escalation."
+        "collective_severity) relative to others",
+        zh="重大纠纷在线调解意愿系数",
+        unit=U_SHARE,
+        source=ASSUMPTION,
+        plausible=(0.3, 0.8),
+        note="complex and high-stakes disputes are less often settled by remote mediation; "
+        "size assumed",
+    )
+    max_backlog_days: float = param(
+        10.0,
+        ge=0.0,
+        le=365.0,
+        description="The platform accepts a diversion only while its queue is below this "
+        "many days of its capacity (queued cases ÷ slots × service days)",
+        zh="平台最大积压天数",
+        unit=U_DAYS,
+        source=ASSUMPTION,
+        plausible=(5.0, 30.0),
+        note="anchor: pre-filing mediation has a 30-day limit (SPC 2016 特邀调解规定 / "
+        "诉前调解 practice); a platform this far behind refers cases back to filing",
+    )
+
+
+class CommandCentreParams(_Section):
+    """联合指挥中心 at three levels (市、县（区）、镇（街道）三级): every category, disputes
+    included, is dispatched within the dispatchers' capacity; the town centre first, its
+    overflow to the county centre, then the city centre; what none can take waits a day."""
+
+    town_dispatchers_per_100k: float = param(
+        2.5,
+        ge=0.0,
+        le=50.0,
+        description="Dispatchers of the town (镇街) centres per 100k residents at full integration",
+        zh="镇级指挥中心派单员",
+        unit="persons per 100k residents",
+        source=ASSUMPTION,
+        plausible=(1.5, 4.0),
+        note=N_DISPATCHERS,
+    )
+    county_dispatchers_per_100k: float = param(
+        1.0,
+        ge=0.0,
+        le=50.0,
+        description="Dispatchers of the county (县区) centres per 100k residents at full "
+        "integration",
+        zh="县级指挥中心派单员",
+        unit="persons per 100k residents",
+        source=ASSUMPTION,
+        plausible=(0.5, 2.0),
+        note=N_DISPATCHERS,
+    )
+    city_dispatchers_per_100k: float = param(
+        0.5,
+        ge=0.0,
+        le=50.0,
+        description="Dispatchers of the city (市) centre per 100k residents at full integration",
+        zh="市级指挥中心派单员",
+        unit="persons per 100k residents",
+        source=ASSUMPTION,
+        plausible=(0.25, 1.0),
+        note=N_DISPATCHERS,
+    )
+    orders_per_dispatcher_day: float = param(
+        25.0,
+        gt=0.0,
+        le=500.0,
+        description="Work orders one dispatcher dispatches per day (24/7 rota averaged)",
+        zh="每人每日派单量",
+        unit="work orders per person-day",
+        source="derived: Jiangsu 12345 2024, 43.67 M requests ÷ 4,708 operators ÷ 365 ≈ 25 "
+        "(calibration.md)",
+        plausible=(15.0, 60.0),
+        note="operators' throughput used for dispatchers",
+    )
+    town_level_severity: Prob = param(
+        0.5,
+        description="A dispute the centre dispatches goes straight to the town mediation "
+        "committee (矛调中心) when its severity is at least this, else to the grid worker",
+        zh="指派镇级调解的严重度",
+        unit=U_INDEX,
+        source=ASSUMPTION,
+        plausible=(0.3, 0.7),
+    )
+
+
+class ExperienceParams(_Section):
+    """What residents hear of others' reports (word of mouth) and how trust carries over
+    to participation: experience that moves trust and participation (issue 12, 4)."""
+
+    reach_resolved: float = param(
+        5.0,
+        ge=0.0,
+        le=50.0,
+        description="Residents of the same grid who hear of a resolved report",
+        zh="解决口碑传播人数",
+        unit=U_PERSONS,
+        source=S_TARP,
+        plausible=(2.0, 8.0),
+    )
+    reach_failed: float = param(
+        10.0,
+        ge=0.0,
+        le=50.0,
+        description="Residents of the same grid who hear of a failed report",
+        zh="失败口碑传播人数",
+        unit=U_PERSONS,
+        source=S_TARP,
+        plausible=(5.0, 15.0),
+    )
+    vicarious_weight: Prob = param(
+        0.5,
+        description="Effect of a report heard of, relative to one's own",
+        zh="间接经历权重",
+        unit=U_SHARE,
+        source=ASSUMPTION,
+        plausible=(0.2, 0.8),
+        note="vicarious experience shapes trust in the police and public services less "
+        "than one's own (Rosenbaum et al. 2005, Police Quarterly 8(3) 343–365, "
+        "doi:10.1177/1098611104271085); ratio assumed",
+    )
+    participation_trust_gain: Prob = param(
+        0.5,
+        description="β_trust: baseline propensity added per unit of trust above the city's "
+        "initial mean (taken away below it)",
+        zh="信任对参与基线的影响",
+        unit=U_SHARE,
+        source=ASSUMPTION,
+        plausible=(0.2, 0.8),
+        note="direction: Hooghe & Marien (2013) European Societies 15(1) 131–152, "
+        "doi:10.1080/14616696.2012.692807 — trust goes with institutional participation; "
+        "size assumed",
+    )
 
 
 S_SETTING = "run setting (not a modelled quantity)"
@@ -2782,6 +3055,11 @@ class Scenario(_Section):
     indices: IndexParams = IndexParams()
     costs: CostParams = CostParams()
     levers: Levers = Levers()
+    # issue 12 (mech-a): mechanisms of rule of law, online mediation, command centre, experience
+    legitimacy: LegitimacyParams = LegitimacyParams()
+    online_mediation: OnlineMediationParams = OnlineMediationParams()
+    command_centre: CommandCentreParams = CommandCentreParams()
+    experience: ExperienceParams = ExperienceParams()
     warmup_levers: Levers | None = Field(
         None,
         description="The levers in force during the warm-up (default: this scenario's own; "
