@@ -187,7 +187,7 @@ def route_step(issues, pools, city, queue_len, age_group, params, seed: int, day
                         waiting += 1
                         t.next_step[k] = step
                         continue
-                    centre_disputes += 1
+                    centre_disputes += category == CAT_DISPUTE  # as the kernel counts
                     arrival += p[P_DELAY_CENTRE]
                     data_use(k, channel, q)
                     if float(t.severity[k]) >= p[P_TOWN_SEV]:
