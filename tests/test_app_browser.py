@@ -127,7 +127,7 @@ class Visit:
         return self.page.inner_text("#govsim-day")
 
     def curves(self) -> list[dict]:
-        return json.loads(self.page.get_attribute("#govsim-charts", "data-curves"))
+        return json.loads(self.page.text_content("#govsim-curves"))
 
     def chart_png(self) -> bytes:
         return self.page.locator("#govsim-charts img").screenshot()
@@ -482,10 +482,11 @@ def test_lesson_end_to_end_with_one_button(visit):
     v.shot("lesson_projector_zh.png")
 
 
-def test_page_benchmark_measures_steps_in_the_browser():
+def test_page_benchmark_measures_steps_in_the_browser(browser):
     """sim.app.bench --browser: steps timed in headless Chromium (keys, not timings)."""
     from sim.app.bench import benchmark_browser
 
-    r = benchmark_browser(str(ROOT / "scenarios" / "yancheng.toml"), frames=3, warmup=1)
+    scenario = str(ROOT / "scenarios" / "yancheng.toml")
+    r = benchmark_browser(scenario, frames=3, warmup=1, browser=browser)
     assert r["frames"] == 3
     assert 0 < r["browser_step_min_ms"] <= r["browser_step_ms"] <= r["browser_step_p90_ms"]

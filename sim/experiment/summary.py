@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sim.errors import GovsimError
 from sim.experiment import plan as planning
 from sim.experiment import tables
 from sim.experiment.indices import indices_rows, sensitivity_indices
@@ -105,25 +104,6 @@ def read_robustness(root: str | Path) -> dict[str, Any] | None:
         return None
     return {f"{r['config']}|{r['metric']}": [r["share"], r["low"], r["high"]]
             for r in read_json(path)["rows"]}  # fmt: skip
-
-
-def attach_robustness(out: str | Path, uncertainty_folder: str | Path) -> Path:
-    """Attach a ``govsim uncertainty`` folder's robustness of each conclusion to the
-    compare folder ``out`` (``robustness.json``: the shares, their 95 % Wilson bounds and
-    the folder they came from); the tables then show it next to each effect."""
-    from sim.experiment.uncertainty import robustness_table  # lazy: its own planning
-
-    table = robustness_table(uncertainty_folder)
-    if not table:
-        raise GovsimError(
-            f"{uncertainty_folder}: holds no robustness stage results "
-            "(run govsim uncertainty with the robustness stage first)"
-        )
-    rows = [{"config": c, "metric": m, "share": v[0], "low": v[1], "high": v[2]}
-            for (c, m), v in sorted(table.items())]  # fmt: skip
-    path = Path(out) / ROBUSTNESS_FILE
-    write_json(path, {"source": str(Path(uncertainty_folder).resolve()), "rows": rows})
-    return path
 
 
 def summarize(

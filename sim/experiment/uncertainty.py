@@ -71,6 +71,7 @@ from scipy import stats as sps
 from sim import metrics_schema
 from sim.errors import GovsimError
 from sim.experiment import plan as planning
+from sim.experiment import summary
 from sim.experiment import uncertain_space as space
 from sim.experiment.executors import make_executor
 from sim.experiment.records import ExperimentFolder, read_json, write_json
@@ -887,3 +888,20 @@ def summary_text(result: dict, root: Path) -> str:
         )
     parts.append(f"\n目录 (folder): {root}")
     return "\n".join(parts)
+
+
+def attach_robustness(out: str | Path, uncertainty_folder: str | Path) -> Path:
+    """Attach a ``govsim uncertainty`` folder's robustness of each conclusion to the
+    compare folder ``out`` (``robustness.json``: the shares, their 95 % Wilson bounds and
+    the folder they came from); the tables then show it next to each effect."""
+    table = robustness_table(uncertainty_folder)
+    if not table:
+        raise GovsimError(
+            f"{uncertainty_folder}: holds no robustness stage results "
+            "(run govsim uncertainty with the robustness stage first)"
+        )
+    rows = [{"config": c, "metric": m, "share": v[0], "low": v[1], "high": v[2]}
+            for (c, m), v in sorted(table.items())]  # fmt: skip
+    path = Path(out) / summary.ROBUSTNESS_FILE
+    write_json(path, {"source": str(Path(uncertainty_folder).resolve()), "rows": rows})
+    return path
