@@ -23,11 +23,14 @@ A resident's trust in government ``x_i ∈ [0, 1]`` (``Residents.trust``; Epstei
 4. **Word of mouth** (vicarious experience). A resolved report is heard of by
    ``reach_resolved`` residents of the reporter's grid, a failed one by ``reach_failed``
    (a dissatisfied complainant tells about twice as many: TARP 1979/1986), each hearing
-   counting ``vicarious_weight`` of an own experience (Rosenbaum et al. 2005 [7]_). Every
-   resident of grid g applies, in expectation, the effects
-   ``a = ω·e_o·reach_o·(reports of outcome o in g today)/n_g`` (sign rule as above), for
-   resolved and failed reports. This is what lets a city that resolves more, faster and
-   fairly raise trust within a few years, and one that fails lower it.
+   counting ``vicarious_weight`` of an own experience (Rosenbaum et al. 2005 [7]_); the
+   story tells how the case was handled too. Every resident of grid g applies, in
+   expectation, the effects ``a = ω·(±|e_resolved| + e_proc)·reach_o·(reports of outcome
+   o in g today)/n_g`` (sign rule as above; + for resolved, − for failed reports): a
+   story moves trust by a resolution's size either way, the negativity of word of mouth
+   being in its reach (so it is not counted twice with the own-experience asymmetry). This is what
+   lets a city that resolves more, faster and fairly raise trust within a few years,
+   and one that fails lower it.
 
 Departures from [1]_ in the city kernel (:func:`trust_step`)
 ------------------------------------------------------------
@@ -387,9 +390,12 @@ def trust_step(
     if grid_start is None:  # no grids: no word of mouth
         grid_start = np.array([0, n], dtype=np.int64)
         vicarious_weight = 0.0
+    # a story heard moves trust by a resolution's size either way: the negativity of word
+    # of mouth is in its reach (TARP), not counted twice
     a_res, a_fail = word_of_mouth(
-        n_resolved, n_failed, grid_start, effect_resolved, effect_failed, reach_resolved,
-        reach_failed, vicarious_weight,
+        n_resolved, n_failed, grid_start, effect_resolved + effect_procedure,
+        -abs(effect_resolved) + effect_procedure, reach_resolved, reach_failed,
+        vicarious_weight,
     )  # fmt: skip
     _trust_kernel(
         trust, nbr_indptr, nbr_indices, n_resolved, n_slow, n_transferred, n_failed,

@@ -48,8 +48,18 @@ def trust_step(
         size = max(hi - lo, 1)
         resolved = sum(int(v) for v in n_resolved[lo:hi]) if vicarious_weight != 0.0 else 0
         failed = sum(int(v) for v in n_failed[lo:hi]) if vicarious_weight != 0.0 else 0
-        a_res = vicarious_weight * effect_resolved * reach_resolved * resolved / size
-        a_fail = vicarious_weight * effect_failed * reach_failed * failed / size
+        # a story of a case tells its outcome and how it was handled
+        a_res = (
+            vicarious_weight * (effect_resolved + effect_procedure) * reach_resolved
+            * resolved / size
+        )  # fmt: skip
+        a_fail = (
+            vicarious_weight
+            * (-abs(effect_resolved) + effect_procedure)
+            * reach_failed
+            * failed
+            / size
+        )
         for i in range(lo, hi):
             heard_of[i] = (min(max(a_res, -1.0), 1.0), min(max(a_fail, -1.0), 1.0))
     out = np.empty(n, dtype=np.float32)
