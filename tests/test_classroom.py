@@ -367,3 +367,72 @@ def test_cli_roleplay_bad_options(tmp_path):
     with pytest.raises(GovsimError, match="--round-days 0"):
         app_command(_args("--roleplay", "--round-days", "0", "--port", "0",
                           "--classroom-dir", str(tmp_path)))  # fmt: skip
+
+
+# --------------------------------------------------------------------------- pages
+
+
+def _texts(rc) -> str:
+    """Every HTML string and text of a rendered page, joined."""
+    import ipywidgets
+
+    seen, queue, out = set(), list(rc.find().widgets), []
+    while queue:
+        w = queue.pop()
+        if id(w) in seen:
+            continue
+        seen.add(id(w))
+        if isinstance(w, ipywidgets.Widget):
+            for k in ("unsafe_innerHTML", "value", "label"):
+                v = getattr(w, k, None)
+                if isinstance(v, str):
+                    out.append(v)
+            queue += [getattr(w, k) for k in w.keys]
+        elif isinstance(w, list | tuple):
+            queue += list(w)
+        elif isinstance(w, dict):
+            queue += list(w.values())
+        elif isinstance(w, str):
+            out.append(w)
+    return "\n".join(out)
+
+
+@pytest.mark.filterwarnings("ignore:There is no current event loop:DeprecationWarning")
+def test_pages_render_the_group_desk_projector_and_review(base, roles):
+    """The Solara views in a virtual kernel (as the server renders them): the group's
+    desk shows only its role's levers as its own, the 复盘 page the decisions and costs."""
+    import importlib
+
+    solara = pytest.importorskip("solara")
+    importlib.import_module("solara.server.app")
+    kernel = importlib.import_module("solara.server.kernel")
+    kernel_context = importlib.import_module("solara.server.kernel_context")
+    from sim.app.classroom import page
+
+    s = _played(base, roles, None)
+    county = next(t for t, g in s.groups.items() if g.role == "county_sheyang")
+    views = {
+        "group": lambda: page.GroupView(s, county, "zh"),
+        "projector": lambda: page.ProjectorView(s, "zh"),
+        "review": lambda: page.ReviewView(s, "zh"),
+    }
+    texts = {}
+    for name, view in views.items():
+        ctx = kernel_context.VirtualKernelContext(id=name, kernel=kernel.Kernel(), session_id=name)
+        try:
+            with ctx:
+                _, rc = solara.render(view(), handle_error=False)
+                texts[name] = _texts(rc)
+                rc.close()
+        finally:
+            ctx.close()
+    assert "块 · 射阳县（三组）" in texts["group"]
+    assert "已完成 2 轮 · 第 8 天" in texts["group"]
+    assert "雪亮工程覆盖困难群体 30% → 35%" in texts["group"]  # pending
+    assert "每年可追加 500 万元" in texts["group"]
+    review = texts["review"]
+    for words in ("一组", "市社会治理现代化指挥中心", "联合指挥中心整合度 50% → 80%",
+                  "联合指挥中心整合度 80% → 100%", "二组", "苏解纷在线解纷平台 关 → 开",
+                  "三组", "射阳县", "第2轮", "万元"):  # fmt: skip
+        assert words in review, words
+    assert "已完成 2 轮" in texts["projector"]

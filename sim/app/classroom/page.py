@@ -42,13 +42,8 @@ from sim.app.classroom.session import (
     normalise_code,
 )
 from sim.app.levers import all_levers, describe_change
-from sim.app.page import (
-    LeverControl,
-    SummaryTable,
-    WhyList,
-    config_from_env,
-    page_css,
-)
+from sim.app.page import LeverControl, config_from_env, page_css
+from sim.app.session import summary_rows
 from sim.app.text import INDICATORS, pick
 from sim.errors import GovsimError
 from sim.metrics_schema import DAILY_COLUMNS
@@ -56,6 +51,7 @@ from sim.metrics_schema import DAILY_COLUMNS
 ENV_CLASSROOM = "GOVSIM_CLASSROOM"
 DEFAULT_ROOT = Path("runs") / "classroom"
 POLL_SECONDS = 1.0
+SUMMARY_KEYS = (*INDEX_KEYS, "resolution_rate", "mean_resolution_days", "escalations_petition")
 KEY_EVENTS = 10  # per round on the 复盘 page: the largest index changes
 
 TEXT: dict[str, tuple[str, str]] = {
@@ -240,6 +236,24 @@ def CityCharts(session: ClassSession, lang: str, version: int, projector: bool =
 
 
 @solara.component
+def CitySummary(session: ClassSession, lang: str, version: int):
+    """The city's latest values (the teaching page's summary rows, read-only)."""
+    rows = summary_rows(session.city, SUMMARY_KEYS, lang)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows)
+    solara.HTML(tag="table", unsafe_innerHTML=body, classes=["govsim-summary"],
+                attributes={"id": "govsim-summary"})  # fmt: skip
+
+
+@solara.component
+def CityWhy(session: ClassSession, lang: str, version: int, limit: int):
+    """The latest notable index changes with their causes (:mod:`sim.app.annotate`)."""
+    lines = session.run.annotation_lines(lang)[:limit]
+    items = "".join(f"<li>{html.escape(text)}</li>" for _, text in lines)
+    solara.HTML(tag="ul", unsafe_innerHTML=items or f"<li>{tx('none', lang)}</li>",
+                classes=["govsim-why"], attributes={"id": "govsim-why"})  # fmt: skip
+
+
+@solara.component
 def GroupView(session: ClassSession, token: str, lang: str):
     v = use_poll(session)
     refusal = solara.use_reactive("")
@@ -303,7 +317,7 @@ def GroupView(session: ClassSession, token: str, lang: str):
             with solara.Column():
                 solara.HTML(tag="b", unsafe_innerHTML=tx("city", lang))
                 CityCharts(session, lang, v)
-                SummaryTable(session.city, lang, v)
+                CitySummary(session, lang, v)
         with solara.Details(tx("others", lang)):
             with solara.Div(attributes={"id": "govsim-others"}):
                 for path, spec in specs.items():
@@ -413,8 +427,8 @@ def ProjectorView(session: ClassSession, lang: str):
             with solara.Column():
                 CityCharts(session, lang, v, projector=True)
             with solara.Column(gap="2px"):
-                SummaryTable(session.city, lang, v)
-                WhyList(session.city, 0, lang, v, 4)
+                CitySummary(session, lang, v)
+                CityWhy(session, lang, v, 4)
                 for png in maps:
                     with solara.Div(classes=["govsim-figure"]):
                         solara.Image(png, format="png")
@@ -438,7 +452,7 @@ def ReviewView(session: ClassSession, lang: str):
     names_zh = [c.name_zh for c in session.base.city.counties]
     names_en = [c.name_en for c in session.base.city.counties]
     names = names_zh if lang == "zh" else names_en
-    with solara.Column(style={"padding": "8px 16px"}, attributes={"id": "govsim-review"}):
+    with solara.Column(style={"padding": "8px 16px"}):
         solara.HTML(tag="h2", unsafe_innerHTML=f"{tx('review', lang)} · {session.code}")
         solara.HTML(tag="div", unsafe_innerHTML=_round_line(session, lang))
         # each group's decisions per round, with their cost
@@ -462,9 +476,10 @@ def ReviewView(session: ClassSession, lang: str):
                         ("+" if x.cost_yuan > 0 else "") + _wan(x.cost_yuan, lang),
                     ]
                 rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+            applied = session.role_spend(g.role, session.settings.get(g.role, {}))
             rows.append(
                 f"<tr><td></td><td></td><td></td><td><i>{pick(('合计', 'total'), lang)}</i></td>"
-                f"<td><i>{_wan(session.role_spend(g.role), lang)} / "
+                f"<td><i>{_wan(applied, lang)} / "
                 f"{_wan(role.budget_yuan_per_year, lang)}</i></td></tr>"
             )
         solara.HTML(
