@@ -442,3 +442,24 @@ def test_pages_render_the_group_desk_projector_and_review(base, roles):
                   "三组", "射阳县", "第2轮", "万元"):  # fmt: skip
         assert words in review, words
     assert "已完成 2 轮" in texts["projector"]
+    # the pages' polling threads end with the pages (a live one keeps a process from exiting)
+    import sys
+    import time
+
+    def polling() -> int:
+        return sum(
+            f.f_code.co_name == "poll" and f.f_code.co_filename == page.__file__
+            for top in sys._current_frames().values()
+            for f in _stack(top)
+        )
+
+    deadline = time.monotonic() + 5 * page.POLL_SECONDS
+    while polling() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert polling() == 0
+
+
+def _stack(frame):
+    while frame is not None:
+        yield frame
+        frame = frame.f_back

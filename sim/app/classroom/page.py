@@ -25,7 +25,7 @@ import html
 import json
 import os
 import secrets
-import time
+import threading
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode
 
@@ -128,12 +128,16 @@ def classroom() -> Classroom:
 def use_poll(session: ClassSession | None) -> int:
     """Re-render when ``session`` changes (another browser's decision, a new round)."""
     seen = solara.use_reactive(session.version if session else 0)
+    # Set when the view unmounts or its session changes (the effect's cleanup), so the
+    # polling thread ends with the page instead of keeping the server process alive.
+    stop = solara.use_memo(threading.Event, dependencies=[id(session)])
+    solara.use_effect(lambda: stop.set, dependencies=[stop])
 
     def poll():
-        while session is not None and task.is_current():
+        while session is not None and task.is_current() and not stop.is_set():
             if session.version != seen.value:
                 seen.value = session.version
-            time.sleep(POLL_SECONDS)
+            stop.wait(POLL_SECONDS)
 
     task = solara.lab.use_task(poll, dependencies=[id(session)], prefer_threaded=True)
     return seen.value
