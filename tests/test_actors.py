@@ -239,6 +239,7 @@ def test_watch_list_unchanged_when_hidden_state_is_poisoned(monkeypatch):
         assert n == n_poisoned
         assert np.array_equal(state.listed, twin.listed)
         assert np.array_equal(state.unresolved, twin.unresolved)
+        assert np.array_equal(state.until, twin.until)
         checked.append((int(hidden.size), n))
         return n
 

@@ -13,7 +13,8 @@ d when, counting only her issues the city knows of (surfaced, status not LATENT)
   (failed, abandoned after they surfaced, taken to court), each weighted
   exp(−age/``memory_days``) (past escalations are remembered through them).
 
-She leaves the list when none of these holds any more.
+Once listed she stays on the list for ``review_days`` after the last day one of these
+held (the list is reviewed, not redrawn daily: 动态管理, 定期研判), then leaves it.
 
 **Visits.** Each listed resident is visited on a given day with probability v/30, v =
 ``levers.capability.key_person_visits`` (visits per listed person per month; a
@@ -82,6 +83,8 @@ class Params:
         Visits per listed resident per month (the lever).
     repeat_open, unresolved_to_list : float
         Listing thresholds (module docstring).
+    review_days : int
+        Days a resident stays listed after a criterion last held.
     decay : float
         Daily decay exp(−1/``memory_days``) of the remembered unresolved closures.
     visit_hours, settle_prob : float
@@ -92,6 +95,7 @@ class Params:
     visits_per_month: float
     repeat_open: float
     unresolved_to_list: float
+    review_days: int
     decay: float
     visit_hours: float
     settle_prob: float
@@ -106,6 +110,7 @@ class Params:
             visits_per_month=sc.levers.capability.key_person_visits,
             repeat_open=float(k.repeat_open),
             unresolved_to_list=k.unresolved_to_list,
+            review_days=int(k.review_days),
             decay=math.exp(-1.0 / k.memory_days),
             visit_hours=k.visit_hours,
             settle_prob=k.settle_prob,
@@ -120,6 +125,7 @@ class State:
 
     unresolved: np.ndarray  # float64 [n_residents]: remembered unresolved closures U_i
     listed: np.ndarray  # uint8 [n_residents]: on the watch list today
+    until: np.ndarray  # int64 [n_residents]: listed through this day (−1: never)
     ever_listed: np.ndarray  # uint8 [n_residents]: listed on some reported day
     visits: int = field(default=0, init=False)
     settled: int = field(default=0, init=False)
@@ -131,6 +137,7 @@ class State:
         return cls(
             unresolved=np.zeros(n_residents),
             listed=np.zeros(n_residents, dtype=np.uint8),
+            until=np.full(n_residents, -1, dtype=np.int64),
             ever_listed=np.zeros(n_residents, dtype=np.uint8),
         )
 
@@ -150,9 +157,10 @@ class Visits(NamedTuple):
 
 @njit(cache=True)
 def _watch_kernel(status, level, resident, channel, t_closed, day, unresolved, decay,
-                  repeat_open, unresolved_to_list, listed):  # fmt: skip
+                  repeat_open, unresolved_to_list, review_days, until, listed):  # fmt: skip
     """Decay and add today's known unresolved closures into ``unresolved``; rebuild
-    ``listed`` from known open issues, open petitions and ``unresolved``. Only rows with
+    ``listed`` from known open issues, open petitions and ``unresolved`` (kept on for
+    ``review_days`` after a criterion last held, ``until``). Only rows with
     status not LATENT and a channel (surfaced) are read."""
     n_res = unresolved.shape[0]
     open_known = np.zeros(n_res, dtype=np.int64)
@@ -178,7 +186,9 @@ def _watch_kernel(status, level, resident, channel, t_closed, day, unresolved, d
     for i in range(n_res):
         on = open_known[i] >= repeat_open or petition[i] != 0
         on = on or unresolved[i] >= unresolved_to_list
-        listed[i] = 1 if on else 0
+        if on:
+            until[i] = day + review_days
+        listed[i] = 1 if until[i] >= day else 0
         n_listed += listed[i]
     return n_listed
 
@@ -189,7 +199,8 @@ def watch_step(state: State, issues, p: Params, day: int) -> int:
     t = issues
     n = _watch_kernel(
         t.status, t.level, t.resident.astype(np.int64), t.channel, t.t_closed, int(day),
-        state.unresolved, p.decay, p.repeat_open, p.unresolved_to_list, state.listed,
+        state.unresolved, p.decay, p.repeat_open, p.unresolved_to_list, p.review_days,
+        state.until, state.listed,
     )  # fmt: skip
     state.ever_listed |= state.listed
     state.listed_days += int(n)

@@ -3135,6 +3135,18 @@ class KeyPersonParams(_Section):
         source=ASSUMPTION,
         plausible=(1.5, 3.0),
     )
+    review_days: int = param(
+        90,
+        ge=0,
+        le=3650,
+        description="Days a listed resident stays on the list after a listing criterion "
+        "last held (the list is reviewed, not redrawn daily)",
+        zh="列管复核期",
+        unit=U_DAYS,
+        source=ASSUMPTION,
+        plausible=(30, 180),
+        note="quarterly review (动态管理, 定期研判) assumed",
+    )
     memory_days: float = param(
         180.0,
         gt=0.0,
