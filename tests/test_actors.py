@@ -323,3 +323,16 @@ def test_surface_with_visits_matches_twin():
     ref_surface.surface_step(b, *args, m.seed, m.day, visits)
     for col in ("status", "channel", "t_surfaced", "t_closed"):
         assert np.array_equal(getattr(a, col), getattr(b, col), equal_nan=True), col
+
+
+def test_councils_follow_the_lever_mid_run():
+    """change_scenario: raising self_governance mid-run activates more communities (the
+    ones already active stay), and the committees start settling more."""
+    sc = _scenario("levers.system.self_governance=0.2")
+    m = GovernanceModel(sc, seed=9)
+    m.run(10)
+    before = m.state.selfgov.active.copy()
+    m.change_scenario(_scenario("levers.system.self_governance=0.9"))
+    after = m.state.selfgov.active
+    assert np.all(after >= before) and after.sum() > before.sum()
+    assert m.params.selfgov.share == 0.9

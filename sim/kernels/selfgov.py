@@ -13,8 +13,9 @@ adds communities and never removes one (common random numbers across scenarios).
 **Which issues.** On the day an issue becomes known (ROUTING, intake not yet made,
 surfaced today), a resident of an active community brings it to the committee with
 probability ``uptake`` when it is local and minor: a need or a dispute of severity below
-``max_severity``, known through the resident's own report or the grid worker's patrol
-(not through video, organisations or escalation).
+``max_severity``, told to the grid worker or found on the grid worker's patrol — known
+locally. A resident who called 12345 or went online chose the city's platform, and issues
+found by video, organisations or escalation are not local.
 
 **Bounded capacity.** A committee has ``members`` members, each giving
 ``hours_per_member_day`` hours a day to council work; a case takes ``hours_per_case``
@@ -62,8 +63,6 @@ from sim.issues import (
     CAT_DISPUTE,
     CAT_NEED,
     CH_GRID_REPORT,
-    CH_HOTLINE,
-    CH_ONLINE,
     CH_PATROL,
     NEXT_INTAKE,
     RESOLVED,
@@ -189,8 +188,8 @@ def _selfgov_kernel(
         if severity[k] >= max_severity:
             continue
         ch = channel[k]
-        if ch != CH_HOTLINE and ch != CH_ONLINE and ch != CH_GRID_REPORT and ch != CH_PATROL:
-            continue
+        if ch != CH_GRID_REPORT and ch != CH_PATROL:
+            continue  # 12345/online: the resident chose the city's platform
         com = grid_community[grid[k]]
         if not active[com]:
             continue

@@ -3034,7 +3034,8 @@ class SelfGovernanceParams(_Section):
     uptake: Prob = param(
         0.4,
         description="Probability a resident of a community with an active council brings a "
-        "local, minor issue (need or dispute below max_severity) to the committee first",
+        "local, minor issue (need or dispute below max_severity, told to the grid worker or "
+        "found on patrol) to the committee first",
         zh="居民向居委会/议事会反映比例",
         unit=U_PROB,
         source=ASSUMPTION,

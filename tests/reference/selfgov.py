@@ -16,8 +16,6 @@ from sim.issues import (
     CAT_DISPUTE,
     CAT_NEED,
     CH_GRID_REPORT,
-    CH_HOTLINE,
-    CH_ONLINE,
     CH_PATROL,
     NEXT_INTAKE,
     RESOLVED,
@@ -26,7 +24,7 @@ from sim.issues import (
 from sim.kernels.selfgov import BRING_OFFSET, Settled
 from sim.rng import S_SELFGOV, S_SELFGOV_CAPACITY, S_SELFGOV_OUTCOME, uniform_py
 
-LOCAL_CHANNELS = (CH_HOTLINE, CH_ONLINE, CH_GRID_REPORT, CH_PATROL)
+LOCAL_CHANNELS = (CH_GRID_REPORT, CH_PATROL)  # not 12345/online: the city's platform
 
 
 def selfgov_step(issues, grid_community, state, p, seed: int, day: int) -> Settled:
