@@ -135,6 +135,17 @@ SUMMARY_KEYS: dict[str, tuple[str, str, str]] = {
     "mediation_success": ("人民调解成功率", "people's mediation success", "share"),
     "dispute_claim_share": ("纠纷显性化比例", "disputes that surfaced as claims", "share"),
     "dispute_court_share": ("纠纷诉讼比例", "disputes that went to court", "share"),
+    # actors (issue 12): resident self-governance, key-person management
+    "selfgov_settled": ("村（居）协商化解件数", "issues settled by community committees", "count"),
+    "selfgov_share": (
+        "村（居）协商化解占比",
+        "share of surfaced issues settled by committees",
+        "share",
+    ),
+    "key_persons_listed": ("列管重点人员数", "residents on the key-person list", "count"),
+    "key_persons_listed_mean": ("日均列管重点人员", "key persons listed per day", "count"),
+    "key_person_visits": ("重点人员走访次数", "key-person visits", "count"),
+    "key_person_settled": ("走访化解件数", "cases settled on key-person visits", "count"),
 }
 
 

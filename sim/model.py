@@ -50,10 +50,12 @@ from sim.kernels import (
     escalate,
     generate,
     handle,
+    keyperson,
     measure,
     participation,
     reallocation,
     route,
+    selfgov,
     surface,
     trust,
     warning,
@@ -107,6 +109,8 @@ class Parameters:
     reallocation: reallocation.Params
     measure: measure.Params
     costs: costs.Params
+    selfgov: selfgov.Params
+    keyperson: keyperson.Params
 
     @classmethod
     def from_scenario(cls, sc: Scenario, city: City, seed: int) -> Parameters:
@@ -126,6 +130,8 @@ class Parameters:
             reallocation=reallocation.Params.from_scenario(sc),
             measure=measure.Params.from_scenario(sc),
             costs=costs.Params.from_scenario(sc),
+            selfgov=selfgov.Params.from_scenario(sc),
+            keyperson=keyperson.Params.from_scenario(sc),
         )
 
 
@@ -206,6 +212,8 @@ class ModelState:
     accountability: accountability.State
     reallocation: reallocation.State
     survey: measure.SurveyState  # what residents remember for the indices (sim.metrics)
+    selfgov: selfgov.State  # active councils; issues they settled (由民自主)
+    keyperson: keyperson.State  # the key-person watch list and visits (重点人员管理)
     stage_seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
 
     @property
@@ -214,8 +222,11 @@ class ModelState:
         return self.queue_len
 
 
-def mechanism_states(sc: Scenario, p: Parameters, city: City, pools: Pools) -> dict:
-    """Fresh day-to-day states of the mechanisms (social organisations not yet grown)."""
+def mechanism_states(
+    sc: Scenario, p: Parameters, city: City, pools: Pools, seed: int | None = None
+) -> dict:
+    """Fresh day-to-day states of the mechanisms (social organisations not yet grown);
+    ``seed`` (default the scenario's) draws which communities have an active council."""
     n = city.n_residents
     return {
         "experience": trust.Experience.zeros(n),
@@ -231,6 +242,12 @@ def mechanism_states(sc: Scenario, p: Parameters, city: City, pools: Pools) -> d
         ),
         "reallocation": reallocation.State.start(pools, p.reallocation),
         "survey": measure.SurveyState.start(city),
+        "selfgov": selfgov.State.start(
+            int(city.grid_community.max()) + 1 if city.n_grids else 0,
+            p.selfgov,
+            sc.seed if seed is None else seed,
+        ),
+        "keyperson": keyperson.State.start(n),
     }
 
 
@@ -394,7 +411,7 @@ class GovernanceModel(mesa.Model):
             issues=IssueTable(cap),
             scratch_u8=np.empty(city.n_residents, dtype=np.uint8),
             queue_len=np.zeros(pools.n_pools),
-            **mechanism_states(warm, self.params, city, pools),
+            **mechanism_states(warm, self.params, city, pools, seed),
         )
         s = self.state
         s.pools = s.reallocation.initial_pools(s.pools)
@@ -527,6 +544,8 @@ class GovernanceModel(mesa.Model):
             scorer=warning.WarningScorer(s.city.n_grids, self.params.warning.horizon_days),
             last_flags=None,
         )
+        s.selfgov.reset()
+        s.keyperson.reset()
         s.stage_seconds = dict.fromkeys(STAGES, 0.0)
         self.last_row = None
 
@@ -663,6 +682,10 @@ class GovernanceModel(mesa.Model):
             np.minimum(acc.effort, params.accountability.effort_max, out=acc.effort)
         if not params.warning.on:
             s.warning.patrol_mult[:] = 1.0
+        if params.selfgov.share != self.params.selfgov.share:  # councils follow the lever
+            s.selfgov.active = selfgov.active_communities(
+                s.selfgov.active.shape[0], params.selfgov.share, s.seed
+            )
         s.scenario = scenario
         self.params = params
         self.config = scenario
@@ -678,9 +701,12 @@ class GovernanceModel(mesa.Model):
         configuration's yearly cost (:meth:`cost_breakdown`)."""
         yuan = sum(self.cost_breakdown().values())
         n = max(self.state.city.n_residents, 1)
+        surfaced = float(np.sum(self.metrics.cols["surfaced"]))
         return {
             **self.metrics.summary(),
             **warning.warning_report(self.state.warning),
+            **selfgov.selfgov_report(self.state.selfgov, surfaced),
+            **keyperson.keyperson_report(self.state.keyperson),
             "cost_yuan": yuan,
             "cost_per_resident": yuan / n,
         }
@@ -750,14 +776,24 @@ class GovernanceModel(mesa.Model):
         city, res, t, log = s.city, s.residents, s.issues, self.events
         if log is not None:
             log.start_day(d, d - self.metrics.day_offset)
-        # 1 generate · 2 surface
+        # 1 generate · 2 surface (key-person visits take their hours from patrols first)
         with self._clock("generate"):
             k.generate(t, city, res, p.generate, seed, d, s.scratch_u8)
         with self._clock("surface"):
-            k.surface(t, city, res, s.pools, s.queue_len, s.warning.patrol_mult, p.surface, seed, d)
+            visits = keyperson.visit_step(
+                s.keyperson, t, city, s.pools, s.queue_len, s.warning.patrol_mult,
+                p.keyperson, p.surface, seed, d,
+            )  # fmt: skip
+            k.surface(
+                t, city, res, s.pools, s.queue_len, s.warning.patrol_mult, p.surface, seed, d,
+                visits.hours_per_worker,
+            )  # fmt: skip
         if log is not None:
             log.record_surfaced(t)
-        # 3 route, then data misuse hits trust in its grid
+        # 3 committees settle local, minor new issues (由民自主); route the rest, then data
+        #   misuse hits trust in its grid
+        with self._clock("route"):
+            selfgov.selfgov_step(t, city.grid_community, s.selfgov, p.selfgov, seed, d)
         was_routing = t.status == ROUTING
         with self._clock("route"):
             routed = k.route(t, s.pools, city, s.queue_len, city.age_group, p.route, seed, d)
@@ -809,6 +845,7 @@ class GovernanceModel(mesa.Model):
             accountability.accountability_step(
                 s.accountability, t, s.accountability.accountable, p.accountability, seed, d
             )
+            keyperson.watch_step(s.keyperson, t, p.keyperson, d)  # observed rows only
         if log is not None:  # activation onsets; flags that send a work team tomorrow
             log.record_grids(COLLECTIVE, unrest.onsets, city.grid_county)
             if p.warning.on:

@@ -70,6 +70,13 @@ S_ACCOUNT_ALONE = 72  # sim.validation.accountability: is a synthetic case resol
 S_DATA_USE = 80  # is a data use misused?
 # Digital inclusion (sim.model.apply_digital_inclusion)
 S_INCLUSION = 90  # day 0, idx = resident: does a resident without access gain it?
+# Resident self-governance (sim.kernels.selfgov)
+S_SELFGOV = 100  # day 0, idx = community: active council?; day d+1, idx = issue: brought?
+S_SELFGOV_CAPACITY = 101  # day, idx = community: stochastic rounding of the capacity
+S_SELFGOV_OUTCOME = 102  # day, idx = issue: settled by the committee?
+# Key-person management (sim.kernels.keyperson)
+S_KEYPERSON_VISIT = 110  # day, idx = resident: is the listed resident visited today?
+S_KEYPERSON_SETTLE = 111  # day, idx = issue: does the visit settle the open case?
 
 # SeedSequence streams: ``SeedSequence([seed, STREAM_*])``.
 STREAM_HOTSPOTS = 7  # the grids' dispute hot-spot multipliers (sim.kernels.generate)

@@ -34,6 +34,9 @@ A ROUTING issue needs one of five things (``sim.issues.NEXT_*``):
   (矛调中心, tier 1), others to the grid worker, after ``dispatch_delay``; without the
   centre the hotline hands it to the grid after ``siloed_delay``. With the coordination group
   (协调小组) referrals between tiers are immediate, otherwise they take a transfer delay.
+  The coordination group (``levers.system.coordination_group``) and ``role_clarity`` are
+  the model's Party-committee leadership and city-level coordination (党委领导、市级统筹);
+  there is no separate Party-committee agent (docs/model.md, "The article's actors").
   Past the last tier the dispute goes to court (``failure_litigation_prob``; first
   diverted online when 苏解纷 is on, see :mod:`sim.kernels.diversion`) or closes
   unresolved — the dispute pyramid (Miller & Sarat 1980);

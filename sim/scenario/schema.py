@@ -2495,7 +2495,7 @@ class SystemLevers(_Section):
     coordination_group: bool = Field(
         True,
         description="矛盾纠纷多元化解工作协调小组: disputes referred between mediation tiers "
-        "without a transfer delay",
+        "without a transfer delay (with role_clarity, the model's 党委领导/市级统筹)",
     )
     role_clarity: Prob = param(
         0.5,
@@ -2525,6 +2525,18 @@ class SystemLevers(_Section):
         source=ASSUMPTION,
         plausible=(0.5, 3.0),
         note=N_BASELINE + "; the article: social organisations short of resources",
+    )
+    # --- actors (issue 12): resident self-governance (由民自主, sim.kernels.selfgov)
+    self_governance: Prob = param(
+        0.4,
+        description="由民自主/协商议事: share of villages and communities whose committee has "
+        "an active consultation council settling local, minor issues",
+        zh="村（居）协商议事覆盖率",
+        unit=U_SHARE,
+        source=ASSUMPTION,
+        plausible=(0.2, 0.7),
+        note=N_BASELINE + "; councils exist widely on paper (Jiangsu 有事好商量), active "
+        "ones assumed fewer",
     )
 
 
@@ -2635,6 +2647,19 @@ class CapabilityLevers(_Section):
         note=N_BASELINE,
     )
     early_warning: bool = Field(False, description="风险预测预警: patrol riskiest grids first")
+    # --- actors (issue 12): key-person management (重点人员管理, sim.kernels.keyperson)
+    key_person_visits: float = param(
+        1.0,
+        ge=0.0,
+        le=30.0,
+        description="重点人员走访: grid-worker visits per listed resident per month (out of "
+        "patrol hours)",
+        zh="重点人员走访频次",
+        unit="visits per listed resident per month",
+        source=ASSUMPTION,
+        plausible=(0.5, 4.0),
+        note=N_BASELINE + "; local practice is commonly at least one visit a month",
+    )
     online_mediation: bool = Field(
         False, description="苏解纷 online dispute diversion and mediation platform"
     )
@@ -2987,6 +3012,174 @@ class ExperienceParams(_Section):
     )
 
 
+# ---------------------------------------------------------------------------------------
+# Issue 12, the article's actors (branch actors): resident self-governance (由民自主,
+# 村（居）民委员会 + 协商议事) and key-person management (重点人员管理). The Party
+# committee's leadership and city-level coordination (党委领导、市级统筹) are the existing
+# levers.system.coordination_group and role_clarity (sim.kernels.selfgov docstring).
+S_RC_LAW = (
+    "城市居民委员会组织法 (rev. 2018) art. 7: a residents' committee has 5–9 members; "
+    "村民委员会组织法 (rev. 2018) art. 6: a villagers' committee 3–7"
+)
+S_WARNING_REPEAT = (
+    "the early-warning indicator's repeat-caller signal (sim.kernels.warning, x_R: two or "
+    "more known open issues, 重复来电/来访)"
+)
+
+
+class SelfGovernanceParams(_Section):
+    """由民自主: village/residents' committees and their consultation councils (协商议事)
+    settle local, minor issues within their members' hours (:mod:`sim.kernels.selfgov`)."""
+
+    uptake: Prob = param(
+        0.4,
+        description="Probability a resident of a community with an active council brings a "
+        "local, minor issue (need or dispute below max_severity, told to the grid worker or "
+        "found on patrol) to the committee first",
+        zh="居民向居委会/议事会反映比例",
+        unit=U_PROB,
+        source=ASSUMPTION,
+        plausible=(0.2, 0.6),
+        note="anchor: people's mediation committees at village/community level mediate most "
+        "mediated disputes in China; how many small requests residents take there first "
+        "is not published",
+    )
+    max_severity: Prob = param(
+        0.3,
+        description="Issues below this severity are local and minor enough for the committee",
+        zh="居委会可协商化解的严重度上限",
+        unit=U_INDEX,
+        source=ASSUMPTION,
+        plausible=(0.2, 0.4),
+        note="with the default severity shape about 38 % of issues are below 0.3",
+    )
+    members: int = param(
+        5,
+        ge=1,
+        le=15,
+        description="Committee members who take part in council work, per village/community",
+        zh="村（居）委会成员数",
+        unit=U_PERSONS,
+        source=S_RC_LAW,
+        plausible=(3, 9),
+    )
+    hours_per_member_day: float = param(
+        1.0,
+        ge=0.0,
+        le=8.0,
+        description="Hours a day each member gives to consultation and settling residents' "
+        "matters (the rest is administration and services)",
+        zh="成员每日协商议事时长",
+        unit=U_HOURS,
+        source=ASSUMPTION,
+        plausible=(0.5, 2.0),
+        note="committees report heavy administrative loads (减负 campaigns); one hour a "
+        "day assumed",
+    )
+    hours_per_case: float = param(
+        2.0,
+        gt=0.0,
+        le=40.0,
+        description="Committee hours one case takes (hearing, consultation, follow-up)",
+        zh="每件协商化解工时",
+        unit=U_HOURS,
+        source=ASSUMPTION,
+        plausible=(1.0, 4.0),
+    )
+    resolve_prob: Prob = param(
+        0.7,
+        description="Probability a case the committee takes is settled there",
+        zh="居委会协商化解成功率",
+        unit=U_PROB,
+        source=ASSUMPTION,
+        plausible=(0.5, 0.85),
+        note="below the officially reported people's-mediation success (above 95 %), "
+        "which counts only cases accepted for mediation",
+    )
+    council_cost_per_resident: float = param(
+        2.0,
+        ge=0.0,
+        le=100.0,
+        description="Yearly cost of an active council (members' allowances for council "
+        "work, meetings), yuan per resident of its community (× self_governance)",
+        zh="协商议事经费",
+        unit=U_YUAN_RY,
+        source=ASSUMPTION,
+        plausible=(1.0, 5.0),
+        note="order of magnitude: a few thousand yuan a year per community of ≈2,700 residents",
+    )
+
+
+class KeyPersonParams(_Section):
+    """重点人员管理: grid workers list residents whose grievances keep coming back — from
+    observed issues only — and visit them out of their patrol hours
+    (:mod:`sim.kernels.keyperson`)."""
+
+    repeat_open: int = param(
+        2,
+        ge=1,
+        le=20,
+        description="Known open issues that make a resident a repeat caller (listed)",
+        zh="重复诉求列管阈值",
+        unit=U_COUNT,
+        source=S_WARNING_REPEAT,
+        plausible=(2, 3),
+    )
+    unresolved_to_list: float = param(
+        2.0,
+        gt=0.0,
+        le=20.0,
+        description="Remembered unresolved closures (each weighted by exp(−age/memory_days)) "
+        "that list a resident",
+        zh="未解决诉求列管阈值",
+        unit=U_COUNT,
+        source=ASSUMPTION,
+        plausible=(1.5, 3.0),
+    )
+    review_days: int = param(
+        90,
+        ge=0,
+        le=3650,
+        description="Days a listed resident stays on the list after a listing criterion "
+        "last held (the list is reviewed, not redrawn daily)",
+        zh="列管复核期",
+        unit=U_DAYS,
+        source=ASSUMPTION,
+        plausible=(30, 180),
+        note="quarterly review (动态管理, 定期研判) assumed",
+    )
+    memory_days: float = param(
+        180.0,
+        gt=0.0,
+        le=3650.0,
+        description="Mean age of the unresolved closures the list remembers",
+        zh="列管记忆期",
+        unit=U_DAYS,
+        source=ASSUMPTION,
+        plausible=(90.0, 365.0),
+        note="lists are reviewed quarterly to half-yearly in pilot guidance (assumed)",
+    )
+    visit_hours: float = param(
+        1.0,
+        gt=0.0,
+        le=8.0,
+        description="Grid-worker hours one visit takes, travel included (from patrol hours)",
+        zh="每次走访工时",
+        unit=U_HOURS,
+        source=ASSUMPTION,
+        plausible=(0.5, 2.0),
+    )
+    settle_prob: Prob = param(
+        0.3,
+        description="Probability a visit settles each of the resident's cases waiting in a "
+        "queue of her grid worker, a department (督办), town mediation or the petition office",
+        zh="走访化解概率",
+        unit=U_PROB,
+        source=ASSUMPTION,
+        plausible=(0.1, 0.5),
+    )
+
+
 S_SETTING = "run setting (not a modelled quantity)"
 
 
@@ -3060,6 +3253,9 @@ class Scenario(_Section):
     online_mediation: OnlineMediationParams = OnlineMediationParams()
     command_centre: CommandCentreParams = CommandCentreParams()
     experience: ExperienceParams = ExperienceParams()
+    # issue 12 (actors): resident self-governance, key-person management
+    self_governance: SelfGovernanceParams = SelfGovernanceParams()
+    key_persons: KeyPersonParams = KeyPersonParams()
     warmup_levers: Levers | None = Field(
         None,
         description="The levers in force during the warm-up (default: this scenario's own; "
