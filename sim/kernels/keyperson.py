@@ -127,6 +127,9 @@ class State:
     listed: np.ndarray  # uint8 [n_residents]: on the watch list today
     until: np.ndarray  # int64 [n_residents]: listed through this day (−1: never)
     ever_listed: np.ndarray  # uint8 [n_residents]: listed on some reported day
+    # day buffers, kept so a day allocates nothing resident-sized
+    open_known: np.ndarray  # int32 [n_residents]: known open issues today
+    flag: np.ndarray  # uint8 [n_residents]: an open petition today; visited today
     visits: int = field(default=0, init=False)
     settled: int = field(default=0, init=False)
     listed_days: int = field(default=0, init=False)  # Σ over reported days: list length
@@ -139,6 +142,8 @@ class State:
             listed=np.zeros(n_residents, dtype=np.uint8),
             until=np.full(n_residents, -1, dtype=np.int64),
             ever_listed=np.zeros(n_residents, dtype=np.uint8),
+            open_known=np.zeros(n_residents, dtype=np.int32),
+            flag=np.zeros(n_residents, dtype=np.uint8),
         )
 
     def reset(self) -> None:
@@ -157,16 +162,18 @@ class Visits(NamedTuple):
 
 @njit(cache=True)
 def _watch_kernel(status, level, resident, channel, t_closed, day, unresolved, decay,
-                  repeat_open, unresolved_to_list, review_days, until, listed):  # fmt: skip
+                  repeat_open, unresolved_to_list, review_days, until, listed, open_known,
+                  petition):  # fmt: skip
     """Decay and add today's known unresolved closures into ``unresolved``; rebuild
     ``listed`` from known open issues, open petitions and ``unresolved`` (kept on for
     ``review_days`` after a criterion last held, ``until``). Only rows with
-    status not LATENT and a channel (surfaced) are read."""
+    status not LATENT and a channel (surfaced) are read. ``open_known`` and ``petition``
+    are the caller's buffers (overwritten)."""
     n_res = unresolved.shape[0]
-    open_known = np.zeros(n_res, dtype=np.int64)
-    petition = np.zeros(n_res, dtype=np.uint8)
     for i in range(n_res):
         unresolved[i] *= decay
+        open_known[i] = 0
+        petition[i] = 0
     t0 = 24.0 * day
     for k in range(status.shape[0]):
         st = status[k]
@@ -200,7 +207,7 @@ def watch_step(state: State, issues, p: Params, day: int) -> int:
     n = _watch_kernel(
         t.status, t.level, t.resident.astype(np.int64), t.channel, t.t_closed, int(day),
         state.unresolved, p.decay, p.repeat_open, p.unresolved_to_list, p.review_days,
-        state.until, state.listed,
+        state.until, state.listed, state.open_known, state.flag,
     )  # fmt: skip
     state.ever_listed |= state.listed
     state.listed_days += int(n)
@@ -270,7 +277,7 @@ def visit_step(
         return Visits(0, 0, used)
     per_worker = patrol_hours(queue_len, pools.grid_pool, patrol_mult, p_surface)
     budget = per_worker * p.workers_per_grid
-    visited = np.empty(state.listed.shape[0], dtype=np.uint8)
+    visited = state.flag  # a day buffer (plan_visits overwrites it)
     n = plan_visits(
         state.listed, city.grid, budget, p.visits_per_month, p.visit_hours, seed, day,
         visited, used,

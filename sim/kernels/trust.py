@@ -406,6 +406,20 @@ def trust_step(
     return out
 
 
+@njit(cache=True)
+def _grid_sums(n_resolved, n_failed, grid_start, res, fail):
+    """Per grid, the residents' reports of resolved and failed issues (residents are
+    ordered by grid); no resident-sized temporary."""
+    for g in range(grid_start.shape[0] - 1):
+        a = 0
+        b = 0
+        for i in range(grid_start[g], grid_start[g + 1]):
+            a += n_resolved[i]
+            b += n_failed[i]
+        res[g] = a
+        fail[g] = b
+
+
 def word_of_mouth(
     n_resolved, n_failed, grid_start, effect_resolved, effect_failed, reach_resolved,
     reach_failed, vicarious_weight,
@@ -418,10 +432,7 @@ def word_of_mouth(
     res = np.zeros(n_g)
     fail = np.zeros(n_g)
     if n_g and grid_start[-1] > 0 and vicarious_weight != 0.0:
-        nonempty = sizes > 0
-        starts = grid_start[:-1][nonempty]
-        res[nonempty] = np.add.reduceat(n_resolved.astype(np.int64), starts)
-        fail[nonempty] = np.add.reduceat(n_failed.astype(np.int64), starts)
+        _grid_sums(n_resolved, n_failed, grid_start, res, fail)
     size = np.maximum(sizes, 1.0)
     a_res = vicarious_weight * effect_resolved * reach_resolved * res / size
     a_fail = vicarious_weight * effect_failed * reach_failed * fail / size
