@@ -1,24 +1,21 @@
 """Stage 8 — the daily metrics and the run summary, with the three outcome indices.
 
-Definitions (documented in docs/model.md; parameters in ``[indices]``):
+Definitions (documented in docs/model.md, "Indices"; parameters in ``[indices]``):
 
-- 获得感 gain index (0–100): over the residents' enquiries and needs whose fate was
-  settled in the last ``window_days`` (resolved, closed unresolved, or abandoned), the
-  mean of ``0.5^(t/h)`` for a need met after t days (h = ``satisfaction_halflife_days``)
-  and 0 for one not met. A need met at once counts 1, one never met 0.
-- 安全感 security index (0–100): ``100·exp(−(w_r·R + w_c·C)/100)`` with R the open
-  (hidden or unhandled) safety risks per 1,000 residents now and C the collective
-  incidents in the window per 100,000 residents (escalated disputes turned collective,
-  and grids whose active residents crossed the incident threshold — Epstein 2002).
-- 幸福感 well-being index (0–100): the weighted geometric mean
-  ``100·g^w1·s^w2·T̄^w3·(1 − H̄)^w4`` of gain g, security s, mean trust T̄ and one minus
-  mean hardship H̄ (Epstein's H), weights ``happiness_weights``.
+- 获得感 gain, 幸福感 well-being and 安全感 security (0–100) are the shares of residents
+  who would answer a published survey item positively (安全感: the NBS national public
+  security survey, '很安全/安全'; 幸福感: CSS/CGSS 'happy'; 获得感: the 12345 return-visit
+  '满意'), each resident's probability a logistic function of her own experience, her
+  exposure and her trust (:func:`sim.kernels.measure.survey_step`).
 - urban–rural gap: share of needs met for urban minus rural residents (window).
 - participation rate: mean participation propensity (the expected share of residents
   who report a need they have); trust: mean trust (legitimacy L).
 - resolution time: days from surfacing to resolution, for resolved issues.
 - pre-litigation share: disputes resolved ÷ (resolved + gone to court).
 - staff-days: staff on duty (slots ÷ cases per person for case-carrying pools).
+- calibration and validation quantities (sim.calibration): requests per resident-year,
+  enquiry share, work-order handling times, requests closed directly by the hotline,
+  completion and resolution of 12345/online requests, litigation per 100 resident-years.
 """
 
 from __future__ import annotations
@@ -28,6 +25,9 @@ import math
 import numpy as np
 
 from sim.kernels.measure import (
+    C_CALL_CLOSED,
+    C_CALL_OPEN,
+    C_CALL_RESOLVED,
     C_CLOSED,
     C_DEMAND_CLOSED,
     C_DEMAND_MET,
@@ -44,32 +44,19 @@ from sim.kernels.measure import (
     C_SURF_CH,
     C_TRANSFERS,
     F_DETECT_DAYS,
-    F_GAIN,
     F_REQ_WORKDAYS,
+    I_GAIN,
+    I_HAPPINESS,
+    I_SECURITY,
     N_COUNTS,
     N_SUMS,
+    SurveyDay,
 )
 from sim.metrics_schema import DAILY_COLUMNS
 from sim.pools import K_MEDIATION, N_KINDS
 
 _HIST_BIN_H = 1.0  # resolution-time histogram: one-hour bins
 _HIST_BINS = 24 * 365 * 3
-
-
-def security_terms(
-    ix, open_risk: float, collective: float, n_residents: int
-) -> tuple[float, float]:
-    """The two terms of 安全感's exponent, ``w_r·R`` and ``w_c·C``.
-
-    ``S = 100·exp(−(w_r·R + w_c·C)/100)`` with R the open safety risks per 1,000
-    residents and C the collective incidents per 100,000 residents (``ix`` is the
-    scenario's ``indices``). Both terms are linear in their counts, so a change of S
-    can be split between them (the teaching page's "why the index moved").
-    """
-    return (
-        ix.open_risk_weight * (1000.0 * open_risk / n_residents),
-        ix.collective_weight * (1e5 * collective / n_residents),
-    )
 
 
 def _safe(num: float, den: float) -> float:
@@ -97,8 +84,8 @@ class MetricsRecorder:
         self.unrest = 0
         self.staff_days = 0.0
         self.warning_staff_days = 0.0  # early-warning work teams (sim.kernels.costs)
-        self._win_gain = []  # per day: (gain_sum_r, gain_sum_u, closed_r, closed_u, met_r, met_u)
-        self._win_coll = []
+        self.last_counts: np.ndarray | None = None  # the last day's counters (open now)
+        self._win_gap = []  # per day: (closed_r, closed_u, met_r, met_u)
 
     def record(
         self,
@@ -112,17 +99,22 @@ class MetricsRecorder:
         busy_hours: float,
         trust_mean: float,
         participation_rate: float,
-        hardship_mean: float,
         kind_done: np.ndarray | None = None,
         kind_resolved: np.ndarray | None = None,
         unrest: int = 0,
         active_share: float = 0.0,
         warning_staff: float = 0.0,
+        survey: SurveyDay | None = None,
     ) -> dict[str, float]:
-        """Add one day; returns that day's row."""
+        """Add one day; returns that day's row.
+
+        ``survey`` is the day's answers to the index items
+        (:func:`sim.kernels.measure.survey_step`); the indices are NaN without it.
+        """
         ix = self.ix
         w = ix.window_days
         self.tot += counts
+        self.last_counts = counts
         self.tot_sums += sums
         if kind_done is not None:
             self.kind_done += kind_done
@@ -140,31 +132,27 @@ class MetricsRecorder:
             b = np.minimum((res_days * 24.0 / _HIST_BIN_H).astype(np.int64), _HIST_BINS)
             self.hist += np.bincount(b, minlength=_HIST_BINS + 1)
 
-        self._win_gain.append(
+        self._win_gap.append(
             (
-                float(sums[F_GAIN]),
-                float(sums[F_GAIN + 1]),
                 int(counts[C_DEMAND_CLOSED]),
                 int(counts[C_DEMAND_CLOSED + 1]),
                 int(counts[C_DEMAND_MET]),
                 int(counts[C_DEMAND_MET + 1]),
             )
         )
-        self._win_coll.append(coll + unrest)
         self.unrest += unrest
-        win = np.asarray(self._win_gain[-w:], dtype=np.float64).sum(axis=0)
-        closed = win[2] + win[3]
-        gain = _safe(win[0] + win[1], closed)
-        gap = _safe(win[5], win[3]) - _safe(win[4], win[2])
-        open_risk = float(counts[C_OPEN_CAT + 3])
-        risk_term, collective_term = security_terms(
-            ix, open_risk, sum(self._win_coll[-w:]), self.n_residents
-        )
-        security = math.exp(-(risk_term + collective_term) / 100)
-        w1, w2, w3, w4 = ix.happiness_weights
-        g = 0.0 if math.isnan(gain) else gain
-        happiness = (
-            g**w1 * security**w2 * max(trust_mean, 0.0) ** w3 * max(1.0 - hardship_mean, 0.0) ** w4
+        win = np.asarray(self._win_gap[-w:], dtype=np.float64).sum(axis=0)
+        gap = _safe(win[3], win[1]) - _safe(win[2], win[0])
+        shares = np.full(3, math.nan) if survey is None else survey.shares
+        parts = (
+            (math.nan,) * 4
+            if survey is None
+            else (
+                survey.security_incidents,
+                survey.security_fading,
+                survey.security_risks,
+                survey.happiness_exposure,
+            )
         )
 
         resolved = int(counts[C_CLOSED])
@@ -214,9 +202,13 @@ class MetricsRecorder:
             "escalations_collective": coll,
             "participation_rate": participation_rate,
             "trust_mean": trust_mean,
-            "gain_index": 100.0 * gain if not math.isnan(gain) else math.nan,
-            "happiness_index": 100.0 * happiness,
-            "security_index": 100.0 * security,
+            "gain_index": 100.0 * float(shares[I_GAIN]),
+            "happiness_index": 100.0 * float(shares[I_HAPPINESS]),
+            "security_index": 100.0 * float(shares[I_SECURITY]),
+            "security_from_incidents": parts[0],
+            "security_from_fading": parts[1],
+            "security_from_risks": parts[2],
+            "happiness_from_exposure": parts[3],
             "urban_rural_gap": gap,
             "staff_days": staff_days,
             "busy_hours": busy_hours,
@@ -260,6 +252,8 @@ class MetricsRecorder:
         met_u = _safe(t[C_DEMAND_MET + 1], t[C_DEMAND_CLOSED + 1])
         surfaced = int(t[C_SURF_CH : C_SURF_CH + 8].sum())
         calls = int(t[C_SURF_CH] + t[C_SURF_CH + 1])
+        requests = int(t[C_REQUESTS] + t[C_REQUESTS + 1])
+        call_open_end = int(self.last_counts[C_CALL_OPEN]) if self.last_counts is not None else 0
 
         def tail_mean(key: str) -> float:
             x = d[key][-w:]
@@ -292,6 +286,19 @@ class MetricsRecorder:
             # calibration targets (docs/model.md, "Calibration")
             "enquiry_share": _safe(t[C_REQUESTS], t[C_REQUESTS] + t[C_REQUESTS + 1]),
             "hotline_direct_share": _safe(t[C_ENQ_DIRECT], t[C_REQUESTS]),
+            "hotline_direct_share_all": _safe(t[C_ENQ_DIRECT], requests),
+            "request_completion": _safe(requests - call_open_end, requests),
+            "request_resolved_share": _safe(t[C_CALL_RESOLVED], t[C_CALL_CLOSED]),
+            "collective_per_100k_resident_years": 1e5
+            * float(self.esc[2] + self.unrest)
+            / self.n_residents
+            * 365.0
+            / max(n_days, 1),
+            "litigation_per_100_resident_years": 100.0
+            * float(self.esc[1])
+            / self.n_residents
+            * 365.0
+            / max(n_days, 1),
             "enquiry_working_days": _safe(self.tot_sums[F_REQ_WORKDAYS], t[C_REQ_RESOLVED]),
             "request_working_days": _safe(self.tot_sums[F_REQ_WORKDAYS + 1], t[C_REQ_RESOLVED + 1]),
             "mediation_success": _safe(

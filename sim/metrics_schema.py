@@ -48,6 +48,14 @@ DAILY_COLUMNS: dict[str, tuple[str, str, str]] = {
     "gain_index": ("获得感", "sense of gain", "0-100"),
     "happiness_index": ("幸福感", "well-being", "0-100"),
     "security_index": ("安全感", "sense of security", "0-100"),
+    "security_from_incidents": (
+        "安全感变化·新发群体性事件",
+        "安全感 change: new incidents",
+        "points",
+    ),
+    "security_from_fading": ("安全感变化·记忆淡化", "安全感 change: incidents fading", "points"),
+    "security_from_risks": ("安全感变化·安全隐患", "安全感 change: open risks", "points"),
+    "happiness_from_exposure": ("幸福感变化·安全环境", "幸福感 change: exposure", "points"),
     "urban_rural_gap": ("城乡差距", "urban–rural gap in needs met", "share"),
     "staff_days": ("人力投入(人日)", "staff-days", "staff-days"),
     "busy_hours": ("办理工时", "handling hours", "hours"),
@@ -71,9 +79,9 @@ SUMMARY_KEYS: dict[str, tuple[str, str, str]] = {
     "transfers_per_case": ("平均转办次数", "transfers per dispatched case", "count"),
     "participation_rate": ("参与率", "participation rate", "share"),
     "trust_mean": ("信任度", "mean trust", "share"),
-    "gain_index": ("获得感", "sense of gain", "0-100"),
-    "happiness_index": ("幸福感", "well-being", "0-100"),
-    "security_index": ("安全感", "sense of security", "0-100"),
+    "gain_index": ("获得感", "sense of gain (% answering 满意)", "0-100"),
+    "happiness_index": ("幸福感", "well-being (% answering happy)", "0-100"),
+    "security_index": ("安全感", "sense of security (% answering 很安全/安全)", "0-100"),
     "urban_rural_gap": ("城乡差距", "urban–rural gap in needs met", "share"),
     "staff_days": ("人力投入(人日)", "staff-days", "staff-days"),
     "cost_yuan": ("年度成本（元）", "yearly cost (simulated city)", "yuan per year"),
@@ -84,9 +92,40 @@ SUMMARY_KEYS: dict[str, tuple[str, str, str]] = {
     "warning_precision": ("预警准确率", "early-warning precision", "share"),
     "warning_recall": ("预警召回率", "early-warning recall", "share"),
     "warning_lift": ("预警提升度", "early-warning lift (precision ÷ base rate)", "ratio"),
+    "warning_lead_days": (
+        "预警提前天数",
+        "early-warning lead time (first flag to incident)",
+        "days",
+    ),
+    "warning_false_alarms_per_100_grids_year": (
+        "预警误报(每百网格·年)",
+        "early-warning false alarms per 100 grids per year",
+        "count",
+    ),
     "requests_per_resident_year": ("人均年诉求量", "requests per resident-year", "count"),
     "enquiry_share": ("咨询类占比", "enquiries among 12345/online requests", "share"),
     "hotline_direct_share": ("热线直接答复率", "enquiries answered by the hotline", "share"),
+    "hotline_direct_share_all": (
+        "热线直接办结率",
+        "12345/online requests closed by the hotline itself",
+        "share",
+    ),
+    "request_completion": ("诉求办结率", "12345/online requests closed by the end", "share"),
+    "request_resolved_share": (
+        "诉求解决率",
+        "closed 12345/online requests that were resolved",
+        "share",
+    ),
+    "collective_per_100k_resident_years": (
+        "群体性事件率（起/十万人·年）",
+        "collective incidents per 100k resident-years",
+        "per 100k resident-years",
+    ),
+    "litigation_per_100_resident_years": (
+        "诉讼率（件/百人·年）",
+        "disputes taken to court per 100 resident-years",
+        "per 100 resident-years",
+    ),
     "enquiry_working_days": (
         "咨询工单办理时长",
         "enquiry work-order handling time",
@@ -96,6 +135,17 @@ SUMMARY_KEYS: dict[str, tuple[str, str, str]] = {
     "mediation_success": ("人民调解成功率", "people's mediation success", "share"),
     "dispute_claim_share": ("纠纷显性化比例", "disputes that surfaced as claims", "share"),
     "dispute_court_share": ("纠纷诉讼比例", "disputes that went to court", "share"),
+    # actors (issue 12): resident self-governance, key-person management
+    "selfgov_settled": ("村（居）协商化解件数", "issues settled by community committees", "count"),
+    "selfgov_share": (
+        "村（居）协商化解占比",
+        "share of surfaced issues settled by committees",
+        "share",
+    ),
+    "key_persons_listed": ("列管重点人员数", "residents on the key-person list", "count"),
+    "key_persons_listed_mean": ("日均列管重点人员", "key persons listed per day", "count"),
+    "key_person_visits": ("重点人员走访次数", "key-person visits", "count"),
+    "key_person_settled": ("走访化解件数", "cases settled on key-person visits", "count"),
 }
 
 

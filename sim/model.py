@@ -50,10 +50,12 @@ from sim.kernels import (
     escalate,
     generate,
     handle,
+    keyperson,
     measure,
     participation,
     reallocation,
     route,
+    selfgov,
     surface,
     trust,
     warning,
@@ -107,6 +109,8 @@ class Parameters:
     reallocation: reallocation.Params
     measure: measure.Params
     costs: costs.Params
+    selfgov: selfgov.Params
+    keyperson: keyperson.Params
 
     @classmethod
     def from_scenario(cls, sc: Scenario, city: City, seed: int) -> Parameters:
@@ -114,7 +118,7 @@ class Parameters:
         return cls(
             generate=generate.Params.from_scenario(sc, city, seed),
             surface=surface.Params.from_scenario(sc),
-            route=route.Params.from_scenario(sc),
+            route=route.Params.from_scenario(sc, city),
             datagov=datagov.Params.from_scenario(sc),
             handle=handle.Params.from_scenario(sc),
             escalate=escalate.Params.from_scenario(sc),
@@ -126,6 +130,8 @@ class Parameters:
             reallocation=reallocation.Params.from_scenario(sc),
             measure=measure.Params.from_scenario(sc),
             costs=costs.Params.from_scenario(sc),
+            selfgov=selfgov.Params.from_scenario(sc),
+            keyperson=keyperson.Params.from_scenario(sc),
         )
 
 
@@ -205,6 +211,9 @@ class ModelState:
     warning: warning.State
     accountability: accountability.State
     reallocation: reallocation.State
+    survey: measure.SurveyState  # what residents remember for the indices (sim.metrics)
+    selfgov: selfgov.State  # active councils; issues they settled (由民自主)
+    keyperson: keyperson.State  # the key-person watch list and visits (重点人员管理)
     stage_seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
 
     @property
@@ -213,8 +222,11 @@ class ModelState:
         return self.queue_len
 
 
-def mechanism_states(sc: Scenario, p: Parameters, city: City, pools: Pools) -> dict:
-    """Fresh day-to-day states of the mechanisms (social organisations not yet grown)."""
+def mechanism_states(
+    sc: Scenario, p: Parameters, city: City, pools: Pools, seed: int | None = None
+) -> dict:
+    """Fresh day-to-day states of the mechanisms (social organisations not yet grown);
+    ``seed`` (default the scenario's) draws which communities have an active council."""
     n = city.n_residents
     return {
         "experience": trust.Experience.zeros(n),
@@ -223,12 +235,19 @@ def mechanism_states(sc: Scenario, p: Parameters, city: City, pools: Pools) -> d
         "neighbours": participation.EngagedNeighbours(symmetric=True),
         "participation_spare": np.empty(n, dtype=np.float32),
         "trust_spare": np.empty(n, dtype=np.float32),
-        "activation": activation.State.start(n, city.n_grids),
+        "activation": activation.State.start(n, city.n_grids, city.n_blocks),
         "warning": warning.State.start(city.n_grids, p.warning),
         "accountability": accountability.init_accountability(
             pools.n_pools, p.accountability, pools.kind
         ),
         "reallocation": reallocation.State.start(pools, p.reallocation),
+        "survey": measure.SurveyState.start(city),
+        "selfgov": selfgov.State.start(
+            int(city.grid_community.max()) + 1 if city.n_grids else 0,
+            p.selfgov,
+            sc.seed if seed is None else seed,
+        ),
+        "keyperson": keyperson.State.start(n),
     }
 
 
@@ -392,7 +411,7 @@ class GovernanceModel(mesa.Model):
             issues=IssueTable(cap),
             scratch_u8=np.empty(city.n_residents, dtype=np.uint8),
             queue_len=np.zeros(pools.n_pools),
-            **mechanism_states(warm, self.params, city, pools),
+            **mechanism_states(warm, self.params, city, pools, seed),
         )
         s = self.state
         s.pools = s.reallocation.initial_pools(s.pools)
@@ -411,9 +430,6 @@ class GovernanceModel(mesa.Model):
         self.metrics = MetricsRecorder(self.config, max(city.n_residents, 1))
         self.datacollector = self._new_datacollector()
         self.issue_sink: Callable[[dict[str, np.ndarray]], None] | None = None
-        self._hardship_mean = (
-            float(city.hardship.mean(dtype=np.float64)) if city.n_residents else 0.0
-        )
         self._create_agents()
         self._residents: dict[int, agents.ResidentView] = {}
         self.last_row: dict[str, float] | None = None
@@ -528,6 +544,8 @@ class GovernanceModel(mesa.Model):
             scorer=warning.WarningScorer(s.city.n_grids, self.params.warning.horizon_days),
             last_flags=None,
         )
+        s.selfgov.reset()
+        s.keyperson.reset()
         s.stage_seconds = dict.fromkeys(STAGES, 0.0)
         self.last_row = None
 
@@ -539,7 +557,11 @@ class GovernanceModel(mesa.Model):
                 continue
             _POOL_AGENT[k](self, p)
         workers = self.config.levers.capability.workers_per_grid
+        seen = set()
         for g, p in enumerate(pl.grid_pool):
+            if int(p) in seen:  # a beat's workers are created once, at its first grid
+                continue
+            seen.add(int(p))
             for _ in range(workers):
                 agents.GridWorker(self, int(p), g)
 
@@ -549,6 +571,7 @@ class GovernanceModel(mesa.Model):
         "scale",
         "seed",
         "levers.capability.residents_per_grid",
+        "levers.capability.grids_per_worker",
         "levers.capability.digital_inclusion",
     )
 
@@ -659,6 +682,10 @@ class GovernanceModel(mesa.Model):
             np.minimum(acc.effort, params.accountability.effort_max, out=acc.effort)
         if not params.warning.on:
             s.warning.patrol_mult[:] = 1.0
+        if params.selfgov.share != self.params.selfgov.share:  # councils follow the lever
+            s.selfgov.active = selfgov.active_communities(
+                s.selfgov.active.shape[0], params.selfgov.share, s.seed
+            )
         s.scenario = scenario
         self.params = params
         self.config = scenario
@@ -674,9 +701,12 @@ class GovernanceModel(mesa.Model):
         configuration's yearly cost (:meth:`cost_breakdown`)."""
         yuan = sum(self.cost_breakdown().values())
         n = max(self.state.city.n_residents, 1)
+        surfaced = float(np.sum(self.metrics.cols["surfaced"]))
         return {
             **self.metrics.summary(),
             **warning.warning_report(self.state.warning),
+            **selfgov.selfgov_report(self.state.selfgov, surfaced),
+            **keyperson.keyperson_report(self.state.keyperson),
             "cost_yuan": yuan,
             "cost_per_resident": yuan / n,
         }
@@ -746,22 +776,32 @@ class GovernanceModel(mesa.Model):
         city, res, t, log = s.city, s.residents, s.issues, self.events
         if log is not None:
             log.start_day(d, d - self.metrics.day_offset)
-        # 1 generate · 2 surface
+        # 1 generate · 2 surface (key-person visits take their hours from patrols first)
         with self._clock("generate"):
             k.generate(t, city, res, p.generate, seed, d, s.scratch_u8)
         with self._clock("surface"):
-            k.surface(t, city, res, s.pools, s.queue_len, s.warning.patrol_mult, p.surface, seed, d)
+            visits = keyperson.visit_step(
+                s.keyperson, t, city, s.pools, s.queue_len, s.warning.patrol_mult,
+                p.keyperson, p.surface, seed, d,
+            )  # fmt: skip
+            k.surface(
+                t, city, res, s.pools, s.queue_len, s.warning.patrol_mult, p.surface, seed, d,
+                visits.hours_per_worker,
+            )  # fmt: skip
         if log is not None:
             log.record_surfaced(t)
-        # 3 route, then data misuse hits trust in its grid
+        # 3 committees settle local, minor new issues (由民自主); route the rest, then data
+        #   misuse hits trust in its grid
+        with self._clock("route"):
+            selfgov.selfgov_step(t, city.grid_community, s.selfgov, p.selfgov, seed, d)
         was_routing = t.status == ROUTING
         with self._clock("route"):
-            routed = k.route(t, s.pools, city.grid_town, city.n_grids, p.route, seed, d)
+            routed = k.route(t, s.pools, city, s.queue_len, city.age_group, p.route, seed, d)
         datagov.datagov_step(res.trust, city.grid_start, routed.misuse_by_grid, p.datagov)
         if log is not None:
             log.record_routed(t, was_routing)
             log.record_grids(MISUSE, routed.misuse_by_grid, city.grid_county)
-        arrivals = reallocation.queue_arrivals(t, was_routing, s.pools.n_pools)
+        arrivals = reallocation.queue_arrivals(t, was_routing, s.pools)
         # 4 handle
         with self._clock("handle"):
             handled = k.handle(t, s.pools, s.accountability.effort, p.handle, seed, d)
@@ -774,8 +814,8 @@ class GovernanceModel(mesa.Model):
         with self._clock("escalate"):
             control = warning.early_control(s.warning, p.warning, city.n_grids)
             esc = k.escalate(
-                t, city.n_grids, s.activation.mobilisation, control,
-                handle.platform_open(s.pools), p.escalate, seed, d,
+                t, city.n_grids, s.activation.mobilisation, control, s.pools, s.queue_len,
+                res.trust, city.age_group, p.escalate, seed, d,
             )  # fmt: skip
         if log is not None:
             log.record_escalated(t, esc.codes)
@@ -787,24 +827,25 @@ class GovernanceModel(mesa.Model):
             new_p = k.participation(
                 res.participation, city.nbr_indptr, city.nbr_indices, city.org_member,
                 e.n_resolved, e.n_failed, **p.participation.kwargs(), seed=seed,
-                out=s.participation_spare, neighbours=s.neighbours,
+                trust=res.trust, out=s.participation_spare, neighbours=s.neighbours,
             )  # fmt: skip
             s.participation_spare, res.participation = res.participation, new_p
             new_x = k.trust(
                 res.trust, city.nbr_indptr, city.nbr_indices, e.n_resolved, e.n_slow,
                 e.n_transferred, e.n_failed, seed=seed, day=d, **p.trust.kwargs(),
-                out=s.trust_spare,
+                grid_start=city.grid_start, out=s.trust_spare,
             )  # fmt: skip
             s.trust_spare, res.trust = res.trust, new_x
             e.clear(touched)
             unrest, team_staff = self._activation(d, count=True)
             flags = warning.warning_step(
-                s.warning, t, city.grid_start, res.grievance, s.activation.active,
-                esc.collective_by_grid + unrest.onsets, p.warning,
+                s.warning, t, city.grid_start, esc.collective_by_grid + unrest.onsets,
+                p.warning, d,
             )  # fmt: skip
             accountability.accountability_step(
                 s.accountability, t, s.accountability.accountable, p.accountability, seed, d
             )
+            keyperson.watch_step(s.keyperson, t, p.keyperson, d)  # observed rows only
         if log is not None:  # activation onsets; flags that send a work team tomorrow
             log.record_grids(COLLECTIVE, unrest.onsets, city.grid_county)
             if p.warning.on:
@@ -818,6 +859,10 @@ class GovernanceModel(mesa.Model):
         # 8 measure
         with self._clock("measure"):
             counts, sums, res_days = k.measure(t, s.pools, p.measure, d)
+            survey = measure.survey_step(
+                s.survey, p.measure, t, city, res.trust, s.activation.felt,
+                esc.collective_by_grid + unrest.onsets, d,
+            )  # fmt: skip
             row = self.metrics.record(
                 d,
                 counts,
@@ -829,12 +874,12 @@ class GovernanceModel(mesa.Model):
                 float(handled.pool_busy.sum()),
                 float(res.trust.mean(dtype=np.float64)) if city.n_residents else 0.0,
                 float(res.participation.mean(dtype=np.float64)) if city.n_residents else 0.0,
-                self._hardship_mean,
                 kind_done=kind_done,
                 kind_resolved=kind_resolved,
                 unrest=unrest.incidents,
                 active_share=float(s.activation.active.mean()) if city.n_residents else 0.0,
                 warning_staff=team_staff,
+                survey=survey,
             )
             if log is not None:
                 log.record_closed(t)
@@ -847,8 +892,9 @@ class GovernanceModel(mesa.Model):
         self.datacollector.collect(self)
 
     def _activation(self, day: int, count: bool) -> tuple[activation.Unrest, float]:
-        """Epstein activation of every resident (stage 6), deterred by the grid's presence
-        and yesterday's early-warning work teams. Returns the unrest and the teams' staff."""
+        """Epstein activation of every resident on the city's blocks (stage 6), deterred by
+        the grids' presence (shared among the blocks by residents) and yesterday's
+        early-warning work teams. Returns the unrest and the teams' staff."""
         s, p, city, res = self.state, self.params, self.state.city, self.state.residents
         grid_sizes = np.diff(city.grid_start)
         presence = activation.presence(s.warning.patrol_mult, grid_sizes, p.activation)
@@ -856,11 +902,11 @@ class GovernanceModel(mesa.Model):
         if team_staff or extra.any():
             presence = presence + extra
         felt = activation.felt_hardship(
-            city.hardship, s.issues, city.grid_start, p.activation, day, s.activation.felt
+            city.hardship, s.issues, city.block_start, p.activation, day, s.activation.felt
         )
         unrest = activation.update(
             s.activation, self.kernels.activation, felt, res.trust, city.grid_start, presence,
-            res.grievance, p.activation, self.seed, count,
+            res.grievance, p.activation, self.seed, count, block_start=city.block_start,
         )  # fmt: skip
         return unrest, team_staff
 

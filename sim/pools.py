@@ -53,9 +53,15 @@ class Pools:
         Staff-days a pool costs on a day it is on duty.
     dept_pool : int32 [n_counties, 10]
         Department pool of (county, sector); column 9 is the petition office.
-    grid_pool : int32 [n_grids]; town_pool : int32 [n_towns]
+    grid_pool : int32 [n_grids]
+        The grid workers' pool of each grid (grids of one beat share it,
+        ``levers.capability.grids_per_worker``).
+    town_pool : int32 [n_towns]
     social_pool, mass_pool, petition_pool : int32 [n_counties]
     hotline_pool, online_pool : int
+    grid_mediation : int32 [n_grids] or None
+        The people's mediation committee (town pool) of each grid: where a full social
+        organisation spills its queue back (:func:`sim.kernels.handle.spill_back`).
     """
 
     kind: np.ndarray
@@ -77,6 +83,7 @@ class Pools:
     petition_pool: np.ndarray
     hotline_pool: int
     online_pool: int
+    grid_mediation: np.ndarray | None = None
 
     @property
     def n_pools(self) -> int:
@@ -87,6 +94,13 @@ def _slots(per_100k: float, residents: float) -> int:
     """Slots for a population; at least one whenever the rate is positive."""
     x = per_100k * residents / 1e5
     return 0 if x <= 0 else max(1, int(round(x)))
+
+
+def workers_per_grid(scenario: Scenario) -> float:
+    """Grid workers per grid on average: a beat's workers over its grids
+    (``workers_per_grid / grids_per_worker``; 精网微格 at equal staff lowers it)."""
+    cap = scenario.levers.capability
+    return cap.workers_per_grid / cap.grids_per_worker
 
 
 def social_org_strength(scenario: Scenario) -> float:
@@ -175,9 +189,18 @@ def build_pools(city: City, scenario: Scenario) -> Pools:
             -1,
             _slots(h.mass_org_slots_per_100k * lv.system.mass_org_push, county_pop[c]),
         )
+    # one pool per beat: a county's grids split evenly into max(1, round(n / k)) beats of
+    # consecutive grids, k = grids_per_worker; a beat's grids share its workers
     grid_pool = np.empty(city.n_grids, dtype=np.int32)
-    for g in range(city.n_grids):
-        grid_pool[g] = add(K_GRID, int(city.grid_county[g]), -1, lv.capability.workers_per_grid)
+    per_beat = lv.capability.grids_per_worker
+    for c in range(n_c):
+        grids = np.flatnonzero(city.grid_county == c)
+        n = grids.shape[0]
+        if n == 0:
+            continue
+        k = max(1, int(np.floor(n / per_beat + 0.5)))
+        beats = [add(K_GRID, c, -1, lv.capability.workers_per_grid) for _ in range(k)]
+        grid_pool[grids] = np.asarray(beats, dtype=np.int32)[(np.arange(n) * k) // n]
     town_pool = np.empty(city.n_towns, dtype=np.int32)
     for t in range(city.n_towns):
         town_pool[t] = add(
@@ -226,4 +249,5 @@ def build_pools(city: City, scenario: Scenario) -> Pools:
         petition_pool=petition,
         hotline_pool=hotline,
         online_pool=online,
+        grid_mediation=town_pool[city.grid_town].astype(np.int32),
     )

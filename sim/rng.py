@@ -39,14 +39,17 @@ S_ROUTE = 21
 S_ROUTE_CHOICE = 22
 S_ROUTE_SECTOR = 23
 S_ROUTE_MISUSE = 24
+S_ROUTE_CENTRE = 25  # day, idx = town / county / city: stochastic rounding of dispatch capacity
 # Stage 4 — handling (sim.kernels.handle)
 S_SERVICE = 31
 S_OUTCOME = 32
 S_OUTCOME_NEXT = 33
+S_PATIENCE = 34  # day = hour the case joined the queue, idx = issue: its patience (Erlang-A)
 # Stage 5 — escalation (sim.kernels.escalate)
 S_ESCALATE = 41
 S_ESCALATE_KIND = 42
 S_ESCALATE_COLLECTIVE = 43
+S_DIVERT_UPTAKE = 44  # day 0, idx = issue id: do the parties take up online mediation?
 # Stage 6 — residents
 S_PART_THRESHOLD = 50  # day 0, idx = resident: participation threshold φ_i
 S_PART_GRAPH = 51  # day 0, idx = draw number: Erdős–Rényi graphs (sim.validation.participation)
@@ -67,6 +70,13 @@ S_ACCOUNT_ALONE = 72  # sim.validation.accountability: is a synthetic case resol
 S_DATA_USE = 80  # is a data use misused?
 # Digital inclusion (sim.model.apply_digital_inclusion)
 S_INCLUSION = 90  # day 0, idx = resident: does a resident without access gain it?
+# Resident self-governance (sim.kernels.selfgov)
+S_SELFGOV = 100  # day 0, idx = community: active council?; day d+1, idx = issue: brought?
+S_SELFGOV_CAPACITY = 101  # day, idx = community: stochastic rounding of the capacity
+S_SELFGOV_OUTCOME = 102  # day, idx = issue: settled by the committee?
+# Key-person management (sim.kernels.keyperson)
+S_KEYPERSON_VISIT = 110  # day, idx = resident: is the listed resident visited today?
+S_KEYPERSON_SETTLE = 111  # day, idx = issue: does the visit settle the open case?
 
 # SeedSequence streams: ``SeedSequence([seed, STREAM_*])``.
 STREAM_HOTSPOTS = 7  # the grids' dispute hot-spot multipliers (sim.kernels.generate)

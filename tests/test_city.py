@@ -14,6 +14,7 @@ import pytest
 from reference.network import edges_to_csr as edges_to_csr_reference
 
 from sim.city import City, build_city
+from sim.city.build import MAX_HOUSEHOLD_SIZE
 from sim.city.network import edges_to_csr, household_pairs, random_ties
 from sim.city.population import (
     AGE_CHILD,
@@ -122,18 +123,29 @@ def test_dtypes_and_shapes(city: City) -> None:
 
 @pytest.mark.parametrize("residents_per_grid", [500, 1000, 2500])
 def test_grid_sizes_near_residents_per_grid(residents_per_grid: int) -> None:
+    """Grids are drawn over the residents of each county's urban and rural parts:
+    round(n / size) grids split as evenly as possible, rural grids
+    ``city.rural_grid_size_ratio`` times larger."""
     levers = Levers(capability=CapabilityLevers(residents_per_grid=residents_per_grid))
-    c = build_city(Scenario(name="t", scale=0.005, levers=levers))
+    sc = Scenario(name="t", scale=0.005, levers=levers)
+    c = build_city(sc)
     sizes = np.diff(c.grid_start)
     for k in range(c.n_counties):
-        s = sizes[c.grid_county == k]
-        r = int(c.county_population[k])
-        assert s.shape[0] == max(1, int(np.floor(r / residents_per_grid + 0.5)))
-        assert s.max() - s.min() <= 1  # split as evenly as possible
-        if s.shape[0] >= 2:  # round(r / R) grids: each has R·x/round(x) ∈ [0.75 R, 1.25 R]
-            assert np.all(np.abs(s - residents_per_grid) <= 0.25 * residents_per_grid + 1)
-        else:
-            assert s[0] < 1.5 * residents_per_grid + 1
+        for urban in (1, 0):
+            part = (c.grid_county == k) & (c.grid_urban == urban)
+            if not part.any():
+                continue
+            s = sizes[part]
+            size = residents_per_grid * (1.0 if urban else sc.city.rural_grid_size_ratio)
+            n = int(s.sum())
+            assert s.shape[0] == max(1, int(np.floor(n / size + 0.5)))
+            # split as evenly as possible, boundaries moved to a household's end
+            slack = 2 * MAX_HOUSEHOLD_SIZE
+            assert s.max() - s.min() <= 1 + slack
+            if s.shape[0] >= 2:  # round(n / R) grids: each has R·x/round(x) ∈ [0.75 R, 1.25 R]
+                assert np.all(np.abs(s - size) <= 0.25 * size + 1 + slack)
+            else:
+                assert s[0] < 1.5 * size + 1
 
 
 def test_number_of_grids_scales(scenario: Scenario) -> None:
@@ -145,8 +157,10 @@ def test_number_of_grids_scales(scenario: Scenario) -> None:
 
 def test_urban_grids_and_hierarchy(scenario: Scenario, city: City) -> None:
     p = scenario.city
-    for k, spec in enumerate(p.counties):
-        urban = city.grid_urban[city.grid_county == k]
+    block_county = city.county[city.block_start[:-1]]
+    block_urban = city.urban[city.block_start[:-1]]
+    for k, spec in enumerate(p.counties):  # urban share counted on the residents' blocks
+        urban = block_urban[block_county == k]
         n_grids = urban.shape[0]
         n_urban = int(urban.sum())
         expected = int(np.floor(n_grids * spec.urban_share + 0.5))

@@ -175,8 +175,14 @@ def test_budget_priced_with_the_cost_model_refuses_overspending(base, roles):
     county = s.join("二组", "county_tinghu")
     # the command centre at full integration: its cost is the costs model's, whole city
     assert s.decide(centre.token, INTEGRATION, 1.0) is None
-    c = base.costs
-    expected = 0.5 * (c.command_centre_build / c.platform_life_years + c.command_centre_operation)
+    c, cc = base.costs, base.command_centre
+    platform = c.command_centre_build / c.platform_life_years + c.command_centre_operation
+    dispatchers_per_100k = (
+        cc.town_dispatchers_per_100k + cc.county_dispatchers_per_100k + cc.city_dispatchers_per_100k
+    )
+    real_residents = s.run.model.state.city.n_residents / base.scale
+    dispatchers = dispatchers_per_100k * real_residents / 1e5 * c.operator_pay * c.overhead
+    expected = 0.5 * (platform + dispatchers)  # integration 0.5 → 1.0
     assert s.role_spend("command") == pytest.approx(expected, rel=1e-9)
     assert s.role_spend("command") <= roles.role("command").budget_yuan_per_year
     # 雪亮 coverage for all of Tinghu's vulnerable residents costs more than a county may add

@@ -24,7 +24,11 @@ STRESS = [
     "routing.misuse_risk_per_use=0.05",
 ]  # fmt: skip
 CASES = {
-    "online_mediation": ("scenarios/online_mediation.toml", SMALL),
+    # every party with digital access takes the platform up, so diversions happen at 1:500
+    "online_mediation": (
+        "scenarios/online_mediation.toml",
+        SMALL + ["online_mediation.uptake_digital=1", "online_mediation.severe_uptake_factor=1"],
+    ),
     "early_warning": ("scenarios/early_warning.toml", SMALL),
     "data_lax_stressed": ("scenarios/data_lax.toml", SMALL + STRESS),
 }

@@ -33,6 +33,8 @@ MECHANISMS = (
     "reallocation",
     "datagov",
     "measure",
+    "selfgov",
+    "keyperson",
 )
 NOT_MODELLED = {"symmetric"}  # EngagedNeighbours: whether the network is known symmetric
 

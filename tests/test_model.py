@@ -247,10 +247,10 @@ def test_run_folder_contents(tmp_path):
 SEEDS = (1, 2, 3)
 
 
-def _mean_summary(path: str, key: str, extra: list[str] = ()) -> float:
+def _mean_summary(path: str, key: str, extra: list[str] = (), scale: float = 0.005) -> float:
     vals = []
     for s in SEEDS:
-        sc = load_scenario(ROOT / path, ["scale=0.005", "days=120", f"seed={s}", *extra])
+        sc = load_scenario(ROOT / path, [f"scale={scale}", "days=120", f"seed={s}", *extra])
         vals.append(run_scenario(sc).summary[key])
     return float(np.mean(vals))
 
@@ -263,11 +263,21 @@ def test_more_grid_workers_detect_sooner():
     assert more < base
 
 
-def test_command_centre_beats_siloed():
-    for key in ("transfers_per_case", "mean_resolution_days"):
-        centre = _mean_summary("scenarios/command_centre.toml", key)
-        siloed = _mean_summary("scenarios/siloed.toml", key)
-        assert centre < siloed, key
+def test_command_centre_transfers_fewer_than_siloed():
+    centre = _mean_summary("scenarios/command_centre.toml", "transfers_per_case")
+    siloed = _mean_summary("scenarios/siloed.toml", "transfers_per_case")
+    assert centre < siloed
+
+
+@pytest.mark.slow
+def test_command_centre_resolves_faster_than_siloed():
+    """At 1:20: the centres' dispatch capacity and the department pools are bounded, and
+    in a very small city (1:200) a day's arrivals overflow them often enough by chance to
+    hide the fewer transfers (measured: 3.68 against 3.58 days at 1:200, 2.48 against 2.95
+    at 1:20); see docs/model.md §5, Scale."""
+    centre = _mean_summary("scenarios/command_centre.toml", "mean_resolution_days", scale=0.05)
+    siloed = _mean_summary("scenarios/siloed.toml", "mean_resolution_days", scale=0.05)
+    assert centre < siloed
 
 
 def test_online_mediation_resolves_more_before_litigation():

@@ -248,20 +248,19 @@ def test_activation_kernel_matches_twin(data, sizes, ap, seed):
 def test_warning_kernels_match_twin(data, n_grids, wp, on):
     # The schema accepts all three weights at 0, which Params rejects (ValueError at model
     # construction): a known gap between the two, left out here.
-    assume(wp["warning.weight_disputes"] + wp["warning.weight_grievance"]
-           + wp["warning.weight_activation"] > 0)  # fmt: skip
+    assume(sum(wp[f"warning.weight_{k}"] for k in warning.SIGNALS) > 0)
     p = warning.Params.from_scenario(scenario_from(wp))
 
     def column(values):
         return np.array(data.draw(st.lists(values, min_size=n_grids, max_size=n_grids)), float)
 
     pop = column(st.integers(0, 2000) | st.just(0))
-    disputes = column(st.integers(0, 20)) * (pop > 0)
-    griev = column(st.floats(0.0, 1.0))
-    active = column(st.floats(0.0, 0.2) | st.just(0.0))
+    signals = np.stack([column(st.integers(0, 20)) * (pop > 0) for _ in warning.SIGNALS])
+    signals[3] = column(st.floats(0.0, 5.0) | st.just(0.0)) * (pop > 0)  # surge, incidents:
+    signals[4] = column(st.floats(0.0, 1.0) | st.just(0.0)) * (pop > 0)  # smoothed counts
     hours = column(st.floats(0.5, 10.0))
-    r = warning.risk_indicator(disputes, pop, griev, active, p)
-    np.testing.assert_array_equal(r, ref_warning.risk_indicator(disputes, pop, griev, active,
+    r = warning.risk_indicator(signals, pop, p)
+    np.testing.assert_array_equal(r, ref_warning.risk_indicator(signals.tolist(), pop,
                                                                 list(p.weights)))  # fmt: skip
     f = warning.flag_grids(r, p)
     assert f.tolist() == ref_warning.flag_grids(list(r), p.flag_share)
@@ -514,7 +513,7 @@ def test_days_with_twins_match_the_model(levers, esc, priority, scale, seed, n_d
 
 def test_all_zero_warning_weights_are_rejected_by_the_schema():
     """Once a valid scenario whose model could not be built (warning.Params raised)."""
-    zero = {f"warning.weight_{k}": 0.0 for k in ("disputes", "grievance", "activation")}
+    zero = {f"warning.weight_{k}": 0.0 for k in warning.SIGNALS}
     with pytest.raises(ValidationError, match="at least one positive weight"):
         make_scenario(zero)
 

@@ -198,18 +198,18 @@ def test_bad_arguments_are_rejected(kwargs):
                  **args)  # fmt: skip
 
 
-def test_social_org_capacity_grows_with_a_lag():
+def test_social_org_capacity_grows_on_a_linear_ramp():
     k = 10.0
     path = []
-    for _ in range(24):  # monthly steps toward a funded target of 40
-        k = float(social_org_capacity(k, 40.0, 30.0, 365.0))
+    for _ in range(12):  # monthly steps toward a funded target of 40, ramp T = 360 days
+        k = float(social_org_capacity(k, 40.0, 30.0, 360.0))
         path.append(k)
-    assert all(a < b < 40.0 for a, b in zip(path, path[1:], strict=False))
-    # after one lag time τ, the gap has shrunk to 1/e of what it was
-    assert float(social_org_capacity(10.0, 40.0, 365.0, 365.0)) == pytest.approx(
-        40.0 - 30.0 / math.e
-    )
-    assert path[11] == pytest.approx(40.0 - 30.0 * math.exp(-360 / 365))
+    # 40 slots a year: +3.33 a month until the target, never above it
+    assert path[0] == pytest.approx(10.0 + 40.0 / 12)
+    assert path[8] == pytest.approx(40.0) and max(path) == 40.0
+    assert all(a <= b for a, b in zip(path, path[1:], strict=False))
+    # a funding cut takes effect at once
+    assert float(social_org_capacity(40.0, 25.0, 30.0, 360.0)) == 25.0
 
 
 def test_resize_pools_keeps_busy_slots_and_totals():

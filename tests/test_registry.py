@@ -77,7 +77,7 @@ def test_defaults_are_the_schema_defaults():
     assert row["city.total_population"].default == sc.city.total_population
     assert row["handling.pools.mediation.resolve_prob.dispute"].default == 0.93
     assert row["handling.sector_mix.dispute[8]"].default == sc.handling.sector_mix["dispute"][8]
-    assert row["indices.happiness_weights[0]"].plausible == (0.25, 0.45)
+    assert row["surfacing.report_hours[0]"].plausible == (7.0, 9.0)
 
 
 def test_assumption_count_is_reported(capsys):

@@ -58,17 +58,18 @@ def random_inputs(seed: int, n: int = 25):
     rng = np.random.default_rng(seed)
     pop = rng.integers(0, 1500, n).astype(float)
     pop[0] = 0.0  # an empty grid
-    disputes = rng.poisson(3.0, n).astype(float)
-    disputes[pop == 0] = 0
-    return pop, disputes, rng.uniform(0, 0.6, n), rng.uniform(0, 0.1, n) * (rng.random(n) < 0.5)
+    signals = rng.poisson([[3.0], [1.0], [0.5], [0.8], [0.1]], (5, n)).astype(float)
+    signals[:, pop == 0] = 0
+    signals[4] *= rng.random(n) < 0.5
+    return pop, signals
 
 
 @pytest.mark.twin
 @pytest.mark.parametrize("seed", range(5))
 def test_kernels_match_twin(seed):
-    pop, disputes, griev, active = random_inputs(seed)
-    r = risk_indicator(disputes, pop, griev, active, P)
-    r_ref = ref.risk_indicator(disputes, pop, griev, active, list(P.weights))
+    pop, signals = random_inputs(seed)
+    r = risk_indicator(signals, pop, P)
+    r_ref = ref.risk_indicator(signals.tolist(), pop, list(P.weights))
     np.testing.assert_array_equal(r, r_ref)
     f = flag_grids(r, P)
     assert f.tolist() == ref.flag_grids(list(r), P.flag_share)
@@ -78,8 +79,8 @@ def test_kernels_match_twin(seed):
 
 
 def test_patrols_keep_total_hours_and_go_to_the_riskiest():
-    pop, disputes, griev, active = random_inputs(7)
-    r = risk_indicator(disputes, pop, griev, active, P)
+    pop, signals = random_inputs(7)
+    r = risk_indicator(signals, pop, P)
     f = flag_grids(r, P)
     hours = np.full(r.shape[0], 2.0)
     m = patrol_multiplier(r, f, hours, P)
@@ -92,9 +93,10 @@ def test_patrols_keep_total_hours_and_go_to_the_riskiest():
 
 def test_indicator_average_grid_scores_one_and_degenerate_inputs():
     pop = np.array([100.0, 100.0])
-    r = risk_indicator([1, 1], pop, [0.2, 0.2], [0.0, 0.0], P)
-    np.testing.assert_allclose(r, P.weights[0] + P.weights[1])  # activation term absent
-    zero = risk_indicator([0, 0], pop, [0, 0], [0, 0], P)
+    one = np.array([[1, 1], [2, 2], [1, 1], [3, 3], [0, 0]], float)
+    r = risk_indicator(one, pop, P)
+    np.testing.assert_allclose(r, 1.0 - P.weights[4])  # incident term absent
+    zero = risk_indicator(np.zeros((5, 2)), pop, P)
     assert np.all(zero == 0.0)
     assert flag_grids(zero, P).sum() == 0  # nothing above average: no flag
     assert np.all(patrol_multiplier(zero, flag_grids(zero, P), [1, 1], P) == 1.0)
@@ -152,8 +154,9 @@ def test_scores_match_twin_on_random_cases(seed):
 
 
 def synthetic_city(seed: int, n_days: int = 200, n_grids: int = 100):
-    """Latent tension (persistent level + AR(1) swings) drives disputes, grievance,
-    activation and, three days later, incidents (rate ∝ tension³: hot spots)."""
+    """Latent tension (persistent level + AR(1) swings) drives the observed signals
+    (disputes, repeat callers, petitions) and, three days later, incidents (rate ∝
+    tension³: hot spots)."""
     rng = np.random.default_rng(seed)
     pop = np.full(n_grids, 1000.0)
     base = rng.gamma(0.5, 2.0, n_grids)
@@ -162,19 +165,19 @@ def synthetic_city(seed: int, n_days: int = 200, n_grids: int = 100):
     for d in range(n_days):
         x = base + 0.9 * (x - base) + rng.normal(0, 0.3, n_grids)
         tension[d] = np.maximum(x, 0)
-    disputes = rng.poisson(2.0 * tension)
-    griev = np.clip(0.2 + 0.05 * tension + rng.normal(0, 0.03, tension.shape), 0, 1)
-    active = np.clip(0.002 * tension**2 + rng.normal(0, 0.001, tension.shape), 0, 1)
+    signals = np.zeros((n_days, 5, n_grids))
+    signals[:, 0] = rng.poisson(2.0 * tension)
+    signals[:, 1] = rng.poisson(0.5 * tension**2)
+    signals[:, 2] = rng.poisson(0.2 * tension**2)
     incidents = np.zeros((n_days, n_grids), int)
     incidents[3:] = rng.poisson(0.002 * tension[:-3] ** 3)
-    return pop, disputes, griev, active, incidents
+    return pop, signals, incidents
 
 
 def test_warning_beats_chance_on_a_synthetic_city():
-    pop, disputes, griev, active, incidents = synthetic_city(seed=5)
+    pop, signals, incidents = synthetic_city(seed=5)
     p = WarningParams(flag_share=0.1)
-    res = warning_alone(disputes, pop, griev, active, p, incidents_by_day=incidents,
-                        horizon_days=7)  # fmt: skip
+    res = warning_alone(signals, pop, p, incidents_by_day=incidents, horizon_days=7)
     s = res.scores
     assert s.n_incidents > 100
     # random flags of 10 % of the grids warn ≈ 1 − 0.9^7 ≈ 52 % of incidents and are
@@ -202,7 +205,8 @@ def test_results_do_not_depend_on_thread_count():
 
 @pytest.mark.parametrize(
     "bad", [{"flag_share": 0.0}, {"redeploy_share": 1.5}, {"weight_disputes": -1.0},
-            {"weight_disputes": 0.0, "weight_grievance": 0.0, "weight_activation": 0.0}]
+            {"weight_disputes": 0.0, "weight_repeat": 0.0, "weight_petitions": 0.0,
+             "weight_surge": 0.0, "weight_incidents": 0.0}]
 )  # fmt: skip
 def test_bad_parameters_are_rejected(bad):
     with pytest.raises(ValueError):

@@ -1,26 +1,25 @@
 """Why an index moved: each notable day-to-day change of 获得感 / 幸福感 / 安全感 with its
 causes from the event log, in plain Chinese (English in the English view).
 
-What is said follows the index definitions (:mod:`sim.metrics`), and says how firm the
-link is:
+What is said follows the index definitions (:mod:`sim.metrics`, docs/model.md
+"Indices": each index is the share of residents who would answer a survey item
+positively, each resident's probability a logistic function of her experience, exposure
+and trust), and says how firm the link is:
 
-- 安全感 ``S = 100·exp(−(w_r·R + w_c·C)/100)``, R the open safety risks per 1,000
-  residents now, C the collective incidents of the last ``window_days`` days per 100,000
-  residents. Its change is split exactly in log terms into: new collective incidents
-  today (by county, from the log's ``collective`` events), incidents of day
-  ``d − window_days`` leaving the window (the rectangles' falling edge), and the change
-  in open risks. This is mechanism (``linked = "mechanism"``).
-- 幸福感 is the weighted geometric mean of 获得感, 安全感, mean trust and one minus mean
-  hardship: its change is split by the log changes of those parts (hardship is not in
-  the daily table; it is what remains). Mechanism too.
-- 获得感 is the mean satisfaction of the needs and enquiries settled in its window: the
-  day's needs and enquiries closed unresolved or abandoned (a fall) or resolved (a rise)
-  are named, with the county that had most of them, as co-occurrence
-  (``linked = "related"``, "与当日事件相关"): the log does not say which settled need
-  entered or left the window's mean with which weight.
+- 安全感: the day's metrics carry its first-order parts (:func:`sim.kernels.measure.
+  survey_step`): today's new collective incidents (split by county from the log's
+  ``collective`` events, in proportion to their number), the fading of remembered
+  incidents (memory decays as exp(−age/τ), so an old incident's weight falls a little
+  each day rather than leaving a window at once), and the change in open safety risks;
+  what remains (trust, curvature) is "other". Mechanism (``linked = "mechanism"``).
+- 幸福感: its exposure part (the same incidents and risks) and the rest (residents' own
+  needs met or unmet, hardship, trust). Mechanism too.
+- 获得感 follows residents' own needs and enquiries met or closed unmet: the day's needs
+  and enquiries closed unresolved or abandoned (a fall) or resolved (a rise) are named,
+  with the county that had most of them, as co-occurrence (``linked = "related"``,
+  "与当日事件相关").
 
-The split of a change into parts is proportional in log terms (exact when only one part
-moved). A change is notable when ``|Δ| ≥ threshold`` points (0.5 by default).
+A change is notable when ``|Δ| ≥ threshold`` points (0.5 by default).
 """
 
 from __future__ import annotations
@@ -34,7 +33,6 @@ import numpy as np
 
 from sim import events as log_events
 from sim.issues import CAT_ENQUIRY, CAT_NEED
-from sim.metrics import security_terms
 
 INDEX_KEYS = ("gain_index", "happiness_index", "security_index")
 INDEX_NAMES = {
@@ -49,11 +47,10 @@ THRESHOLD = 0.5  # index points
 class Cause:
     """One part of an index change: what, where (county −1: city-wide), how many."""
 
-    what: str  # collective | window_out | risk | unmet | met | gain | security | trust | rest
+    what: str  # collective | fading | risk | unmet | met | security | rest
     delta: float  # index points attributed to it
     n: int = 0
     county: int = -1
-    ref_day: int = -1  # for window_out: the day the incidents happened
     linked: str = "mechanism"  # or "related" (co-occurrence)
 
 
@@ -72,84 +69,63 @@ class Change:
         return self.after - self.before
 
 
-def _split(delta: float, parts: Sequence[float]) -> list[float]:
-    """``delta`` shared in proportion to ``parts`` (log-space contributions)."""
-    tot = sum(parts)
-    if tot == 0 or not math.isfinite(tot):
-        return [0.0] * len(parts)
-    return [delta * p / tot for p in parts]
-
-
 def _by_county(counties: np.ndarray) -> list[tuple[int, int]]:
     """(county, count), most first, ties by county code."""
     c = Counter(int(x) for x in counties)
     return sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
+def _with_rest(delta: float, parts: dict[str, float]) -> list[tuple[str, float]]:
+    """The named first-order parts and what remains of ``delta`` ("rest")."""
+    named = [(k, float(v)) for k, v in parts.items() if math.isfinite(v) and v != 0.0]
+    rest = delta - sum(v for _, v in named)
+    return named + ([("rest", rest)] if abs(rest) > 1e-9 else [])
+
+
 def security_causes(
     daily: Mapping[str, np.ndarray],
     i: int,
     collective_today: np.ndarray,
-    collective_out: np.ndarray,
-    n_residents: int,
-    ix,
+    collective_out: np.ndarray | None = None,
+    n_residents: int = 0,
+    ix=None,
 ) -> list[Cause]:
     """The parts of 安全感's change from row ``i − 1`` to row ``i``.
 
-    ``collective_today`` and ``collective_out`` are the county codes of the log's
-    collective-incident events of day ``i`` and of day ``i − window_days`` (which leaves
-    the window today).
+    ``collective_today`` holds the county codes of the log's collective-incident events of
+    day ``i``. (``collective_out``, ``n_residents`` and ``ix`` are not needed since the
+    indices remember with exponential decay instead of a window; kept for callers.)
     """
     s0, s1 = float(daily["security_index"][i - 1]), float(daily["security_index"][i])
-    w = int(ix.window_days)
-    coll = daily["escalations_collective"] + daily["unrest_incidents"]
-    new = int(coll[i])
-    out = int(coll[i - w]) if i - w >= 0 else 0
-    n = max(n_residents, 1)
-    d_risk = float(daily["open_risk"][i] - daily["open_risk"][i - 1])
-    parts = {  # the exponent's terms (sim.metrics.security_terms), linear in their counts
-        "collective": security_terms(ix, 0.0, new, n)[1],  # adds to −ln S·100, lowers S
-        "window_out": -security_terms(ix, 0.0, out, n)[1],
-        "risk": security_terms(ix, d_risk, 0.0, n)[0],
-    }
-    # S1/S0 = exp(−ΣL/100): a part's share of ΔS is its share of ΣL
-    shares = _split(s1 - s0, list(parts.values()))
+    new = int(daily["escalations_collective"][i] + daily["unrest_incidents"][i])
+    parts = _with_rest(
+        s1 - s0,
+        {
+            "collective": daily["security_from_incidents"][i],
+            "fading": daily["security_from_fading"][i],
+            "risk": daily["security_from_risks"][i],
+        },
+    )
     causes: list[Cause] = []
-    for (what, _), d in zip(parts.items(), shares, strict=True):
-        if d == 0:
-            continue
+    for what, d in parts:
         if what == "collective":
             rows = _by_county(collective_today) or [(-1, new)]
             logged = sum(n for _, n in rows)
             for county, n in rows:
                 causes.append(Cause("collective", d * n / max(logged, 1), n, county))
-        elif what == "window_out":
-            rows = _by_county(collective_out) or [(-1, out)]
-            logged = sum(n for _, n in rows)
-            for county, n in rows:
-                causes.append(Cause("window_out", d * n / max(logged, 1), n, county, i - w))
-        else:
+        elif what == "risk":
             n_risk = int(daily["open_risk"][i] - daily["open_risk"][i - 1])
             causes.append(Cause("risk", d, n_risk))
+        else:
+            causes.append(Cause(what, d))
     return causes
 
 
-def happiness_causes(daily: Mapping[str, np.ndarray], i: int, ix) -> list[Cause]:
-    """The parts of 幸福感's change: 获得感, 安全感, trust, and the rest (hardship)."""
+def happiness_causes(daily: Mapping[str, np.ndarray], i: int, ix=None) -> list[Cause]:
+    """The parts of 幸福感's change: exposure (incidents and risks) and the rest."""
     h0, h1 = float(daily["happiness_index"][i - 1]), float(daily["happiness_index"][i])
-    w1, w2, w3, _ = ix.happiness_weights
-    vals = []
-    for k in ("gain_index", "security_index", "trust_mean"):
-        a, b = float(daily[k][i - 1]), float(daily[k][i])
-        if not (a > 0 and b > 0 and h0 > 0 and h1 > 0):
-            return [Cause("rest", h1 - h0)]
-        vals.append(math.log(b / a))
-    parts = [w1 * vals[0], w2 * vals[1], w3 * vals[2]]
-    total = math.log(h1 / h0)
-    parts.append(total - sum(parts))
-    names = ("gain", "security", "trust", "rest")
-    shares = _split(h1 - h0, parts) if abs(total) > 1e-12 else [0.0] * 4
-    return [Cause(n, d) for n, d in zip(names, shares, strict=True)]
+    parts = _with_rest(h1 - h0, {"security": daily["happiness_from_exposure"][i]})
+    return [Cause(w, d) for w, d in parts]
 
 
 def gain_causes(
@@ -178,8 +154,8 @@ def notable_changes(
     """The notable index changes of row ``i`` (vs. row ``i − 1``) with their causes.
 
     ``today`` is the day's event log (columns as :meth:`sim.events.EventLog.select`);
-    ``collective_out`` the county codes of the collective incidents of day
-    ``i − window_days``.
+    ``collective_out`` (the county codes of the incidents of day ``i − window_days``) is
+    no longer needed: remembered incidents fade instead of leaving a window.
     """
     if i < 1:
         return []
@@ -215,10 +191,8 @@ def cause_text(c: Cause, key: str, county_zh: Sequence[str], county_en: Sequence
         place = where or ("全市" if zh else "the city")
         what = (f"{place}发生聚集性事件{c.n}起" if zh
                 else f"{c.n} collective incident{'s' * (c.n != 1)} in {place}")  # fmt: skip
-    elif c.what == "window_out":
-        what = (f"第{c.ref_day + 1}天{where}的聚集性事件{c.n}起移出统计窗口" if zh
-                else f"{c.n} incident{'s' * (c.n != 1)} of day {c.ref_day + 1}"
-                f"{' in ' + where if where else ''} left the window")  # fmt: skip
+    elif c.what == "fading":
+        what = "过去的聚集性事件逐渐淡忘" if zh else "past incidents fading from memory"
     elif c.what == "risk":
         if zh:
             what = f"未处置安全隐患{'增加' if c.n > 0 else '减少'}{abs(c.n)}处"
@@ -234,10 +208,11 @@ def cause_text(c: Cause, key: str, county_zh: Sequence[str], county_en: Sequence
     else:
         up = c.delta >= 0
         what = {
-            "gain": (f"获得感{'上升' if up else '下降'}", f"gain {'up' if up else 'down'}"),
-            "security": (f"安全感{'上升' if up else '下降'}", f"security {'up' if up else 'down'}"),
-            "trust": (f"群众信任{'上升' if up else '下降'}", f"trust {'up' if up else 'down'}"),
-            "rest": ("困难程度等其他变化", "hardship and other parts"),
+            "security": (
+                f"安全环境{'改善' if up else '变差'}（事件与隐患）",
+                f"safety {'better' if up else 'worse'} (incidents and risks)",
+            ),
+            "rest": ("自身诉求、困难程度与信任等其他变化", "own needs, hardship, trust and other"),
         }[c.what][0 if zh else 1]
     text = f"{what} → {idx} {_signed(c.delta)}"
     if c.linked == "related":

@@ -32,7 +32,11 @@ from sim.scenario.schema import Levers, Scenario
 # Levers that GovernanceModel.change_scenario refuses mid-run (its CITY_SHAPING): moving
 # one restarts the run at day 0, and the page says so next to the lever before it is moved.
 CITY_SHAPING = frozenset(
-    {"levers.capability.residents_per_grid", "levers.capability.digital_inclusion"}
+    {
+        "levers.capability.residents_per_grid",
+        "levers.capability.grids_per_worker",
+        "levers.capability.digital_inclusion",
+    }
 )
 
 

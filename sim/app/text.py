@@ -129,6 +129,7 @@ LEVER_LABELS: dict[str, tuple[str, str]] = {
         "社会组织扶持(元/人·年)",
         "Social-org funds (yuan/resident·yr)",
     ),
+    "levers.system.self_governance": ("村（居）协商议事覆盖率", "Community consultation councils"),
     "levers.community.multi_actor_participation": ("多方参与机制", "Multi-actor participation"),
     "levers.community.urban_rural_integration": ("城乡一体化", "Urban–rural integration"),
     "levers.community.video_coverage_vulnerable": (
@@ -139,8 +140,13 @@ LEVER_LABELS: dict[str, tuple[str, str]] = {
     "levers.people.public_evaluation": ("群众评价与问责", "Public evaluation"),
     "levers.capability.residents_per_grid": ("精网微格：每网格居民数", "Residents per grid"),
     "levers.capability.workers_per_grid": ("每网格网格员数", "Grid workers per grid"),
+    "levers.capability.grids_per_worker": ("每组网格员负责网格数", "Grids per grid-worker beat"),
     "levers.capability.patrol_hours_per_day": ("铁脚板：每日巡查(小时)", "Patrol hours per day"),
     "levers.capability.early_warning": ("风险预测预警", "Risk early warning"),
+    "levers.capability.key_person_visits": (
+        "重点人员走访(次/人·月)",
+        "Key-person visits (per person·month)",
+    ),
     "levers.capability.online_mediation": ("苏解纷在线解纷平台", "Su Jie Fen online mediation"),
     "levers.capability.digital_inclusion": ("数字包容", "Digital inclusion"),
     "levers.capability.resource_allocation": ("资源调配方式", "Resource allocation"),
@@ -173,6 +179,12 @@ LEVER_HELP: dict[str, tuple[str, str]] = {
         "财政按常住人口扶持社会组织，决定社会组织能承接多少事项",
         "Public funds for social organisations: how many cases they can take on",
     ),
+    "levers.system.self_governance": (
+        "有活跃协商议事会的村（居）比例：邻里纠纷、小诉求先由村（居）委会协商化解，"
+        "忙不过来的照常上报",
+        "Share of villages and communities with an active council: neighbour disputes and "
+        "small requests are settled there first; when it is full they go the usual way",
+    ),
     "levers.community.multi_actor_participation": (
         "社会组织、志愿者参与发现问题、调解纠纷的程度",
         "How far social organisations and volunteers surface issues and mediate",
@@ -201,6 +213,11 @@ LEVER_HELP: dict[str, tuple[str, str]] = {
         "每个网格的专职网格员人数",
         "Full-time grid workers in each grid",
     ),
+    "levers.capability.grids_per_worker": (
+        "一组网格员负责的相邻网格数；网格更细而人员不变时调大，从第 0 天重新开始",
+        "Neighbouring grids one team of grid workers covers; raise it for finer grids with "
+        "the same staff; the run restarts",
+    ),
     "levers.capability.patrol_hours_per_day": (
         "每名网格员每天走访巡查的时间(铁脚板)",
         "Hours each grid worker patrols a day (on foot)",
@@ -208,6 +225,11 @@ LEVER_HELP: dict[str, tuple[str, str]] = {
     "levers.capability.early_warning": (
         "开启后先巡查风险最高的网格，并派工作组提前处置",
         "On: patrol the riskiest grids first and send a team early",
+    ),
+    "levers.capability.key_person_visits": (
+        "网格员每月走访每名重点人员(反复诉求、信访未结者)的次数；走访占用巡查时间",
+        "Monthly grid-worker visits to each listed resident (repeat callers, open "
+        "petitions); visits take patrol time",
     ),
     "levers.capability.online_mediation": (
         "开启后纠纷可通过苏解纷平台在线调解",

@@ -24,6 +24,7 @@ References
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from importlib import resources
 
 import numpy as np
@@ -52,6 +53,7 @@ __all__ = [
     "build_city",
     "load_county_shapes",
     "points_in_shape",
+    "redraw_grids",
 ]
 
 # Random streams: SeedSequence([scenario.seed, STREAM_*]), defined in the registry
@@ -119,9 +121,10 @@ def build_city(scenario: Scenario) -> City:
     ``long_ties`` as mean degrees.
     """
     p = scenario.city
-    residents_per_grid = scenario.levers.capability.residents_per_grid
     county_population = _county_residents(p, scenario.scale)
-    territory = _territory(p, county_population, residents_per_grid)
+    # residents live on fixed blocks; grids are drawn over the blocks afterwards, so
+    # the residents (households, ties, hardship …) do not depend on the grid size
+    territory = _territory(p, county_population, p.block_residents)
 
     rng = np.random.default_rng(np.random.SeedSequence([scenario.seed, STREAM_RESIDENTS]))
     residents = _residents(rng, p, territory)
@@ -135,22 +138,27 @@ def build_city(scenario: Scenario) -> City:
         p.long_ties,
     )
 
-    rng = np.random.default_rng(np.random.SeedSequence([scenario.seed, STREAM_GEOGRAPHY]))
-    grid_lon, grid_lat = _grid_points(
-        rng, [c.name_zh for c in p.counties], territory["grid_county"]
+    grids = _draw_grids(
+        territory["grid_start"],
+        territory,
+        scenario.levers.capability.residents_per_grid,
+        p.rural_grid_size_ratio,
+        residents["household"],
     )
+    residents["grid"] = _resident_grid(grids["grid_start"])
+    rng = np.random.default_rng(np.random.SeedSequence([scenario.seed, STREAM_GEOGRAPHY]))
+    grid_lon, grid_lat = _grid_points(rng, [c.name_zh for c in p.counties], grids["grid_county"])
 
     return City(
         county_names_zh=[c.name_zh for c in p.counties],
         county_names_en=[c.name_en for c in p.counties],
         county_population=county_population,
-        grid_county=territory["grid_county"],
-        grid_town=territory["grid_town"],
-        grid_community=territory["grid_community"],
-        grid_urban=territory["grid_urban"],
-        grid_start=territory["grid_start"],
+        **grids,
         grid_lon=grid_lon,
         grid_lat=grid_lat,
+        block_start=territory["grid_start"],
+        block_town=territory["grid_town"],
+        block_community=territory["grid_community"],
         town_county=territory["town_county"],
         nbr_indptr=nbr_indptr,
         nbr_indices=nbr_indices,
@@ -237,6 +245,83 @@ def _territory(p: CityParams, county_population: np.ndarray, residents_per_grid:
         "grid_town": np.concatenate(town).astype(np.int32),
         "town_county": np.concatenate(town_county).astype(np.int32),
     }
+
+
+def _resident_grid(grid_start: np.ndarray) -> np.ndarray:
+    sizes = np.diff(grid_start)
+    return np.repeat(np.arange(sizes.shape[0], dtype=np.int32), sizes)
+
+
+def _draw_grids(
+    block_start: np.ndarray,
+    blocks: dict,
+    residents_per_grid: int,
+    rural_ratio: float = 1.0,
+    household: np.ndarray | None = None,
+) -> dict:
+    """Grids of about ``residents_per_grid`` residents (× ``rural_ratio`` in the
+    countryside) drawn over the residents' blocks.
+
+    Each run of consecutive blocks of one county and kind (urban or rural) — its
+    residents are contiguous rows — is split as evenly as possible into
+    ``max(1, round(n / size))`` grids; a grid takes the county, kind, community and town
+    of the block its first resident lives in. A boundary that would cut a household is
+    moved to the household's end (``household``: households never span two grids). With
+    grids of the block size this gives back the blocks themselves.
+    """
+    county = blocks["grid_county"]
+    urban = blocks["grid_urban"]
+    n_blocks = county.shape[0]
+    key = county.astype(np.int64) * 2 + urban
+    cut = np.flatnonzero(np.r_[True, key[1:] != key[:-1], True])
+    sizes = []
+    for a, b in zip(cut[:-1], cut[1:], strict=True):
+        n = int(block_start[b] - block_start[a])
+        size = residents_per_grid * (1.0 if urban[a] else rural_ratio)
+        sizes.append(_even_split(n, max(1, int(_round_half_up(n / size)))))
+    sizes = np.concatenate(sizes) if n_blocks else np.zeros(0, dtype=np.int64)
+    grid_start = np.zeros(sizes.shape[0] + 1, dtype=np.int64)
+    np.cumsum(sizes, out=grid_start[1:])
+    if household is not None and household.shape[0]:
+        starts = np.flatnonzero(np.r_[True, household[1:] != household[:-1]])
+        starts = np.r_[starts, household.shape[0]]
+        grid_start[1:-1] = starts[np.searchsorted(starts, grid_start[1:-1])]
+    block_of = np.searchsorted(block_start, grid_start[:-1], side="right") - 1
+    return {
+        "grid_start": grid_start,
+        "grid_county": county[block_of].astype(np.int32),
+        "grid_urban": urban[block_of].astype(np.uint8),
+        "grid_community": blocks["grid_community"][block_of].astype(np.int32),
+        "grid_town": blocks["grid_town"][block_of].astype(np.int32),
+    }
+
+
+def redraw_grids(city: City, residents_per_grid: int, rural_ratio: float = 1.0) -> City:
+    """The same city — same residents, households, ties, blocks, communities and towns —
+    with its grids drawn anew at about ``residents_per_grid`` residents each
+    (× ``rural_ratio`` in the countryside, ``city.rural_grid_size_ratio``).
+
+    Used to compare grid sizes over identical residents (issue 12, 精网微格): only the
+    grid partition (and the residents' grid ids) change. A new grid's map point is that
+    of the old grid holding its first resident.
+    """
+    b = city.block_start
+    blocks = {
+        "grid_county": city.county[b[:-1]].astype(np.int32),
+        "grid_urban": city.urban[b[:-1]],
+        "grid_community": city.block_community,
+        "grid_town": city.block_town,
+    }
+    grids = _draw_grids(b, blocks, residents_per_grid, rural_ratio, city.household)
+    old = city.grid[grids["grid_start"][:-1]]
+    return replace(
+        city,
+        **grids,
+        grid=_resident_grid(grids["grid_start"]),
+        grid_lon=city.grid_lon[old].copy(),
+        grid_lat=city.grid_lat[old].copy(),
+        initial=city.initial.copy(),
+    )
 
 
 # --------------------------------------------------------------------------- residents

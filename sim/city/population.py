@@ -45,6 +45,13 @@ class City:
         Residents of grid g are rows ``grid_start[g]:grid_start[g+1]``.
     grid_lon, grid_lat : float64[n_grids]
         A point inside the grid's county polygon (for maps).
+    block_start : int64[n_blocks + 1]
+        Residents of block b are rows ``block_start[b]:block_start[b+1]``: fixed population
+        units of about ``city.block_residents`` (小区/自然村) that residents, households
+        and neighbour ties belong to and collective action is counted on; grids are drawn
+        over them (:func:`sim.city.build.redraw_grids`).
+    block_town, block_community : int32[n_blocks]
+        The town and community (village) each block belongs to.
     town_county : int32[n_towns]
     county, grid, household, age_group, urban, hardship, vulnerability, org_member
         The residents' static attributes (one row per resident).
@@ -66,6 +73,9 @@ class City:
     grid_start: np.ndarray
     grid_lon: np.ndarray
     grid_lat: np.ndarray
+    block_start: np.ndarray
+    block_town: np.ndarray
+    block_community: np.ndarray
     town_county: np.ndarray
     # residents (static)
     county: np.ndarray  # int16
@@ -96,6 +106,10 @@ class City:
     @property
     def n_grids(self) -> int:
         return int(self.grid_county.shape[0])
+
+    @property
+    def n_blocks(self) -> int:
+        return int(self.block_start.shape[0] - 1)
 
     @property
     def n_towns(self) -> int:

@@ -16,13 +16,22 @@ enforcement presence in the grid (grid workers and police, see
 Mesa's implementation [2]_: it is not in [1]_ but Mesa notes that without it the dynamics
 of [1]_ cannot be replicated; ``np.rint`` rounds the same way.
 
-A grid whose active residents reach ``max(incident_min_active, incident_share · n_g)``
+A unit whose active residents reach ``max(incident_min_active, incident_share · n_g)``
 makes a collective incident (群体性事件) that day.
+
+The units are the city's **blocks** (``City.block_start``: fixed groups of about
+``city.block_residents`` residents, 小区/自然村), not its grids: residents see and join
+the actives of the place they live in, which does not change when the administration
+draws its grids finer (issue 12: an incident threshold per grid made finer grids
+"produce" incidents, an areal-unit artefact, Openshaw 1984 [3]_). The grids' enforcement
+presence is carried onto the blocks in proportion to the residents they share
+(:func:`grids_to_blocks`), and each grid's mobilisation is the resident-weighted mean of
+its blocks' (:func:`blocks_to_grids`). With grids of the block size the two coincide.
 
 Departures from [1]_ in the city kernel (:func:`activation_step`)
 ------------------------------------------------------------------
-- **Vision = the grid.** A resident sees the enforcement presence and the active residents
-  of its own grid (about 1,000 residents), not a radius-``v`` patch of a lattice; nobody
+- **Vision = the block.** A resident sees the enforcement presence and the active residents
+  of its own block (about 1,000 residents), not a radius-``v`` patch of a lattice; nobody
   moves and nobody is jailed (arrests are not modelled in the city: activation is the
   propensity to join a collective action, deterred by the visible presence ``C_g``).
 - **Synchronous update.** ``A_i`` counts the grid's actives of the *previous* day (double
@@ -41,6 +50,8 @@ References
    approach. PNAS 99(suppl 3), 7243–7250. doi:10.1073/pnas.092080199
 .. [2] Mesa developers. ``mesa.examples.advanced.epstein_civil_violence`` (Mesa 3.5.1),
    ``agents.py``: ``Citizen.update_estimated_arrest_probability``.
+.. [3] Openshaw, S. (1984). The Modifiable Areal Unit Problem. CATMOG 38. Geo Books,
+   Norwich.
 """
 
 from __future__ import annotations
@@ -53,12 +64,16 @@ import numpy as np
 from numba import njit, prange
 
 from sim.issues import CAT_DISPUTE, CAT_NEED, FIRST_CLOSED
+from sim.pools import workers_per_grid
 from sim.rng import S_RISK_AVERSION, uniform
 
 __all__ = [
     "S_RISK_AVERSION",
     "activation_step",
     "add_by_grid",
+    "block_grid",
+    "blocks_to_grids",
+    "grids_to_blocks",
     "arrest_probability",
     "enforcement_presence",
     "grievance",
@@ -162,6 +177,58 @@ def enforcement_presence(
         workers_per_grid, dtype=np.float64
     )
     return np.ascontiguousarray(np.broadcast_to(c, (n_grids,)), dtype=np.float64)
+
+
+@njit(cache=True)
+def _overlap_kernel(values, src_start, dst_start, per_src, out):
+    """out[d] = Σ_s values[s]·|s ∩ d| / (|s| if per_src else |d|) over the overlapping
+    row ranges of two partitions of the same rows (two-pointer merge)."""
+    n_src = src_start.shape[0] - 1
+    n_dst = dst_start.shape[0] - 1
+    s = 0
+    for d in range(n_dst):
+        lo = dst_start[d]
+        hi = dst_start[d + 1]
+        acc = 0.0
+        while s < n_src and src_start[s + 1] <= lo:
+            s += 1
+        j = s
+        while j < n_src and src_start[j] < hi:
+            a = max(lo, src_start[j])
+            b = min(hi, src_start[j + 1])
+            if b > a:
+                size = src_start[j + 1] - src_start[j] if per_src else hi - lo
+                if b - a == size:
+                    acc += values[j]
+                else:
+                    acc += values[j] * (b - a) / size
+            j += 1
+        out[d] = acc
+    return out
+
+
+def grids_to_blocks(per_grid: np.ndarray, grid_start: np.ndarray, block_start: np.ndarray):
+    """Share each grid's amount (e.g. enforcement presence C_g) among the blocks in
+    proportion to the residents they share: C_b = Σ_g C_g·|g ∩ b|/n_g (float64[n_blocks]).
+    Total preserved; a block that is one grid gets exactly that grid's amount."""
+    out = np.empty(block_start.shape[0] - 1)
+    v = np.ascontiguousarray(per_grid, dtype=np.float64)
+    return _overlap_kernel(v, grid_start, block_start, True, out)
+
+
+def blocks_to_grids(per_block: np.ndarray, block_start: np.ndarray, grid_start: np.ndarray):
+    """Resident-weighted mean over each grid of a per-block value (e.g. mobilisation m_b):
+    m_g = Σ_b m_b·|b ∩ g|/n_g (float64[n_grids])."""
+    out = np.empty(grid_start.shape[0] - 1)
+    v = np.ascontiguousarray(per_block, dtype=np.float64)
+    return _overlap_kernel(v, block_start, grid_start, False, out)
+
+
+def block_grid(block_start: np.ndarray, grid_start: np.ndarray) -> np.ndarray:
+    """The grid holding each block's middle resident (int64[n_blocks]): where an incident
+    of the block is recorded (event log, early-warning scores)."""
+    mid = (block_start[:-1] + block_start[1:]) // 2
+    return np.searchsorted(grid_start, mid, side="right") - 1
 
 
 @njit(cache=True, parallel=True)
@@ -305,7 +372,7 @@ class Params:
     worker_weight : float
         Deterrence of a grid worker relative to an officer.
     workers_per_grid : float
-        ``levers.capability.workers_per_grid``.
+        Grid workers per grid (:func:`sim.pools.workers_per_grid`).
     unresolved_hardship, shared_hardship : float
         b and b_s of :func:`felt_hardship`.
     grace_days : float
@@ -336,7 +403,7 @@ class Params:
             incident_min_active=ap.incident_min_active,
             presence_per_1000=ap.presence_per_1000,
             worker_weight=ap.worker_weight,
-            workers_per_grid=float(sc.levers.capability.workers_per_grid),
+            workers_per_grid=workers_per_grid(sc),
             unresolved_hardship=ap.unresolved_hardship,
             shared_hardship=ap.shared_hardship,
             grace_days=sc.escalation.grace_days,
@@ -362,26 +429,27 @@ class State:
         Today's activation (yesterday's while the rule runs).
     spare : uint8[n_residents]
         The double buffer the rule writes tomorrow's activation into.
-    grid_incident : uint8[n_grids]
-        1 while a grid is in an incident episode (hysteresis, see :func:`update`).
+    block_incident : uint8[n_blocks]
+        1 while a block is in an incident episode (hysteresis, see :func:`update`).
     mobilisation : float64[n_grids]
-        m_g for tomorrow's escalation (:func:`mobilisation`).
+        m_g for tomorrow's escalation (:func:`mobilisation`, carried from the blocks onto
+        the grids by :func:`blocks_to_grids`).
     felt : float32[n_residents]
         Buffer of today's felt hardship (:func:`felt_hardship`).
     """
 
     active: np.ndarray
     spare: np.ndarray
-    grid_incident: np.ndarray
+    block_incident: np.ndarray
     mobilisation: np.ndarray
     felt: np.ndarray
 
     @classmethod
-    def start(cls, n_residents: int, n_grids: int) -> State:
+    def start(cls, n_residents: int, n_grids: int, n_blocks: int | None = None) -> State:
         return cls(
             active=np.zeros(n_residents, dtype=np.uint8),
             spare=np.empty(n_residents, dtype=np.uint8),
-            grid_incident=np.zeros(n_grids, dtype=np.uint8),
+            block_incident=np.zeros(n_grids if n_blocks is None else n_blocks, dtype=np.uint8),
             mobilisation=np.zeros(n_grids),
             felt=np.empty(n_residents, dtype=np.float32),
         )
@@ -391,12 +459,13 @@ class Unrest(NamedTuple):
     """Collective incidents from activation today (counted at their onset)."""
 
     incidents: int
-    onsets: np.ndarray  # int64[n_grids]
+    onsets: np.ndarray  # int64[n_grids]: onsets recorded at the grid of the block's middle
 
 
 def presence(patrol_mult, grid_sizes, p: Params) -> np.ndarray:
     """C_g: the grid's police and its grid workers, whose presence follows their patrols
-    (the early warning redeploys them: ``patrol_mult``)."""
+    (the early warning redeploys them: ``patrol_mult``); workers per grid are a beat's
+    workers over its grids (:func:`sim.pools.workers_per_grid`)."""
     n_g = grid_sizes.astype(np.float64)
     workers = p.workers_per_grid * patrol_mult
     return enforcement_presence(
@@ -404,14 +473,15 @@ def presence(patrol_mult, grid_sizes, p: Params) -> np.ndarray:
     )
 
 
-def felt_hardship(hardship, issues, grid_start, p: Params, day: int, out) -> np.ndarray:
+def felt_hardship(hardship, issues, block_start, p: Params, day: int, out) -> np.ndarray:
     """Hardship H plus the burden of the resident's own long-unresolved issues (into ``out``).
 
-    H'_i = min(1, H_i + b·u_i + b_s·100·U_g/n_g), u_i the resident's open needs and
+    H'_i = min(1, H_i + b·u_i + b_s·100·U_b/n_b), u_i the resident's open needs and
     disputes older than ``escalation.grace_days`` (hidden or known),
     b = ``activation.unresolved_hardship``: grievance accumulates from hardship and
-    unresolved issues (DIGEST.md, mechanism 3). U_g counts the grid's disputes open that
-    long: a neighbourhood's long-unresolved conflicts are a grievance its residents share
+    unresolved issues (DIGEST.md, mechanism 3). U_b counts the disputes of the residents
+    of block b (``block_start``; any partition of the residents) open that long: a
+    neighbourhood's long-unresolved conflicts are a grievance its residents share
     (relative deprivation, Gurr 1970), b_s = ``activation.shared_hardship`` per such
     dispute per 100 residents.
 
@@ -431,15 +501,16 @@ def felt_hardship(hardship, issues, grid_start, p: Params, day: int, out) -> np.
         np.add.at(out, t.resident[old], np.float32(b))
         np.minimum(out, np.float32(1.0), out=out)
     if b_s > 0:
-        n_grids = grid_start.shape[0] - 1
-        n_g = np.diff(grid_start)
-        per_100 = 100.0 * np.bincount(t.grid[disputes], minlength=n_grids) / np.maximum(n_g, 1)
-        add_by_grid(out, grid_start, b_s * per_100)
+        n_blocks = block_start.shape[0] - 1
+        n_b = np.diff(block_start)
+        block = np.searchsorted(block_start, t.resident[disputes], side="right") - 1
+        per_100 = 100.0 * np.bincount(block, minlength=n_blocks) / np.maximum(n_b, 1)
+        add_by_grid(out, block_start, b_s * per_100)
     return out
 
 
 def critical_mass(grid_sizes, p: Params) -> np.ndarray:
-    """Actives that make a grid's collective incident: max(min_active, share·n_g)."""
+    """Actives that make a unit's (block's) collective incident: max(min_active, share·n)."""
     return np.maximum(p.incident_min_active, p.incident_share * grid_sizes.astype(np.float64))
 
 
@@ -451,27 +522,41 @@ def mobilisation(grid_active, critical, p: Params) -> np.ndarray:
 
 def update(
     state: State, rule, hardship, trust, grid_start, presence_g, grievance_out, p: Params,
-    seed: int, count: bool,
+    seed: int, count: bool, block_start=None,
 ) -> Unrest:  # fmt: skip
     """The mechanism's day: Epstein's rule for every resident, then incidents and m_g.
 
     ``rule`` is :func:`activation_step` (or its plain-Python twin); ``hardship`` is felt
-    hardship (:func:`felt_hardship`), ``presence_g`` the enforcement presence C_g. An
-    incident is an episode: it starts when a grid crosses the critical mass and ends only
-    when its active share falls below half of it (hysteresis, so that noise around the
-    threshold does not count as many incidents); onsets are counted when ``count``.
-    ``state`` is updated in place (activation double buffer, episodes, m_g).
+    hardship (:func:`felt_hardship`), ``presence_g`` the enforcement presence C_g of each
+    grid. The rule runs on the blocks (``block_start``; the grids when not given): C_g is
+    shared among them (:func:`grids_to_blocks`) and their mobilisation carried back onto
+    the grids (:func:`blocks_to_grids`). An incident is an episode: it starts when a block
+    crosses the critical mass and ends only when its active share falls below half of it
+    (hysteresis, so that noise around the threshold does not count as many incidents);
+    onsets are counted when ``count`` and recorded at the grid of the block's middle
+    resident (:func:`block_grid`). ``state`` is updated in place (activation double
+    buffer, episodes, m_g).
     """
-    new, grid_active, incident = rule(
-        hardship, trust, state.active, grid_start, presence_g, grievance_out, **p.kwargs(),
+    units = grid_start if block_start is None else block_start
+    same = units is grid_start or np.array_equal(units, grid_start)
+    presence_u = presence_g if same else grids_to_blocks(presence_g, grid_start, units)
+    new, unit_active, incident = rule(
+        hardship, trust, state.active, units, presence_u, grievance_out, **p.kwargs(),
         seed=seed, out=state.spare,
     )  # fmt: skip
     state.active, state.spare = new, state.active  # double buffer
-    critical = critical_mass(np.diff(grid_start), p)
-    state.mobilisation = mobilisation(grid_active, critical, p)
-    onset = (incident == 1) & (state.grid_incident == 0) & count
-    calm = grid_active < 0.5 * critical
-    state.grid_incident = np.where(calm, 0, np.maximum(state.grid_incident, incident)).astype(
+    critical = critical_mass(np.diff(units), p)
+    m_u = mobilisation(unit_active, critical, p)
+    state.mobilisation = m_u if same else blocks_to_grids(m_u, units, grid_start)
+    onset = (incident == 1) & (state.block_incident == 0) & count
+    calm = unit_active < 0.5 * critical
+    state.block_incident = np.where(calm, 0, np.maximum(state.block_incident, incident)).astype(
         np.uint8
     )
-    return Unrest(int(onset.sum()), onset.astype(np.int64))
+    n_onsets = int(onset.sum())
+    if same:
+        return Unrest(n_onsets, onset.astype(np.int64))
+    at_grid = np.bincount(
+        block_grid(units, grid_start), weights=onset, minlength=grid_start.shape[0] - 1
+    ).astype(np.int64)
+    return Unrest(n_onsets, at_grid)

@@ -10,6 +10,7 @@ configuration in the simulated city is
         + Σ_j λ_j · (K_j / L + O_j) · scale                 platforms
         + N_vuln · c_vuln · (K_dev / L_dev + O_dev)         雪亮 devices for the vulnerable
         + Σ_q λ_q · e_q · N                                 programmes
+        + λ_cc · (d_town + d_county + d_city) · N / 10⁵ · w_op · o   centre dispatchers
 
 with n_k the persons of pool kind k (a slot of the hotline, a grid or the online platform
 is one person; slots of case-carrying pools are ``cases_per_staff`` cases per person — the
@@ -21,12 +22,18 @@ level that switches platform j on (centre integration, data sharing: 0–1; stan
 online mediation, early warning, logging, permissions: 0 or 1), K_j its build cost
 annualised over L years, O_j its yearly operation, for the whole real city (× ``scale``,
 so a 1:100 run reports 1:100 costs), N_vuln the vulnerable residents, c_vuln the 雪亮
-coverage lever, and e_q the yuan per resident-year of programme q at lever level 1.
+coverage lever, e_q the yuan per resident-year of programme q at lever level 1 (among
+them the consultation councils of resident self-governance, λ = the share of communities
+with an active council, :mod:`sim.kernels.selfgov`), λ_cc the
+centre integration and d_* the dispatchers per 100k of the three levels of command centre
+(``command_centre.*``), paid as 12345 operators.
 
 Not included: buildings and land, the general public-security video network, courts,
 the time of residents and volunteers beyond their subsidy, one-off reorganisation
 (coordination group, role clarity, pooled or equity reallocation, urban–rural
-integration move existing capacity and are costed at zero), sanctions.
+integration move existing capacity and are costed at zero), sanctions, key-person visits
+(they take hours the grid workers already have from their patrols, :mod:`sim.kernels.
+keyperson`).
 
 Every figure and its source is in the ``costs`` section of the schema and in
 docs/model.md ("Costs").
@@ -77,6 +84,7 @@ ITEMS: dict[str, tuple[str, str]] = {
     "social_org_funding": ("社会组织扶持资金", "social-organisation funding"),
     "volunteers": ("志愿者补贴", "volunteer subsidies"),
     "command_centre": ("联合指挥中心", "command centre"),
+    "centre_dispatchers": ("指挥中心派单员（市县镇三级）", "command-centre dispatchers (3 levels)"),
     "data_standards": ("统一数据标准", "unified data standards"),
     "data_sharing": ("数据共享", "data sharing"),
     "online_platform": ("苏解纷平台", "online mediation platform"),
@@ -88,6 +96,7 @@ ITEMS: dict[str, tuple[str, str]] = {
     "evaluation": ("群众评价", "public evaluation"),
     "digital_inclusion": ("数字包容", "digital inclusion"),
     "rule_of_law": ("法治建设", "rule of law"),
+    "self_governance": ("村（居）协商议事", "community consultation councils"),
 }
 
 
@@ -161,6 +170,20 @@ class Params:
             "evaluation": lv.people.public_evaluation * c.evaluation_per_resident,
             "digital_inclusion": lv.capability.digital_inclusion * c.digital_inclusion_per_resident,
             "rule_of_law": lv.capability.rule_of_law * c.rule_of_law_per_resident,
+            # active consultation councils (sim.kernels.selfgov): members' allowances
+            "self_governance": lv.system.self_governance
+            * sc.self_governance.council_cost_per_resident,
+            # dispatchers of the town, county and city centres, staffed with the share of
+            # channels they dispatch (sim.kernels.route.centre_capacity)
+            "centre_dispatchers": lv.data.centre_integration
+            * (
+                sc.command_centre.town_dispatchers_per_100k
+                + sc.command_centre.county_dispatchers_per_100k
+                + sc.command_centre.city_dispatchers_per_100k
+            )
+            / 1e5
+            * c.operator_pay
+            * o,
         }
         return cls(
             pay_by_kind=pay,

@@ -7,8 +7,9 @@ Each resident has a daily Poisson rate per category (Stage 1 of DESIGN.md):
     m_dispute(i) = max(0, 1 + k_H (H_i − H̄)) · κ_g,
     m_risk(i)    = ρ if rural(i) else 1,       m_enquiry = 1,
 
-with H the resident's hardship (Epstein 2002) and κ_g the dispute hot-spot multiplier of
-the resident's grid (:func:`dispute_hotspots`): disputes concentrate in a few places
+with H the resident's hardship (Epstein 2002) and κ_b the dispute hot-spot multiplier of
+the resident's block (``City.block_start``, :func:`dispute_hotspots`; fixed whatever the
+grid drawing): disputes concentrate in a few places
 (construction and demolition sites, industrial parks, contested land), as crime
 concentrates in a few micro-places (Sherman, Gartin & Buerger 1989; Weisburd 2015).
 At most one issue arises per resident-day
@@ -66,8 +67,12 @@ class Params:
         Cumulative sector mix per category (``handling.sector_mix``).
     sev_a, sev_b : float
         Kumaraswamy severity shape (``generation.severity_a``, ``severity_b``).
-    kappa : float64[n_grids]
-        Dispute hot-spot multipliers κ_g (:func:`dispute_hotspots`).
+    kappa : float64[n_blocks]
+        Dispute hot-spot multipliers κ_b of the city's blocks (:func:`dispute_hotspots`):
+        hot spots are places where residents live, not cells of the grid drawing, so
+        redrawing grids leaves them where they are (issue 12).
+    kappa_unit : int32[n_residents]
+        The block of each resident (the index into ``kappa``).
     """
 
     rates: np.ndarray
@@ -79,6 +84,7 @@ class Params:
     sev_a: float
     sev_b: float
     kappa: np.ndarray
+    kappa_unit: np.ndarray
 
     @classmethod
     def from_scenario(cls, sc, city, seed: int) -> Params:
@@ -96,7 +102,10 @@ class Params:
             sector_cum=cum,
             sev_a=g.severity_a,
             sev_b=g.severity_b,
-            kappa=dispute_hotspots(seed, np.diff(city.grid_start), g.dispute_hotspot_cv),
+            kappa=dispute_hotspots(seed, np.diff(city.block_start), g.dispute_hotspot_cv),
+            kappa_unit=np.repeat(
+                np.arange(city.n_blocks, dtype=np.int32), np.diff(city.block_start)
+            ),
         )
 
 
@@ -109,7 +118,7 @@ def resident_rates(
 ):  # fmt: skip
     """Daily rates λ_c of one resident into ``out`` (length 4); returns their sum.
 
-    ``kappa_i`` is the dispute hot-spot multiplier κ_g of the resident's grid."""
+    ``kappa_i`` is the dispute hot-spot multiplier κ_b of the resident's block."""
     m_h = 1.0 + k_h * (hardship_i - h_mean)
     if m_h < 0.0:
         m_h = 0.0
@@ -253,7 +262,7 @@ def generate_step(
     """
     city, g, tab = city, p, issues
     counts = _generate_kernel(
-        city.hardship, city.vulnerability, city.urban, city.grid, g.kappa, g.rates,
+        city.hardship, city.vulnerability, city.urban, g.kappa_unit, g.kappa, g.rates,
         g.h_mean, g.k_h, g.v_mult, g.rural_mult, seed, day, scratch,
     )  # fmt: skip
     offsets = np.zeros(counts.shape[0] + 1, dtype=np.int64)
@@ -283,7 +292,8 @@ def generate_step(
 
 
 def dispute_hotspots(seed: int, grid_sizes: np.ndarray, cv: float) -> np.ndarray:
-    """Per-grid dispute-rate multipliers κ_g: Gamma with mean 1 and coefficient of variation cv.
+    """Per-unit (block) dispute-rate multipliers κ: Gamma with mean 1 and coefficient of
+    variation cv; ``grid_sizes`` are the units' residents.
 
     κ_g ~ Gamma(shape 1/cv², scale cv²), drawn once per (seed, city) from its own stream,
     then divided by their resident-weighted mean so the city's dispute rate stays the

@@ -1,20 +1,36 @@
-"""Stage 8 — one pass over the issue rows: what is open, what surfaced and closed today.
+"""Stage 8 — what is open, what surfaced and closed today, and the residents' answers.
 
-The pass is sequential so that float sums are added in row order (bit-identical for any
-thread count); it touches issues only, never residents. The indices built on these
-counts are defined in :mod:`sim.metrics`.
+:func:`measure_step` is one sequential pass over the issue rows, so that float sums are
+added in row order (bit-identical for any thread count). :func:`survey_step` gives the
+three indices (获得感, 幸福感, 安全感) as the shares of residents who would answer the
+published survey items positively (docs/model.md, "Indices"): each resident remembers her
+own issues met and unmet and the collective incidents around her, and answers with a
+logistic probability of them and of her trust; the kernel runs over grids in parallel,
+each grid's sum in its own row (the same result for any thread count).
+
+References
+----------
+1. National Bureau of Statistics (2003). 2002年全国群众安全感抽样调查. People's Daily,
+   2003-03-03, p. 2 (the 安全感 item and its answer shares).
+2. Chinese Academy of Social Sciences, Chinese Social Survey 2019 (幸福感), as reported
+   in Chinese Social Sciences Today, 2020-09-30.
+3. Van Ryzin, G. G. (2006). Testing the expectancy disconfirmation model of citizen
+   satisfaction with local government. J. Public Adm. Res. Theory, 16(4), 599–611.
+4. Skogan, W. G. (1990). Disorder and Decline. Free Press.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from sim.issues import (
     ABANDONED,
     CAT_DISPUTE,
+    CAT_RISK,
     FAILED,
     FIRST_CLOSED,
     LITIGATED,
@@ -37,7 +53,10 @@ C_REQUESTS = 36  # 2 slots (enquiry, other): issues surfaced today via 12345 / o
 C_REQ_RESOLVED = 38  # 2 slots (enquiry, other): such work orders resolved today
 C_ENQ_DIRECT = 40  # enquiries resolved today by the hotline itself
 C_DISPUTE_SURFACED = 41  # disputes that surfaced today (claims, by any channel)
-N_COUNTS = 42
+C_CALL_OPEN = 42  # 12345 / online requests open now (not yet closed)
+C_CALL_CLOSED = 43  # 12345 / online requests closed today (any outcome)
+C_CALL_RESOLVED = 44  # of those, resolved
+N_COUNTS = 45
 
 # Float sums.
 F_DETECT_DAYS = 0  # Σ detection days of issues surfaced today
@@ -78,13 +97,15 @@ def _measure_kernel(
         st = status[k]
         c = category[k]
         counts[C_STATUS + st] += 1
-        if st < FIRST_CLOSED:
-            counts[C_OPEN_CAT + c] += 1
-        if day0 <= t_created[k] < day1:
-            counts[C_NEW_CAT + c] += 1
         ts = t_surfaced[k]
         ch = channel[k]
         call = ch == 0 or ch == 1  # 12345 hotline or online platform
+        if st < FIRST_CLOSED:
+            counts[C_OPEN_CAT + c] += 1
+            if call:
+                counts[C_CALL_OPEN] += 1
+        if day0 <= t_created[k] < day1:
+            counts[C_NEW_CAT + c] += 1
         if day0 <= ts < day1 and ch >= 0:
             counts[C_SURF_CH + ch] += 1
             sums[F_DETECT_DAYS] += (ts - t_created[k]) / 24.0
@@ -104,6 +125,10 @@ def _measure_kernel(
             elif st == LITIGATED:
                 counts[C_DISPUTE_LITIGATED] += 1
         u = 1 if urban[k] else 0
+        if call:
+            counts[C_CALL_CLOSED] += 1
+            if st == RESOLVED:
+                counts[C_CALL_RESOLVED] += 1
         if c == 0 and st == RESOLVED and pool_kind_of_row[k] == 0:
             counts[C_ENQ_DIRECT] += 1
         # work orders: requests not answered on the phone (an enquiry resolved by the
@@ -126,14 +151,45 @@ def _measure_kernel(
 
 @dataclass(frozen=True)
 class Params:
-    """Measurement parameters: h, the satisfaction half-life in days
-    (``indices.satisfaction_halflife_days``)."""
+    """Measurement parameters (``[indices]``, docs/model.md "Indices").
+
+    ``halflife_days`` is h (a need met after t days counts 0.5^(t/h)); the rest are the
+    survey response model's: ``decay`` = exp(−1/τ) per day (τ = ``recall_days``),
+    intercepts ``a`` = logit of ``base_share`` (gain, happiness, security) and the
+    logit slopes.
+    """
 
     halflife_days: float
+    decay: float
+    a: tuple[float, float, float]
+    trust: float
+    met: float
+    unmet: float
+    grid_incident: float
+    area_incident: float
+    distance_decay_km: float
+    open_risk: float
+    hardship: float
+    security_in_happiness: float
 
     @classmethod
     def from_scenario(cls, sc) -> Params:
-        return cls(halflife_days=sc.indices.satisfaction_halflife_days)
+        ix = sc.indices
+        b = ix.base_share
+        return cls(
+            halflife_days=ix.satisfaction_halflife_days,
+            decay=math.exp(-1.0 / ix.recall_days),
+            a=tuple(math.log(q / (1.0 - q)) for q in (b.gain, b.happiness, b.security)),
+            trust=ix.trust_logit,
+            met=ix.met_logit,
+            unmet=ix.unmet_logit,
+            grid_incident=ix.grid_incident_logit,
+            area_incident=ix.area_incident_logit,
+            distance_decay_km=ix.distance_decay_km,
+            open_risk=ix.open_risk_logit,
+            hardship=ix.hardship_logit,
+            security_in_happiness=ix.security_in_happiness,
+        )
 
 
 def measure_step(issues, pools, p: Params, day: int):
@@ -162,4 +218,237 @@ def outcomes_by_kind(issues, pools, day: int) -> tuple[np.ndarray, np.ndarray]:
     return (
         np.bincount(kinds, minlength=n_kinds).astype(np.int64),
         np.bincount(kinds[res], minlength=n_kinds).astype(np.int64),
+    )
+
+
+# ----------------------------------------------------------------------------------------
+# The indices as survey response shares (docs/model.md, "Indices"; issue 13.4).
+#
+# Each resident i answers three published survey items; she answers positively with
+# probability σ(z), z a logit of her own experience, exposure and trust:
+#
+#   安全感  z_S = a_S + β_T(T_i − T₀) − β_g X_g − Σ_c' β_a e^(−d(c,c')/L) K_c' − β_r R_g
+#   获得感  z_G = a_G + β_T(T_i − T₀) + β_m M_i − β_u U_i
+#   幸福感  z_H = a_H + β_T(T_i − T₀) − β_h (H_i − H₀) + ½(β_m M_i − β_u U_i) − w·E_g
+#
+# with E_g = β_g X_g + Σ_c' β_a e^(−d(c,c')/L) K_c' + β_r R_g the grid's exposure (the
+# safety terms of z_S).
+#
+# M_i, U_i: own needs, enquiries and disputes met (weighted 0.5^(t/h)) and closed unmet,
+# X_g: collective incidents in the own grid, K_c: incidents per 100k residents of county
+# c — all remembered with weight exp(−age/τ); R_g open safety risks per 1,000 residents of
+# the grid now; H_i felt hardship. The index is 100 × the mean of σ(z) over residents.
+# ----------------------------------------------------------------------------------------
+
+N_INDICES = 3
+I_GAIN, I_HAPPINESS, I_SECURITY = 0, 1, 2
+# kernel output columns 3, 4: Σ p(1−p) of the security and happiness answers (their
+# slopes with respect to exposure, for the linearised 'why it moved' split)
+N_SURVEY_COLS = 5
+
+
+@dataclass
+class SurveyState:
+    """What residents remember (decayed stocks) and the fixed references of the items.
+
+    Attributes
+    ----------
+    met, unmet : float32[n_residents]
+        M_i and U_i.
+    grid_incidents : float64[n_grids]
+        X_g.
+    county_incidents : float64[n_counties]
+        Incidents remembered per county (K_c × population_c / 100k).
+    county_km : float64[n_counties, n_counties]
+        Distances d(c, c') between the counties' population centroids (km).
+    per_100k : float64[n_counties]
+        100,000 ÷ population of each county (0 for an empty one).
+    trust_ref, hardship_ref : float
+        T₀ (initial mean trust) and H₀ (median hardship) of the reference resident.
+    """
+
+    met: np.ndarray
+    unmet: np.ndarray
+    grid_incidents: np.ndarray
+    county_incidents: np.ndarray
+    county_km: np.ndarray
+    per_100k: np.ndarray
+    trust_ref: float
+    hardship_ref: float
+    risk_by_grid: np.ndarray  # float64[n_grids]: yesterday's open safety risks
+
+    def county_kernel(self, distance_decay_km: float) -> np.ndarray:
+        """e^(−d(c,c')/L) × 100k / population_c': county incidents → the exposure rate of a
+        resident of county c (``float64[n_counties, n_counties]``)."""
+        return np.exp(-self.county_km / distance_decay_km) * self.per_100k[None, :]
+
+    @classmethod
+    def start(cls, city) -> SurveyState:
+        n, n_c = city.n_residents, city.n_counties
+        sizes = np.diff(city.grid_start).astype(np.float64)
+        pop = np.bincount(city.grid_county, weights=sizes, minlength=n_c)
+        w = np.maximum(pop, 1.0)
+        lon = np.bincount(city.grid_county, weights=sizes * city.grid_lon, minlength=n_c) / w
+        lat = np.bincount(city.grid_county, weights=sizes * city.grid_lat, minlength=n_c) / w
+        km_lat = 111.2
+        km_lon = 111.2 * np.cos(np.radians(lat.mean() if n_c else 0.0))
+        d = np.hypot((lon[:, None] - lon[None, :]) * km_lon, (lat[:, None] - lat[None, :]) * km_lat)
+        trust0 = city.initial.trust
+        return cls(
+            met=np.zeros(n, dtype=np.float32),
+            unmet=np.zeros(n, dtype=np.float32),
+            grid_incidents=np.zeros(city.n_grids),
+            county_incidents=np.zeros(n_c),
+            county_km=d,
+            per_100k=np.where(pop > 0, 1e5 / w, 0.0),
+            trust_ref=float(trust0.mean(dtype=np.float64)) if n else 0.0,
+            hardship_ref=float(np.median(city.hardship)) if n else 0.0,
+            risk_by_grid=np.zeros(city.n_grids),
+        )
+
+
+@njit(cache=True)
+def _experience_kernel(
+    status, category, resident, grid, t_surfaced, t_closed, day, halflife_days, met, unmet,
+    risk_by_grid,
+):  # fmt: skip
+    """Add today's closed own issues to M and U; count open safety risks by grid."""
+    day0 = 24.0 * day
+    day1 = day0 + 24.0
+    for k in range(status.shape[0]):
+        st = status[k]
+        c = category[k]
+        if st < FIRST_CLOSED:
+            if c == CAT_RISK:
+                risk_by_grid[grid[k]] += 1.0
+            continue
+        if c == CAT_RISK or not (day0 <= t_closed[k] < day1):
+            continue
+        i = resident[k]
+        if st == RESOLVED:
+            d = (t_closed[k] - t_surfaced[k]) / 24.0
+            met[i] += np.float32(0.5 ** (d / halflife_days))
+        else:  # failed, abandoned, litigated
+            unmet[i] += np.float32(1.0)
+
+
+@njit(cache=True, parallel=True)
+def _survey_kernel(
+    grid_start, grid_county, trust, felt, met, unmet, grid_incidents, area_by_county,
+    risk_by_grid, a_g, a_h, a_s, b_t, b_m, b_u, b_g, b_r, b_h, w_s, trust_ref, hardship_ref,
+    out,
+):  # fmt: skip
+    """Σ over each grid's residents of P(positive answer) per item into ``out[g, k]``.
+
+    σ(z) = 1 / (1 + e^(−z)) with e^(−z) factored into the parts the items share: per
+    grid e^(−a)·e^(±exposure), per resident e^(−β_T(T − T₀)) and e^(β_h(H − H₀)), and
+    e^(−own/2) only for the few residents with remembered experience — two exponentials
+    per resident instead of three. Each grid writes only its own row, so the sums do not
+    depend on the thread count.
+    """
+    n_grids = grid_start.shape[0] - 1
+    for g in prange(n_grids):
+        lo, hi = grid_start[g], grid_start[g + 1]
+        n_g = hi - lo
+        exposure = 0.0
+        if n_g > 0:
+            exposure = (
+                b_g * grid_incidents[g]
+                + area_by_county[grid_county[g]]
+                + b_r * 1000.0 * risk_by_grid[g] / n_g
+            )
+        k_s = math.exp(-a_s + exposure)
+        k_g = math.exp(-a_g)
+        k_h = math.exp(-a_h + w_s * exposure)
+        s_g = 0.0
+        s_h = 0.0
+        s_s = 0.0
+        d_s = 0.0
+        d_h = 0.0
+        for i in range(lo, hi):
+            e_t = math.exp(-b_t * (np.float64(trust[i]) - trust_ref))
+            e_h = math.exp(b_h * (np.float64(felt[i]) - hardship_ref))
+            half = 1.0  # e^(−own/2)
+            if met[i] != 0.0 or unmet[i] != 0.0:
+                half = math.exp(-0.5 * (b_m * np.float64(met[i]) - b_u * np.float64(unmet[i])))
+            p_s = 1.0 / (1.0 + k_s * e_t)
+            s_s += p_s
+            d_s += p_s * (1.0 - p_s)
+            s_g += 1.0 / (1.0 + k_g * e_t * half * half)
+            p_h = 1.0 / (1.0 + k_h * e_t * e_h * half)
+            s_h += p_h
+            d_h += p_h * (1.0 - p_h)
+        out[g, I_GAIN] = s_g
+        out[g, I_HAPPINESS] = s_h
+        out[g, I_SECURITY] = s_s
+        out[g, 3] = d_s
+        out[g, 4] = d_h
+
+
+@dataclass(frozen=True)
+class SurveyDay:
+    """The day's index shares (0–1) and the linearised parts of 安全感's and 幸福感's change
+    (index points): today's new collective incidents, the fading of remembered ones, and
+    the change in open safety risks (security); all exposure (happiness)."""
+
+    shares: np.ndarray  # float64[3]: gain, happiness, security
+    by_grid: np.ndarray  # float64[n_grids, 5]: sums per grid (shares ×n_g, slopes)
+    security_incidents: float
+    security_fading: float
+    security_risks: float
+    happiness_exposure: float
+
+
+def survey_step(
+    state: SurveyState, p: Params, issues, city, trust, felt, incidents_by_grid, day: int
+) -> SurveyDay:
+    """Ask every resident today (:func:`_survey_kernel`) after she forgets by exp(−1/τ)
+    and adds her issues closed today and today's collective incidents
+    (``incidents_by_grid``).
+
+    The parts of the change are first-order: Σ_g Σ_{i∈g} p_i(1 − p_i) × (change of the
+    grid's exposure from that cause) ÷ n, in index points (what remains — trust, own
+    experience, hardship, curvature — is the rest).
+    """
+    st, t = state, issues
+    n_c = city.n_counties
+    gc = city.grid_county
+    kernel = st.county_kernel(p.distance_decay_km)
+    old_area = p.area_incident * (kernel @ st.county_incidents)
+    old_exposure = p.grid_incident * st.grid_incidents + old_area[gc]
+    st.met *= np.float32(p.decay)
+    st.unmet *= np.float32(p.decay)
+    st.grid_incidents *= p.decay
+    st.county_incidents *= p.decay
+    risk_by_grid = np.zeros(city.n_grids)
+    _experience_kernel(
+        t.status, t.category, t.resident, t.grid, t.t_surfaced, t.t_closed, day,
+        p.halflife_days, st.met, st.unmet, risk_by_grid,
+    )  # fmt: skip
+    inc = np.asarray(incidents_by_grid, dtype=np.float64)
+    inc_c = np.bincount(gc, weights=inc, minlength=n_c)
+    st.grid_incidents += inc
+    st.county_incidents += inc_c
+    area = p.area_incident * (kernel @ st.county_incidents)
+    out = np.zeros((city.n_grids, N_SURVEY_COLS))
+    _survey_kernel(
+        city.grid_start, gc, trust, felt, st.met, st.unmet, st.grid_incidents, area,
+        risk_by_grid, p.a[0], p.a[1], p.a[2], p.trust, p.met, p.unmet, p.grid_incident,
+        p.open_risk, p.hardship, p.security_in_happiness, st.trust_ref, st.hardship_ref, out,
+    )  # fmt: skip
+    n = max(city.n_residents, 1)
+    n_g = np.maximum(np.diff(city.grid_start), 1)
+    new = p.grid_incident * inc + (p.area_incident * (kernel @ inc_c))[gc]
+    fading = (p.decay - 1.0) * old_exposure
+    risks = p.open_risk * 1000.0 * (risk_by_grid - st.risk_by_grid) / n_g
+    st.risk_by_grid = risk_by_grid
+    d_s, d_h = out[:, 3], out[:, 4]
+    exposure_change = new + fading + risks
+    return SurveyDay(
+        shares=out[:, :N_INDICES].sum(axis=0) / n,
+        by_grid=out,
+        security_incidents=-100.0 * float(d_s @ new) / n,
+        security_fading=-100.0 * float(d_s @ fading) / n,
+        security_risks=-100.0 * float(d_s @ risks) / n,
+        happiness_exposure=-100.0 * p.security_in_happiness * float(d_h @ exposure_change) / n,
     )

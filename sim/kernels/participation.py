@@ -21,7 +21,15 @@ propensity to report and take part) is *engaged* when ``p_i ≥ θ_e``
    other). Each of the resident's own reports resolved since the last step raises
    ``p_i ← p_i + η_s (1 − p_i)``; each that failed lowers ``p_i ← p_i (1 − η_f)``.
 
-The result is clipped to [0, 1] and stored as float32.
+4. **Trust carries over** (Hooghe & Marien 2013 [5]_: trust in institutions goes with
+   institutional participation). The resident's own trust ``x_i`` shifts the level she
+   drifts to by ``β_trust·(x_i − x̄₀)`` (``experience.participation_trust_gain``; x̄₀ the
+   city's initial mean trust): ``p_i ← p_i + δ β_trust (x_i − x̄₀)``, added after steps
+   1–3. So experience that moves trust (:mod:`sim.kernels.trust`) moves participation
+   with it, slowly, at the decay rate.
+
+The result is clipped to [0, 1] (after steps 1–3 and again after step 4) and stored as
+float32.
 
 **Watts's model as a special case.** With ``δ = 0``, ``η_s = η_f = 0``, ``s = 0`` and
 propensities starting in {0, 1}, a resident is engaged exactly when she is "active" in [2]_,
@@ -48,6 +56,9 @@ References
 .. [4] Finkel, S. E. (1985). Reciprocal effects of participation and political efficacy:
    a panel analysis. American Journal of Political Science 29(4), 891–913.
    doi:10.2307/2111186
+.. [5] Hooghe, M., & Marien, S. (2013). A comparative analysis of the relation between
+   political trust and forms of political participation in Europe. European Societies
+   15(1), 131–152. doi:10.1080/14616696.2012.692807
 """
 
 from __future__ import annotations
@@ -161,11 +172,15 @@ class Params:
     decay: float
     efficacy_gain: float
     failure_loss: float
+    trust_gain: float
+    trust_ref: float
 
     @classmethod
     def from_scenario(cls, sc) -> Params:
         pp = sc.participation
         return cls(
+            trust_gain=sc.experience.participation_trust_gain,
+            trust_ref=sc.city.trust_mean,
             publicity=sc.levers.people.publicity_education,
             engaged_level=pp.engaged_level,
             threshold_mean=pp.threshold_mean,
@@ -190,9 +205,11 @@ PART_BLOCK = 4096  # residents per block of the day kernel's two sweeps
 def _participation_kernel(
     p_prev, counts, indptr, org_member, n_resolved, n_failed, engaged_level, threshold_mean,
     threshold_spread, baseline, publicity, publicity_gain, org_gain, decay, efficacy_gain,
-    failure_loss, seed, p_out,
+    failure_loss, trust, trust_pull, trust_ref, seed, p_out,
 ):  # fmt: skip
     """One synchronous day; row i reads yesterday's state only and writes only ``p_out[i]``.
+
+    ``trust_pull`` = δ·β_trust (step 4; 0 switches it off, ``trust`` then unread).
 
     ``counts[i]`` is the number of resident i's neighbours engaged yesterday
     (:class:`EngagedNeighbours`). Each block is swept twice: first every resident as if
@@ -218,6 +235,9 @@ def _participation_kernel(
                     threshold_spread, baseline, publicity, publicity_gain, org_gain, decay,
                     efficacy_gain, failure_loss, seed,
                 )  # fmt: skip
+        if trust_pull != 0.0:
+            for i in range(lo, hi):
+                p_out[i] = _clip01(p_out[i] + trust_pull * (trust[i] - trust_ref))
 
 
 @njit(cache=True, parallel=True)
@@ -422,6 +442,9 @@ def participation_step(
     decay: float,
     efficacy_gain: float,
     failure_loss: float,
+    trust_gain: float,
+    trust_ref: float,
+    trust: np.ndarray | None = None,
     out: np.ndarray | None = None,
     neighbours: EngagedNeighbours | None = None,
 ) -> np.ndarray:
@@ -454,6 +477,10 @@ def participation_step(
         ``δ``, daily relaxation rate toward the baseline when not reinforced.
     efficacy_gain, failure_loss : float
         ``η_s``, ``η_f``: effect of each resolved / failed own report.
+    trust_gain, trust_ref : float
+        ``β_trust`` and ``x̄₀`` of step 4 (off at 0 or without ``trust``).
+    trust : float32[n_residents], optional
+        Residents' trust yesterday (step 4).
     out : float32[n_residents], optional
         Where to write today's propensity (must not be ``participation``).
     neighbours : EngagedNeighbours, optional
@@ -491,10 +518,16 @@ def participation_step(
     if neighbours is None:
         neighbours = EngagedNeighbours()
     counts = neighbours.update(participation, float(engaged_level), nbr_indptr, nbr_indices)
+    pull = float(decay) * float(trust_gain) if trust is not None else 0.0
+    if trust is None:
+        trust = participation  # not read: the pull is off
+    elif trust.shape[0] != n:
+        raise ValueError(f"trust must have {n} entries (one per resident); got {trust.shape[0]}")
     _participation_kernel(
         participation, counts, nbr_indptr, org_member, n_resolved, n_failed,
         float(engaged_level), float(threshold_mean), float(threshold_spread), float(baseline),
         float(publicity), float(publicity_gain), float(org_gain), float(decay),
-        float(efficacy_gain), float(failure_loss), int(seed), out,
+        float(efficacy_gain), float(failure_loss), trust, pull, float(trust_ref), int(seed),
+        out,
     )  # fmt: skip
     return out

@@ -11,7 +11,11 @@ three rules (``levers.capability.resource_allocation``; the article's 资源整�
       min Σ_i w_i·λ̂_i·W_q(λ̂_i, μ_i, c_i)   subject to Σ_i c_i = B, c_i ≥ c_min,
 
   where W_q is Erlang C's mean wait (:mod:`sim.queueing`) and λ̂_i the arrival rate the
-  allocator sees. Demand is seen only as far as data are shared (数据共享, D):
+  allocator sees. Each pool's service rate μ_i = 24 / h̄_i comes from its own case mix:
+  h̄_i is the expected handling hours per case of the cases it received (hours per case
+  type of its pool kind, ``handling.pools.*.service_hours``), so a pool receiving
+  longer cases is seen to carry more work (workload λ_i·h̄_i, not case counts). Demand
+  is seen only as far as data are shared (数据共享, D):
   λ̂_i = D·λ_i + (1 − D)·π_i, with π_i the prior basis (by default the demand implied by
   the fixed shares, s_i·Σλ). The problem is solved exactly by greedy marginal
   allocation: start every pool at the fewest slots that keep it stable
@@ -21,25 +25,33 @@ three rules (``levers.capability.resource_allocation``; the article's 资源整�
   under a single budget constraint is optimal (Fox 1966). If the budget cannot make
   every pool stable, every split has infinite waiting; slots are then split in
   proportion to offered load λ̂_i/μ_i;
-- **equity** (城乡一体化, 公共服务均等化): move a share w (``urban_rural_integration``)
-  of the way from the fixed shares to equal capacity per resident,
+- **equity** (公共服务均等化): move a share w of the way from the fixed shares to equal
+  capacity per resident (the model runs the rule in full, w = 1: it is an allocation
+  rule, not a dial of 城乡一体化, which moves its own resources — slots, public-service
+  supply — in :mod:`sim.pools` and :func:`sim.kernels.handle.service_supply`; so
+  "equity" differs from "siloed" at any integration level),
 
       x_i = (1 − w)·B·s_i + w·B·n_i / Σ_j n_j,
 
   with n_i the residents a pool serves; at w = 1 every resident, urban or rural, has the
   same slots per head (Savas 1978, equality of input). The urban–rural gap in capacity
   per head (:func:`capacity_per_resident`) shrinks in proportion to 1 − w. Optionally
-  n_i is weighted by a need index ν_i (x ∝ n_i·ν_i; e.g. ν_i = cases per resident of
-  pool i relative to the group's), which equalises capacity per case instead of per
-  head (Savas' equity of output).
+  n_i is weighted by a need index ν_i (x ∝ n_i·ν_i; here ν_i = expected hours of work
+  per resident of pool i relative to the group's), which equalises capacity per hour of
+  work instead of per head (Savas' equity of output).
 
 Real-valued targets become integer slots by largest remainders (Hamilton's method;
 Balinski & Young 1982), so the total is exactly B.
 
-Social organisations grow capacity only with time: after funding changes, their slots
-follow the funded target K* with a first-order lag (partial adjustment, Nerlove 1958),
-K(t + Δ) = K* + (K(t) − K*)·exp(−Δ/τ_org) (:func:`social_org_capacity`); building a
-volunteer base and professional staff takes years (Salamon 1987, "voluntary failure").
+Social organisations grow capacity only with time: funding buys slots (K* = budget ÷
+cost per slot + volunteers), but staff are recruited and trained at a stated pace — a
+linear ramp that builds the whole funded capacity in T = ``social_org_ramp_days``:
+K(t + Δ) = min(K*, K(t) + K*·Δ/T); a funding cut takes effect at once, K ≤ K*
+(:func:`social_org_capacity`; building a volunteer base and professional staff takes
+time, Salamon 1987, "voluntary failure"). Cases are sent to them only while they have
+capacity: a social organisation's queue beyond what its slots start within
+``handling.social_org_max_wait_days`` duty days spills back to the town's people's
+mediation committee (:func:`sim.kernels.handle.spill_back`).
 
 References
 ----------
@@ -54,9 +66,7 @@ References
    24(8), 800–808. doi:10.1287/mnsc.24.8.800
 5. Balinski, M. L., & Young, H. P. (1982). Fair Representation: Meeting the Ideal of One
    Man, One Vote. Yale University Press.
-6. Nerlove, M. (1958). Distributed Lags and Demand Analysis for Agricultural and Other
-   Commodities. USDA Agriculture Handbook 141.
-7. Salamon, L. M. (1987). Of market failure, voluntary failure, and third-party
+6. Salamon, L. M. (1987). Of market failure, voluntary failure, and third-party
    government. Journal of Voluntary Action Research 16(1–2), 29–49.
 """
 
@@ -66,6 +76,7 @@ import dataclasses
 import math
 import warnings
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
@@ -315,17 +326,18 @@ def capacity_per_resident(slots, population, rural_share) -> tuple[float, float]
     return u, v
 
 
-def social_org_capacity(current, target, elapsed_days: float, lag_days: float):
+def social_org_capacity(current, target, elapsed_days: float, ramp_days: float):
     """Slots of social organisations after ``elapsed_days`` of growth toward ``target``.
 
-    First-order lag (partial adjustment): K + (K* − K)·(1 − exp(−Δ/τ)). Returns floats;
+    Linear ramp: K ← min(K*, K + K*·Δ/T), T = ``ramp_days`` the time to build the whole
+    funded capacity; above the target (funding cut) K = K* at once. Returns floats;
     round with :func:`largest_remainder` or ``np.rint`` where integers are needed.
     """
-    if not lag_days > 0:
-        raise ValueError(f"'lag_days' must be > 0. Got {lag_days!r}.")
+    if not ramp_days > 0:
+        raise ValueError(f"'ramp_days' must be > 0. Got {ramp_days!r}.")
     k = np.asarray(current, dtype=np.float64)
-    moved = 1.0 - math.exp(-elapsed_days / lag_days)
-    return k + (np.asarray(target, dtype=np.float64) - k) * moved
+    kstar = np.asarray(target, dtype=np.float64)
+    return np.minimum(kstar, k + kstar * (elapsed_days / ramp_days))
 
 
 def resize_pools(pools, new_slots, now: float):
@@ -397,9 +409,9 @@ class Params:
     sharing : float
         D, ``levers.data.data_sharing`` (demand seen by the "pooled" rule).
     equity_weight : float
-        w, ``levers.community.urban_rural_integration`` ("equity").
-    social_org_lag_days : float
-        τ_org (``reallocation.social_org_lag_days``).
+        w of the "equity" rule: 1 (the rule in full, see the module docstring).
+    social_org_ramp_days : float
+        T, days to build the whole funded capacity (``reallocation.social_org_ramp_days``).
     social_org_initial_share : float
         Share of the funded social-organisation slots present on day 0
         (``reallocation.social_org_initial_share``).
@@ -411,7 +423,7 @@ class Params:
     min_slots: int
     sharing: float
     equity_weight: float
-    social_org_lag_days: float
+    social_org_ramp_days: float
     social_org_initial_share: float
 
     @classmethod
@@ -423,8 +435,8 @@ class Params:
             pool_kinds=tuple(POOL_KINDS.index(k) for k in ra.pool_kinds),
             min_slots=ra.min_slots,
             sharing=sc.levers.data.data_sharing,
-            equity_weight=sc.levers.community.urban_rural_integration,
-            social_org_lag_days=ra.social_org_lag_days,
+            equity_weight=1.0,
+            social_org_ramp_days=ra.social_org_ramp_days,
             social_org_initial_share=ra.social_org_initial_share,
         )
 
@@ -442,6 +454,9 @@ class State:
     arrivals, busy, starts : float64
         Cases that entered the pool's queue, handling hours and services started since
         the last reallocation (the demand and service rates it sees).
+    work : float64
+        Expected handling hours of the cases that entered the pool's queue since the
+        last reallocation (:class:`Demand`).
     """
 
     base_slots: np.ndarray
@@ -450,6 +465,7 @@ class State:
     arrivals: np.ndarray
     busy: np.ndarray
     starts: np.ndarray
+    work: np.ndarray
 
     @classmethod
     def start(cls, pools, p: Params, social_capacity=None) -> State:
@@ -468,6 +484,7 @@ class State:
             arrivals=np.zeros(n_p),
             busy=np.zeros(n_p),
             starts=np.zeros(n_p),
+            work=np.zeros(n_p),
         )
 
     def initial_pools(self, pools):
@@ -477,10 +494,23 @@ class State:
         return pools if np.array_equal(new, pools.servers) else resize_pools(pools, new, 0.0)
 
 
-def queue_arrivals(issues, was_routing, n_pools: int) -> np.ndarray:
-    """Cases that entered a pool's queue in today's routing (rows ROUTING before it)."""
-    entered = was_routing & (issues.status == QUEUED)
-    return np.bincount(issues.pool[entered], minlength=n_pools)
+class Demand(NamedTuple):
+    """Today's demand on each pool (:func:`queue_arrivals`)."""
+
+    cases: np.ndarray  # int64[n_pools]: cases that entered the queue
+    hours: np.ndarray  # float64[n_pools]: their expected handling hours (workload)
+
+
+def queue_arrivals(issues, was_routing, pools) -> Demand:
+    """Cases that entered a pool's queue in today's routing (rows ROUTING before it), and
+    their expected handling hours: each case weighs the mean service hours of its type
+    (category) at its pool's kind (``pools.service_hours``)."""
+    t = issues
+    entered = was_routing & (t.status == QUEUED)
+    pool = t.pool[entered]
+    hours = pools.service_hours[pools.kind[pool], t.category[entered]]
+    n = pools.n_pools
+    return Demand(np.bincount(pool, minlength=n), np.bincount(pool, weights=hours, minlength=n))
 
 
 def services_started(issues, n_pools: int, day: int) -> np.ndarray:
@@ -491,8 +521,9 @@ def services_started(issues, n_pools: int, day: int) -> np.ndarray:
 
 
 def savas_need(arrivals, population) -> np.ndarray | None:
-    """ν_i: cases per resident of each pool relative to the group's mean — equal capacity
-    per case rather than per head (Savas 1978, equity of output); None without demand."""
+    """ν_i: demand (here expected hours of work) per resident of each pool relative to the
+    group's mean — equal capacity per unit of work rather than per head (Savas 1978,
+    equity of output); None without demand."""
     per_head = arrivals / np.maximum(population, 1.0)
     return per_head / per_head.mean() if per_head.mean() > 0 else None
 
@@ -509,9 +540,11 @@ def reallocation_step(
     pools : sim.pools.Pools
     city : sim.city.City
         Residents per grid, county and town (the population a pool serves).
-    arrivals, starts, busy : array [n_pools]
-        Today's queue arrivals (:func:`queue_arrivals`), services started
-        (:func:`services_started`) and handling hours started.
+    arrivals : Demand or array [n_pools]
+        Today's queue arrivals and their expected hours (:func:`queue_arrivals`; a plain
+        array of cases counts each case as the group's mean hours).
+    starts, busy : array [n_pools]
+        Services started (:func:`services_started`) and handling hours started today.
     p : Params
     day : int
 
@@ -520,7 +553,11 @@ def reallocation_step(
     sim.pools.Pools
         ``pools``, or a resized copy on a reallocation day.
     """
-    state.arrivals += arrivals
+    if isinstance(arrivals, Demand):
+        state.arrivals += arrivals.cases
+        state.work += arrivals.hours
+    else:
+        state.arrivals += arrivals
     state.starts += starts
     state.busy += busy
     period = p.period_days
@@ -540,7 +577,11 @@ def reallocation_step(
             lam = state.arrivals[idx] / period
             n_starts = state.starts[idx].sum()
             mean_h = state.busy[idx].sum() / n_starts if n_starts > 0 else 24.0
-            mu = 24.0 / max(mean_h, 1e-6)
+            # workload: each pool's expected hours per case from its own case mix
+            cases, work = state.arrivals[idx], state.work[idx]
+            has_mix = (cases > 0) & (work > 0)
+            per_case = np.where(has_mix, work / np.maximum(cases, 1.0), mean_h)
+            mu = 24.0 / np.maximum(per_case, 1e-6)
             if kind == K_MEDIATION:  # town_pool lists the towns' pools in ascending order
                 pop = town_pop[np.searchsorted(pl.town_pool, idx)]
             else:
@@ -554,7 +595,7 @@ def reallocation_step(
                 sharing=p.sharing,
                 population=pop,
                 equity_weight=p.equity_weight,
-                need=savas_need(lam, pop),
+                need=savas_need(lam / mu, pop),
                 min_slots=p.min_slots,
             )
     social = pl.kind == K_SOCIAL
@@ -562,7 +603,7 @@ def reallocation_step(
         state.social_capacity = np.where(
             social,
             social_org_capacity(
-                state.social_capacity, state.social_target, period, p.social_org_lag_days
+                state.social_capacity, state.social_target, period, p.social_org_ramp_days
             ),
             0.0,
         )
@@ -571,6 +612,7 @@ def reallocation_step(
     if not np.array_equal(new, pl.servers):
         pl = resize_pools(pl, new, 24.0 * (day + 1))
     state.arrivals[:] = 0.0
+    state.work[:] = 0.0
     state.busy[:] = 0.0
     state.starts[:] = 0.0
     return pl

@@ -133,7 +133,10 @@ class Params:
         The hazards' parameters in the layout :func:`issue_hazards` reads
         (:func:`pack_surface_params`).
     workers_per_grid, patrol_hours_per_day : float
-        ``levers.capability.workers_per_grid``, ``levers.capability.patrol_hours_per_day``.
+        Grid workers per grid (:func:`sim.pools.workers_per_grid`: a beat's workers over
+        its grids), ``levers.capability.patrol_hours_per_day``.
+    workers_per_beat : float
+        ``levers.capability.workers_per_grid``: the workers sharing a beat's queue.
     patrol_load_stop : float
         ``surfacing.patrol_load_stop``: queued cases per worker at which patrols stop.
     """
@@ -142,16 +145,18 @@ class Params:
     workers_per_grid: float
     patrol_hours_per_day: float
     patrol_load_stop: float
+    workers_per_beat: float
 
     @classmethod
     def from_scenario(cls, sc) -> Params:
-        from sim.pools import social_org_strength
+        from sim.pools import social_org_strength, workers_per_grid
 
         return cls(
             packed=pack_surface_params(sc, social_org_strength(sc)),
-            workers_per_grid=float(sc.levers.capability.workers_per_grid),
+            workers_per_grid=workers_per_grid(sc),
             patrol_hours_per_day=sc.levers.capability.patrol_hours_per_day,
             patrol_load_stop=sc.surfacing.patrol_load_stop,
+            workers_per_beat=float(sc.levers.capability.workers_per_grid),
         )
 
 
@@ -177,33 +182,48 @@ def pack_surface_params(scenario, social_strength: float) -> np.ndarray:
     return p
 
 
-def patrol_factor(queue_len, grid_pool, patrol_mult, grid_start, p: Params) -> np.ndarray:
-    """Per grid: effective patrol hours × workers × 1,000 / residents (load-dependent).
+def patrol_hours(queue_len, grid_pool, patrol_mult, p: Params) -> np.ndarray:
+    """Per grid: the day's patrol hours of one worker, before key-person visits.
 
     Patrol hours shrink linearly with the grid pool's queue per worker and stop at
     ``surfacing.patrol_load_stop`` queued cases per worker; ``patrol_mult`` is the early
     warning's redeployment of patrol hours toward risky grids (:mod:`sim.kernels.warning`).
     """
-    workers = p.workers_per_grid
-    queue = queue_len[grid_pool]
-    load = np.clip(1.0 - queue / (p.patrol_load_stop * workers), 0.0, 1.0)
-    hours = p.patrol_hours_per_day * load * patrol_mult
+    queue = queue_len[grid_pool]  # the beat's queue, shared by the beat's workers
+    load = np.clip(1.0 - queue / (p.patrol_load_stop * p.workers_per_beat), 0.0, 1.0)
+    return p.patrol_hours_per_day * load * patrol_mult
+
+
+def patrol_factor(
+    queue_len, grid_pool, patrol_mult, grid_start, p: Params, visit_hours=None
+) -> np.ndarray:
+    """Per grid: effective patrol hours × workers × 1,000 / residents (load-dependent).
+
+    The hours are :func:`patrol_hours` less ``visit_hours`` (per worker, per grid: the
+    hours today's key-person visits took from patrols, :mod:`sim.kernels.keyperson`),
+    never below 0.
+    """
+    hours = patrol_hours(queue_len, grid_pool, patrol_mult, p)
+    if visit_hours is not None:
+        hours = np.maximum(hours - visit_hours, 0.0)
     n_g = np.diff(grid_start).astype(np.float64)
-    return hours * workers * 1000.0 / np.maximum(n_g, 1.0)
+    return hours * p.workers_per_grid * 1000.0 / np.maximum(n_g, 1.0)
 
 
 def surface_step(
-    issues, city, residents, pools, queue_len, patrol_mult, p: Params, seed: int, day: int
-):
+    issues, city, residents, pools, queue_len, patrol_mult, p: Params, seed: int, day: int,
+    visit_hours=None,
+):  # fmt: skip
     """Stage 2: surface or abandon today the hidden issues in ``issues``.
 
     ``queue_len`` is yesterday's queue per pool after service (load-dependent patrols),
-    ``patrol_mult`` the early warning's patrol multiplier per grid; residents'
-    participation and trust come from ``residents`` (:class:`sim.city.Residents`), grid
-    sizes from ``city``.
+    ``patrol_mult`` the early warning's patrol multiplier per grid, ``visit_hours`` the
+    hours per worker today's key-person visits took from each grid's patrols (None:
+    none); residents' participation and trust come from ``residents``
+    (:class:`sim.city.Residents`), grid sizes from ``city``.
     """
     t = issues
-    patrol = patrol_factor(queue_len, pools.grid_pool, patrol_mult, city.grid_start, p)
+    patrol = patrol_factor(queue_len, pools.grid_pool, patrol_mult, city.grid_start, p, visit_hours)
     _surface_kernel(
         t.status, t.iid, t.category, t.vulnerable, t.resident, t.grid, t.digital, t.t_created,
         t.channel, t.next_step, t.t_surfaced, t.t_ready, t.t_closed,

@@ -14,6 +14,23 @@ A resident's trust in government ``x_i ∈ [0, 1]`` (``Residents.trust``; Epstei
    encounter feeds trust in government (Van Ryzin 2004 [2]_; Bouckaert & Van de Walle
    2003 [3]_), bad experiences weighing more than good ones (Kampen, Van de Walle &
    Bouckaert 2006 [4]_) — hence the defaults' asymmetry.
+3. **Procedural justice** (Tyler 2006 [6]_): whatever its outcome, each own report closed
+   was handled by a lawful, predictable, explained procedure with probability
+   f = ``fair_share_base`` + ``fair_share_gain``·rule_of_law, and applies the expected
+   effect ``e_proc = f·effect_fair + (1 − f)·effect_unfair`` (same sign rule). This is
+   how rule of law (法治) reaches legitimacy; legitimacy in turn damps petitions
+   (:mod:`sim.kernels.escalate`) and activation (:mod:`sim.kernels.activation`).
+4. **Word of mouth** (vicarious experience). A resolved report is heard of by
+   ``reach_resolved`` residents of the reporter's grid, a failed one by ``reach_failed``
+   (a dissatisfied complainant tells about twice as many: TARP 1979/1986), each hearing
+   counting ``vicarious_weight`` of an own experience (Rosenbaum et al. 2005 [7]_); the
+   story tells how the case was handled too. Every resident of grid g applies, in
+   expectation, the effects ``a = ω·(±|e_resolved| + e_proc)·reach_o·(reports of outcome
+   o in g today)/n_g`` (sign rule as above; + for resolved, − for failed reports): a
+   story moves trust by a resolution's size either way, the negativity of word of mouth
+   being in its reach (so it is not counted twice with the own-experience asymmetry). This is what
+   lets a city that resolves more, faster and fairly raise trust within a few years,
+   and one that fails lower it.
 
 Departures from [1]_ in the city kernel (:func:`trust_step`)
 ------------------------------------------------------------
@@ -46,6 +63,11 @@ References
 .. [4] Kampen, J. K., Van de Walle, S., & Bouckaert, G. (2006). Assessing the relation
    between satisfaction with public service delivery and trust in government. Public
    Performance & Management Review 29(4), 387–404.
+.. [6] Tyler, T. R. (2006). Psychological perspectives on legitimacy and legitimation.
+   Annual Review of Psychology 57, 375–400. doi:10.1146/annurev.psych.57.102904.190038
+.. [7] Rosenbaum, D. P., Schuck, A. M., Costello, S. K., Hawkins, D. F., & Ring, M. K.
+   (2005). Attitudes toward the police: the effects of direct and vicarious experience.
+   Police Quarterly 8(3), 343–365. doi:10.1177/1098611104271085
 .. [5] Lorenz, J. (2007). Continuous opinion dynamics under bounded confidence: a
    survey. International Journal of Modern Physics C 18(12), 1819–1838.
    doi:10.1142/S0129183107011789
@@ -64,7 +86,9 @@ from sim.rng import S_TRUST_PARTNER, uniform
 __all__ = [
     "bounded_confidence",
     "experience",
+    "heard",
     "trust_step",
+    "word_of_mouth",
 ]
 
 
@@ -88,6 +112,14 @@ def experience(x, n, effect):
 
 
 @njit(cache=True, inline="always")
+def heard(x, a):
+    """Apply an expected (fractional) experience of signed size ``a`` to trust ``x``."""
+    if a >= 0.0:
+        return x + a * (1.0 - x)
+    return x + a * x
+
+
+@njit(cache=True, inline="always")
 def partner_slot(seed, day, i, lo, k):
     """Where in ``indices`` is the neighbour that resident ``i`` (row ``lo``, ``k > 0``
     neighbours) talks to on ``day``: uniform over her neighbours, from (seed, day, i)."""
@@ -97,16 +129,20 @@ def partner_slot(seed, day, i, lo, k):
 @njit(cache=True, inline="always")
 def trust_update(
     i, x, x_partner, talks, n_resolved, n_slow, n_transferred, n_failed, d, mu, e_resolved,
-    e_slow, e_transferred, e_failed,
+    e_slow, e_transferred, e_failed, e_proc, a_res, a_fail,
 ):  # fmt: skip
-    """Steps 1–2 above for resident ``i`` with trust ``x``, meeting a partner whose trust
-    is ``x_partner`` if ``talks``; clipped to [0, 1]."""
+    """Steps 1–4 above for resident ``i`` with trust ``x``, meeting a partner whose trust
+    is ``x_partner`` if ``talks``, hearing ``a_res``, ``a_fail`` in her grid; clipped to
+    [0, 1]."""
     if talks:
         x = bounded_confidence(x, x_partner, d, mu)
+    x = heard(x, a_res)
+    x = heard(x, a_fail)
     x = experience(x, n_resolved[i], e_resolved)
     x = experience(x, n_slow[i], e_slow)
     x = experience(x, n_transferred[i], e_transferred)
     x = experience(x, n_failed[i], e_failed)
+    x = experience(x, n_resolved[i] + n_failed[i], e_proc)
     if x < 0.0:
         x = 0.0
     elif x > 1.0:
@@ -120,7 +156,9 @@ class Params:
 
     The exchange and experience fields are the keyword arguments of :func:`trust_step`;
     ``slow_days`` is the delay after which a resolved report counts as slow
-    (:func:`own_experience`)."""
+    (:func:`own_experience`). ``effect_procedure`` is e_proc of step 3 (from
+    ``legitimacy.*`` and ``levers.capability.rule_of_law``); the word-of-mouth fields are
+    ``experience.*``."""
 
     confidence: float
     convergence: float
@@ -128,11 +166,16 @@ class Params:
     effect_slow: float
     effect_transferred: float
     effect_failed: float
+    effect_procedure: float
+    reach_resolved: float
+    reach_failed: float
+    vicarious_weight: float
     slow_days: float
 
     @classmethod
     def from_scenario(cls, sc) -> Params:
-        tp = sc.trust
+        tp, lg, ex = sc.trust, sc.legitimacy, sc.experience
+        fair = min(1.0, lg.fair_share_base + lg.fair_share_gain * sc.levers.capability.rule_of_law)
         return cls(
             confidence=tp.confidence,
             convergence=tp.convergence,
@@ -140,6 +183,10 @@ class Params:
             effect_slow=tp.effect_slow,
             effect_transferred=tp.effect_transferred,
             effect_failed=tp.effect_failed,
+            effect_procedure=fair * lg.effect_fair + (1.0 - fair) * lg.effect_unfair,
+            reach_resolved=ex.reach_resolved,
+            reach_failed=ex.reach_failed,
+            vicarious_weight=ex.vicarious_weight,
             slow_days=tp.slow_days,
         )
 
@@ -202,7 +249,7 @@ TRUST_BLOCK = 1024  # residents per block of the kernel's three sweeps
 @njit(cache=True, parallel=True)
 def _trust_kernel(
     x_prev, indptr, indices, n_resolved, n_slow, n_transferred, n_failed, d, mu, e_resolved,
-    e_slow, e_transferred, e_failed, seed, day, x_out,
+    e_slow, e_transferred, e_failed, e_proc, grid_start, a_res, a_fail, seed, day, x_out,
 ):  # fmt: skip
     """One synchronous day; row i reads ``x_prev`` only and writes only ``x_out[i]``.
 
@@ -227,11 +274,22 @@ def _trust_kernel(
             slot[c] = partner_slot(seed, day, i, lo, k) if k > 0 else -1
         for c in range(m):
             x_partner[c] = x_prev[indices[slot[c]]] if slot[c] >= 0 else 0.0
+        # what residents of the block's grids heard today (residents are ordered by grid)
+        g0 = np.searchsorted(grid_start, lo_i, side="right") - 1
+        pos = np.empty(m)
+        neg = np.empty(m)
+        g = g0
         for c in range(m):
-            # trust_update without reports: bounded_confidence, then the clip
+            while lo_i + c >= grid_start[g + 1]:
+                g += 1
+            pos[c] = a_res[g]
+            neg[c] = a_fail[g]
+        for c in range(m):
+            # trust_update without reports: bounded_confidence, word of mouth, the clip
             x = np.float64(x_prev[lo_i + c])
             y = np.float64(x_partner[c])
             x = x + mu * (y - x) if (slot[c] >= 0) & (abs(y - x) < d) else x
+            x = heard(heard(x, pos[c]), neg[c])
             x = 0.0 if x < 0.0 else x
             x_out[lo_i + c] = 1.0 if x > 1.0 else x
         for c in range(m):
@@ -240,7 +298,7 @@ def _trust_kernel(
                 x_out[i] = trust_update(
                     i, np.float64(x_prev[i]), np.float64(x_partner[c]), slot[c] >= 0,
                     n_resolved, n_slow, n_transferred, n_failed, d, mu, e_resolved, e_slow,
-                    e_transferred, e_failed,
+                    e_transferred, e_failed, e_proc, pos[c], neg[c],
                 )  # fmt: skip
 
 
@@ -261,6 +319,11 @@ def trust_step(
     effect_slow: float,
     effect_transferred: float,
     effect_failed: float,
+    effect_procedure: float,
+    reach_resolved: float,
+    reach_failed: float,
+    vicarious_weight: float,
+    grid_start: np.ndarray | None = None,
     out: np.ndarray | None = None,
 ) -> np.ndarray:
     """Stage 6: one day of trust exchange and direct experience (see the module docstring).
@@ -283,6 +346,14 @@ def trust_step(
         ``μ`` in (0, 0.5] (Deffuant et al. use 0.5 and lower).
     effect_resolved, effect_slow, effect_transferred, effect_failed : float
         Signed effect ``e_o`` of each report with that outcome, in [−1, 1].
+    effect_procedure : float
+        ``e_proc``, applied once per own report closed (resolved or failed), step 3.
+    reach_resolved, reach_failed, vicarious_weight : float
+        Word of mouth (step 4): residents of the grid who hear of a resolved / failed
+        report, and the weight of a report heard of.
+    grid_start : int64[n_grids + 1], optional
+        Residents of grid g are rows ``grid_start[g]:grid_start[g+1]``; without it there
+        is no word of mouth (step 4 off).
     out : float32[n_residents], optional
         Where to write today's trust (must not share memory with ``trust``).
 
@@ -316,9 +387,53 @@ def trust_step(
         out = np.empty(n, dtype=np.float32)
     elif np.shares_memory(out, trust):
         raise ValueError("out must not share memory with trust (synchronous update)")
+    if grid_start is None:  # no grids: no word of mouth
+        grid_start = np.array([0, n], dtype=np.int64)
+        vicarious_weight = 0.0
+    # a story heard moves trust by a resolution's size either way: the negativity of word
+    # of mouth is in its reach (TARP), not counted twice
+    a_res, a_fail = word_of_mouth(
+        n_resolved, n_failed, grid_start, effect_resolved + effect_procedure,
+        -abs(effect_resolved) + effect_procedure, reach_resolved, reach_failed,
+        vicarious_weight,
+    )  # fmt: skip
     _trust_kernel(
         trust, nbr_indptr, nbr_indices, n_resolved, n_slow, n_transferred, n_failed,
         float(confidence), float(convergence), float(effect_resolved), float(effect_slow),
-        float(effect_transferred), float(effect_failed), int(seed), int(day), out,
+        float(effect_transferred), float(effect_failed), float(effect_procedure),
+        np.asarray(grid_start, dtype=np.int64), a_res, a_fail, int(seed), int(day), out,
     )  # fmt: skip
     return out
+
+
+@njit(cache=True)
+def _grid_sums(n_resolved, n_failed, grid_start, res, fail):
+    """Per grid, the residents' reports of resolved and failed issues (residents are
+    ordered by grid); no resident-sized temporary."""
+    for g in range(grid_start.shape[0] - 1):
+        a = 0
+        b = 0
+        for i in range(grid_start[g], grid_start[g + 1]):
+            a += n_resolved[i]
+            b += n_failed[i]
+        res[g] = a
+        fail[g] = b
+
+
+def word_of_mouth(
+    n_resolved, n_failed, grid_start, effect_resolved, effect_failed, reach_resolved,
+    reach_failed, vicarious_weight,
+) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """Per grid, the expected effects a resident hears of today (step 4): ω·e_o·reach_o·
+    (reports of outcome o in the grid)/(residents of the grid), for resolved and failed."""
+    grid_start = np.asarray(grid_start, dtype=np.int64)
+    sizes = np.diff(grid_start).astype(np.float64)
+    n_g = sizes.shape[0]
+    res = np.zeros(n_g)
+    fail = np.zeros(n_g)
+    if n_g and grid_start[-1] > 0 and vicarious_weight != 0.0:
+        _grid_sums(n_resolved, n_failed, grid_start, res, fail)
+    size = np.maximum(sizes, 1.0)
+    a_res = vicarious_weight * effect_resolved * reach_resolved * res / size
+    a_fail = vicarious_weight * effect_failed * reach_failed * fail / size
+    return np.clip(a_res, -1.0, 1.0), np.clip(a_fail, -1.0, 1.0)

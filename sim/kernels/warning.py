@@ -1,15 +1,24 @@
 """Risk early warning (风险预测预警): a per-grid risk indicator steers patrols to hot spots.
 
 **Indicator.** Each day every grid g gets a composite risk score (OECD/JRC 2008: indicators
-normalised, then combined with weights):
+normalised, then combined with weights) built **only from what the city observes** —
+never from residents' hidden grievance or activation (issue 12):
 
-    r_g = w_D·(u_g/n_g)/ū + w_G·Ḡ_g/Ḡ + w_A·A_g/Ā,
+    r_g = Σ_k w_k·(x_kg/n_g)/x̄_k,   k ∈ {disputes, repeat, petitions, surge, incidents},
 
-with u_g the grid's known unresolved disputes (surfaced, not closed), n_g its residents,
-Ḡ_g its residents' mean grievance and A_g their share active (Epstein 2002); each term
-is divided by its city-wide, resident-weighted mean (ū, Ḡ, Ā), so r_g = Σw means an
-average grid. A term whose city mean is 0 contributes 0. The weights are normalised to
-sum to 1.
+with n_g the grid's residents and, per grid (:func:`observed_signals`):
+
+- x_D: known unresolved disputes (surfaced, not closed: 矛盾纠纷排查 lists);
+- x_R: repeat callers — residents with two or more known open issues (重复来电/来访);
+- x_P: open petitions on file (issues escalated to 信访, not closed);
+- x_S: surge — surfaced issues of the last week above the grid's own long-run level
+  (12345 hotline and grid-report spikes), ``max(0, s7 − s90)`` of two exponentially
+  weighted daily counts with means of 7 and 90 days;
+- x_I: past collective incidents, exponentially weighted (mean age 90 days).
+
+Each term is divided by its city-wide, resident-weighted mean x̄_k = Σ_g x_kg / Σ_g n_g,
+so r_g = Σw means an average grid. A term whose city mean is 0 contributes 0. The
+weights are normalised to sum to 1.
 
 **Flags and patrols.** The ⌈f·G⌉ grids with the highest scores (ties to the lower grid
 id) are flagged, f = ``flag_share``, provided their score is above the average (r_g > 1);
@@ -28,7 +37,16 @@ grid g on day d is a hit if g has an incident on days d+1 … d+H (H = ``horizon
 precision = hits / flags; an incident on day d′ is warned if its grid was flagged on
 some day d′−H … d′−1; recall = warned incidents / incidents. Flags too late to be
 judged (d > last day − H) and incidents too early to have been warned (d′ < H) are left
-out.
+out. The lead time of a warned incident is d′ minus the first day its grid was flagged in
+d′−H … d′−1; false alarms are flags not followed by an incident, reported per 100 grids
+per year (:func:`warning_report`).
+
+**Early control (早期控制).** A flagged grid gets a work team the next day; the team acts
+through presence only — its officer-equivalents join the grid's enforcement presence in
+Epstein's rule (:func:`team_presence`) — and screens the grid for hidden disputes
+(extra patrol hours). An earlier version also multiplied the escalation hazards of the
+grid's disputes by ``1 − response_effect``, which counted the same deterrence twice and
+was a bare multiplier on an outcome; it is gone (:func:`early_control` returns ones).
 
 References
 ----------
@@ -51,7 +69,8 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit, prange
 
-from sim.issues import CAT_DISPUTE, IN_SERVICE, QUEUED, ROUTING
+from sim.issues import CAT_DISPUTE, FIRST_CLOSED, LATENT, LEVEL_PETITION
+from sim.pools import workers_per_grid
 
 
 @dataclass(frozen=True)
@@ -63,8 +82,9 @@ class Params:
 
     Attributes
     ----------
-    weight_disputes, weight_grievance, weight_activation : float
-        w_D, w_G, w_A ≥ 0 (normalised to sum 1; at least one > 0) [``warning.*``].
+    weight_disputes, weight_repeat, weight_petitions, weight_surge, weight_incidents : float
+        w_D, w_R, w_P, w_S, w_I ≥ 0 (normalised to sum 1; at least one > 0)
+        [``warning.*``].
     flag_share : float
         f in (0, 1]: share of grids flagged each day (the riskiest).
     redeploy_share : float
@@ -74,26 +94,24 @@ class Params:
     response_per_1000 : float
         Work-team presence (officer-equivalents) per 1,000 residents a flagged grid gets
         (``warning.response_per_1000``).
-    response_effect : float
-        Share by which a work team cuts the escalation hazards of a flagged grid's known
-        disputes (``warning.response_effect``).
     worker_weight : float
         A grid worker's deterrence relative to an officer (``activation.worker_weight``):
         converts the team's presence into staff.
     workers_per_grid : float
-        ``levers.capability.workers_per_grid``.
+        Grid workers per grid (:func:`sim.pools.workers_per_grid`).
     on : bool
         ``levers.capability.early_warning``.
     """
 
     weight_disputes: float
-    weight_grievance: float
-    weight_activation: float
+    weight_repeat: float
+    weight_petitions: float
+    weight_surge: float
+    weight_incidents: float
     flag_share: float
     redeploy_share: float
     horizon_days: int
     response_per_1000: float
-    response_effect: float
     worker_weight: float
     workers_per_grid: float
     on: bool
@@ -103,20 +121,21 @@ class Params:
         w = sc.warning
         return cls(
             weight_disputes=w.weight_disputes,
-            weight_grievance=w.weight_grievance,
-            weight_activation=w.weight_activation,
+            weight_repeat=w.weight_repeat,
+            weight_petitions=w.weight_petitions,
+            weight_surge=w.weight_surge,
+            weight_incidents=w.weight_incidents,
             flag_share=w.flag_share,
             redeploy_share=w.redeploy_share,
             horizon_days=w.horizon_days,
             response_per_1000=w.response_per_1000,
-            response_effect=w.response_effect,
             worker_weight=sc.activation.worker_weight,
-            workers_per_grid=float(sc.levers.capability.workers_per_grid),
+            workers_per_grid=workers_per_grid(sc),
             on=bool(sc.levers.capability.early_warning),
         )
 
     def __post_init__(self) -> None:
-        w = (self.weight_disputes, self.weight_grievance, self.weight_activation)
+        w = self._w
         if min(w) < 0 or sum(w) <= 0:
             raise ValueError(f"warning weights must be >= 0 with a positive sum. Got {w}.")
         if not 0.0 < self.flag_share <= 1.0:
@@ -127,23 +146,79 @@ class Params:
             )
 
     @property
+    def _w(self) -> tuple[float, ...]:
+        return (
+            self.weight_disputes,
+            self.weight_repeat,
+            self.weight_petitions,
+            self.weight_surge,
+            self.weight_incidents,
+        )
+
+    @property
     def weights(self) -> np.ndarray:
-        w = np.array([self.weight_disputes, self.weight_grievance, self.weight_activation])
+        """Normalised weights in the order of :data:`SIGNALS`."""
+        w = np.array(self._w)
         return w / w.sum()
 
 
 WarningParams = Params  # the name the alone harness and older callers use
 
+SIGNALS = ("disputes", "repeat", "petitions", "surge", "incidents")
+N_SIGNALS = len(SIGNALS)
+SURGE_SHORT_DAYS = 7.0  # mean age of the short count of surfaced issues (a week)
+SURGE_LONG_DAYS = 90.0  # … of the grid's own long-run level (a quarter)
+INCIDENT_MEMORY_DAYS = 90.0  # mean age of the remembered collective incidents
+
 
 @njit(cache=True)
-def _open_disputes_kernel(status, category, grid, n_grids):
-    """Known unresolved disputes per grid (status ROUTING, QUEUED or IN_SERVICE)."""
-    out = np.zeros(n_grids, dtype=np.int64)
-    for k in range(status.shape[0]):
+def _observed_kernel(status, category, level, grid, resident, t_surfaced, day, n_grids):
+    """Per grid: known open disputes, repeat callers, open petitions, surfaced today.
+
+    Only known rows (status not LATENT) are read; a repeat caller is counted once, at the
+    grid of its second known open issue (rows are in creation order)."""
+    out = np.zeros((4, n_grids), dtype=np.float64)
+    t0 = 24.0 * day
+    n = status.shape[0]
+    seen = {}  # resident -> known open issues so far
+    seen[-1] = 0
+    for k in range(n):
         st = status[k]
-        if category[k] == CAT_DISPUTE and (st == ROUTING or st == QUEUED or st == IN_SERVICE):
-            out[grid[k]] += 1
+        if st == LATENT:
+            continue
+        g = grid[k]
+        if t_surfaced[k] >= t0 and t_surfaced[k] < t0 + 24.0:
+            out[3, g] += 1.0
+        if st >= FIRST_CLOSED:
+            continue
+        if category[k] == CAT_DISPUTE:
+            out[0, g] += 1.0
+        if level[k] == LEVEL_PETITION:
+            out[2, g] += 1.0
+        r = resident[k]
+        c = seen.get(r, 0) + 1
+        seen[r] = c
+        if c == 2:
+            out[1, g] += 1.0
     return out
+
+
+def observed_signals(issues, n_grids: int, day: int) -> np.ndarray:
+    """What the city sees of each grid today (float64 [4, n_grids]): known open disputes,
+    repeat callers, open petitions and issues surfaced today (:mod:`module <sim.kernels.
+    warning>` docstring). Reads only rows the city knows of (surfaced)."""
+    t = issues
+    return _observed_kernel(
+        t.status, t.category, t.level, t.grid, t.resident.astype(np.int64), t.t_surfaced,
+        int(day), int(n_grids),
+    )  # fmt: skip
+
+
+def open_disputes_by_grid(issues, n_grids: int) -> np.ndarray:
+    """Known unresolved disputes per grid from the issue rows (int64 [n_grids])."""
+    t = issues
+    known_open = (t.status != LATENT) & (t.status < FIRST_CLOSED) & (t.category == CAT_DISPUTE)
+    return np.bincount(t.grid[known_open], minlength=int(n_grids)).astype(np.int64)
 
 
 @njit(cache=True, parallel=True)
@@ -161,29 +236,25 @@ def grid_means(values, grid_start):
 
 
 @njit(cache=True)
-def _risk_kernel(open_disputes, n_residents, grievance, active, w, out):
+def _risk_kernel(signals, n_residents, w, out):
     """Composite risk r_g (see module docstring) into ``out``."""
     n = out.shape[0]
+    n_k = signals.shape[0]
     pop = 0.0
-    su = 0.0
-    sg = 0.0
-    sa = 0.0
-    for g in range(n):  # city means, resident-weighted, in grid order
+    for g in range(n):
         pop += n_residents[g]
-        su += open_disputes[g]
-        sg += grievance[g] * n_residents[g]
-        sa += active[g] * n_residents[g]
-    mu = su / pop if pop > 0 else 0.0
-    mg = sg / pop if pop > 0 else 0.0
-    ma = sa / pop if pop > 0 else 0.0
+    mean = np.zeros(n_k)
+    for k in range(n_k):  # city means per resident, summed in grid order
+        s = 0.0
+        for g in range(n):
+            s += signals[k, g]
+        mean[k] = s / pop if pop > 0 else 0.0
     for g in range(n):
         r = 0.0
-        if mu > 0.0 and n_residents[g] > 0:
-            r += w[0] * (open_disputes[g] / n_residents[g]) / mu
-        if mg > 0.0:
-            r += w[1] * grievance[g] / mg
-        if ma > 0.0:
-            r += w[2] * active[g] / ma
+        if n_residents[g] > 0:
+            for k in range(n_k):
+                if mean[k] > 0.0:
+                    r += w[k] * (signals[k, g] / n_residents[g]) / mean[k]
         out[g] = r
     return out
 
@@ -221,29 +292,24 @@ def _patrol_kernel(risk, flags, hours, beta, out):
     return out
 
 
-def open_disputes_by_grid(issues, n_grids: int) -> np.ndarray:
-    """Known unresolved disputes per grid from the issue rows (int64 [n_grids])."""
-    return _open_disputes_kernel(issues.status, issues.category, issues.grid, int(n_grids))
-
-
-def risk_indicator(open_disputes, n_residents, grievance, active, p: Params) -> np.ndarray:
+def risk_indicator(signals, n_residents, p: Params) -> np.ndarray:
     """Composite risk score r_g of every grid (1 = city average), see the module docstring.
 
     Parameters
     ----------
-    open_disputes : array [n_grids]
-        Known unresolved disputes per grid (:func:`open_disputes_by_grid`).
+    signals : array [5, n_grids]
+        The observed counts per grid in the order of :data:`SIGNALS` (disputes, repeat
+        callers, petitions, surge, past incidents).
     n_residents : array [n_grids]
-    grievance, active : array [n_grids]
-        Mean grievance and share of active residents per grid (:func:`grid_means`).
     p : Params
     """
     n = np.asarray(n_residents, dtype=np.float64)
-    out = np.empty(n.shape[0])
-    return _risk_kernel(
-        np.asarray(open_disputes, dtype=np.float64), n, np.asarray(grievance, dtype=np.float64),
-        np.asarray(active, dtype=np.float64), p.weights, out,
-    )  # fmt: skip
+    x = np.ascontiguousarray(signals, dtype=np.float64)
+    if x.shape != (N_SIGNALS, n.shape[0]):
+        raise ValueError(
+            f"signals must have shape ({N_SIGNALS}, n_grids={n.shape[0]}); got {x.shape}"
+        )
+    return _risk_kernel(x, n, p.weights, np.empty(n.shape[0]))
 
 
 def flag_grids(risk, p: Params) -> np.ndarray:
@@ -383,6 +449,7 @@ class WarningScorer:
         self.days = 0
         self.n_flags = self.n_hits = self.n_judged = self.n_followed = 0
         self.n_incidents = self.n_warned = 0
+        self.lead_days = 0  # Σ over warned incidents of the days since the first flag
 
     def add(self, flags: np.ndarray, incidents: np.ndarray) -> None:
         """Add one day: the flags raised at its end and the incidents during it."""
@@ -398,7 +465,12 @@ class WarningScorer:
         ring_days = min(d, h)  # slots holding days max(0, d − H) … d − 1
         if d >= h:  # today's incidents can have been warned by the flags of days d−H … d−1
             self.n_incidents += int(x.sum())
-            self.n_warned += int(x[self.flags.any(axis=0)].sum())
+            warned = self.flags.any(axis=0)
+            self.n_warned += int(x[warned].sum())
+            if (warned & happened).any():
+                slot_day = d - h + ((np.arange(h) - d) % h)  # day held by each ring slot
+                first = np.where(self.flags, slot_day[:, None], d).min(axis=0)
+                self.lead_days += int(((d - first) * x)[warned].sum())
         if ring_days:
             self.hit |= self.flags & happened
             self.followed |= happened
@@ -441,15 +513,25 @@ class State:
         Grids flagged at the end of yesterday (None before the first day).
     patrol_mult : float64[n_grids]
         Patrol multiplier m_g for today (ones when warning is off).
+    surfaced_short, surfaced_long : float64[n_grids]
+        Exponentially weighted daily counts of surfaced issues (mean ages
+        :data:`SURGE_SHORT_DAYS`, :data:`SURGE_LONG_DAYS`).
+    incident_memory : float64[n_grids]
+        Exponentially weighted count of observed collective incidents.
     """
 
     scorer: WarningScorer
     last_flags: np.ndarray | None
     patrol_mult: np.ndarray
+    surfaced_short: np.ndarray
+    surfaced_long: np.ndarray
+    incident_memory: np.ndarray
 
     @classmethod
     def start(cls, n_grids: int, p: Params) -> State:
-        return cls(WarningScorer(n_grids, p.horizon_days), None, np.ones(n_grids))
+        z = np.zeros
+        scorer = WarningScorer(n_grids, p.horizon_days)
+        return cls(scorer, None, np.ones(n_grids), z(n_grids), z(n_grids), z(n_grids))
 
 
 def response_team(p: Params, grid_sizes: np.ndarray) -> np.ndarray:
@@ -471,49 +553,65 @@ def team_presence(state: State, p: Params, grid_sizes: np.ndarray) -> tuple[np.n
 
 
 def early_control(state: State, p: Params, n_grids: int) -> np.ndarray:
-    """c_g = 1 − ``response_effect`` in the grids flagged yesterday when warning is on, else 1.
+    """Escalation damping c_g of the early warning: ones.
 
-    The work team takes up a flagged grid's known disputes (包案化解), damping their
-    escalation (:mod:`sim.kernels.escalate`).
+    The work team sent to a flagged grid acts through its presence in Epstein's rule
+    (:func:`team_presence`) and its screening for hidden disputes; damping the
+    escalation hazards as well (the former ``1 − response_effect``) counted the same
+    deterrence twice, as a bare multiplier on an outcome (issue 12). Kept as the
+    escalation stage's input so that stage's signature does not change.
     """
-    if p.on and state.last_flags is not None:
-        return 1.0 - p.response_effect * state.last_flags.astype(np.float64)
     return np.ones(n_grids)
 
 
-def warning_step(state: State, issues, grid_start, grievance, active, incidents, p: Params):
-    """Score every grid's risk, flag the riskiest, redeploy tomorrow's patrols.
+def observe(state: State, issues, n_grids: int, incidents, day: int) -> np.ndarray:
+    """Today's observed signals per grid (float64 [5, n_grids], order of :data:`SIGNALS`);
+    updates the surge counts and the incident memory of ``state`` in place."""
+    x = observed_signals(issues, n_grids, day)
+    a_s, a_l = 1.0 / SURGE_SHORT_DAYS, 1.0 / SURGE_LONG_DAYS
+    state.surfaced_short += a_s * (x[3] - state.surfaced_short)
+    state.surfaced_long += a_l * (x[3] - state.surfaced_long)
+    state.incident_memory += (1.0 / INCIDENT_MEMORY_DAYS) * (
+        np.asarray(incidents, dtype=np.float64) - state.incident_memory
+    )
+    surge = np.maximum(state.surfaced_short - state.surfaced_long, 0.0)
+    return np.stack([x[0], x[1], x[2], surge, state.incident_memory])
+
+
+def warning_step(state: State, issues, grid_start, incidents, p: Params, day: int):
+    """Score every grid's risk from what the city observes, flag the riskiest, redeploy
+    tomorrow's patrols.
 
     Parameters
     ----------
     state : State
         Updated in place: yesterday's flags are replaced, the scorer adds today, the
-        patrol multiplier is tomorrow's.
+        patrol multiplier is tomorrow's, the surge and incident memories move on.
     issues : sim.issues.IssueTable
+        Only the rows the city knows of (surfaced) are read (:func:`observed_signals`).
     grid_start : int64[n_grids + 1]
-    grievance : float32[n_residents]
-        Today's grievance (``Residents.grievance``).
-    active : uint8[n_residents]
-        Today's activation.
+        Residents per grid (the indicator's denominators).
     incidents : int array [n_grids]
-        Today's collective incidents (from escalating disputes and from activation).
-        Flags and incidents are scored every day, warning on or off, so the warning's
-        precision and recall can always be reported.
+        Today's collective incidents (public events: from escalating disputes and from
+        activation). Flags and incidents are scored every day, warning on or off, so the
+        warning's precision and recall can always be reported.
     p : Params
+    day : int
 
     Returns
     -------
     uint8[n_grids]
         Today's flags.
+
+    Notes
+    -----
+    No hidden state of the residents (grievance, activation, trust, latent issues) is an
+    input: ``tests/test_levers_mechanisms_b.py`` checks the signature and that poisoning
+    the hidden issue rows leaves the flags unchanged.
     """
     n_g = grid_start.shape[0] - 1
-    risk = risk_indicator(
-        open_disputes_by_grid(issues, n_g),
-        np.diff(grid_start),
-        grid_means(grievance, grid_start),
-        grid_means(active, grid_start),
-        p,
-    )
+    signals = observe(state, issues, n_g, incidents, day)
+    risk = risk_indicator(signals, np.diff(grid_start), p)
     flags = flag_grids(risk, p)
     state.last_flags = flags
     state.scorer.add(flags, incidents)
@@ -527,10 +625,21 @@ def warning_step(state: State, issues, grid_start, grievance, active, incidents,
 
 
 def warning_report(state: State) -> dict[str, float]:
-    """Precision, recall and lift of the flags against the collective incidents that followed."""
-    s = state.scorer.scores()
+    """Precision, recall and lift of the flags against the collective incidents that
+    followed; mean lead time (days from the first flag to a warned incident) and false
+    alarms (flags not followed by an incident) per 100 grids per year of judged days."""
+    sc = state.scorer
+    s = sc.scores()
+    judged_days = sc.n_judged / max(sc.n_grids, 1)
+    false_alarms = (
+        100.0 * (sc.n_flags - sc.n_hits) / sc.n_grids * 365.0 / judged_days
+        if judged_days > 0 and sc.n_grids
+        else float("nan")
+    )
     return {
         "warning_precision": float(s.precision),
         "warning_recall": float(s.recall),
         "warning_lift": float(s.lift),
+        "warning_lead_days": sc.lead_days / sc.n_warned if sc.n_warned else float("nan"),
+        "warning_false_alarms_per_100_grids_year": float(false_alarms),
     }

@@ -96,8 +96,10 @@ U_HARDSHIP = "hardship (0–1) per issue"
 U_HARDSHIP_G = "hardship (0–1) per dispute per 100 residents"
 U_EXPONENT = "exponent"
 U_WEIGHT = "weight"
-U_LOSS_C = "index points per incident per 100k residents"
-U_LOSS_R = "index points per open risk per 1,000 residents"
+U_LOGIT = "logit (log-odds) per unit"
+U_LOGIT_RATE = "logit per incident per 100k residents"
+U_LOGIT_RISK = "logit per open risk per 1,000 residents"
+U_KM = "km"
 U_GAIN = "effort per unit shortfall"
 U_EFFORT = "effort ×"
 U_LEVEL = "lever level 0–1"
@@ -120,6 +122,24 @@ S_DIRECT = "Nantong 2021: 82.8 % answered directly; Tangshan 2024: 85.9 % (calib
 S_MEDIATION = (
     "China 2021–25: people's mediation success ≥ 95 % reported (likely inflated); court "
     "pre-filing mediation 2024 ≈ 70 % (calibration.md, mediation table)"
+)
+S_NBS_SAFE = (
+    "NBS 2002 全国群众安全感抽样调查 (101,988 respondents): '在目前的社会治安环境下，您感觉安全吗' "
+    "很安全 6.9 %, 安全 35.6 % (top two of five: 42.5 %), 基本安全 41.6 % (People's Daily "
+    "2003-03-03, p. 2); 2004: 安全 34.5 % (calibration.md)"
+)
+S_CSS_HAPPY = (
+    "CSS2019 (CASS Chinese Social Survey): 83.78 % strongly or moderately agree 'I am generally "
+    "happy' (Chinese Social Sciences Today 2020-09-30; calibration.md)"
+)
+S_SATISF_JS = (
+    "12345 return-visit satisfaction: Jiangsu 2024 73 %, Nantong 93.2 %, Taicang 93 %, Suzhou "
+    "2023 97.7 % (calibration.md)"
+)
+S_SURVEYS = "published survey shares (calibration.md, 'Survey items of the indices')"
+S_PREFILING_POOL = (
+    "2023 court pre-filing mediation: 1,204万 settled of 1,747万 (68.9 %; 法院信息化蓝皮书 2024); "
+    "2022 online 总对总 mediation 78.9 % (SPC press 15 Feb 2023)"
 )
 S_EPSTEIN = "Epstein (2002) Modeling civil violence, PNAS 99(S3) 7243–7250, Model I"
 N_BASELINE = "baseline setting: Yancheng today as read from 葛雪梅 (2023), partial integration"
@@ -305,6 +325,37 @@ class CityParams(_Section):
             }
         },
     )
+    # --- mech-b (issue 12, fine grids): residents live on fixed blocks; grids are drawn
+    # over them (sim.city.build.redraw_grids), so the same residents stay whatever the grid size
+    block_residents: int = param(
+        1000,
+        ge=100,
+        le=10_000,
+        description="Residents per block (小区/自然村): the fixed population unit residents, "
+        "households, neighbour ties and collective action belong to; grids are drawn over "
+        "blocks",
+        zh="居民片区规模（人）",
+        unit="residents per block",
+        source="calibration.md, grids table: about 1,000 residents per grid nationally — the "
+        "unit the city was laid out and activation calibrated on; kept fixed when grids are "
+        "redrawn (issue 12: incidents independent of grid geometry)",
+        plausible=(500, 2000),
+        note="assumption that a natural village or residential compound (小区) is of the "
+        "order of the national grid norm",
+    )
+    rural_grid_size_ratio: float = param(
+        1.3,
+        ge=0.5,
+        le=4.0,
+        description="Residents per rural grid relative to residents_per_grid: village "
+        "grids cover more people and ground, so fewer grid workers per rural resident",
+        zh="农村网格规模倍数",
+        unit=U_MULT,
+        source=ASSUMPTION,
+        plausible=(1.0, 2.0),
+        note="assumption (issue 12: the urban–rural gap comes from staffing density); no "
+        "Yancheng grid counts by urban/rural were found",
+    )
     grids_per_community: int = param(
         3,
         ge=1,
@@ -442,14 +493,15 @@ class CityParams(_Section):
         unit=U_PROB,
         source=ASSUMPTION,
         plausible=(0.35, 0.65),
-        calibrated_to="requests_per_resident_year",
-        note="raised from 0.35 with the request rates when calibrating (commit 3af15af)",
+        note="hand-tuned from 0.35 with the request rates (commit 3af15af); held fixed since "
+        "the calibration split — the request rates are the free parameters now",
     )
     neighbours_in_grid: int = param(
         6,
         ge=0,
         le=50,
-        description="Random social ties per resident inside the own grid",
+        description="Random social ties per resident inside the own block (the fixed "
+        "residential unit, city.block_residents; the name is kept)",
         zh="网格内社会关系数",
         unit=U_TIES,
         source=ASSUMPTION,
@@ -560,11 +612,15 @@ class GenerationParams(_Section):
                 "source": S_REQUESTS + "; " + S_ENQUIRY_SHARE,
                 "calibrated_to": ["requests_per_resident_year", "enquiry_share"],
                 "plausible": (0.35, 0.6),
+                "note": "fitted by `python -m sim.calibration --fit` (ABC); value in "
+                "scenarios/yancheng.toml",
             },
             need={
                 "source": S_REQUESTS + "; " + S_ENQUIRY_SHARE,
                 "calibrated_to": ["requests_per_resident_year", "enquiry_share"],
                 "plausible": (0.22, 0.45),
+                "note": "fitted by `python -m sim.calibration --fit` (ABC); value in "
+                "scenarios/yancheng.toml",
             },
             dispute={
                 "plausible": (0.02, 0.09),
@@ -608,7 +664,7 @@ class GenerationParams(_Section):
         1.5,
         ge=0.0,
         le=5.0,
-        description="Coefficient of variation of the grids' dispute-rate multiplier κ_g "
+        description="Coefficient of variation of the blocks' dispute-rate multiplier κ "
         "(Gamma, mean 1; 0 = disputes spread evenly): disputes concentrate in hot spots "
         "(Weisburd 2015, the law of concentration)",
         zh="矛盾纠纷热点离散系数",
@@ -651,9 +707,10 @@ class SurfacingParams(_Section):
         unit=U_HAZARD,
         source=S_REQUESTS + "; Miller & Sarat (1980) pyramid: ≈700 claims per 1,000 "
         "grievances (shape check)",
-        calibrated_to=("requests_per_resident_year", "dispute_claim_share"),
         plausible=rel(0.6, 1.6),
-        note="lowered from (2.0, 0.25, 0.12, 0.05) when calibrating (commit 3af15af)",
+        note="hand-tuned from (2.0, 0.25, 0.12, 0.05) in commit 3af15af against requests and "
+        "the dispute pyramid, held fixed since the calibration/validation split (issue 13.2): "
+        "the dispute_claim_share validation row is marked contaminated",
     )
     online_share_digital: Prob = param(
         0.20,
@@ -1008,8 +1065,10 @@ POOL_REGISTRY = {
                 "items": {
                     "enquiry": {
                         "source": S_DIRECT,
-                        "calibrated_to": ["hotline_direct_share"],
                         "plausible": (0.8, 0.9),
+                        "note": "set from the published direct-closure rates, not fitted; they "
+                        "count all requests, so they are a validation row "
+                        "(hotline_direct_share_all), not a read-back",
                     },
                     "need": _NOT_HANDLED,
                     "dispute": _NOT_HANDLED,
@@ -1023,8 +1082,15 @@ POOL_REGISTRY = {
             **_OFFICE_HOURS,
             "service_hours": {
                 "source": S_WORKING_DAYS,
-                "calibrated_to": ["enquiry_working_days", "request_working_days"],
-                "note": "enquiry 8 → 4 h and need 60 → 80 h when calibrating (commit 3af15af)",
+                "note": "enquiry and need fitted by `python -m sim.calibration --fit` (ABC); the "
+                "fitted values are in scenarios/yancheng.toml",
+                "items": {
+                    "enquiry": {
+                        "calibrated_to": ["enquiry_working_days"],
+                        "plausible": (2.0, 12.0),
+                    },
+                    "need": {"calibrated_to": ["request_working_days"], "plausible": (40.0, 140.0)},
+                },
             },
         }
     },
@@ -1041,8 +1107,9 @@ POOL_REGISTRY = {
                 "items": {
                     "dispute": {
                         "source": S_MEDIATION,
-                        "calibrated_to": ["mediation_success"],
                         "plausible": (0.7, 0.97),
+                        "note": "set between court pre-filing mediation (68.9 %, 2023) and "
+                        "the reported ≥ 95 %; not fitted (a check of it would read it back)",
                     }
                 }
             },
@@ -1053,6 +1120,12 @@ POOL_REGISTRY = {
         "items": {
             "duty_start": {"plausible": (7.0, 9.0)},
             "duty_end": {"plausible": (20.0, 23.0)},
+            # issue 12 (mech-a): the published pre-filing settlement rate, not 0.85
+            "resolve_prob": {
+                "items": {
+                    "dispute": {"source": S_PREFILING_POOL, "plausible": (0.6, 0.79)},
+                }
+            },
         }
     },
     "petition": {"items": _OFFICE_HOURS},
@@ -1088,9 +1161,9 @@ class HandlingParams(_Section):
         zh="职能部门办件容量",
         unit=U_SLOTS,
         source=S_WORKING_DAYS,
-        calibrated_to="request_working_days",
         plausible=(400.0, 900.0),
-        note="raised from 400 when calibrating (commit 3af15af)",
+        note="hand-tuned from 400 in commit 3af15af; held fixed since the calibration split "
+        "(issue 13.2): department service hours are the free parameters now",
     )
     cases_per_staff: float = param(
         8.0,
@@ -1145,14 +1218,45 @@ class HandlingParams(_Section):
         source=ASSUMPTION,
         plausible=(1.0, 12.0),
     )
-    rural_service_penalty: Prob = param(
-        0.15,
-        description="Relative shortfall in departments resolving rural residents' needs "
-        "(thinner rural education, health and services; 城乡一体化 closes it)",
-        zh="农村服务解决率缺口",
-        unit=U_SHARE,
+    # --- mech-b (issue 12, urban–rural): the gap from service supply and travel time
+    rural_service_supply: float = param(
+        0.5,
+        gt=0.0,
+        le=2.0,
+        description="Public-service supply (education, health, social assistance staff) per "
+        "rural resident relative to urban, before integration; 城乡一体化 moves supply to "
+        "the countryside (total kept)",
+        zh="农村人均公共服务供给比",
+        unit=U_MULT,
         source=ASSUMPTION,
-        plausible=(0.05, 0.3),
+        plausible=(0.4, 0.8),
+        note="order of magnitude: China's health statistics report about half as many "
+        "health technicians per 1,000 rural as urban residents (yearbook figure not "
+        "retrieved here; to be checked)",
+    )
+    service_supply_elasticity: float = param(
+        0.3,
+        ge=0.0,
+        le=2.0,
+        description="ε: a department resolves a need with probability min(1, r·s^ε), s the "
+        "public-service supply per head where the resident lives relative to the city mean",
+        zh="公共服务供给弹性",
+        unit=U_EXPONENT,
+        source=ASSUMPTION,
+        plausible=(0.1, 0.6),
+        note="chosen so that before integration rural needs are resolved ≈15 % less often "
+        "than urban (the former fixed rural penalty)",
+    )
+    rural_travel_hours: float = param(
+        0.5,
+        ge=0.0,
+        le=8.0,
+        description="Extra hours a grid worker, department or mediator spends per rural case "
+        "travelling (villages are far apart; 城乡一体化 does not shorten roads)",
+        zh="农村办件路途时间",
+        unit=U_HOURS,
+        source=ASSUMPTION,
+        plausible=(0.25, 1.5),
     )
     rural_capacity_ratio: float = param(
         0.8,
@@ -1204,7 +1308,7 @@ class HandlingParams(_Section):
             "grid": _pool(8.0, 18.0, True, (0.5, 3.0, 3.0, 2.0), (0.95, 0.60, 0.55, 0.60)),
             "mediation": _pool(8.5, 17.5, False, (1.0, 24.0, 40.0, 24.0), (0.9, 0.8, 0.93, 0.8)),
             "social_org": _pool(8.5, 17.5, False, (1.0, 30.0, 40.0, 30.0), (0.9, 0.75, 0.80, 0.7)),
-            "online": _pool(8.0, 22.0, True, (0.5, 12.0, 24.0, 12.0), (0.9, 0.75, 0.85, 0.7)),
+            "online": _pool(8.0, 22.0, True, (0.5, 12.0, 24.0, 12.0), (0.9, 0.75, 0.69, 0.7)),
             "petition": _pool(8.5, 17.5, False, (2.0, 80.0, 80.0, 80.0), (0.9, 0.7, 0.6, 0.7)),
             "mass_org": _pool(8.5, 17.5, False, (1.0, 24.0, 30.0, 24.0), (0.9, 0.8, 0.75, 0.7)),
         },
@@ -1248,6 +1352,51 @@ class HandlingParams(_Section):
         unit=U_PROB,
         source=ASSUMPTION,
         plausible=(0.3, 0.7),
+    )
+    # --- mech-b (issue 12, social organisations): routed only within their capacity
+    social_org_max_wait_days: float = param(
+        3.0,
+        gt=0.0,
+        le=60.0,
+        description="A social organisation keeps only the queue its slots can start within "
+        "this many duty days; the rest spills back to the town's people's mediation "
+        "committee",
+        zh="社会组织最长排队（工作日）",
+        unit=U_DAYS,
+        source=ASSUMPTION,
+        plausible=(1.0, 10.0),
+        note="assumption: a contracted service provider accepts only cases it can take up "
+        "within the week",
+    )
+    # --- mech-b (issue 12, queues): residents give up a long wait (Erlang-A patience)
+    hotline_patience_minutes: float = param(
+        6.0,
+        gt=0.0,
+        le=600.0,
+        description="Mean patience of a 12345 caller waiting for an operator (exponential, "
+        "Erlang-A); a caller who gives up leaves the request unmet",
+        zh="热线来电平均耐心（分钟）",
+        unit="minutes",
+        source="Brown, Gans, Mandelbaum et al. (2005), JASA 100(469), 36–50, "
+        "doi:10.1198/016214504000001808: callers' patience in a bank call centre is of the "
+        "order of minutes; Mandelbaum & Zeltyn (2005), The Palm/Erlang-A queue",
+        plausible=(2.0, 15.0),
+        note="assumption: no 12345 abandonment figure found; a bank call centre's order of "
+        "magnitude",
+    )
+    case_patience_days: float = param(
+        30.0,
+        gt=0.0,
+        le=3650.0,
+        description="Mean patience of a resident whose case waits in a handler's queue "
+        "(exponential, Erlang-A): past it the resident gives up (the case closes abandoned, "
+        "a failure in the resident's experience)",
+        zh="办件排队平均耐心（天）",
+        unit=U_DAYS,
+        source=ASSUMPTION,
+        plausible=(7.0, 90.0),
+        note="anchor: 12345 work orders are due within 5–15 working days (calibration.md); a "
+        "resident waiting several times longer without service is assumed to give up",
     )
 
     @model_validator(mode="after")
@@ -1336,15 +1485,6 @@ class EscalationParams(_Section):
         source=ASSUMPTION,
         plausible=(1.5, 4.0),
         note="Oliver, Marwell & Teixeira (1985) give the shape (γ > 1), not the value",
-    )
-    rule_of_law_effect: Prob = param(
-        0.5,
-        description="Reduction of petition and collective hazards at rule of law 1",
-        zh="法治降低升级比例",
-        unit=U_SHARE,
-        source=ASSUMPTION,
-        plausible=(0.25, 0.75),
-        note=N_FIAT,
     )
     failure_litigation_prob: Prob = param(
         0.35,
@@ -1583,7 +1723,8 @@ class ActivationParams(_Section):
     )
     incident_share: Prob = param(
         0.065,
-        description="Active share of a grid that makes a collective incident (群体性事件)",
+        description="Active share of a block (city.block_residents, fixed whatever the "
+        "grids) that makes a collective incident (群体性事件)",
         zh="群体性事件激活比例",
         unit=U_SHARE,
         source=ASSUMPTION,
@@ -1699,15 +1840,19 @@ class ReallocationParams(_Section):
         default_factory=lambda: ["department", "mediation"],
         description="Pool kinds reallocated, each kind a group with a fixed budget of slots",
     )
-    social_org_lag_days: float = param(
-        365.0,
+    # --- mech-b (issue 12, social organisations): a stated ramp instead of a 365-day lag
+    social_org_ramp_days: float = param(
+        180.0,
         gt=0.0,
         le=3650.0,
-        description="τ_org, growth of social-org capacity toward funding",
-        zh="社会组织成长时滞",
+        description="T, days for social organisations to recruit and train the whole "
+        "capacity their funding buys (linear ramp; a cut takes effect at once)",
+        zh="社会组织能力建设期",
         unit=U_DAYS,
         source=ASSUMPTION,
-        plausible=(180.0, 730.0),
+        plausible=(90.0, 365.0),
+        note="government purchase-of-service contracts run a year (政府购买服务, annual "
+        "budgets); assumed built within half a contract year, at most one",
     )
     social_org_initial_share: Prob = param(
         0.5,
@@ -1722,35 +1867,64 @@ class ReallocationParams(_Section):
 class WarningParams(_Section):
     """Stage 6: the per-grid risk indicator and patrol redeployment (预测预警)."""
 
+    # --- mech-b (issue 12): the indicator reads only what a city observes
+    # (sim.kernels.warning.observed_signals); hidden grievance and activation are gone
     weight_disputes: float = param(
-        0.4,
-        ge=0.0,
-        le=10.0,
-        description="w_D, open disputes per resident",
-        zh="风险指标权重·纠纷",
-        unit=U_WEIGHT,
-        source=ASSUMPTION,
-        plausible=(0.25, 0.55),
-    )
-    weight_grievance: float = param(
         0.3,
         ge=0.0,
         le=10.0,
-        description="w_G, mean grievance",
-        zh="风险指标权重·不满",
+        description="w_D, known open disputes per resident (矛盾纠纷排查)",
+        zh="风险指标权重·在办纠纷",
         unit=U_WEIGHT,
         source=ASSUMPTION,
-        plausible=(0.15, 0.45),
+        plausible=(0.15, 0.5),
+        note="composite-indicator weights near equal when no evidence ranks the signals "
+        "(OECD & JRC 2008, Handbook on Constructing Composite Indicators, §6)",
     )
-    weight_activation: float = param(
-        0.3,
+    weight_repeat: float = param(
+        0.2,
         ge=0.0,
         le=10.0,
-        description="w_A, share active",
-        zh="风险指标权重·激活",
+        description="w_R, repeat callers: residents with two or more known open issues",
+        zh="风险指标权重·重复来电来访",
         unit=U_WEIGHT,
         source=ASSUMPTION,
-        plausible=(0.15, 0.45),
+        plausible=(0.1, 0.4),
+        note="OECD & JRC 2008 near-equal weighting",
+    )
+    weight_petitions: float = param(
+        0.2,
+        ge=0.0,
+        le=10.0,
+        description="w_P, open petitions on file (信访)",
+        zh="风险指标权重·信访",
+        unit=U_WEIGHT,
+        source=ASSUMPTION,
+        plausible=(0.1, 0.4),
+        note="OECD & JRC 2008 near-equal weighting",
+    )
+    weight_surge: float = param(
+        0.1,
+        ge=0.0,
+        le=10.0,
+        description="w_S, surge of surfaced issues (hotline and grid-report spikes) above "
+        "the grid's own 90-day level",
+        zh="风险指标权重·诉求激增",
+        unit=U_WEIGHT,
+        source=ASSUMPTION,
+        plausible=(0.05, 0.3),
+        note="OECD & JRC 2008 near-equal weighting",
+    )
+    weight_incidents: float = param(
+        0.2,
+        ge=0.0,
+        le=10.0,
+        description="w_I, past collective incidents of the grid (90-day memory)",
+        zh="风险指标权重·既往群体性事件",
+        unit=U_WEIGHT,
+        source=ASSUMPTION,
+        plausible=(0.1, 0.4),
+        note="OECD & JRC 2008 near-equal weighting",
     )
     flag_share: float = param(
         0.05,
@@ -1791,37 +1965,50 @@ class WarningParams(_Section):
         source=ASSUMPTION,
         plausible=(15.0, 50.0),
     )
-    response_effect: Prob = param(
-        0.5,
-        description="早期控制 (包案化解): reduction of the escalation hazards of the known "
-        "disputes of a grid flagged the day before, while the work team is there",
-        zh="包案化解降低升级比例",
-        unit=U_SHARE,
-        source=ASSUMPTION,
-        plausible=(0.25, 0.75),
-        note=N_FIAT,
-    )
 
     @model_validator(mode="after")
     def _some_weight(self) -> WarningParams:
-        w = (self.weight_disputes, self.weight_grievance, self.weight_activation)
+        w = (
+            self.weight_disputes,
+            self.weight_repeat,
+            self.weight_petitions,
+            self.weight_surge,
+            self.weight_incidents,
+        )
         if sum(w) <= 0.0:
             raise ValueError(
-                "weight_disputes, weight_grievance and weight_activation are all 0: the risk "
-                "indicator needs at least one positive weight"
+                "weight_disputes, weight_repeat, weight_petitions, weight_surge and "
+                "weight_incidents are all 0: the risk indicator needs at least one positive "
+                "weight"
             )
         return self
 
 
+class IndexShares(_Section):
+    """A share per index: 获得感 gain, 幸福感 happiness, 安全感 security (evidence branch)."""
+
+    gain: float = Field(
+        gt=0.0, lt=1.0, description="获得感 sense of gain", json_schema_extra=_zh("获得感")
+    )
+    happiness: float = Field(
+        gt=0.0, lt=1.0, description="幸福感 well-being", json_schema_extra=_zh("幸福感")
+    )
+    security: float = Field(
+        gt=0.0, lt=1.0, description="安全感 sense of security", json_schema_extra=_zh("安全感")
+    )
+
+
 class IndexParams(_Section):
-    """Stage 8: definitions of the three outcome indices (0–100)."""
+    """Stage 8: the three outcome indices as survey response shares (docs/model.md,
+    "Indices"): each resident answers the published item positively with a logistic
+    probability of her own experience, exposure and trust; the index is the mean × 100."""
 
     window_days: int = param(
         90,
         ge=1,
         le=3650,
-        description="Rolling window for the indices (days)",
-        zh="指数滚动窗口",
+        description="Days averaged for the run summary of the indices and the urban–rural gap",
+        zh="指数汇总窗口",
         unit=U_DAYS,
         source=ASSUMPTION,
         plausible=(30, 180),
@@ -1831,54 +2018,146 @@ class IndexParams(_Section):
         10.0,
         gt=0.0,
         le=365.0,
-        description="A need met after t days counts 0.5^(t/h) (获得感)",
+        description="A need met after t days counts 0.5^(t/h) towards the resident's met needs",
         zh="获得感半衰期",
         unit=U_DAYS,
         source=ASSUMPTION,
         plausible=(5.0, 20.0),
-        note="a definition of the outcome, not a property of the city",
+        note="waiting lowers satisfaction (12345 return visits rate timeliness); h is assumed",
     )
-    collective_weight: float = param(
-        5.0,
-        ge=0.0,
-        le=1000.0,
-        description="安全感 loss per collective incident per 100k residents",
-        zh="群体性事件安全感权重",
-        unit=U_LOSS_C,
+    # --- survey response model (evidence branch, issue 13.4) ---------------------------
+    recall_days: float = param(
+        365.0,
+        gt=0.0,
+        le=3650.0,
+        description="Memory of experience and exposure: weight exp(−age/τ) (τ, days)",
+        zh="经历记忆时长",
+        unit=U_DAYS,
         source=ASSUMPTION,
-        plausible=(2.0, 10.0),
-        note="a definition of the outcome, not a property of the city",
+        plausible=(90.0, 730.0),
+        note="the survey items ask about 'now' / 'the past year'; exponential, so nothing "
+        "drops out of a window in one step",
     )
-    open_risk_weight: float = param(
+    base_share: IndexShares = param(
+        default_factory=lambda: IndexShares(gain=0.73, happiness=0.8378, security=0.425),
+        description="Share answering positively for a reference resident (trust at the initial "
+        "mean, no experience, no exposure, median hardship): sets each intercept logit(p)",
+        zh="参照居民正面回答比例",
+        unit=U_SHARE,
+        source=S_SURVEYS,
+        items=per(
+            gain={"source": S_SATISF_JS, "plausible": (0.73, 0.95)},
+            happiness={"source": S_CSS_HAPPY, "plausible": (0.75, 0.90)},
+            security={"source": S_NBS_SAFE, "plausible": (0.345, 0.60)},
+        ),
+    )
+    trust_logit: float = param(
         2.0,
         ge=0.0,
-        le=1000.0,
-        description="安全感 loss per open safety risk per 1,000 residents",
-        zh="未消除隐患安全感权重",
-        unit=U_LOSS_R,
+        le=20.0,
+        description="Logit change per unit of trust (0–1) above the initial mean (all three items)",
+        zh="信任对回答的影响",
+        unit=U_LOGIT,
         source=ASSUMPTION,
         plausible=(1.0, 4.0),
-        note="a definition of the outcome, not a property of the city",
+        note="direction as in ordered-logit studies of CGSS happiness (陈婉婷 & 张秀梅 2013: "
+        "social trust raises happiness); size assumed: trust 0.4 → 0.8 multiplies the odds ×2.2",
     )
-    happiness_weights: tuple[
-        Annotated[float, Field(ge=0.0, le=10.0)],
-        Annotated[float, Field(ge=0.0, le=10.0)],
-        Annotated[float, Field(ge=0.0, le=10.0)],
-        Annotated[float, Field(ge=0.0, le=10.0)],
-    ] = param(
-        (0.35, 0.25, 0.2, 0.2),
-        description="幸福感 = 100·g^w1·s^w2·T^w3·(1−H)^w4 (gain, security, trust, 1−hardship)",
-        zh="幸福感权重",
+    met_logit: float = param(
+        0.8,
+        ge=0.0,
+        le=10.0,
+        description="Logit change per own need or enquiry met (weighted 0.5^(t/h)) in memory "
+        "(获得感; half of it in 幸福感)",
+        zh="诉求解决对回答的影响",
+        unit=U_LOGIT,
+        source=ASSUMPTION,
+        plausible=(0.3, 1.5),
+        note="expectancy–disconfirmation: a met request raises satisfaction (Van Ryzin 2006, "
+        "J. Public Adm. Res. Theory 16(4) 599–611); size assumed",
+    )
+    unmet_logit: float = param(
+        1.2,
+        ge=0.0,
+        le=10.0,
+        description="Logit change per own issue closed unmet (failed, abandoned, litigated) in "
+        "memory (获得感; half of it in 幸福感)",
+        zh="诉求未解决对回答的影响",
+        unit=U_LOGIT,
+        source=ASSUMPTION,
+        plausible=(0.5, 2.5),
+        note="negative experiences weigh more than positive ones (Kampen, Van de Walle & "
+        "Bouckaert 2006, Public Perf. Manag. Rev. 29(4) 387–404); size assumed",
+    )
+    grid_incident_logit: float = param(
+        0.5,
+        ge=0.0,
+        le=10.0,
+        description="Logit loss of 安全感 per collective incident in the own grid in memory",
+        zh="本网格群体性事件对安全感的影响",
+        unit=U_LOGIT,
+        source=ASSUMPTION,
+        plausible=(0.2, 1.5),
+        note="witnessed disorder lowers perceived safety (Skogan 1990, Disorder and Decline); "
+        "size assumed",
+    )
+    area_incident_logit: float = param(
+        0.005,
+        ge=0.0,
+        le=1.0,
+        description="Logit loss of 安全感 per collective incident per 100k residents of a county "
+        "in memory, × exp(−distance/L) to the resident's county",
+        zh="区县群体性事件率对安全感的影响",
+        unit=U_LOGIT_RATE,
+        source=ASSUMPTION,
+        plausible=(0.002, 0.02),
+        note="news of incidents nearby; bounded so that one incident in a county at 1:100 moves "
+        "the city's 安全感 by well under one point (tests/test_indices.py)",
+    )
+    distance_decay_km: float = param(
+        30.0,
+        gt=0.0,
+        le=1000.0,
+        description="Distance over which the weight of another county's incidents falls by 1/e "
+        "(L, km between county centroids)",
+        zh="距离衰减尺度",
+        unit=U_KM,
+        source=ASSUMPTION,
+        plausible=(15.0, 60.0),
+        note="Yancheng's county centroids are 30–120 km apart",
+    )
+    open_risk_logit: float = param(
+        0.05,
+        ge=0.0,
+        le=10.0,
+        description="Logit loss of 安全感 per open safety risk per 1,000 residents of the own grid",
+        zh="本网格未消除隐患对安全感的影响",
+        unit=U_LOGIT_RISK,
+        source=ASSUMPTION,
+        plausible=(0.02, 0.2),
+        note="hazards residents can see (e.g. unrepaired facilities); size assumed",
+    )
+    hardship_logit: float = param(
+        3.0,
+        ge=0.0,
+        le=20.0,
+        description="Logit loss of 幸福感 per unit of felt hardship (0–1) above the city median",
+        zh="困难程度对幸福感的影响",
+        unit=U_LOGIT,
+        source=ASSUMPTION,
+        plausible=(1.5, 5.0),
+        note="income and health are the strongest CGSS correlates of happiness (陈婉婷 & "
+        "张秀梅 2013); felt hardship (activation) includes long-unresolved own issues",
+    )
+    security_in_happiness: float = param(
+        0.5,
+        ge=0.0,
+        le=5.0,
+        description="Share of the resident's 安全感 logit shift that carries into 幸福感",
+        zh="安全感对幸福感的传导",
         unit=U_WEIGHT,
         source=ASSUMPTION,
-        plausible=pm(0.1),
-        labels=(
-            ("获得感", "gain"),
-            ("安全感", "security"),
-            ("信任", "trust"),
-            ("1−困难度", "1 − hardship"),
-        ),
-        note="a definition of the outcome, not a property of the city",
+        plausible=(0.2, 1.0),
     )
 
 
@@ -2216,7 +2495,7 @@ class SystemLevers(_Section):
     coordination_group: bool = Field(
         True,
         description="矛盾纠纷多元化解工作协调小组: disputes referred between mediation tiers "
-        "without a transfer delay",
+        "without a transfer delay (with role_clarity, the model's 党委领导/市级统筹)",
     )
     role_clarity: Prob = param(
         0.5,
@@ -2246,6 +2525,18 @@ class SystemLevers(_Section):
         source=ASSUMPTION,
         plausible=(0.5, 3.0),
         note=N_BASELINE + "; the article: social organisations short of resources",
+    )
+    # --- actors (issue 12): resident self-governance (由民自主, sim.kernels.selfgov)
+    self_governance: Prob = param(
+        0.4,
+        description="由民自主/协商议事: share of villages and communities whose committee has "
+        "an active consultation council settling local, minor issues",
+        zh="村（居）协商议事覆盖率",
+        unit=U_SHARE,
+        source=ASSUMPTION,
+        plausible=(0.2, 0.7),
+        note=N_BASELINE + "; councils exist widely on paper (Jiangsu 有事好商量), active "
+        "ones assumed fewer",
     )
 
 
@@ -2330,6 +2621,20 @@ class CapabilityLevers(_Section):
         note="anchor: Taicang, one full-time grid worker per grid (calibration.md); Yancheng's "
         "staffing not published",
     )
+    # --- mech-b (issue 12, fine grids at equal staff): one worker's beat may span grids
+    grids_per_worker: int = param(
+        1,
+        ge=1,
+        le=10,
+        description="Grids one team of grid workers covers (its beat): fine grids with the "
+        "same workers (精网微格, equal staff) set residents_per_grid smaller and this larger",
+        zh="每组网格员负责网格数",
+        unit="grids per beat",
+        source=ASSUMPTION,
+        plausible=(1, 4),
+        note="1 = one team per grid (the national norm); a beat is consecutive grids of one "
+        "county; the beat's workers share its queue and split their patrol hours over its grids",
+    )
     patrol_hours_per_day: float = param(
         2.0,
         ge=0.0,
@@ -2342,6 +2647,19 @@ class CapabilityLevers(_Section):
         note=N_BASELINE,
     )
     early_warning: bool = Field(False, description="风险预测预警: patrol riskiest grids first")
+    # --- actors (issue 12): key-person management (重点人员管理, sim.kernels.keyperson)
+    key_person_visits: float = param(
+        1.0,
+        ge=0.0,
+        le=30.0,
+        description="重点人员走访: grid-worker visits per listed resident per month (out of "
+        "patrol hours)",
+        zh="重点人员走访频次",
+        unit="visits per listed resident per month",
+        source=ASSUMPTION,
+        plausible=(0.5, 4.0),
+        note=N_BASELINE + "; local practice is commonly at least one visit a month",
+    )
     online_mediation: bool = Field(
         False, description="苏解纷 online dispute diversion and mediation platform"
     )
@@ -2360,7 +2678,8 @@ class CapabilityLevers(_Section):
     )
     rule_of_law: Prob = param(
         0.5,
-        description="法治: fair procedure lowers petition and collective escalation",
+        description="法治: lawful, explained handling (trust, legitimacy) and legal channels "
+        "(legal aid, court-annexed mediation); see the legitimacy section",
         zh="法治水平",
         unit=U_LEVEL,
         source=ASSUMPTION,
@@ -2420,6 +2739,445 @@ class Levers(_Section):
     capability: CapabilityLevers = CapabilityLevers()
     data: DataLevers = DataLevers()
     data_governance: DataGovernanceLevers = DataGovernanceLevers()
+
+
+# ---------------------------------------------------------------------------------------
+# Issue 12, deliverable 1 (branch mech-a): rule of law through legitimacy and legal
+# channels, online mediation through voluntary uptake and capacity, command-centre dispatch
+# of every category within a bounded capacity at three levels, and experience that moves
+# trust and participation.
+S_TYLER = (
+    "Tyler (2006) Why People Obey the Law, 2nd ed., Princeton UP, ch. 8–9; Tyler (2006) "
+    "Psychological perspectives on legitimacy and legitimation, Annu. Rev. Psychol. 57, "
+    "375–400, doi:10.1146/annurev.psych.57.102904.190038"
+)
+S_PREFILING = (
+    "法院信息化蓝皮书 (2024) via 北京青年报 16 May 2024: 2023 诉前调解纠纷 1,747万件, 调解成功 "
+    "1,204万件 (68.9 %); SPC press 14 Jan 2024: 诉前调解成功 1,204万件 = 40.3 % of civil and "
+    "administrative disputes brought to court"
+)
+S_CNNIC_49 = (
+    "CNNIC 49th Statistical Report on Internet Development in China (Feb 2022): at Dec 2021 "
+    "penetration 73.0 %, rural 57.6 %, aged 60+ 43.2 %; of senior netizens 46.2 % can find "
+    "information online on their own"
+)
+S_TARP = (
+    "TARP / White House Office of Consumer Affairs (1979, 1986) Consumer complaint handling in "
+    "America: a satisfied complainant tells about 5 people, a dissatisfied one about 10 "
+    "(order of magnitude, widely repeated; not Chinese data)"
+)
+
+
+N_DISPATCHERS = (
+    "anchor: Jiangsu 12345 has 5.5 operators per 100k residents (calibration.md); the three "
+    "levels together (4 per 100k at full integration) are of that order, the split assumed"
+)
+
+
+class LegitimacyParams(_Section):
+    """法治 (rule of law) as the article means it (§6 "提高决策的合法性"): lawful, predictable,
+    explained handling raises residents' trust (procedural justice, Tyler 2006), trust keeps
+    disputes on legal tracks instead of petitions, and legal aid and court-annexed mediation
+    take claims that would be petitions (诉访分离)."""
+
+    fair_share_base: Prob = param(
+        0.4,
+        description="Share of closed reports handled by a lawful, explained procedure at "
+        "rule of law 0",
+        zh="依法规范办理比例（基础）",
+        unit=U_SHARE,
+        source=ASSUMPTION,
+        plausible=(0.2, 0.6),
+    )
+    fair_share_gain: Prob = param(
+        0.5,
+        description="Added to the share above at rule of law 1",
+        zh="法治带来的规范办理增益",
+        unit=U_SHARE,
+        source=ASSUMPTION,
+        plausible=(0.3, 0.6),
+    )
+    effect_fair: float = param(
+        0.02,
+        ge=0.0,
+        le=1.0,
+        description="Trust effect of a report handled by fair procedure, whatever its outcome",
+        zh="程序公正的信任效应",
+        unit=U_TRUST,
+        source=S_TYLER,
+        plausible=(0.01, 0.04),
+        note="Tyler: procedural justice shapes legitimacy independently of the outcome and "
+        "more than it; the size is assumed, of the order of effect_resolved",
+    )
+    effect_unfair: float = param(
+        -0.03,
+        ge=-1.0,
+        le=0.0,
+        description="Trust effect of a report handled without fair procedure",
+        zh="程序不公的信任效应",
+        unit=U_TRUST,
+        source=S_TYLER,
+        plausible=(-0.06, -0.01),
+        note="negative experiences weigh more (Kampen, Van de Walle & Bouckaert 2006); size "
+        "assumed",
+    )
+    petition_distrust_elasticity: float = param(
+        1.0,
+        ge=0.0,
+        le=3.0,
+        description="κ in h_pet·((1 − x_i)/(1 − x̄₀))^κ: petitions come from residents who "
+        "distrust the formal channels (x_i trust, x̄₀ the city's initial mean trust)",
+        zh="信访对不信任的弹性",
+        unit=U_EXPONENT,
+        source=ASSUMPTION,
+        plausible=(0.5, 1.5),
+        note="direction: Li (2004) Political trust in rural China, Modern China 30(2) 228–258, "
+        "doi:10.1177/0097700403261824; Tyler (2006) legitimacy → deference to legal "
+        "authorities; κ assumed",
+    )
+    legal_channel_share: Prob = param(
+        0.3,
+        description="Share of would-be petitions that legal aid and court-annexed mediation "
+        "take into the legal channel (诉访分离) at rule of law 1",
+        zh="法律援助分流信访比例",
+        unit=U_SHARE,
+        source=ASSUMPTION,
+        plausible=(0.1, 0.5),
+        note="依法分类处理信访诉求 (2014 中办国办意见) routes claims with a legal remedy to "
+        "courts; no published share",
+    )
+
+
+class OnlineMediationParams(_Section):
+    """苏解纷 pre-filing diversion (诉源治理): a court-bound dispute goes to the online
+    platform only if its parties take it up, which needs digital access and depends on the
+    dispute; the platform takes no more than its backlog allows; unsettled cases go to
+    court."""
+
+    uptake_digital: Prob = param(
+        0.585,
+        description="Chance that parties with digital access accept online pre-filing "
+        "mediation of a court-bound dispute",
+        zh="有数字接入者接受在线诉前调解比例",
+        unit=U_PROB,
+        source="derived: " + S_PREFILING + " → 1,747万 ÷ (1,204万 ÷ 0.403) ≈ 0.585 of "
+        "disputes brought to court entered pre-filing mediation",
+        plausible=(0.45, 0.7),
+        note="national share for all pre-filing mediation (online and offline) applied to "
+        "residents who can use the platform",
+    )
+    elderly_ability: Prob = param(
+        0.462,
+        description="Of elderly residents with internet access, the share able to use an "
+        "online service on their own",
+        zh="老年网民独立使用能力",
+        unit=U_SHARE,
+        source=S_CNNIC_49,
+        plausible=(0.4, 0.7),
+    )
+    severe_uptake_factor: Prob = param(
+        0.5,
+        description="Uptake of a severe dispute (severity above escalation."
+        "collective_severity) relative to others",
+        zh="重大纠纷在线调解意愿系数",
+        unit=U_SHARE,
+        source=ASSUMPTION,
+        plausible=(0.3, 0.8),
+        note="complex and high-stakes disputes are less often settled by remote mediation; "
+        "size assumed",
+    )
+    max_backlog_days: float = param(
+        10.0,
+        ge=0.0,
+        le=365.0,
+        description="The platform accepts a diversion only while its queue is below this "
+        "many days of its capacity (queued cases ÷ slots × service days)",
+        zh="平台最大积压天数",
+        unit=U_DAYS,
+        source=ASSUMPTION,
+        plausible=(5.0, 30.0),
+        note="anchor: pre-filing mediation has a 30-day limit (SPC 2016 特邀调解规定 / "
+        "诉前调解 practice); a platform this far behind refers cases back to filing",
+    )
+
+
+class CommandCentreParams(_Section):
+    """联合指挥中心 at three levels (市、县（区）、镇（街道）三级): every category, disputes
+    included, is dispatched within the dispatchers' capacity; the town centre first, its
+    overflow to the county centre, then the city centre; what none can take waits a day."""
+
+    town_dispatchers_per_100k: float = param(
+        2.5,
+        ge=0.0,
+        le=50.0,
+        description="Dispatchers of the town (镇街) centres per 100k residents at full integration",
+        zh="镇级指挥中心派单员",
+        unit="persons per 100k residents",
+        source=ASSUMPTION,
+        plausible=(1.5, 4.0),
+        note=N_DISPATCHERS,
+    )
+    county_dispatchers_per_100k: float = param(
+        1.0,
+        ge=0.0,
+        le=50.0,
+        description="Dispatchers of the county (县区) centres per 100k residents at full "
+        "integration",
+        zh="县级指挥中心派单员",
+        unit="persons per 100k residents",
+        source=ASSUMPTION,
+        plausible=(0.5, 2.0),
+        note=N_DISPATCHERS,
+    )
+    city_dispatchers_per_100k: float = param(
+        0.5,
+        ge=0.0,
+        le=50.0,
+        description="Dispatchers of the city (市) centre per 100k residents at full integration",
+        zh="市级指挥中心派单员",
+        unit="persons per 100k residents",
+        source=ASSUMPTION,
+        plausible=(0.25, 1.0),
+        note=N_DISPATCHERS,
+    )
+    orders_per_dispatcher_day: float = param(
+        25.0,
+        gt=0.0,
+        le=500.0,
+        description="Work orders one dispatcher dispatches per day (24/7 rota averaged)",
+        zh="每人每日派单量",
+        unit="work orders per person-day",
+        source="derived: Jiangsu 12345 2024, 43.67 M requests ÷ 4,708 operators ÷ 365 ≈ 25 "
+        "(calibration.md)",
+        plausible=(15.0, 60.0),
+        note="operators' throughput used for dispatchers",
+    )
+    town_level_severity: Prob = param(
+        0.5,
+        description="A dispute the centre dispatches goes straight to the town mediation "
+        "committee (矛调中心) when its severity is at least this, else to the grid worker",
+        zh="指派镇级调解的严重度",
+        unit=U_INDEX,
+        source=ASSUMPTION,
+        plausible=(0.3, 0.7),
+    )
+
+
+class ExperienceParams(_Section):
+    """What residents hear of others' reports (word of mouth) and how trust carries over
+    to participation: experience that moves trust and participation (issue 12, 4)."""
+
+    reach_resolved: float = param(
+        5.0,
+        ge=0.0,
+        le=50.0,
+        description="Residents of the same grid who hear of a resolved report",
+        zh="解决口碑传播人数",
+        unit=U_PERSONS,
+        source=S_TARP,
+        plausible=(2.0, 8.0),
+    )
+    reach_failed: float = param(
+        10.0,
+        ge=0.0,
+        le=50.0,
+        description="Residents of the same grid who hear of a failed report",
+        zh="失败口碑传播人数",
+        unit=U_PERSONS,
+        source=S_TARP,
+        plausible=(5.0, 15.0),
+    )
+    vicarious_weight: Prob = param(
+        0.5,
+        description="Effect of a report heard of, relative to one's own",
+        zh="间接经历权重",
+        unit=U_SHARE,
+        source=ASSUMPTION,
+        plausible=(0.2, 0.8),
+        note="vicarious experience shapes trust in the police and public services less "
+        "than one's own (Rosenbaum et al. 2005, Police Quarterly 8(3) 343–365, "
+        "doi:10.1177/1098611104271085); ratio assumed",
+    )
+    participation_trust_gain: Prob = param(
+        0.5,
+        description="β_trust: baseline propensity added per unit of trust above the city's "
+        "initial mean (taken away below it)",
+        zh="信任对参与基线的影响",
+        unit=U_SHARE,
+        source=ASSUMPTION,
+        plausible=(0.2, 0.8),
+        note="direction: Hooghe & Marien (2013) European Societies 15(1) 131–152, "
+        "doi:10.1080/14616696.2012.692807 — trust goes with institutional participation; "
+        "size assumed",
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Issue 12, the article's actors (branch actors): resident self-governance (由民自主,
+# 村（居）民委员会 + 协商议事) and key-person management (重点人员管理). The Party
+# committee's leadership and city-level coordination (党委领导、市级统筹) are the existing
+# levers.system.coordination_group and role_clarity (sim.kernels.selfgov docstring).
+S_RC_LAW = (
+    "城市居民委员会组织法 (rev. 2018) art. 7: a residents' committee has 5–9 members; "
+    "村民委员会组织法 (rev. 2018) art. 6: a villagers' committee 3–7"
+)
+S_WARNING_REPEAT = (
+    "the early-warning indicator's repeat-caller signal (sim.kernels.warning, x_R: two or "
+    "more known open issues, 重复来电/来访)"
+)
+
+
+class SelfGovernanceParams(_Section):
+    """由民自主: village/residents' committees and their consultation councils (协商议事)
+    settle local, minor issues within their members' hours (:mod:`sim.kernels.selfgov`)."""
+
+    uptake: Prob = param(
+        0.4,
+        description="Probability a resident of a community with an active council brings a "
+        "local, minor issue (need or dispute below max_severity, told to the grid worker or "
+        "found on patrol) to the committee first",
+        zh="居民向居委会/议事会反映比例",
+        unit=U_PROB,
+        source=ASSUMPTION,
+        plausible=(0.2, 0.6),
+        note="anchor: people's mediation committees at village/community level mediate most "
+        "mediated disputes in China; how many small requests residents take there first "
+        "is not published",
+    )
+    max_severity: Prob = param(
+        0.3,
+        description="Issues below this severity are local and minor enough for the committee",
+        zh="居委会可协商化解的严重度上限",
+        unit=U_INDEX,
+        source=ASSUMPTION,
+        plausible=(0.2, 0.4),
+        note="with the default severity shape about 38 % of issues are below 0.3",
+    )
+    members: int = param(
+        5,
+        ge=1,
+        le=15,
+        description="Committee members who take part in council work, per village/community",
+        zh="村（居）委会成员数",
+        unit=U_PERSONS,
+        source=S_RC_LAW,
+        plausible=(3, 9),
+    )
+    hours_per_member_day: float = param(
+        1.0,
+        ge=0.0,
+        le=8.0,
+        description="Hours a day each member gives to consultation and settling residents' "
+        "matters (the rest is administration and services)",
+        zh="成员每日协商议事时长",
+        unit=U_HOURS,
+        source=ASSUMPTION,
+        plausible=(0.5, 2.0),
+        note="committees report heavy administrative loads (减负 campaigns); one hour a "
+        "day assumed",
+    )
+    hours_per_case: float = param(
+        2.0,
+        gt=0.0,
+        le=40.0,
+        description="Committee hours one case takes (hearing, consultation, follow-up)",
+        zh="每件协商化解工时",
+        unit=U_HOURS,
+        source=ASSUMPTION,
+        plausible=(1.0, 4.0),
+    )
+    resolve_prob: Prob = param(
+        0.7,
+        description="Probability a case the committee takes is settled there",
+        zh="居委会协商化解成功率",
+        unit=U_PROB,
+        source=ASSUMPTION,
+        plausible=(0.5, 0.85),
+        note="below the officially reported people's-mediation success (above 95 %), "
+        "which counts only cases accepted for mediation",
+    )
+    council_cost_per_resident: float = param(
+        2.0,
+        ge=0.0,
+        le=100.0,
+        description="Yearly cost of an active council (members' allowances for council "
+        "work, meetings), yuan per resident of its community (× self_governance)",
+        zh="协商议事经费",
+        unit=U_YUAN_RY,
+        source=ASSUMPTION,
+        plausible=(1.0, 5.0),
+        note="order of magnitude: a few thousand yuan a year per community of ≈2,700 residents",
+    )
+
+
+class KeyPersonParams(_Section):
+    """重点人员管理: grid workers list residents whose grievances keep coming back — from
+    observed issues only — and visit them out of their patrol hours
+    (:mod:`sim.kernels.keyperson`)."""
+
+    repeat_open: int = param(
+        2,
+        ge=1,
+        le=20,
+        description="Known open issues that make a resident a repeat caller (listed)",
+        zh="重复诉求列管阈值",
+        unit=U_COUNT,
+        source=S_WARNING_REPEAT,
+        plausible=(2, 3),
+    )
+    unresolved_to_list: float = param(
+        2.0,
+        gt=0.0,
+        le=20.0,
+        description="Remembered unresolved closures (each weighted by exp(−age/memory_days)) "
+        "that list a resident",
+        zh="未解决诉求列管阈值",
+        unit=U_COUNT,
+        source=ASSUMPTION,
+        plausible=(1.5, 3.0),
+    )
+    review_days: int = param(
+        90,
+        ge=0,
+        le=3650,
+        description="Days a listed resident stays on the list after a listing criterion "
+        "last held (the list is reviewed, not redrawn daily)",
+        zh="列管复核期",
+        unit=U_DAYS,
+        source=ASSUMPTION,
+        plausible=(30, 180),
+        note="quarterly review (动态管理, 定期研判) assumed",
+    )
+    memory_days: float = param(
+        180.0,
+        gt=0.0,
+        le=3650.0,
+        description="Mean age of the unresolved closures the list remembers",
+        zh="列管记忆期",
+        unit=U_DAYS,
+        source=ASSUMPTION,
+        plausible=(90.0, 365.0),
+        note="lists are reviewed quarterly to half-yearly in pilot guidance (assumed)",
+    )
+    visit_hours: float = param(
+        1.0,
+        gt=0.0,
+        le=8.0,
+        description="Grid-worker hours one visit takes, travel included (from patrol hours)",
+        zh="每次走访工时",
+        unit=U_HOURS,
+        source=ASSUMPTION,
+        plausible=(0.5, 2.0),
+    )
+    settle_prob: Prob = param(
+        0.3,
+        description="Probability a visit settles each of the resident's cases waiting in a "
+        "queue of her grid worker, a department (督办), town mediation or the petition office",
+        zh="走访化解概率",
+        unit=U_PROB,
+        source=ASSUMPTION,
+        plausible=(0.1, 0.5),
+    )
 
 
 S_SETTING = "run setting (not a modelled quantity)"
@@ -2490,6 +3248,14 @@ class Scenario(_Section):
     indices: IndexParams = IndexParams()
     costs: CostParams = CostParams()
     levers: Levers = Levers()
+    # issue 12 (mech-a): mechanisms of rule of law, online mediation, command centre, experience
+    legitimacy: LegitimacyParams = LegitimacyParams()
+    online_mediation: OnlineMediationParams = OnlineMediationParams()
+    command_centre: CommandCentreParams = CommandCentreParams()
+    experience: ExperienceParams = ExperienceParams()
+    # issue 12 (actors): resident self-governance, key-person management
+    self_governance: SelfGovernanceParams = SelfGovernanceParams()
+    key_persons: KeyPersonParams = KeyPersonParams()
     warmup_levers: Levers | None = Field(
         None,
         description="The levers in force during the warm-up (default: this scenario's own; "

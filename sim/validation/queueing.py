@@ -1,4 +1,5 @@
-"""The handling stage run alone as an M/M/c queue, against Erlang C.
+"""The handling stage run alone as an M/M/c queue, against Erlang C (and, with impatient
+residents, as an M/M/c+M queue against Erlang-A: :func:`sim.queueing.erlang_a`).
 
 The handling stage (:mod:`sim.kernels.handle`) claims that a pool on duty around the clock,
 serving first come first served with exponential service times, is an M/M/c queue even
@@ -18,10 +19,10 @@ import numba
 import numpy as np
 from numba import njit
 
-from sim.issues import CAT_NEED, QUEUED, RESOLVED, IssueTable
+from sim.issues import ABANDONED, CAT_NEED, QUEUED, RESOLVED, IssueTable
 from sim.kernels.handle import PRIORITY_CODES, Params, handle_step
 from sim.pools import K_MEDIATION, N_KINDS, Pools
-from sim.queueing import check_servers, mean_wait_erlang_c
+from sim.queueing import check_servers, erlang_a, mean_wait_erlang_c
 from sim.rng import S_QUEUE_ARRIVAL, uniform
 
 
@@ -63,6 +64,11 @@ class QueueAloneResult:
     waits : ndarray or None
         With ``record=True``: the wait of every arrival of the run, indexed by issue id
         (arrival order), NaN for arrivals never served.
+    abandon_share : float
+        Share of measured arrivals who gave up waiting (0 without ``patience``).
+    erlang_a_abandon, erlang_a_wait : float
+        With ``patience``: Erlang-A's P(abandon) and mean wait of all arrivals (hours),
+        beside which ``abandon_share`` and ``mean_wait`` are measured; NaN otherwise.
     """
 
     mean_wait: float
@@ -71,6 +77,9 @@ class QueueAloneResult:
     share_waited: float
     utilisation: float
     waits: np.ndarray | None = None
+    abandon_share: float = 0.0
+    erlang_a_abandon: float = float("nan")
+    erlang_a_wait: float = float("nan")
 
     @property
     def relative_error(self) -> float:
@@ -113,6 +122,7 @@ def queue_alone(
     warmup_days: int = 100,
     seed: int = 0,
     record: bool = False,
+    patience: float | None = None,
 ) -> QueueAloneResult:
     """Run the model's handling stage alone as an M/M/c queue and measure the mean wait.
 
@@ -138,6 +148,10 @@ def queue_alone(
         Seed of every counter-based draw.
     record : bool
         Also return every arrival's wait (for path-by-path checks).
+    patience : float, optional
+        Mean patience (hours) of the waiting residents: they abandon after an exponential
+        time (Erlang-A, M/M/c+M); the mean wait is then over all measured arrivals, served
+        or abandoned, and is compared with :func:`sim.queueing.erlang_a`.
 
     Returns
     -------
@@ -173,7 +187,10 @@ def queue_alone(
         referral_prob=0.0,
         need_retry_prob=0.0,
         litigate_prob=0.0,
-        rural_penalty=0.0,
+        supply=(1.0, 1.0),  # no urban–rural difference
+        travel_h=(0.0,) * N_KINDS,
+        social_max_wait_days=math.inf,
+        patience_h=(math.inf if patience is None else float(patience),) * N_KINDS,
     )
     state = SimpleNamespace(
         issues=IssueTable(max(64, int(lam * 24 * 4))),
@@ -185,15 +202,15 @@ def queue_alone(
     before = numba.get_num_threads()
     numba.set_num_threads(1)
     try:
-        return _run_queue(state, lam, mu, c, days, warmup_days, seed, record)
+        return _run_queue(state, lam, mu, c, days, warmup_days, seed, record, patience)
     finally:
         numba.set_num_threads(before)
 
 
-def _run_queue(state, lam, mu, c, days, warmup_days, seed, record) -> QueueAloneResult:
+def _run_queue(state, lam, mu, c, days, warmup_days, seed, record, patience) -> QueueAloneResult:
     t = state.issues
     buf = np.empty(max(64, int(lam * 24 * 3 + 20 * math.sqrt(lam * 24) + 100)))
-    w_sum, w_n, w_pos, busy = 0.0, 0, 0, 0.0
+    w_sum, w_n, w_pos, busy, n_gone = 0.0, 0, 0, 0.0, 0
     rec: list[tuple[np.ndarray, np.ndarray]] = []
     t0, t1 = 24.0 * warmup_days, 24.0 * days
     day = 0
@@ -215,6 +232,13 @@ def _run_queue(state, lam, mu, c, days, warmup_days, seed, record) -> QueueAlone
         t.category[m:] = CAT_NEED
         t.pool[m:] = 0
         handle_step(t, state.pools, state.effort, state.params, state.seed, day)
+        gone = t.status == ABANDONED
+        arr_g = t.t_ready[gone]
+        meas_g = (arr_g >= t0) & (arr_g < t1)
+        w_sum += float((t.t_closed[gone] - arr_g)[meas_g].sum())
+        w_n += int(meas_g.sum())
+        w_pos += int(meas_g.sum())
+        n_gone += int(meas_g.sum())
         done = t.status == RESOLVED
         arr = t.t_ready[done]
         start = t.t_start[done]
@@ -227,7 +251,7 @@ def _run_queue(state, lam, mu, c, days, warmup_days, seed, record) -> QueueAlone
             rec.append((t.iid[done], start - arr))
         overlap = np.minimum(t.t_done[done], t1) - np.maximum(start, t0)
         busy += float(np.sum(np.maximum(overlap, 0.0)))
-        keep = ~done
+        keep = ~done & ~gone
         m = int(keep.sum())
         for a in t.cols.values():
             a[:m] = a[: t.n][keep]
@@ -241,6 +265,9 @@ def _run_queue(state, lam, mu, c, days, warmup_days, seed, record) -> QueueAlone
         for ids, w in rec:
             waits[ids] = w
     wq = mean_wait_erlang_c(lam, mu, c)
+    ab, wa = (
+        (float("nan"), float("nan")) if patience is None else erlang_a(lam, mu, c, 1 / patience)
+    )
     return QueueAloneResult(
         mean_wait=w_sum / max(w_n, 1),
         erlang_c_wait=wq,
@@ -248,4 +275,7 @@ def _run_queue(state, lam, mu, c, days, warmup_days, seed, record) -> QueueAlone
         share_waited=w_pos / max(w_n, 1),
         utilisation=busy / (c * (t1 - t0)),
         waits=waits,
+        abandon_share=n_gone / max(w_n, 1),
+        erlang_a_abandon=ab,
+        erlang_a_wait=wa,
     )

@@ -39,10 +39,8 @@ class WarningAloneResult:
 
 
 def warning_alone(
-    open_disputes_by_day,
+    signals_by_day,
     n_residents,
-    grievance_by_day,
-    active_by_day,
     p: WarningParams,
     hours=None,
     incidents_by_day=None,
@@ -52,8 +50,9 @@ def warning_alone(
 
     Parameters
     ----------
-    open_disputes_by_day, grievance_by_day, active_by_day : array [n_days, n_grids]
-        The indicator's inputs, as the model would have them at the end of each day.
+    signals_by_day : array [n_days, 5, n_grids]
+        The indicator's observed inputs (order of :data:`sim.kernels.warning.SIGNALS`), as
+        the model would have them at the end of each day.
     n_residents : array [n_grids]
     p : WarningParams
     hours : array [n_grids], optional
@@ -62,18 +61,16 @@ def warning_alone(
         If given, the flags are scored with :func:`warning_scores`.
     horizon_days : int
     """
-    u = np.asarray(open_disputes_by_day, dtype=np.float64)
-    g = np.asarray(grievance_by_day, dtype=np.float64)
-    a = np.asarray(active_by_day, dtype=np.float64)
-    if not (u.ndim == 2 and u.shape == g.shape == a.shape):
-        raise ValueError("Inputs by day must be 2-D arrays of one shape [n_days, n_grids].")
-    n_days, n_grids = u.shape
+    x = np.asarray(signals_by_day, dtype=np.float64)
+    if x.ndim != 3:
+        raise ValueError("signals_by_day must be a 3-D array [n_days, n_signals, n_grids].")
+    n_days, _, n_grids = x.shape
     h = np.ones(n_grids) if hours is None else np.asarray(hours, dtype=np.float64)
     risk = np.empty((n_days, n_grids))
     flags = np.zeros((n_days, n_grids), dtype=np.uint8)
     patrol = np.empty((n_days, n_grids))
     for d in range(n_days):
-        risk[d] = risk_indicator(u[d], n_residents, g[d], a[d], p)
+        risk[d] = risk_indicator(x[d], n_residents, p)
         flags[d] = flag_grids(risk[d], p)
         patrol[d] = patrol_multiplier(risk[d], flags[d], h, p, on=True)
     scores = None

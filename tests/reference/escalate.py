@@ -7,6 +7,12 @@ court and — unless it has already petitioned — of petitioning. Litigation cl
 sends it to the county petition office and, for a severe dispute, may turn into a
 collective incident (once per dispute) with a probability scaled by its grid's
 mobilisation. Known disputes in grids under early control escalate less.
+
+The petition hazard grows with the resident's distrust, ((1 − x)/(1 − x̄₀))^κ, and legal aid
+takes a share ρ of it into court (rule of law acts through trust and legal channels only).
+Disputes whose parties decline online mediation are marked first (shared with the kernel:
+:func:`sim.kernels.diversion.mark_declined`), and the platform takes diversions only below
+its backlog limit.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from sim.issues import (
     QUEUED,
     ROUTING,
 )
+from sim.kernels.diversion import mark_declined, platform_accepts
 from sim.kernels.escalate import (
     E_COLLECTIVE,
     E_DIVERTED,
@@ -40,11 +47,13 @@ TIME_OFFSET = 0x1F3D5B79  # counter offset of the draw of the escalation's hour
 
 
 def escalate_step(
-    issues, n_grids, mobilisation, control, online_open, params, seed, day
+    issues, n_grids, mobilisation, control, pools, queue_len, trust, age_group, params, seed, day
 ) -> Escalated:
     """Escalate waiting disputes. Returns petitions, litigations, collective incidents
     (also by grid) and what happened to each row (an ``E_*`` code, 0 for nothing)."""
     t, e = issues, params
+    mark_declined(t, age_group, e, seed)
+    online_open = platform_accepts(pools, queue_len, e.max_backlog_days)
     h_litigate = e.h_lit
     h_petition = e.h_pet
     p_collective = e.p_coll
@@ -60,7 +69,11 @@ def escalate_step(
             continue
         if end_of_day - float(t.t_created[k]) < grace_h:
             continue
-        h_pet = h_petition if t.level[k] == LEVEL_NONE else 0.0
+        h_pet = 0.0
+        if t.level[k] == LEVEL_NONE:
+            distrust = 1.0 - float(trust[int(t.resident[k])])
+            if distrust > 0.0:
+                h_pet = h_petition * (distrust / e.distrust_ref) ** e.kappa
         g = int(t.grid[k])
         # a work team takes up the known disputes of a grid flagged yesterday
         calm = 1.0 if status == LATENT else float(control[g])
@@ -78,7 +91,11 @@ def escalate_step(
         if status == LATENT:
             t.channel[k] = CH_ESCALATION
             t.t_surfaced[k] = at
-        if uniform_py(seed, S_ESCALATE_KIND, day, q) * total < h_litigate * calm:
+        # legal aid and court-annexed mediation take a share of would-be petitions to court
+        if (
+            uniform_py(seed, S_ESCALATE_KIND, day, q) * total
+            < (h_litigate + e.legal_share * h_pet) * calm
+        ):
             if go_to_court(t, k, at, online_open):
                 litigations += 1  # (a diversion online is not counted)
                 codes[k] = E_LITIGATION

@@ -46,7 +46,7 @@ def generate_step(issues, city, residents, p, seed: int, day: int, scratch=None)
             city.vulnerability[i] != 0,
             int(city.urban[i]),
             g,
-            float(g.kappa[city.grid[i]]),
+            float(g.kappa[g.kappa_unit[i]]),
         )
         total = lam[0] + lam[1] + lam[2] + lam[3]
         if total <= 0.0:

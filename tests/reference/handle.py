@@ -17,6 +17,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from sim.issues import (
+    ABANDONED,
     CAT_DISPUTE,
     CAT_ENQUIRY,
     CAT_NEED,
@@ -30,9 +31,9 @@ from sim.issues import (
     RESOLVED,
     ROUTING,
 )
-from sim.kernels.handle import PRIORITY_CODES, Handled
+from sim.kernels.handle import PRIORITY_CODES, Handled, spill_back
 from sim.pools import K_DEPARTMENT, K_GRID, K_HOTLINE, K_MASS, K_ONLINE, K_PETITION, K_SOCIAL
-from sim.rng import S_OUTCOME, S_OUTCOME_NEXT, S_SERVICE, uniform_py
+from sim.rng import S_OUTCOME, S_OUTCOME_NEXT, S_PATIENCE, S_SERVICE, uniform_py
 
 from .diversion import go_to_court, platform_open
 
@@ -41,6 +42,18 @@ LITIGATION_OFFSET = 0x632BE5AB  # counter offset of the court-or-drop draw
 
 
 RULES = {code: name for name, code in PRIORITY_CODES.items()}
+
+
+def gives_up_at(state, k: int) -> float:
+    """Erlang-A: the hour the resident of queued case k gives up (exponential patience
+    with the pool kind's mean, one draw per queue entry)."""
+    t, pl = state.issues, state.pools
+    mean = float(state.p.patience_h[int(pl.kind[int(t.pool[k])])])
+    if not mean > 0.0 or math.isinf(mean):
+        return math.inf
+    ready = float(t.t_ready[k])
+    u = uniform_py(state.seed, S_PATIENCE, math.floor(ready), int(t.iid[k]))
+    return ready - mean * math.log(1.0 - u)
 
 
 def on_duty_from(t: float, duty_start: float, duty_end: float, weekends: bool) -> float:
@@ -114,8 +127,15 @@ def serve_pool(state, p: int, waiting: list[int], day: int) -> float:
             continue
         _, j = heapq.heappop(queue)
         k = waiting[j]
+        gone = gives_up_at(state, k)
+        if gone < now:  # the resident gave up before a slot was free
+            t.status[k] = ABANDONED
+            t.t_closed[k] = max(gone, day_start)
+            continue
         u = uniform_py(seed, S_SERVICE, day, int(t.iid[k]))
         duration = -float(pl.service_hours[kind, t.category[k]]) * math.log(1.0 - u)
+        if t.urban[k] == 0:  # travel to a rural case
+            duration += float(hp.travel_h[kind])
         effort = float(state.effort[p])
         if effort != 1.0:  # accountability: more effort, faster handling
             duration /= effort
@@ -151,8 +171,8 @@ def settle(state, k: int, day: int) -> None:
             t.next_step[k] = NEXT_MEDIATE if category == CAT_DISPUTE else NEXT_DISPATCH
             t.t_ready[k] = done
         return
-    if kind == K_DEPARTMENT and category == CAT_NEED and t.urban[k] == 0:
-        resolve_prob *= 1.0 - hp.rural_penalty  # thinner rural public services
+    if kind == K_DEPARTMENT and category == CAT_NEED:  # public services where she lives
+        resolve_prob = min(1.0, resolve_prob * float(hp.supply[int(t.urban[k])]))
     if effort != 1.0:  # accountability: more effort, fewer failures
         resolve_prob = 1.0 - (1.0 - resolve_prob) / effort
     if u < resolve_prob:
@@ -192,6 +212,7 @@ def handle_step(issues, pools, effort, params, seed: int, day: int) -> Handled:
     and the queues left."""
     state = SimpleNamespace(issues=issues, pools=pools, effort=effort, p=params, seed=seed)
     t, pl = issues, pools
+    spilled = spill_back(t, pl, params.social_max_wait_days, day)  # shared bookkeeping
     n_pools = pl.n_pools
     waiting: list[list[int]] = [[] for _ in range(n_pools)]
     for k in range(t.n):
@@ -204,6 +225,12 @@ def handle_step(issues, pools, effort, params, seed: int, day: int) -> Handled:
         pool_busy[p] = serve_pool(state, p, by_arrival, day)
 
     day_end = 24.0 * day + 24.0
+    for k in range(t.n):  # still waiting: patience run out within the day
+        if t.status[k] == QUEUED:
+            gone = gives_up_at(state, k)
+            if gone < day_end:
+                t.status[k] = ABANDONED
+                t.t_closed[k] = max(gone, day_end - 24.0)
     for k in range(t.n):
         if t.status[k] == IN_SERVICE and t.t_done[k] < day_end:
             settle(state, k, day)
@@ -212,4 +239,4 @@ def handle_step(issues, pools, effort, params, seed: int, day: int) -> Handled:
     for k in range(t.n):
         if t.status[k] == QUEUED:
             queue_len[int(t.pool[k])] += 1.0
-    return Handled(pool_busy, np.array(queue_len))
+    return Handled(pool_busy, np.array(queue_len), spilled)

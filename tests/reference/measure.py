@@ -13,8 +13,19 @@ import math
 
 import numpy as np
 
-from sim.issues import ABANDONED, CAT_DISPUTE, FAILED, FIRST_CLOSED, LITIGATED, RESOLVED
+from sim.issues import (
+    ABANDONED,
+    CAT_DISPUTE,
+    CAT_RISK,
+    FAILED,
+    FIRST_CLOSED,
+    LITIGATED,
+    RESOLVED,
+)
 from sim.kernels.measure import (
+    C_CALL_CLOSED,
+    C_CALL_OPEN,
+    C_CALL_RESOLVED,
     C_CLOSED,
     C_DEMAND_CLOSED,
     C_DEMAND_MET,
@@ -65,12 +76,14 @@ def measure_step(issues, pools, params, day: int):
             float(t.t_closed[k]),
         )
         counts[C_STATUS + status] += 1
-        if status < FIRST_CLOSED:
-            counts[C_OPEN_CAT + category] += 1
-        if day_start <= created < day_end:
-            counts[C_NEW_CAT + category] += 1
         channel = int(t.channel[k])
         is_call = channel in (0, 1)  # 12345 hotline or online platform
+        if status < FIRST_CLOSED:
+            counts[C_OPEN_CAT + category] += 1
+            if is_call:
+                counts[C_CALL_OPEN] += 1
+        if day_start <= created < day_end:
+            counts[C_NEW_CAT + category] += 1
         if day_start <= surfaced < day_end and channel >= 0:
             counts[C_SURF_CH + channel] += 1
             sums[F_DETECT_DAYS] += (surfaced - created) / 24.0
@@ -91,6 +104,10 @@ def measure_step(issues, pools, params, day: int):
         elif category == CAT_DISPUTE and status == LITIGATED:
             counts[C_DISPUTE_LITIGATED] += 1
         urban = 1 if t.urban[k] else 0
+        if is_call:
+            counts[C_CALL_CLOSED] += 1
+            if status == RESOLVED:
+                counts[C_CALL_RESOLVED] += 1
         if category == 0 and status == RESOLVED and p >= 0 and pl.kind[p] == K_HOTLINE:
             counts[C_ENQ_DIRECT] += 1
         answered_on_phone = category == 0 and p >= 0 and pl.kind[p] == K_HOTLINE
@@ -113,3 +130,64 @@ def measure_step(issues, pools, params, day: int):
         np.array(sums, dtype=np.float64),
         np.array(resolution_days, dtype=np.float64),
     )
+
+
+def survey_step(state, p, issues, city, trust, felt, incidents_by_grid, day: int):
+    """Twin of :func:`sim.kernels.measure.survey_step`: each resident's three answers.
+
+    Every resident forgets by exp(−1/τ), adds her issues closed today (met ones weighted
+    0.5^(t/h)), and answers each item positively with probability σ(z) (docs/model.md,
+    "Indices"). Returns the mean probability per item (gain, happiness, security).
+    """
+    t = issues
+    st = state
+    st.met *= np.float32(p.decay)
+    st.unmet *= np.float32(p.decay)
+    st.grid_incidents *= p.decay
+    st.county_incidents *= p.decay
+    risk = np.zeros(city.n_grids)
+    for k in range(t.n):
+        status, category = int(t.status[k]), int(t.category[k])
+        if status < FIRST_CLOSED:
+            if category == CAT_RISK:
+                risk[int(t.grid[k])] += 1.0
+            continue
+        closed = float(t.t_closed[k])
+        if category == CAT_RISK or not 24.0 * day <= closed < 24.0 * day + 24.0:
+            continue
+        i = int(t.resident[k])
+        if status == RESOLVED:
+            days = (closed - float(t.t_surfaced[k])) / 24.0
+            st.met[i] += np.float32(math.exp2(-(days / p.halflife_days)))
+        else:
+            st.unmet[i] += np.float32(1.0)
+    st.risk_by_grid = risk
+    for g in range(city.n_grids):
+        st.grid_incidents[g] += float(incidents_by_grid[g])
+        st.county_incidents[int(city.grid_county[g])] += float(incidents_by_grid[g])
+    area = p.area_incident * (st.county_kernel(p.distance_decay_km) @ st.county_incidents)
+
+    def sigma(z: float) -> float:
+        return 1.0 / (1.0 + math.exp(-z))
+
+    a_gain, a_happy, a_safe = p.a
+    total = np.zeros(3)
+    for g in range(city.n_grids):
+        lo, hi = int(city.grid_start[g]), int(city.grid_start[g + 1])
+        if hi == lo:
+            continue
+        exposure = (
+            p.grid_incident * st.grid_incidents[g]
+            + area[int(city.grid_county[g])]
+            + p.open_risk * 1000.0 * risk[g] / (hi - lo)
+        )
+        for i in range(lo, hi):
+            d_trust = p.trust * (float(trust[i]) - st.trust_ref)
+            own = p.met * float(st.met[i]) - p.unmet * float(st.unmet[i])
+            z_happy = a_happy + d_trust - p.hardship * (float(felt[i]) - st.hardship_ref)
+            total += (
+                sigma(a_gain + d_trust + own),
+                sigma(z_happy + 0.5 * own - p.security_in_happiness * exposure),
+                sigma(a_safe + d_trust - exposure),
+            )
+    return total / max(city.n_residents, 1)

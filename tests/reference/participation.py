@@ -46,9 +46,11 @@ def new_propensity(i, p, indptr, indices, org_member, n_resolved, n_failed, q) -
 def participation_step(
     participation, nbr_indptr, nbr_indices, org_member, n_resolved, n_failed, *,
     publicity, seed, engaged_level, threshold_mean, threshold_spread, baseline,
-    publicity_gain, org_gain, decay, efficacy_gain, failure_loss,
+    publicity_gain, org_gain, decay, efficacy_gain, failure_loss, trust_gain=0.0,
+    trust_ref=0.0, trust=None,
 ):  # fmt: skip
-    """Today's propensities (float32), computed resident by resident."""
+    """Today's propensities (float32), computed resident by resident; with ``trust``, each
+    is then pulled by δ·β_trust·(x_i − x̄₀) (trust carries over to participation)."""
     q = dict(
         publicity=publicity, seed=seed, engaged_level=engaged_level,
         threshold_mean=threshold_mean, threshold_spread=threshold_spread, baseline=baseline,
@@ -61,6 +63,9 @@ def participation_step(
         out[i] = new_propensity(
             i, participation, nbr_indptr, nbr_indices, org_member, n_resolved, n_failed, q
         )
+        if trust is not None and decay * trust_gain != 0.0:
+            pulled = float(out[i]) + decay * trust_gain * (float(trust[i]) - trust_ref)
+            out[i] = min(max(pulled, 0.0), 1.0)
     return out
 
 

@@ -8,6 +8,12 @@ last rung (a dispute bound for court is first diverted to the online platform wh
 open, see :mod:`.diversion`); diversion to the online platform's pre-filing mediation;
 the county petition office. Each dispatch through the centre with shared
 data is a data use, misused with a small probability.
+
+The centre dispatches disputes too (those that came by hotline, online or video, at their
+first assignment; a severe one straight to the town mediation committee), within each
+day's capacity: the town centre of the grid first, then the county, then the city centre,
+in table order; a row none can take waits in ROUTING. Disputes whose parties decline
+online mediation are marked first (:func:`sim.kernels.diversion.mark_declined`).
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from sim.issues import (
     QUEUED,
     ROUTING,
 )
+from sim.kernels.diversion import mark_declined, platform_accepts
 from sim.kernels.route import (  # indices into the packed parameters
     MAX_TRANSFERS,
     P_ACC_CENTRE,
@@ -49,12 +56,14 @@ from sim.kernels.route import (  # indices into the packed parameters
     P_ON_SPOT,
     P_SCREEN,
     P_SHARING,
+    P_TOWN_SEV,
     TRY_OFFSET,
     Routed,
+    _capacity,
 )
 from sim.rng import S_ROUTE, S_ROUTE_CHOICE, S_ROUTE_MISUSE, S_ROUTE_SECTOR, uniform_py
 
-from .diversion import go_to_court, platform_open
+from .diversion import go_to_court
 
 N_DEPARTMENTS = 9  # sectors 0..8; sector 9 is the petition office
 MISUSE_OFFSET = 0x5BD1E995  # counter offsets for a second draw of the same stream
@@ -92,12 +101,45 @@ def choose_sector(true_sector: int, accuracy: float, u_ok: float, u_wrong: float
     return others[int(u_wrong * (N_DEPARTMENTS - 1))]
 
 
-def route_step(issues, pools, grid_town, n_grids: int, params, seed: int, day: int) -> Routed:
-    """Route every ROUTING issue. Returns today's data uses and misuse incidents (by grid)."""
-    state = SimpleNamespace(issues=issues, pools=pools, city=SimpleNamespace(grid_town=grid_town))
+def route_step(issues, pools, city, queue_len, age_group, params, seed: int, day: int) -> Routed:
+    """Route every ROUTING issue. Returns today's data uses and misuse incidents (by grid)
+    and the centres' dispatches by level, disputes among them, and the rows left waiting."""
+    state = SimpleNamespace(issues=issues, pools=pools, city=city)
     t, pl, p = issues, pools, params.packed
+    mark_declined(t, age_group, params, seed)
+    online_open = platform_accepts(pl, queue_len, params.max_backlog_days)
     uses = incidents = 0
-    by_grid = np.zeros(n_grids, dtype=np.int64)
+    by_grid = np.zeros(city.n_grids, dtype=np.int64)
+    # today's capacity of each centre (same stochastic rounding as the kernel)
+    room = {
+        "town": _capacity(params.town_rate, seed, day, 0),
+        "county": _capacity(params.county_rate, seed, day, 1 << 20),
+        "city": _capacity(params.city_rate, seed, day, 1 << 21),
+    }
+    by_level = {"town": 0, "county": 0, "city": 0}
+    centre_disputes = waiting = 0
+
+    def admitted(k: int) -> bool:
+        """A centre takes row k: the town's, else the county's, else the city's."""
+        for level, unit in (
+            ("town", int(city.grid_town[t.grid[k]])),
+            ("county", int(t.county[k])),
+            ("city", 0),
+        ):
+            if room[level][unit] > 0:
+                room[level][unit] -= 1
+                by_level[level] += 1
+                return True
+        return False
+
+    def data_use(k: int, channel: int, q: int) -> None:
+        nonlocal uses, incidents
+        if channel == CH_VIDEO or uniform_py(seed, S_ROUTE_MISUSE, day, q) < p[P_SHARING]:
+            uses += 1
+            if uniform_py(seed, S_ROUTE_MISUSE, day, q + MISUSE_OFFSET) < p[P_MISUSE]:
+                incidents += 1
+                by_grid[int(t.grid[k])] += 1
+
     for k in range(t.n):
         if t.status[k] != ROUTING:
             continue
@@ -135,12 +177,29 @@ def route_step(issues, pools, grid_town, n_grids: int, params, seed: int, day: i
         elif step == NEXT_PETITION:
             target = int(pl.petition_pool[county])
         elif step == NEXT_MEDIATE:
+            if int(t.tier[k]) == 0 and channel in (CH_HOTLINE, CH_ONLINE, CH_VIDEO):
+                by_centre = (
+                    channel == CH_VIDEO
+                    or uniform_py(seed, S_ROUTE_CHOICE, day, q) < p[P_INTEGRATION]
+                )
+                if by_centre:
+                    if not admitted(k):
+                        waiting += 1
+                        t.next_step[k] = step
+                        continue
+                    centre_disputes += category == CAT_DISPUTE  # as the kernel counts
+                    arrival += p[P_DELAY_CENTRE]
+                    data_use(k, channel, q)
+                    if float(t.severity[k]) >= p[P_TOWN_SEV]:
+                        t.tier[k] = 1  # straight to the town mediation committee
+                else:
+                    arrival += p[P_DELAY_SILO]  # the hotline hands it to the grid
             ladder = mediation_ladder(state, k)
             tier = int(t.tier[k])
             if tier >= len(ladder):  # past the last rung: court or closed unresolved
                 now = max(arrival, 24.0 * day)  # decided today
                 if uniform_py(seed, S_ROUTE, day, q) < p[P_LITIGATE]:
-                    if not go_to_court(t, k, now, platform_open(state)):
+                    if not go_to_court(t, k, now, online_open):
                         t.status[k] = QUEUED  # diverted: straight into the platform's queue
                         t.pool[k] = pl.online_pool
                 else:
@@ -152,17 +211,13 @@ def route_step(issues, pools, grid_town, n_grids: int, params, seed: int, day: i
                 arrival += p[P_DELAY_TRANSFER]
         elif step == NEXT_DISPATCH:
             if channel == CH_VIDEO or uniform_py(seed, S_ROUTE_CHOICE, day, q) < p[P_INTEGRATION]:
+                if not admitted(k):
+                    waiting += 1
+                    t.next_step[k] = step
+                    continue
                 accuracy = p[P_ACC_CENTRE]
                 arrival += p[P_DELAY_CENTRE]
-                uses_data = (
-                    channel == CH_VIDEO or uniform_py(seed, S_ROUTE_MISUSE, day, q) < p[P_SHARING]
-                )
-                if uses_data:
-                    uses += 1
-                    u_misuse = uniform_py(seed, S_ROUTE_MISUSE, day, q + MISUSE_OFFSET)
-                    if u_misuse < p[P_MISUSE]:
-                        incidents += 1
-                        by_grid[int(t.grid[k])] += 1
+                data_use(k, channel, q)
             else:
                 accuracy = p[P_ACC_SILO]
                 arrival += p[P_DELAY_SILO]
@@ -194,4 +249,5 @@ def route_step(issues, pools, grid_town, n_grids: int, params, seed: int, day: i
         t.next_step[k] = step
         t.pool[k] = target
         t.t_ready[k] = arrival
-    return Routed(uses, incidents, by_grid)
+    levels = np.array([by_level["town"], by_level["county"], by_level["city"]], dtype=np.int64)
+    return Routed(uses, incidents, by_grid, levels, centre_disputes, waiting)

@@ -31,13 +31,16 @@ CHANNEL_OF_HAZARD = (None, CH_PATROL, CH_VIDEO, CH_SOCIAL, CH_MASS)
 
 
 def patrol_factor(state, g: int) -> float:
-    """Grid g: effective patrol hours × workers × 1,000 / residents (shrinks with queue)."""
+    """Grid g: effective patrol hours × workers × 1,000 / residents (shrinks with the
+    queue of the grid's beat, shared by the beat's workers)."""
     sp = state.p
     workers = float(sp.workers_per_grid)
     queue = float(state.queue_len[state.pools.grid_pool[g]])
-    load = 1.0 - queue / (sp.patrol_load_stop * workers)
+    load = 1.0 - queue / (sp.patrol_load_stop * float(sp.workers_per_beat))
     load = min(max(load, 0.0), 1.0)
     hours = sp.patrol_hours_per_day * load * float(state.patrol_mult[g])
+    if state.visit_hours is not None:  # hours today's key-person visits took
+        hours = max(hours - float(state.visit_hours[g]), 0.0)
     residents = float(state.city.grid_start[g + 1] - state.city.grid_start[g])
     return hours * workers * 1000.0 / max(residents, 1.0)
 
@@ -65,12 +68,13 @@ def hazards(category, vulnerable, participation, trust, patrol, p) -> list[float
 
 
 def surface_step(
-    issues, city, residents, pools, queue_len, patrol_mult, params, seed: int, day: int
-):
+    issues, city, residents, pools, queue_len, patrol_mult, params, seed: int, day: int,
+    visit_hours=None,
+):  # fmt: skip
     """Surface or abandon today the hidden issues in ``issues``."""
     state = SimpleNamespace(
         issues=issues, city=city, pools=pools, queue_len=queue_len, patrol_mult=patrol_mult,
-        p=params,
+        p=params, visit_hours=visit_hours,
     )  # fmt: skip
     t, p = issues, params.packed
     report_start, report_end = p[23], p[24]

@@ -25,12 +25,43 @@ def experience(x, n, effect) -> float:
     return x
 
 
+def heard(x, a) -> float:
+    """An expected experience of signed size a (word of mouth)."""
+    return x + a * (1.0 - x) if a >= 0.0 else x + a * x
+
+
 def trust_step(
     trust, nbr_indptr, nbr_indices, n_resolved, n_slow, n_transferred, n_failed, *, seed, day,
     confidence, convergence, effect_resolved, effect_slow, effect_transferred, effect_failed,
+    effect_procedure, reach_resolved, reach_failed, vicarious_weight, grid_start=None,
 ):  # fmt: skip
-    """Today's trust (float32), computed resident by resident."""
+    """Today's trust (float32), computed resident by resident: exchange with a neighbour,
+    what she heard of reports in her grid, her own reports, how fairly they were handled."""
     n = len(trust)
+    if grid_start is None:  # no grids: no word of mouth
+        grid_start = [0, n]
+        vicarious_weight = 0.0
+    # word of mouth: per grid, the reports resolved and failed today
+    heard_of = {}
+    for g in range(len(grid_start) - 1):
+        lo, hi = int(grid_start[g]), int(grid_start[g + 1])
+        size = max(hi - lo, 1)
+        resolved = sum(int(v) for v in n_resolved[lo:hi]) if vicarious_weight != 0.0 else 0
+        failed = sum(int(v) for v in n_failed[lo:hi]) if vicarious_weight != 0.0 else 0
+        # a story of a case tells its outcome and how it was handled
+        a_res = (
+            vicarious_weight * (effect_resolved + effect_procedure) * reach_resolved
+            * resolved / size
+        )  # fmt: skip
+        a_fail = (
+            vicarious_weight
+            * (-abs(effect_resolved) + effect_procedure)
+            * reach_failed
+            * failed
+            / size
+        )
+        for i in range(lo, hi):
+            heard_of[i] = (min(max(a_res, -1.0), 1.0), min(max(a_fail, -1.0), 1.0))
     out = np.empty(n, dtype=np.float32)
     for i in range(n):
         x = float(trust[i])
@@ -38,10 +69,13 @@ def trust_step(
         if len(neighbours) > 0:
             pick = int(uniform_py(seed, S_TRUST_PARTNER, day, i) * len(neighbours))
             x = bounded_confidence(x, float(trust[neighbours[pick]]), confidence, convergence)
+        a_res, a_fail = heard_of[i]
+        x = heard(heard(x, a_res), a_fail)
         x = experience(x, n_resolved[i], effect_resolved)
         x = experience(x, n_slow[i], effect_slow)
         x = experience(x, n_transferred[i], effect_transferred)
         x = experience(x, n_failed[i], effect_failed)
+        x = experience(x, int(n_resolved[i]) + int(n_failed[i]), effect_procedure)
         out[i] = min(max(x, 0.0), 1.0)
     return out
 

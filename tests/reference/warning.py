@@ -1,7 +1,8 @@
 """Plain-Python twin of :mod:`sim.kernels.warning` (loops over grids and days).
 
-Risk of a grid = weighted sum of its unresolved disputes per resident, mean grievance
-and active share, each divided by its resident-weighted city mean. The ⌈f·G⌉ riskiest
+Risk of a grid = weighted sum of its observed signals per resident (known open disputes,
+repeat callers, petitions, surge, past incidents), each divided by its city mean per
+resident. The ⌈f·G⌉ riskiest
 grids above average are flagged; a share β of all patrol hours goes to them in
 proportion to hours × risk. A flag is a hit if its grid has an incident within the
 next H days; an incident is warned if its grid was flagged within the H days before.
@@ -12,25 +13,24 @@ from __future__ import annotations
 import math
 
 
-def risk_indicator(open_disputes, n_residents, grievance, active, weights):
-    pop = su = sg = sa = 0.0
+def risk_indicator(signals, n_residents, weights):
+    """``signals[k][g]``: observed count k of grid g."""
+    pop = 0.0
     for g in range(len(n_residents)):
         pop += n_residents[g]
-        su += open_disputes[g]
-        sg += grievance[g] * n_residents[g]
-        sa += active[g] * n_residents[g]
-    mean_u = su / pop if pop > 0 else 0.0
-    mean_g = sg / pop if pop > 0 else 0.0
-    mean_a = sa / pop if pop > 0 else 0.0
+    means = []
+    for row in signals:
+        s = 0.0
+        for g in range(len(n_residents)):
+            s += row[g]
+        means.append(s / pop if pop > 0 else 0.0)
     risk = []
     for g in range(len(n_residents)):
         r = 0.0
-        if mean_u > 0 and n_residents[g] > 0:
-            r += weights[0] * (open_disputes[g] / n_residents[g]) / mean_u
-        if mean_g > 0:
-            r += weights[1] * grievance[g] / mean_g
-        if mean_a > 0:
-            r += weights[2] * active[g] / mean_a
+        if n_residents[g] > 0:
+            for k, row in enumerate(signals):
+                if means[k] > 0:
+                    r += weights[k] * (row[g] / n_residents[g]) / means[k]
         risk.append(r)
     return risk
 
