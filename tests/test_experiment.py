@@ -592,8 +592,8 @@ def test_the_shipped_experiment_files_are_valid():
     scenario_files = sorted(p.name for p in (ROOT / "scenarios").glob("*.toml"))
     assert sorted(Path(g["source"]).name for g in plan.groups) == scenario_files
     assert plan.points[0]["label"] == "yancheng"
-    assert headline.replications == 30 and headline.scale == 0.01
-    assert len({r["run_id"] for r in plan.runs}) == 30 * len(scenario_files)
+    assert headline.replications == 10 and headline.scale == 0.05
+    assert len({r["run_id"] for r in plan.runs}) == 10 * len(scenario_files)
     sw = load_experiment(folder / "sweep_example.toml")
     assert len(plan_sweep(sw, base_dir=folder, where="s").points) == 6
     se = load_experiment(folder / "sensitivity_example.toml")

@@ -237,7 +237,10 @@ def _participation_kernel(
                 )  # fmt: skip
         if trust_pull != 0.0:
             for i in range(lo, hi):
-                p_out[i] = _clip01(p_out[i] + trust_pull * (trust[i] - trust_ref))
+                # in float64 with the JIT off too (NumPy 2 keeps float32 − Python float
+                # in float32; numba promotes): the twin and the kernel agree either way
+                pulled = np.float64(p_out[i]) + trust_pull * (np.float64(trust[i]) - trust_ref)
+                p_out[i] = _clip01(pulled)
 
 
 @njit(cache=True, parallel=True)
