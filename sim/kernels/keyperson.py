@@ -216,11 +216,12 @@ def watch_step(state: State, issues, p: Params, day: int) -> int:
 
 
 @njit(cache=True)
-def plan_visits(listed, resident_grid, budget_hours, visits_per_month, visit_hours, seed, day,
-                visited, used_hours):  # fmt: skip
+def plan_visits(listed, resident_grid, grid_beat, budget_hours, visits_per_month, visit_hours,
+                seed, day, visited, used_hours):  # fmt: skip
     """Mark in ``visited`` the listed residents visited today (each with probability
-    visits_per_month / 30) while their grid's ``budget_hours`` last; add the hours to
-    ``used_hours`` (per grid). Returns the number of visits."""
+    visits_per_month / 30) while their beat's ``budget_hours`` last (``grid_beat``: the
+    beat, i.e. grid pool, of each grid; a beat's workers serve all its grids); add the
+    hours to ``used_hours`` (per beat). Returns the number of visits."""
     prob = visits_per_month / DAYS_PER_MONTH
     n = 0
     for i in range(listed.shape[0]):
@@ -229,10 +230,10 @@ def plan_visits(listed, resident_grid, budget_hours, visits_per_month, visit_hou
             continue
         if uniform(seed, S_KEYPERSON_VISIT, day, i) >= prob:
             continue
-        g = resident_grid[i]
-        if used_hours[g] + visit_hours > budget_hours[g] + 1e-9:
-            continue  # the grid's patrol hours are used up today
-        used_hours[g] += visit_hours
+        b = grid_beat[resident_grid[i]]
+        if used_hours[b] + visit_hours > budget_hours[b] + 1e-9:
+            continue  # the beat's patrol hours are used up today
+        used_hours[b] += visit_hours
         visited[i] = 1
         n += 1
     return n
@@ -272,16 +273,25 @@ def visit_step(
     from sim.kernels.surface import patrol_hours
 
     n_g = city.n_grids
-    used = np.zeros(n_g)
     if p.visits_per_month <= 0.0 or not state.listed.any():
-        return Visits(0, 0, used)
+        return Visits(0, 0, np.zeros(n_g))
+    # the hours come from the beat's workers, whose beat may span several grids
+    # (levers.capability.grids_per_worker): the budget and the hours used are the beat's,
+    # and the hours used are taken from its grids in proportion to their patrol hours, so
+    # redrawing grids over the same workers does not change what visits can do
     per_worker = patrol_hours(queue_len, pools.grid_pool, patrol_mult, p_surface)
-    budget = per_worker * p.workers_per_grid
+    budget_grid = per_worker * p.workers_per_grid
+    beat = pools.grid_pool
+    budget = np.bincount(beat, weights=budget_grid, minlength=pools.n_pools)
+    used_beat = np.zeros(pools.n_pools)
     visited = state.flag  # a day buffer (plan_visits overwrites it)
     n = plan_visits(
-        state.listed, city.grid, budget, p.visits_per_month, p.visit_hours, seed, day,
-        visited, used,
+        state.listed, city.grid, beat, budget, p.visits_per_month, p.visit_hours, seed, day,
+        visited, used_beat,
     )  # fmt: skip
+    b = budget[beat]
+    share = np.divide(budget_grid, b, out=np.zeros(n_g), where=b > 0.0)
+    used = used_beat[beat] * share
     t = issues
     settled = 0
     if n:
