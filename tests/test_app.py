@@ -875,3 +875,16 @@ def test_projector_chart_text_is_large(stepped):
     assert min(s.projector_charts.font_sizes()) >= 14.0
     assert s.chart_font_px(True) >= 17.5
     assert len(s.marks()) == len(s.runs)
+
+
+def test_every_slider_default_lies_on_its_step_grid():
+    """A slider whose scenario value is off its step grid snaps on first render and moves
+    the lever by itself (key-person visits: 1 on a grid of 1.5 showed "1 → 1.5")."""
+    from sim.app.levers import all_levers
+
+    for path, spec in all_levers().items():
+        if spec.kind not in ("int", "float") or not spec.step:
+            continue
+        assert spec.minimum <= spec.default <= spec.maximum, path
+        k = (float(spec.default) - spec.minimum) / spec.step
+        assert k == pytest.approx(round(k), abs=1e-9), (path, spec.default, spec.step)

@@ -117,6 +117,7 @@ def _slider_range(path: str, kind: str, lo, hi, default) -> tuple[float, float, 
         "levers.capability.workers_per_grid": (1, 5, 1),
         "levers.capability.patrol_hours_per_day": (0.0, 8.0, 0.5),
         "levers.system.social_org_budget_yuan_per_resident": (0.0, 20.0, 0.5),
+        "levers.capability.key_person_visits": (0.0, 8.0, 0.5),
     }
     if path in special:
         return special[path]
