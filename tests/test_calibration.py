@@ -47,6 +47,12 @@ def test_every_row_has_a_source_a_band_and_a_parameter():
         load_scenario(SCENARIO, [f"{t.param}={changed:.6g}"])
 
 
+def _assert_in_band(target, v: float) -> None:
+    assert target.low <= v <= target.high, (
+        f"{target.label}: {v:.3f} not in {target.low}–{target.high}"
+    )
+
+
 @pytest.fixture(scope="module")
 def summary_1_100():
     return calibration_summary(scale=0.01, days=365)
@@ -56,10 +62,7 @@ def summary_1_100():
 def test_rates_in_band_at_1_100(summary_1_100, target):
     """Rates and shares do not depend on the scale: in band at 1:100 too (the handling
     times are longer there, fewer officers per pool: docs/model.md §5, Scale)."""
-    v = summary_1_100[target.key]
-    assert target.low <= v <= target.high, (
-        f"{target.label}: {v:.3f} not in {target.low}–{target.high}"
-    )
+    _assert_in_band(target, summary_1_100[target.key])
 
 
 def test_the_scale_free_targets_are_the_rates():
@@ -76,10 +79,7 @@ def summary_1_10():
 @pytest.mark.parametrize("target", TARGETS, ids=[t.key for t in TARGETS])
 def test_baseline_in_band_at_1_10(summary_1_10, target):
     """The fit (docs/calibration_fit.json, at 1:10) reproduces every target."""
-    v = summary_1_10[target.key]
-    assert target.low <= v <= target.high, (
-        f"{target.label}: {v:.3f} not in {target.low}–{target.high}"
-    )
+    _assert_in_band(target, summary_1_10[target.key])
 
 
 @pytest.fixture(scope="module")
@@ -92,10 +92,7 @@ def summary_1_1():
 @pytest.mark.parametrize("target", TARGETS, ids=[t.key for t in TARGETS])
 def test_baseline_in_band_at_1_1(summary_1_1, target):
     """The fit at 1:10 holds for the whole city."""
-    v = summary_1_1[target.key]
-    assert target.low <= v <= target.high, (
-        f"{target.label}: {v:.3f} not in {target.low}–{target.high}"
-    )
+    _assert_in_band(target, summary_1_1[target.key])
 
 
 def test_tables_print_both_sets_with_their_sources(summary_1_100):
