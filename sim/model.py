@@ -543,6 +543,7 @@ class GovernanceModel(mesa.Model):
             s.warning,
             scorer=warning.WarningScorer(s.city.n_grids, self.params.warning.horizon_days),
             last_flags=None,
+            team_share=None,
         )
         s.selfgov.reset()
         s.keyperson.reset()
@@ -714,14 +715,11 @@ class GovernanceModel(mesa.Model):
     def cost_breakdown(self) -> dict[str, float]:
         """Yearly cost (yuan, simulated city) of the current configuration by item
         (:mod:`sim.kernels.costs`): the staff its pools are planned with, its platforms and
-        programmes, and the early-warning teams' staff-days of the reported days, annualised
-        (× 365 ÷ days reported)."""
-        s, m, p = self.state, self.metrics, self.params.costs
+        programmes, and the early-warning work teams as funded."""
+        s, p = self.state, self.params.costs
         staff = costs.staff_by_kind(build_pools(s.city, self.config), p.cases_per_staff)
-        days = len(m.cols["day"])
-        team = m.warning_staff_days * 365.0 / days if days else 0.0
         n_vuln = int(np.count_nonzero(s.city.vulnerability))
-        return costs.yearly_cost(staff, s.city.n_residents, n_vuln, team, p)
+        return costs.yearly_cost(staff, s.city.n_residents, n_vuln, p)
 
     def resident(self, row: int) -> agents.ResidentView:
         """The resident in ``row`` as a Mesa agent (a view onto the arrays; cached)."""

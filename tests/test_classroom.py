@@ -93,13 +93,13 @@ def _move(data: dict, role: int, to: str, path: str) -> None:
     ("edit", "words"),
     [
         (lambda d: d["role"][0]["levers"].append("levers.data.centre_integraton"),
-         ["role[0].levers[4]", "centre_integraton", "centre_integration"]),
+         ["role[0].levers[5]", "centre_integraton", "centre_integration"]),
         (lambda d: d["role"][1]["levers"].append("levers.data.centre_integration"),
          ["role[1].levers", "already owned by 'command'"]),
         (lambda d: _move(d, 1, "counties", "levers.capability.workers_per_grid"),
          ["counties.levers[4]", "continuous lever", "int"]),
         (lambda d: d["role"][0]["levers"].append("levers.capability.residents_per_grid"),
-         ["role[0].levers[4]", "shapes the city"]),
+         ["role[0].levers[5]", "shapes the city"]),
         (lambda d: d["role"][0].update(budget_yuan_per_year=-1),
          ["role.0.budget_yuan_per_year = -1", "greater than or equal to 0"]),
         (lambda d: d["role"][0].update(kind="boss"), ["role.0.kind = 'boss'", "centre"]),
@@ -367,7 +367,7 @@ def test_cli_roleplay_bad_options(tmp_path):
     text = ROLES_FILE.read_text(encoding="utf-8")
     text = text.replace('"levers.system.coordination_group"', '"levers.system.coordination"')
     bad.write_text(text, encoding="utf-8")
-    with pytest.raises(GovsimError, match=r"roles.toml: role\[0\].levers\[3\]"):
+    with pytest.raises(GovsimError, match=r"roles.toml: role\[0\].levers\[4\]"):
         app_command(_args("--roleplay", "--roles", str(bad), "--port", "0",
                           "--classroom-dir", str(tmp_path)))  # fmt: skip
     with pytest.raises(GovsimError, match="--round-days 0"):

@@ -27,11 +27,11 @@ def city():
     return build_city(Scenario(**BASE))
 
 
-def _cost(city, sc: Scenario, team_days: float = 0.0) -> dict[str, float]:
+def _cost(city, sc: Scenario) -> dict[str, float]:
     p = costs.Params.from_scenario(sc)
     staff = costs.staff_by_kind(build_pools(city, sc), p.cases_per_staff)
     n_vuln = int(np.count_nonzero(city.vulnerability))
-    return costs.yearly_cost(staff, city.n_residents, n_vuln, team_days, p)
+    return costs.yearly_cost(staff, city.n_residents, n_vuln, p)
 
 
 def _with(**levers) -> Scenario:
@@ -70,7 +70,7 @@ def test_online_mediation_adds_its_platform_and_its_mediators(city):
 @pytest.mark.parametrize(
     ("lever", "value", "item"),
     [
-        ("capability__early_warning", True, "warning_system"),
+        ("capability__early_warning", True, ("warning_system", "warning_teams")),
         ("data__unified_data_standards", True, "data_standards"),
         ("data_governance__access_logging", True, "access_logging"),
         ("data_governance__permission_control", True, "permission_control"),
@@ -80,7 +80,7 @@ def test_online_mediation_adds_its_platform_and_its_mediators(city):
 )
 def test_each_platform_lever_adds_only_its_platform(city, lever, value, item):
     d = _diff(city, **{lever: value})
-    items = set(item) if isinstance(item, tuple) else {item}  # the centre: also its staff
+    items = set(item) if isinstance(item, tuple) else {item}  # centre, warning: also staff
     assert set(d) == items
     assert all(d[i] > 0 for i in items)
 
@@ -91,7 +91,7 @@ def test_a_platform_costs_the_same_per_resident_at_any_scale():
         p = costs.Params.from_scenario(
             Scenario(**{**BASE, "scale": scale}, levers={"capability": {"online_mediation": True}})
         )
-        cost = costs.yearly_cost(np.zeros(8), 100, 0, 0.0, p)
+        cost = costs.yearly_cost(np.zeros(8), 100, 0, p)
         full = c.online_mediation_build / c.platform_life_years + c.online_mediation_operation
         assert cost["online_platform"] == pytest.approx(full * scale)
 
@@ -127,10 +127,16 @@ def test_staff_by_kind_counts_one_grid_worker_per_slot(city):
     assert staff[K_ONLINE] == 0
 
 
-def test_warning_teams_are_paid_per_staff_day(city):
+def test_warning_teams_are_paid_as_funded(city):
+    """The work teams cost their funded members at officer pay, with warning on only, and
+    the same whatever a run's flags use of them."""
     c = CostParams()
-    d = _cost(city, Scenario(**BASE), team_days=100.0)["warning_teams"]
-    assert d == pytest.approx(100.0 * c.officer_pay * c.overhead / c.working_days_per_year)
+    off = _cost(city, _with(capability__warning_team_staff_per_100k=20.0))["warning_teams"]
+    assert off == 0.0
+    for t in (5.0, 20.0):
+        sc = _with(capability__early_warning=True, capability__warning_team_staff_per_100k=t)
+        d = _cost(city, sc)["warning_teams"]
+        assert d == pytest.approx(t * city.n_residents / 1e5 * c.officer_pay * c.overhead)
 
 
 DIVISORS = {"platform_life_years", "video_device_life_years", "working_days_per_year"}

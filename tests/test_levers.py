@@ -66,7 +66,7 @@ def _documented_levers() -> set[str]:
     """Levers of the table in docs/model.md §4 ("Levers ... and what they act on")."""
     text = (Path(__file__).resolve().parents[1] / "docs" / "model.md").read_text("utf-8")
     section = text.split("## 4 Levers", 1)[1].split("\n## ", 1)[0]
-    return set(re.findall(r"^\| `(levers\.[a-z_]+\.[a-z_]+)` \|", section, flags=re.M))
+    return set(re.findall(r"^\| `(levers\.[a-z_]+\.[a-z0-9_]+)` \|", section, flags=re.M))
 
 
 def test_every_lever_is_listed():
@@ -89,6 +89,9 @@ def test_lever_changes_the_outcome(base_daily, group, name, value):
     sc = {**BASE, "levers": {group: {name: moved}}}
     if name in ("urban_rural_integration",):
         sc["levers"]["capability"] = {"resource_allocation": "siloed"}  # acts at build too
+    if name == "warning_team_staff_per_100k":  # the teams act with the warning on only
+        sc["levers"]["capability"]["early_warning"] = True
+        base_daily = _daily({**BASE, "levers": {"capability": {"early_warning": True}}})
     daily = _daily(sc)
     changed = [k for k in base_daily if not np.array_equal(base_daily[k], daily[k], equal_nan=True)]
     assert changed, f"levers.{group}.{name}: {value!r} → {moved!r} changed nothing"

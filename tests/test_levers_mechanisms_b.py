@@ -402,8 +402,36 @@ def test_warning_report_and_single_deterrence():
     sw = m.state.warning
     assert np.all(warning.early_control(sw, m.params.warning, m.state.city.n_grids) == 1.0)
     extra, staff = warning.team_presence(sw, m.params.warning, np.diff(m.state.city.grid_start))
-    assert staff > 0 and np.all(extra[sw.last_flags == 1] > 0)
-    assert np.all(extra[sw.last_flags == 0] == 0)
+    sent = sw.team_share > 0
+    assert staff > 0 and np.all(extra[sent] > 0) and np.all(extra[~sent] == 0)
+    assert np.all(sw.last_flags[sent] == 1)  # teams go to flagged grids only
+    on_duty = warning.team_staff_on_duty(m.params.warning, m.state.city.n_residents)
+    assert staff <= on_duty * (1 + 1e-12)  # never more members than are funded
+
+
+def test_work_teams_go_to_the_riskiest_flagged_grids_until_the_members_run_out():
+    risk = np.array([1.5, 3.0, 2.0, 9.0, 2.0])
+    flags = np.array([1, 1, 1, 0, 1], dtype=np.uint8)  # grid 3 is not flagged
+    need = np.array([2.0, 1.0, 2.0, 5.0, 4.0])
+    share = warning.assign_teams(risk, flags, need, capacity=4.0)
+    # order: grid 1 (3.0), grid 2 (2.0, lower id first), grid 4 (2.0), grid 0
+    assert share.tolist() == [0.0, 1.0, 1.0, 0.0, 0.25]  # grid 4 gets what is left
+    assert float(share @ need) == 4.0
+    everything = warning.assign_teams(risk, flags, need, capacity=100.0)
+    assert everything.tolist() == [1.0, 1.0, 1.0, 0.0, 1.0]
+    assert not warning.assign_teams(risk, flags, need, capacity=0.0).any()
+
+
+def test_more_funded_team_members_send_more_teams():
+    def sent(staff_per_100k):
+        team = f"levers.capability.warning_team_staff_per_100k={staff_per_100k}"
+        sc = _scenario("levers.capability.early_warning=true", *ESCALATING, team)
+        m = GovernanceModel(sc)
+        m.run(40)
+        return m.metrics.warning_staff_days, m.summary()["cost_yuan"]
+
+    (few, c_few), (many, c_many) = sent(3.0), sent(30.0)
+    assert many > few > 0 and c_many > c_few
 
 
 def test_lead_time_counted_from_the_first_flag():

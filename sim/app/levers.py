@@ -118,6 +118,7 @@ def _slider_range(path: str, kind: str, lo, hi, default) -> tuple[float, float, 
         "levers.capability.patrol_hours_per_day": (0.0, 8.0, 0.5),
         "levers.system.social_org_budget_yuan_per_resident": (0.0, 20.0, 0.5),
         "levers.capability.key_person_visits": (0.0, 8.0, 0.5),
+        "levers.capability.warning_team_staff_per_100k": (0.0, 40.0, 2.0),
     }
     if path in special:
         return special[path]

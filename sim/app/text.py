@@ -143,6 +143,10 @@ LEVER_LABELS: dict[str, tuple[str, str]] = {
     "levers.capability.grids_per_worker": ("每组网格员负责网格数", "Grids per grid-worker beat"),
     "levers.capability.patrol_hours_per_day": ("铁脚板：每日巡查(小时)", "Patrol hours per day"),
     "levers.capability.early_warning": ("风险预测预警", "Risk early warning"),
+    "levers.capability.warning_team_staff_per_100k": (
+        "预警工作组编制(人/十万人)",
+        "Early-warning work-team staff (per 100k)",
+    ),
     "levers.capability.key_person_visits": (
         "重点人员走访(次/人·月)",
         "Key-person visits (per person·month)",
@@ -226,6 +230,11 @@ LEVER_HELP: dict[str, tuple[str, str]] = {
         "开启后先巡查风险最高的网格，并派工作组提前处置",
         "On: patrol the riskiest grids first and send a team early",
     ),
+    "levers.capability.warning_team_staff_per_100k": (
+        "预警工作组的专职人员编制；每天按风险高低派往被预警网格，派完为止；开启预警时才计入成本",
+        "Full-time early-warning work-team members; each day they go to the flagged grids, "
+        "riskiest first, until all are sent; paid only with early warning on",
+    ),
     "levers.capability.key_person_visits": (
         "网格员每月走访每名重点人员(反复诉求、信访未结者)的次数；走访占用巡查时间",
         "Monthly grid-worker visits to each listed resident (repeat callers, open "
@@ -281,6 +290,7 @@ UNIT_LABELS: dict[str, tuple[str, str]] = {
     "workers per grid": ("人/网格", "workers/grid"),
     "hours per worker-day": ("小时/人·天", "h/worker-day"),
     "yuan per resident-year": ("元/人·年", "yuan/resident-yr"),
+    "staff per 100k residents": ("人/十万人", "staff/100k residents"),
 }
 
 # article sections as numbered in the text (§一 … §六)

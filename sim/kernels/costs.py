@@ -5,7 +5,7 @@ without their cost rewards the one that was simply given more. The yearly cost o
 configuration in the simulated city is
 
     C = Σ_k n_k · w_k · o                                   staff of the handler pools
-        + D_team · w_off · o / d_work                       early-warning work teams
+        + λ_ew · T · N / 10⁵ · w_off · o                    early-warning work teams
         + B_soc · N + V · m · N / 10⁵ · s_vol               social organisations
         + Σ_j λ_j · (K_j / L + O_j) · scale                 platforms
         + N_vuln · c_vuln · (K_dev / L_dev + O_dev)         雪亮 devices for the vulnerable
@@ -15,7 +15,9 @@ configuration in the simulated city is
 with n_k the persons of pool kind k (a slot of the hotline, a grid or the online platform
 is one person; slots of case-carrying pools are ``cases_per_staff`` cases per person — the
 staffing rule of :func:`sim.pools.build_pools`), w_k the yearly pay of the role, o the
-employer overhead, D_team the work teams' staff-days a year, d_work working days a year,
+employer overhead, λ_ew the early-warning switch and T its funded work-team members per
+100k (``levers.capability.warning_team_staff_per_100k``: paid as planned, whether the day's
+flags use them or not, :mod:`sim.kernels.warning`),
 B_soc the social-organisation budget per resident (a lever, already in yuan), V the
 volunteer slots per 100k at full participation m, N the simulated residents, λ_j the lever
 level that switches platform j on (centre integration, data sharing: 0–1; standards,
@@ -111,8 +113,6 @@ class Params:
         social organisations: their budget pays them).
     cases_per_staff : float
         Concurrent cases one person of a case-carrying pool carries.
-    team_day : float
-        Cost of one early-warning team staff-day (officer pay × overhead ÷ working days).
     platforms_city : dict[str, float]
         Yearly cost of each platform switched on, for the whole real city (lever level
         applied; not yet scaled).
@@ -129,7 +129,6 @@ class Params:
 
     pay_by_kind: np.ndarray
     cases_per_staff: float
-    team_day: float
     platforms_city: dict[str, float]
     scale: float
     per_resident: dict[str, float]
@@ -170,6 +169,12 @@ class Params:
             "evaluation": lv.people.public_evaluation * c.evaluation_per_resident,
             "digital_inclusion": lv.capability.digital_inclusion * c.digital_inclusion_per_resident,
             "rule_of_law": lv.capability.rule_of_law * c.rule_of_law_per_resident,
+            # funded early-warning work teams (sim.kernels.warning.assign_teams)
+            "warning_teams": float(lv.capability.early_warning)
+            * lv.capability.warning_team_staff_per_100k
+            / 1e5
+            * c.officer_pay
+            * o,
             # active consultation councils (sim.kernels.selfgov): members' allowances
             "self_governance": lv.system.self_governance
             * sc.self_governance.council_cost_per_resident,
@@ -188,7 +193,6 @@ class Params:
         return cls(
             pay_by_kind=pay,
             cases_per_staff=h.cases_per_staff,
-            team_day=c.officer_pay * o / c.working_days_per_year,
             platforms_city=platforms,
             scale=sc.scale,
             per_resident=per_resident,
@@ -215,7 +219,6 @@ def yearly_cost(
     staff: np.ndarray,
     n_residents: int,
     n_vulnerable: int,
-    team_staff_days_per_year: float,
     p: Params,
 ) -> dict[str, float]:
     """The yearly cost (yuan) of a configuration in the simulated city, by item (:data:`ITEMS`).
@@ -226,14 +229,11 @@ def yearly_cost(
         Persons per pool kind (:func:`staff_by_kind`).
     n_residents, n_vulnerable : int
         Simulated residents, and those with a vulnerability flag.
-    team_staff_days_per_year : float
-        The early-warning work teams' staff-days, per year.
     p : Params
     """
     out = dict.fromkeys(ITEMS, 0.0)
     for k, role in ROLE_OF_KIND.items():
         out[role] = float(staff[k] * p.pay_by_kind[k])
-    out["warning_teams"] = float(team_staff_days_per_year * p.team_day)
     for name, per in p.per_resident.items():
         out[name] = float(per * n_residents)
     out["volunteers"] = float(p.volunteer_per_resident * n_residents)
@@ -244,12 +244,12 @@ def yearly_cost(
 
 
 def configuration_cost(sc, city) -> float:
-    """Yearly cost (yuan) of scenario ``sc`` in ``city`` without the early-warning teams'
-    staff-days (those depend on the run): staff as planned, platforms and programmes."""
+    """Yearly cost (yuan) of scenario ``sc`` in ``city``: staff as planned (the
+    early-warning work teams as funded), platforms and programmes."""
     p = Params.from_scenario(sc)
     staff = staff_by_kind(build_pools(city, sc), p.cases_per_staff)
     n_vuln = int(np.count_nonzero(city.vulnerability))
-    return sum(yearly_cost(staff, city.n_residents, n_vuln, 0.0, p).values())
+    return sum(yearly_cost(staff, city.n_residents, n_vuln, p).values())
 
 
 def budget_gap(sc, baseline, city_of) -> float:

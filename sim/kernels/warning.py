@@ -41,12 +41,16 @@ out. The lead time of a warned incident is d′ minus the first day its grid was
 d′−H … d′−1; false alarms are flags not followed by an incident, reported per 100 grids
 per year (:func:`warning_report`).
 
-**Early control (早期控制).** A flagged grid gets a work team the next day; the team acts
-through presence only — its officer-equivalents join the grid's enforcement presence in
-Epstein's rule (:func:`team_presence`) — and screens the grid for hidden disputes
-(extra patrol hours). An earlier version also multiplied the escalation hazards of the
-grid's disputes by ``1 − response_effect``, which counted the same deterrence twice and
-was a bare multiplier on an outcome; it is gone (:func:`early_control` returns ones).
+**Early control (早期控制).** The city funds a number of work-team members
+(``levers.capability.warning_team_staff_per_100k``, paid whether sent or not); each day
+those on duty go to the flagged grids in order of falling risk until they are used up
+(:func:`assign_teams`), so a flagged grid gets a work team the next day only if the
+budget reaches it. A team acts through presence only — its officer-equivalents join the
+grid's enforcement presence in Epstein's rule (:func:`team_presence`) — and screens the
+grid for hidden disputes (extra patrol hours). An earlier version also multiplied the
+escalation hazards of the grid's disputes by ``1 − response_effect``, which counted the
+same deterrence twice and was a bare multiplier on an outcome; it is gone
+(:func:`early_control` returns ones).
 
 References
 ----------
@@ -99,6 +103,13 @@ class Params:
         converts the team's presence into staff.
     workers_per_grid : float
         Grid workers per grid (:func:`sim.pools.workers_per_grid`).
+    team_staff_per_100k : float
+        Funded work-team members per 100k residents
+        (``levers.capability.warning_team_staff_per_100k``).
+    duty_share : float
+        Share of the calendar days a member is on duty (working days ÷ 365,
+        ``costs.working_days_per_year``): the members on duty a day are
+        ``team_staff_per_100k · N / 10⁵ · duty_share``.
     on : bool
         ``levers.capability.early_warning``.
     """
@@ -114,6 +125,8 @@ class Params:
     response_per_1000: float
     worker_weight: float
     workers_per_grid: float
+    team_staff_per_100k: float
+    duty_share: float
     on: bool
 
     @classmethod
@@ -131,6 +144,8 @@ class Params:
             response_per_1000=w.response_per_1000,
             worker_weight=sc.activation.worker_weight,
             workers_per_grid=workers_per_grid(sc),
+            team_staff_per_100k=sc.levers.capability.warning_team_staff_per_100k,
+            duty_share=sc.costs.working_days_per_year / 365.0,
             on=bool(sc.levers.capability.early_warning),
         )
 
@@ -511,6 +526,9 @@ class State:
         Precision, recall and lift of the flags, day by day.
     last_flags : uint8[n_grids] or None
         Grids flagged at the end of yesterday (None before the first day).
+    team_share : float64[n_grids] or None
+        Share of a full work team each grid gets today (:func:`assign_teams`; None before
+        the first day or with warning off).
     patrol_mult : float64[n_grids]
         Patrol multiplier m_g for today (ones when warning is off).
     surfaced_short, surfaced_long : float64[n_grids]
@@ -526,6 +544,7 @@ class State:
     surfaced_short: np.ndarray
     surfaced_long: np.ndarray
     incident_memory: np.ndarray
+    team_share: np.ndarray | None = None
 
     @classmethod
     def start(cls, n_grids: int, p: Params) -> State:
@@ -540,15 +559,58 @@ def response_team(p: Params, grid_sizes: np.ndarray) -> np.ndarray:
     return p.response_per_1000 * grid_sizes / 1000.0
 
 
+def team_staff_on_duty(p: Params, n_residents: int) -> float:
+    """Work-team members on duty a day: the funded members
+    (``levers.capability.warning_team_staff_per_100k`` per 100k residents) × the share of
+    days each works (:attr:`Params.duty_share`); zero with warning off."""
+    return p.team_staff_per_100k * n_residents / 1e5 * p.duty_share if p.on else 0.0
+
+
+def assign_teams(risk, flags, need, capacity: float) -> np.ndarray:
+    """Share (0–1) of a full work team each grid gets: flagged grids in order of falling
+    risk (ties to the lower grid id) until the members on duty are used up; the last grid
+    reached gets what is left.
+
+    Parameters
+    ----------
+    risk : float array [n_grids]
+        The indicator r_g (:func:`risk_indicator`).
+    flags : uint8 array [n_grids]
+        :func:`flag_grids`.
+    need : float array [n_grids]
+        Members of a full team for each grid (:func:`response_team` ÷ worker weight).
+    capacity : float
+        Members on duty (:func:`team_staff_on_duty`).
+
+    Returns
+    -------
+    float64 [n_grids]
+        s_g with Σ_g s_g·need_g = min(capacity, Σ_flagged need_g); 0 off the flags.
+    """
+    r = np.asarray(risk, dtype=np.float64)
+    share = np.zeros(r.shape[0])
+    flagged = np.flatnonzero(np.asarray(flags))
+    if flagged.size == 0 or capacity <= 0:
+        return share
+    order = flagged[np.lexsort((flagged, -r[flagged]))]
+    n = np.asarray(need, dtype=np.float64)[order]
+    before = np.concatenate(([0.0], np.cumsum(n)[:-1]))
+    left = np.maximum(capacity - before, 0.0)
+    share[order] = np.where(n > 0, np.minimum(left / np.where(n > 0, n, 1.0), 1.0), 0.0)
+    return share
+
+
 def team_presence(state: State, p: Params, grid_sizes: np.ndarray) -> tuple[np.ndarray, float]:
-    """早期控制: the work teams sent today to the grids flagged yesterday.
+    """早期控制: the work teams sent today to the grids flagged yesterday, as far as the
+    funded members on duty reach (:func:`assign_teams`).
 
     Returns the added presence per grid (officer-equivalents, zeros without warning) and
-    the teams' staff on duty (counted as cost).
+    the teams' members sent today (reported; their cost is the funded members,
+    :mod:`sim.kernels.costs`).
     """
-    if not (p.on and state.last_flags is not None):
+    if not (p.on and state.team_share is not None):
         return np.zeros(grid_sizes.shape[0]), 0.0
-    extra = response_team(p, grid_sizes) * state.last_flags
+    extra = response_team(p, grid_sizes) * state.team_share
     return extra, float(extra.sum()) / max(p.worker_weight, 1e-9)
 
 
@@ -617,10 +679,13 @@ def warning_step(state: State, issues, grid_start, incidents, p: Params, day: in
     state.scorer.add(flags, incidents)
     state.patrol_mult = patrol_multiplier(risk, flags, np.ones(n_g), p, on=p.on)
     if p.on:
-        # the work team sent to a flagged grid tomorrow also screens it for hidden
-        # disputes (矛盾纠纷排查), as many patrol hours per member as a grid worker
+        # tomorrow's work teams go to the riskiest flagged grids while the funded members
+        # on duty last; a team also screens its grid for hidden disputes (矛盾纠纷排查),
+        # as many patrol hours per member as a grid worker
         staff = response_team(p, np.diff(grid_start)) / max(p.worker_weight, 1e-9)
-        state.patrol_mult = state.patrol_mult + flags * staff / p.workers_per_grid
+        capacity = team_staff_on_duty(p, int(grid_start[-1]))
+        state.team_share = assign_teams(risk, flags, staff, capacity)
+        state.patrol_mult = state.patrol_mult + state.team_share * staff / p.workers_per_grid
     return flags
 
 

@@ -2647,6 +2647,20 @@ class CapabilityLevers(_Section):
         note=N_BASELINE,
     )
     early_warning: bool = Field(False, description="风险预测预警: patrol riskiest grids first")
+    warning_team_staff_per_100k: float = param(
+        10.0,
+        ge=0.0,
+        le=200.0,
+        description="早期控制: full-time members of the early-warning work teams per 100k "
+        "residents, paid whether or not they are sent (only with early_warning on); each "
+        "day the teams on duty go to the riskiest flagged grids until they are used up",
+        zh="预警工作组编制",
+        unit="staff per 100k residents",
+        source=ASSUMPTION,
+        plausible=(3.0, 30.0),
+        note="no public figure for Yancheng's 工作专班; 30 per 100k would send a full team "
+        "to every flagged grid at the default flag share (about 20 on duty per 100k a day)",
+    )
     # --- actors (issue 12): key-person management (重点人员管理, sim.kernels.keyperson)
     key_person_visits: float = param(
         1.0,
