@@ -447,8 +447,14 @@ def survey_step(
     return SurveyDay(
         shares=out[:, :N_INDICES].sum(axis=0) / n,
         by_grid=out,
-        security_incidents=-100.0 * float(d_s @ new) / n,
-        security_fading=-100.0 * float(d_s @ fading) / n,
-        security_risks=-100.0 * float(d_s @ risks) / n,
-        happiness_exposure=-100.0 * p.security_in_happiness * float(d_h @ exposure_change) / n,
+        security_incidents=-100.0 * _dot(d_s, new) / n,
+        security_fading=-100.0 * _dot(d_s, fading) / n,
+        security_risks=-100.0 * _dot(d_s, risks) / n,
+        happiness_exposure=-100.0 * p.security_in_happiness * _dot(d_h, exposure_change) / n,
     )
+
+
+def _dot(a: np.ndarray, b: np.ndarray) -> float:
+    """Σ a·b by numpy's pairwise sum, not BLAS: a BLAS dot (``a @ b``) picks its kernel
+    by CPU and may split across threads, so its last bits differ between machines."""
+    return float(np.sum(a * b))
