@@ -73,6 +73,7 @@ from sim.pools import (
     K_SOCIAL,
     Pools,
     build_pools,
+    grid_workers,
 )
 from sim.rng import S_INCLUSION, uniform
 from sim.scenario.loader import scenario_hash
@@ -114,8 +115,12 @@ class Parameters:
 
     @classmethod
     def from_scenario(cls, sc: Scenario, city: City, seed: int) -> Parameters:
-        """``seed`` is the model's: the dispute hot spots belong to the city it built."""
-        return cls(
+        """``seed`` is the model's: the dispute hot spots belong to the city it built.
+
+        Where counties have added grid workers (``levers.capability.
+        county_extra_grid_workers``), the kernels that read workers per grid get them per
+        grid (:func:`sim.pools.grid_workers`) instead of the city-wide scalar."""
+        out = cls(
             generate=generate.Params.from_scenario(sc, city, seed),
             surface=surface.Params.from_scenario(sc),
             route=route.Params.from_scenario(sc, city),
@@ -132,6 +137,17 @@ class Parameters:
             costs=costs.Params.from_scenario(sc),
             selfgov=selfgov.Params.from_scenario(sc),
             keyperson=keyperson.Params.from_scenario(sc),
+        )
+        per_grid = grid_workers(city, sc)
+        if per_grid is None:
+            return out
+        w, beat = per_grid
+        return replace(
+            out,
+            surface=replace(out.surface, workers_per_grid=w, workers_per_beat=beat),
+            activation=replace(out.activation, workers_per_grid=w),
+            warning=replace(out.warning, workers_per_grid=w),
+            keyperson=replace(out.keyperson, workers_per_grid=w),
         )
 
 
@@ -557,13 +573,12 @@ class GovernanceModel(mesa.Model):
             if k == K_GRID:
                 continue
             _POOL_AGENT[k](self, p)
-        workers = self.config.levers.capability.workers_per_grid
         seen = set()
         for g, p in enumerate(pl.grid_pool):
             if int(p) in seen:  # a beat's workers are created once, at its first grid
                 continue
             seen.add(int(p))
-            for _ in range(workers):
+            for _ in range(int(pl.servers[p])):
                 agents.GridWorker(self, int(p), g)
 
     # Fields that shape the city itself: a run cannot change them, only a new model can.
@@ -670,6 +685,8 @@ class GovernanceModel(mesa.Model):
             pools = replace(pools, staff_per_duty_day=staff)
         rebuilt_agents = pools.n_pools != s.pools.n_pools or (
             scenario.levers.capability.workers_per_grid != old.levers.capability.workers_per_grid
+            or scenario.levers.capability.county_extra_grid_workers
+            != old.levers.capability.county_extra_grid_workers
         )
         s.pools = pools
         ra.base_slots = np.maximum(ra.base_slots + np.where(social, 0, delta), 0)

@@ -103,6 +103,96 @@ def workers_per_grid(scenario: Scenario) -> float:
     return cap.workers_per_grid / cap.grids_per_worker
 
 
+def county_extra_workers(city: City, scenario: Scenario) -> np.ndarray:
+    """Grid workers added per county at the run's scale (int64 [n_counties]).
+
+    ``levers.capability.county_extra_grid_workers`` gives persons at 1:1 by county; each
+    is scaled by ``scenario.scale`` and rounded by largest remainder (Hamilton's method,
+    ties in county order) so that the counties' sum is the rounded city total.
+    """
+    table = scenario.levers.capability.county_extra_grid_workers
+    out = np.zeros(city.n_counties, dtype=np.int64)
+    if not table:
+        return out
+    want = np.array([table.get(n, 0) for n in city.county_names_en], dtype=np.float64)
+    want *= scenario.scale
+    out[:] = np.floor(want)
+    left = int(np.floor(want.sum() + 0.5)) - int(out.sum())
+    order = np.argsort(-(want - out), kind="stable")
+    out[order[:left]] += 1
+    return out
+
+
+@dataclass(frozen=True)
+class Beats:
+    """The grid workers' beats: consecutive grids of one county sharing their workers.
+
+    Attributes
+    ----------
+    of_grid : int64 [n_grids]
+        The beat of each grid (beats numbered county by county).
+    county : int64 [n_beats]
+    workers : int64 [n_beats]
+        Workers of the beat: ``levers.capability.workers_per_grid`` plus its share of the
+        county's added workers (:func:`county_extra_workers`, spread evenly over the
+        county's beats).
+    extra : int64 [n_beats]
+        The added workers alone.
+    """
+
+    of_grid: np.ndarray
+    county: np.ndarray
+    workers: np.ndarray
+    extra: np.ndarray
+
+
+def grid_beats(city: City, scenario: Scenario) -> Beats:
+    """The beats of ``city``: a county's grids split evenly into max(1, round(n / k))
+    beats of consecutive grids, k = ``levers.capability.grids_per_worker``."""
+    cap = scenario.levers.capability
+    extra_c = county_extra_workers(city, scenario)
+    of_grid = np.zeros(city.n_grids, dtype=np.int64)
+    county, extra = [], []
+    for c in range(city.n_counties):
+        grids = np.flatnonzero(city.grid_county == c)
+        n = grids.shape[0]
+        if n == 0:
+            continue
+        k = max(1, int(np.floor(n / cap.grids_per_worker + 0.5)))
+        of_grid[grids] = len(county) + (np.arange(n) * k) // n
+        # the county's added workers: each beat gets the floor share, the remainder goes
+        # to beats spread evenly over the county (not its first beats)
+        add = np.full(k, extra_c[c] // k, dtype=np.int64)
+        r = int(extra_c[c] % k)
+        add[(np.arange(r) * k) // max(r, 1)] += 1
+        county += [c] * k
+        extra += add.tolist()
+    extra_a = np.asarray(extra, dtype=np.int64)
+    return Beats(
+        of_grid=of_grid,
+        county=np.asarray(county, dtype=np.int64),
+        workers=cap.workers_per_grid + extra_a,
+        extra=extra_a,
+    )
+
+
+def grid_workers(city: City, scenario: Scenario) -> tuple[np.ndarray, np.ndarray] | None:
+    """Per grid: its workers and its beat's workers, where counties have added workers.
+
+    Returns ``None`` without added workers (every grid then has
+    :func:`workers_per_grid` and every beat ``levers.capability.workers_per_grid``, the
+    scalars the kernels use by default). Otherwise two float64 [n_grids] arrays: the
+    grid's workers (:func:`workers_per_grid` plus the beat's added workers over its grids)
+    and its beat's workers (who share the beat's queue).
+    """
+    if not scenario.levers.capability.county_extra_grid_workers:
+        return None
+    b = grid_beats(city, scenario)
+    grids_in_beat = np.bincount(b.of_grid, minlength=b.workers.shape[0]).astype(np.float64)
+    per_grid = workers_per_grid(scenario) + b.extra[b.of_grid] / grids_in_beat[b.of_grid]
+    return per_grid, b.workers[b.of_grid].astype(np.float64)
+
+
 def social_org_strength(scenario: Scenario) -> float:
     """Strength (0–1) of social organisations: participation mechanisms × funding.
 
@@ -189,18 +279,10 @@ def build_pools(city: City, scenario: Scenario) -> Pools:
             -1,
             _slots(h.mass_org_slots_per_100k * lv.system.mass_org_push, county_pop[c]),
         )
-    # one pool per beat: a county's grids split evenly into max(1, round(n / k)) beats of
-    # consecutive grids, k = grids_per_worker; a beat's grids share its workers
-    grid_pool = np.empty(city.n_grids, dtype=np.int32)
-    per_beat = lv.capability.grids_per_worker
-    for c in range(n_c):
-        grids = np.flatnonzero(city.grid_county == c)
-        n = grids.shape[0]
-        if n == 0:
-            continue
-        k = max(1, int(np.floor(n / per_beat + 0.5)))
-        beats = [add(K_GRID, c, -1, lv.capability.workers_per_grid) for _ in range(k)]
-        grid_pool[grids] = np.asarray(beats, dtype=np.int32)[(np.arange(n) * k) // n]
+    # one pool per beat (grid_beats): a beat's grids share its workers
+    b = grid_beats(city, scenario)
+    beats = [add(K_GRID, int(c), -1, int(w)) for c, w in zip(b.county, b.workers, strict=True)]
+    grid_pool = np.asarray(beats, dtype=np.int32)[b.of_grid]
     town_pool = np.empty(city.n_towns, dtype=np.int32)
     for t in range(city.n_towns):
         town_pool[t] = add(

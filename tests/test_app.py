@@ -28,6 +28,7 @@ from sim.app.levers import (
     all_levers,
     changed_levers,
     lever_groups,
+    table_levers,
     with_lever,
 )
 from sim.app.session import AppConfig, Session, SimRun, summary_rows
@@ -65,9 +66,12 @@ def test_levers_grouped_by_the_articles_six_sections():
     assert [g for g, _ in groups] == list(GROUPS) == list(Levers.model_fields)
     assert len(groups) == 6
     specs = all_levers()
+    tables = table_levers()  # set in files and plans, not by slider
+    assert tables == ["levers.capability.county_extra_grid_workers"]
     for group, cls_field in Levers.model_fields.items():
         for name in cls_field.annotation.model_fields:
-            assert f"levers.{group}.{name}" in specs
+            path = f"levers.{group}.{name}"
+            assert (path in specs) != (path in tables), path
     for spec in specs.values():
         assert spec.label_zh and spec.label_en
         if spec.kind in ("int", "float"):

@@ -168,13 +168,30 @@ def _spec(group: str, name: str, field) -> LeverSpec:
 
 
 def lever_groups() -> list[tuple[str, list[LeverSpec]]]:
-    """The six groups in the article's order, each with its levers in schema order."""
+    """The six groups in the article's order, each with its levers in schema order.
+
+    Table-valued levers (``levers.capability.county_extra_grid_workers``, by county) have
+    no slider: they are set in scenario files and plans (:func:`table_levers`)."""
     out = []
     for group in GROUPS:
         cls = Levers.model_fields[group].annotation
-        specs = [_spec(group, name, f) for name, f in cls.model_fields.items()]
+        specs = [
+            _spec(group, name, f)
+            for name, f in cls.model_fields.items()
+            if typing.get_origin(f.annotation) is not dict
+        ]
         out.append((group, specs))
     return out
+
+
+def table_levers() -> list[str]:
+    """Paths of the table-valued levers, which the page does not show as sliders."""
+    return [
+        f"levers.{group}.{name}"
+        for group in GROUPS
+        for name, f in Levers.model_fields[group].annotation.model_fields.items()
+        if typing.get_origin(f.annotation) is dict
+    ]
 
 
 def all_levers() -> dict[str, LeverSpec]:

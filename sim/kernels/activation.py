@@ -371,8 +371,9 @@ class Params:
         Police (officer-equivalents) per 1,000 residents of a grid.
     worker_weight : float
         Deterrence of a grid worker relative to an officer.
-    workers_per_grid : float
-        Grid workers per grid (:func:`sim.pools.workers_per_grid`).
+    workers_per_grid : float or float array [n_grids]
+        Grid workers per grid (:func:`sim.pools.workers_per_grid`; per grid where counties
+        have added workers, :func:`sim.pools.grid_workers`).
     unresolved_hardship, shared_hardship : float
         b and b_s of :func:`felt_hardship`.
     grace_days : float
@@ -387,7 +388,7 @@ class Params:
     incident_min_active: int
     presence_per_1000: float
     worker_weight: float
-    workers_per_grid: float
+    workers_per_grid: float | np.ndarray
     unresolved_hardship: float
     shared_hardship: float
     grace_days: float

@@ -88,8 +88,9 @@ class Params:
     decay : float
         Daily decay exp(−1/``memory_days``) of the remembered unresolved closures.
     visit_hours, settle_prob : float
-    workers_per_grid : float
-        Grid workers per grid (:func:`sim.pools.workers_per_grid`).
+    workers_per_grid : float or float array [n_grids]
+        Grid workers per grid (:func:`sim.pools.workers_per_grid`; per grid where counties
+        have added workers, :func:`sim.pools.grid_workers`).
     """
 
     visits_per_month: float
@@ -99,7 +100,7 @@ class Params:
     decay: float
     visit_hours: float
     settle_prob: float
-    workers_per_grid: float
+    workers_per_grid: float | np.ndarray
 
     @classmethod
     def from_scenario(cls, sc) -> Params:
@@ -301,7 +302,7 @@ def visit_step(
         )  # fmt: skip
     state.visits += int(n)
     state.settled += int(settled)
-    return Visits(int(n), int(settled), used / max(p.workers_per_grid, 1e-12))
+    return Visits(int(n), int(settled), used / np.maximum(p.workers_per_grid, 1e-12))
 
 
 def keyperson_report(state: State) -> dict[str, float]:

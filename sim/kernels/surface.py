@@ -134,18 +134,21 @@ class Params:
         (:func:`pack_surface_params`).
     workers_per_grid, patrol_hours_per_day : float
         Grid workers per grid (:func:`sim.pools.workers_per_grid`: a beat's workers over
-        its grids), ``levers.capability.patrol_hours_per_day``.
+        its grids), ``levers.capability.patrol_hours_per_day``. Workers per grid is a
+        float array [n_grids] where counties have added workers
+        (:func:`sim.pools.grid_workers`).
     workers_per_beat : float
-        ``levers.capability.workers_per_grid``: the workers sharing a beat's queue.
+        ``levers.capability.workers_per_grid``: the workers sharing a beat's queue (per
+        grid, its beat's, where counties have added workers).
     patrol_load_stop : float
         ``surfacing.patrol_load_stop``: queued cases per worker at which patrols stop.
     """
 
     packed: np.ndarray
-    workers_per_grid: float
+    workers_per_grid: float | np.ndarray
     patrol_hours_per_day: float
     patrol_load_stop: float
-    workers_per_beat: float
+    workers_per_beat: float | np.ndarray
 
     @classmethod
     def from_scenario(cls, sc) -> Params:

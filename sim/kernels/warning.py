@@ -101,8 +101,9 @@ class Params:
     worker_weight : float
         A grid worker's deterrence relative to an officer (``activation.worker_weight``):
         converts the team's presence into staff.
-    workers_per_grid : float
-        Grid workers per grid (:func:`sim.pools.workers_per_grid`).
+    workers_per_grid : float or float array [n_grids]
+        Grid workers per grid (:func:`sim.pools.workers_per_grid`; per grid where counties
+        have added workers, :func:`sim.pools.grid_workers`).
     team_staff_per_100k : float
         Funded work-team members per 100k residents
         (``levers.capability.warning_team_staff_per_100k``).
@@ -124,7 +125,7 @@ class Params:
     horizon_days: int
     response_per_1000: float
     worker_weight: float
-    workers_per_grid: float
+    workers_per_grid: float | np.ndarray
     team_staff_per_100k: float
     duty_share: float
     on: bool

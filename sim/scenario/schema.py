@@ -2635,6 +2635,14 @@ class CapabilityLevers(_Section):
         note="1 = one team per grid (the national norm); a beat is consecutive grids of one "
         "county; the beat's workers share its queue and split their patrol hours over its grids",
     )
+    # --- issue 16 (planners allocate by county): grid workers added in named counties
+    county_extra_grid_workers: dict[str, Annotated[int, Field(ge=0, le=100_000)]] = Field(
+        default_factory=dict,
+        description="Grid workers (网格员) added in a county, by its English name (e.g. "
+        "{Dafeng = 100}): persons at 1:1, scaled to the run and rounded so the city's total "
+        "is kept; they join the county's beats evenly, adding queue capacity, patrol hours "
+        "and presence there, and are paid like every grid worker",
+    )
     patrol_hours_per_day: float = param(
         2.0,
         ge=0.0,
@@ -3277,3 +3285,17 @@ class Scenario(_Section):
         "warm-up sets the reference's levers here, so configurations with the same city "
         "fork one warmed-up model per seed and differ only from day 0 on",
     )
+
+    @model_validator(mode="after")
+    def _county_names(self) -> Scenario:
+        """The counties named by ``levers.capability.county_extra_grid_workers`` exist."""
+        known = [c.name_en for c in self.city.counties]
+        for levers in (self.levers, self.warmup_levers):
+            extra = levers.capability.county_extra_grid_workers if levers else {}
+            unknown = [k for k in extra if k not in known]
+            if unknown:
+                raise ValueError(
+                    f"levers.capability.county_extra_grid_workers: unknown county "
+                    f"{unknown[0]!r}; the city's counties are {', '.join(known)}"
+                )
+        return self
