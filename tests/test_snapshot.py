@@ -147,6 +147,21 @@ def test_the_headline_cost_counts_runs_and_shared_warm_ups(tmp_path):
     assert shared["runs"] == own["runs"] == 6
     assert shared["warmups"] == 4  # 2 seeds × (the baseline's city, the fine grids' city)
     assert own["warmups"] == 6  # every run its own
-    assert 0 < shared["projected_core_s"] < shared["projected_core_s_without_sharing"]
+    # the projection's accounting, from the measurements it reports (not a timing race):
+    # without sharing each run builds and warms up its own model; with sharing the two
+    # cities warm up once per seed at the reference's pace, write a snapshot, and every
+    # run forks it
+    for res in (shared, own):
+        pts = res["scenarios"]
+        d, w = res["days"], res["warmup_days"]
+        alone = 2 * sum(p["build_s"] + (d + w) * p["seconds_per_day"] for p in pts)
+        assert res["projected_core_s_without_sharing"] == pytest.approx(alone, rel=1e-12)
     assert own["projected_core_s"] == pytest.approx(own["projected_core_s_without_sharing"])
+    yan, cc, fine = shared["scenarios"]
+    d, w = shared["days"], shared["warmup_days"]
+    ref_day = yan["seconds_per_day"]
+    warm = 2 * (yan["build_s"] + fine["build_s"] + 2 * w * ref_day + 2 * shared["snapshot_write_s"])
+    runs = 2 * sum(d * p["seconds_per_day"] + shared["snapshot_fork_s"] for p in (yan, cc, fine))
+    assert shared["projected_core_s"] == pytest.approx(warm + runs, rel=1e-12)
+    assert 0 < shared["projected_core_s"]
     assert shared["snapshot_mb"] > 0 and shared["days"] == 40 and shared["warmup_days"] == 20
