@@ -74,6 +74,7 @@ from sim.pools import (
     Pools,
     build_pools,
     grid_workers,
+    social_strength_by_grid,
 )
 from sim.rng import S_INCLUSION, uniform
 from sim.scenario.loader import scenario_hash
@@ -118,8 +119,11 @@ class Parameters:
         """``seed`` is the model's: the dispute hot spots belong to the city it built.
 
         Where counties have added grid workers (``levers.capability.
-        county_extra_grid_workers``), the kernels that read workers per grid get them per
-        grid (:func:`sim.pools.grid_workers`) instead of the city-wide scalar."""
+        county_extra_grid_workers``) or their own social-organisation budget
+        (``levers.system.county_social_org_budget_yuan_per_resident``), the kernels that
+        read workers per grid or the organisations' strength get them per grid
+        (:func:`sim.pools.grid_workers`, :func:`sim.pools.social_strength_by_grid`) instead
+        of the city-wide scalar."""
         out = cls(
             generate=generate.Params.from_scenario(sc, city, seed),
             surface=surface.Params.from_scenario(sc),
@@ -138,6 +142,9 @@ class Parameters:
             selfgov=selfgov.Params.from_scenario(sc),
             keyperson=keyperson.Params.from_scenario(sc),
         )
+        social = social_strength_by_grid(city, sc)
+        if social is not None:
+            out = replace(out, surface=replace(out.surface, social_strength=social))
         per_grid = grid_workers(city, sc)
         if per_grid is None:
             return out

@@ -193,16 +193,39 @@ def grid_workers(city: City, scenario: Scenario) -> tuple[np.ndarray, np.ndarray
     return per_grid, b.workers[b.of_grid].astype(np.float64)
 
 
-def social_org_strength(scenario: Scenario) -> float:
+def social_org_strength(scenario: Scenario, budget: float | None = None) -> float:
     """Strength (0–1) of social organisations: participation mechanisms × funding.
 
     ``multi_actor_participation · b / (b + b½)`` with b the support budget per resident
+    (``budget``, default the city-wide ``levers.system.social_org_budget_yuan_per_resident``)
     and b½ = ``surfacing.social_org_budget_half``.
     """
     lv = scenario.levers
-    b = lv.system.social_org_budget_yuan_per_resident
+    b = lv.system.social_org_budget_yuan_per_resident if budget is None else budget
     half = scenario.surfacing.social_org_budget_half
     return float(lv.community.multi_actor_participation * b / (b + half)) if b > 0 else 0.0
+
+
+def county_social_budgets(scenario: Scenario) -> list[float]:
+    """Social-organisation support per resident-year of each county of ``scenario.city``:
+    ``levers.system.county_social_org_budget_yuan_per_resident`` where it names the county,
+    the city-wide ``social_org_budget_yuan_per_resident`` elsewhere."""
+    sy = scenario.levers.system
+    table = sy.county_social_org_budget_yuan_per_resident
+    return [
+        float(table.get(c.name_en, sy.social_org_budget_yuan_per_resident))
+        for c in scenario.city.counties
+    ]
+
+
+def social_strength_by_grid(city: City, scenario: Scenario) -> np.ndarray | None:
+    """Per grid, its county's social-organisation strength (:func:`social_org_strength` at
+    the county's budget, :func:`county_social_budgets`); ``None`` where no county has its
+    own budget (every grid then has the city-wide strength)."""
+    if not scenario.levers.system.county_social_org_budget_yuan_per_resident:
+        return None
+    s = np.array([social_org_strength(scenario, b) for b in county_social_budgets(scenario)])
+    return s[city.grid_county]
 
 
 def sector_work_shares(scenario: Scenario) -> np.ndarray:
@@ -260,12 +283,15 @@ def build_pools(city: City, scenario: Scenario) -> Pools:
     mass = np.empty(n_c, dtype=np.int32)
     petition = np.empty(n_c, dtype=np.int32)
     share = sector_work_shares(scenario)
-    strength = social_org_strength(scenario)
-    social_per_100k = (
-        lv.system.social_org_budget_yuan_per_resident * 1e5 / h.social_org_staff_cost_yuan
-        + h.social_org_volunteer_slots_per_100k * lv.community.multi_actor_participation
-    )
+    budgets = county_social_budgets(scenario)
     for c in range(n_c):
+        # funded staff and volunteers of the county's social organisations (its own budget
+        # where levers.system.county_social_org_budget_yuan_per_resident names it)
+        strength = social_org_strength(scenario, budgets[c])
+        social_per_100k = (
+            budgets[c] * 1e5 / h.social_org_staff_cost_yuan
+            + h.social_org_volunteer_slots_per_100k * lv.community.multi_actor_participation
+        )
         for s in range(N_DEPT_SECTORS):
             dept[c, s] = add(
                 K_DEPARTMENT, c, s, _slots(h.department_slots_per_100k * share[s], county_w[c])

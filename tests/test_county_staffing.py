@@ -174,3 +174,115 @@ def test_workers_added_mid_run_join_their_beats():
     m.step()
     m.change_scenario(_sc(warmup_days=5))
     assert np.array_equal(m.state.pools.servers[grid], before[grid])
+
+
+# ------------------------------------------------- social-organisation funding by county
+
+
+def _sc_social(table: dict[str, float] | None = None, **top) -> Scenario:
+    data = {"name": "county_social", "scale": 0.002, "days": 40, "seed": 5, **top}
+    if table is not None:
+        data["levers"] = {"system": {"county_social_org_budget_yuan_per_resident": table}}
+    return Scenario.model_validate(data)
+
+
+def test_a_countys_budget_sets_its_social_slots_only(city):
+    from sim.pools import K_SOCIAL
+
+    base = build_pools(city, _sc_social())
+    more = build_pools(city, _sc_social({"Binhai": 200.0, "Jianhu": 0.0}))
+    social = base.kind == K_SOCIAL
+    binhai, jianhu = COUNTIES.index("Binhai"), COUNTIES.index("Jianhu")
+    diff = (more.servers - base.servers)[social]
+    county = base.county[social]
+    assert diff[county == binhai][0] > 0
+    assert more.servers[social][county == jianhu][0] == 0  # no budget: no strength, no slots
+    assert not diff[(county != binhai) & (county != jianhu)].any()
+    assert np.array_equal(base.servers[~social], more.servers[~social])
+
+
+def test_a_countys_budget_sets_its_grids_strength(city):
+    from sim.pools import social_org_strength, social_strength_by_grid
+
+    sc = _sc_social({"Binhai": 15.0})
+    s = social_strength_by_grid(city, sc)
+    binhai = city.grid_county == COUNTIES.index("Binhai")
+    assert np.all(s[binhai] == social_org_strength(sc, 15.0))
+    assert np.all(s[~binhai] == social_org_strength(sc))
+    assert s[binhai][0] > s[~binhai][0]
+    assert np.array_equal(Parameters.from_scenario(sc, city, 5).surface.social_strength, s)
+    assert social_strength_by_grid(city, _sc_social()) is None
+
+
+def test_county_budgets_are_paid_per_resident_of_the_county(city):
+    sc = _sc_social({"Binhai": 15.0})
+    pop = np.array([c.population for c in sc.city.counties], dtype=np.float64)
+    b = sc.levers.system.social_org_budget_yuan_per_resident
+    extra_per_resident = (15.0 - b) * pop[COUNTIES.index("Binhai")] / pop.sum()
+    diff = costs.configuration_cost(sc, city) - costs.configuration_cost(_sc_social(), city)
+    assert diff == pytest.approx(extra_per_resident * city.n_residents, rel=1e-9)
+
+
+def test_funded_counties_surface_more_through_social_organisations():
+    base = run_scenario(_sc_social())
+    rich = run_scenario(_sc_social(dict.fromkeys(COUNTIES, 20.0)))
+    assert rich.daily["surfaced_social_org"].sum() > base.daily["surfaced_social_org"].sum()
+    # the same table at the city-wide value is the city-wide configuration, bit for bit
+    same = run_scenario(_sc_social(dict.fromkeys(COUNTIES, 1.5)))
+    for k, v in base.daily.items():
+        assert np.array_equal(v, same.daily[k], equal_nan=True), k
+
+
+def test_an_unknown_county_budget_is_named(tmp_path: Path):
+    f = tmp_path / "s.toml"
+    f.write_text(
+        'name = "x"\n[levers.system.county_social_org_budget_yuan_per_resident]\nYancheng = 2.0\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(GovsimError) as e:
+        load_scenario(f)
+    msg = str(e.value)
+    assert "s.toml" in msg and "Yancheng" in msg and "Tinghu" in msg
+
+
+def test_a_plan_names_county_entries_as_variables(tmp_path: Path):
+    """An optimise plan varies one county's entry of a by-county table by its key path;
+    the cost model prices the candidate, and a misspelt county is refused by name."""
+    from sim.experiment import optimise as opt
+
+    root = Path(__file__).resolve().parents[1]
+    body = f"""
+kind = "optimise"
+name = "county_vars"
+base = "{(root / "scenarios" / "yancheng.toml").as_posix()}"
+scale = 0.01
+trials = 4
+batch = 2
+
+[budget]
+relative_to_base = 1.1
+
+[[variables]]
+name = "binhai_social"
+path = "levers.system.county_social_org_budget_yuan_per_resident.{{county}}"
+type = "float"
+range = [0.0, 6.0]
+
+[[variables]]
+name = "dafeng_workers"
+path = "levers.capability.county_extra_grid_workers.Dafeng"
+type = "int"
+range = [0, 200]
+step = 100
+
+[[objectives]]
+metric = "security_index"
+"""
+    good = tmp_path / "good.toml"
+    good.write_text(body.replace("{county}", "Binhai"), encoding="utf-8")
+    setup = opt.prepare(good)
+    assert [v.name for v in setup.plan.variables] == ["binhai_social", "dafeng_workers"]
+    bad = tmp_path / "bad.toml"
+    bad.write_text(body.replace("{county}", "Binhia"), encoding="utf-8")
+    with pytest.raises(GovsimError, match="Binhia"):
+        opt.prepare(bad)

@@ -29,8 +29,10 @@ def _moved(group: str, name: str, value):
     """A clearly different valid value for a lever."""
     if isinstance(value, bool):
         return not value
-    if isinstance(value, dict):  # county_extra_grid_workers: 6 workers in Dafeng at 1:500
-        return {"Dafeng": 3000}
+    if isinstance(value, dict):  # the by-county tables: one county moved
+        if name == "county_extra_grid_workers":
+            return {"Dafeng": 3000}  # 6 workers at 1:500
+        return {"Dafeng": 20.0}  # county_social_org_budget_yuan_per_resident
     if name == "resource_allocation":
         return "pooled"
     field = Levers.model_fields[group].annotation.model_fields[name]

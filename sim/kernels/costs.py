@@ -59,6 +59,7 @@ from sim.pools import (
     N_KINDS,
     Pools,
     build_pools,
+    county_social_budgets,
 )
 
 # role of each pool kind's staff (social organisations are paid through their budget)
@@ -164,7 +165,7 @@ class Params:
             * c.permission_control_operation,
         }
         per_resident = {
-            "social_org_funding": lv.system.social_org_budget_yuan_per_resident,
+            "social_org_funding": _social_org_budget(sc),
             "publicity": lv.people.publicity_education * c.publicity_per_resident,
             "evaluation": lv.people.public_evaluation * c.evaluation_per_resident,
             "digital_inclusion": lv.capability.digital_inclusion * c.digital_inclusion_per_resident,
@@ -203,6 +204,18 @@ class Params:
             per_vulnerable=lv.community.video_coverage_vulnerable
             * (c.video_device_cost / c.video_device_life_years + c.video_operation_per_covered),
         )
+
+
+def _social_org_budget(sc) -> float:
+    """Social-organisation support per resident-year, city-wide: the counties' budgets
+    (``levers.system.county_social_org_budget_yuan_per_resident`` where it names them)
+    weighted by their populations (``city.counties``; the simulated city keeps their
+    shares)."""
+    sy = sc.levers.system
+    if not sy.county_social_org_budget_yuan_per_resident:
+        return sy.social_org_budget_yuan_per_resident
+    pop = np.array([c.population for c in sc.city.counties], dtype=np.float64)
+    return float(np.sum(np.asarray(county_social_budgets(sc)) * pop) / pop.sum())
 
 
 def staff_by_kind(pools: Pools, cases_per_staff: float) -> np.ndarray:

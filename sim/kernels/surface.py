@@ -50,10 +50,11 @@ from sim.rng import S_SURFACE, S_SURFACE_CHANNEL, S_SURFACE_HOUR, S_SURFACE_SUB,
 
 
 @njit(cache=True)
-def issue_hazards(cat, vulnerable, participation, trust, patrol_factor, p, out):
+def issue_hazards(cat, vulnerable, participation, trust, patrol_factor, social, p, out):
     """Channel hazards of one hidden issue into ``out`` (length 6); returns their sum.
 
-    ``out`` = [report, patrol, video, social, mass, abandon]. ``p`` packs the
+    ``out`` = [report, patrol, video, social, mass, abandon]. ``social`` is the strength
+    S of the social organisations of the issue's county; ``p`` packs the other
     parameters (see :func:`pack_surface_params`).
     """
     out[0] = p[0 + cat] * participation * (0.5 + trust)
@@ -63,7 +64,7 @@ def issue_hazards(cat, vulnerable, participation, trust, patrol_factor, p, out):
         out[2] = p[8 + cat] * p[14] * cover
     else:
         out[2] = 0.0
-    out[3] = p[15] * p[16] if (cat == 1 or cat == 2) else 0.0
+    out[3] = p[15] * social if (cat == 1 or cat == 2) else 0.0
     out[4] = p[17] * p[18] if (cat == 1 and vulnerable) else 0.0
     out[5] = 1.0 / p[19 + cat]
     return out[0] + out[1] + out[2] + out[3] + out[4] + out[5]
@@ -72,9 +73,10 @@ def issue_hazards(cat, vulnerable, participation, trust, patrol_factor, p, out):
 @njit(cache=True, parallel=True)
 def _surface_kernel(
     status, iid, category, vulnerable, resident, grid, digital, t_created, channel, next_step,
-    t_surfaced, t_ready, t_closed, participation, trust, patrol_factor, p, seed, day,
+    t_surfaced, t_ready, t_closed, participation, trust, patrol_factor, social, p, seed, day,
 ):  # fmt: skip
-    """Surface or abandon each LATENT issue (rows are independent: parallel over rows)."""
+    """Surface or abandon each LATENT issue (rows are independent: parallel over rows).
+    ``social`` is the social organisations' strength per grid."""
     n = status.shape[0]
     for k in prange(n):
         if status[k] != LATENT:
@@ -82,8 +84,9 @@ def _surface_kernel(
         h = np.empty(6)
         r = resident[k]
         c = category[k]
+        g = grid[k]
         tot = issue_hazards(
-            c, vulnerable[k] != 0, participation[r], trust[r], patrol_factor[grid[k]], p, h
+            c, vulnerable[k] != 0, participation[r], trust[r], patrol_factor[g], social[g], p, h
         )
         q = iid[k]
         if uniform(seed, S_SURFACE, day, q) >= 1.0 - np.exp(-tot):
@@ -142,6 +145,10 @@ class Params:
         grid, its beat's, where counties have added workers).
     patrol_load_stop : float
         ``surfacing.patrol_load_stop``: queued cases per worker at which patrols stop.
+    social_strength : float or float array [n_grids]
+        Social organisations' strength S (:func:`sim.pools.social_org_strength`); per grid,
+        its county's, where counties have their own budget
+        (:func:`sim.pools.social_strength_by_grid`).
     """
 
     packed: np.ndarray
@@ -149,6 +156,7 @@ class Params:
     patrol_hours_per_day: float
     patrol_load_stop: float
     workers_per_beat: float | np.ndarray
+    social_strength: float | np.ndarray
 
     @classmethod
     def from_scenario(cls, sc) -> Params:
@@ -160,6 +168,7 @@ class Params:
             patrol_hours_per_day=sc.levers.capability.patrol_hours_per_day,
             patrol_load_stop=sc.surfacing.patrol_load_stop,
             workers_per_beat=float(sc.levers.capability.workers_per_grid),
+            social_strength=social_org_strength(sc),
         )
 
 
@@ -227,8 +236,10 @@ def surface_step(
     """
     t = issues
     patrol = patrol_factor(queue_len, pools.grid_pool, patrol_mult, city.grid_start, p, visit_hours)
+    social = np.broadcast_to(np.asarray(p.social_strength, dtype=np.float64), patrol.shape)
     _surface_kernel(
         t.status, t.iid, t.category, t.vulnerable, t.resident, t.grid, t.digital, t.t_created,
         t.channel, t.next_step, t.t_surfaced, t.t_ready, t.t_closed,
-        residents.participation, residents.trust, patrol, p.packed, seed, day,
+        residents.participation, residents.trust, patrol, np.ascontiguousarray(social), p.packed,
+        seed, day,
     )  # fmt: skip

@@ -2526,6 +2526,16 @@ class SystemLevers(_Section):
         plausible=(0.5, 3.0),
         note=N_BASELINE + "; the article: social organisations short of resources",
     )
+    # --- issue 16 (planners allocate by county): social-organisation funding by county
+    county_social_org_budget_yuan_per_resident: dict[
+        str, Annotated[float, Field(ge=0.0, le=1000.0)]
+    ] = Field(
+        default_factory=dict,
+        description="社会组织培育扶持 by county: yuan per resident-year in the named counties "
+        "(English names, e.g. {Binhai = 3.0}) in place of social_org_budget_yuan_per_resident "
+        "there; it sets the county's social-organisation strength (detection) and funded "
+        "slots, and is paid per resident of the county",
+    )
     # --- actors (issue 12): resident self-governance (由民自主, sim.kernels.selfgov)
     self_governance: Prob = param(
         0.4,
@@ -3288,14 +3298,25 @@ class Scenario(_Section):
 
     @model_validator(mode="after")
     def _county_names(self) -> Scenario:
-        """The counties named by ``levers.capability.county_extra_grid_workers`` exist."""
+        """The counties named by the by-county levers (``levers.capability.
+        county_extra_grid_workers``, ``levers.system.county_social_org_budget_yuan_per_resident``)
+        exist."""
         known = [c.name_en for c in self.city.counties]
-        for levers in (self.levers, self.warmup_levers):
-            extra = levers.capability.county_extra_grid_workers if levers else {}
-            unknown = [k for k in extra if k not in known]
-            if unknown:
-                raise ValueError(
-                    f"levers.capability.county_extra_grid_workers: unknown county "
-                    f"{unknown[0]!r}; the city's counties are {', '.join(known)}"
-                )
+        for where, levers in (("levers", self.levers), ("warmup_levers", self.warmup_levers)):
+            if levers is None:
+                continue
+            cap, sy = levers.capability, levers.system
+            for path, table in (
+                ("capability.county_extra_grid_workers", cap.county_extra_grid_workers),
+                (
+                    "system.county_social_org_budget_yuan_per_resident",
+                    sy.county_social_org_budget_yuan_per_resident,
+                ),
+            ):
+                unknown = [k for k in table if k not in known]
+                if unknown:
+                    raise ValueError(
+                        f"{where}.{path}: unknown county {unknown[0]!r}; the city's counties "
+                        f"are {', '.join(known)}"
+                    )
         return self
