@@ -130,17 +130,22 @@ def test_added_workers_act_in_their_county():
     assert more.daily["surfaced_patrol"].sum() > base.daily["surfaced_patrol"].sum()
 
 
-def test_an_unknown_county_is_named(tmp_path: Path):
+@pytest.mark.parametrize(
+    ("table", "entry", "suggested"),
+    [
+        ("capability.county_extra_grid_workers", "Dafneg = 100", "Dafeng"),
+        ("system.county_social_org_budget_yuan_per_resident", "Yancheng = 2.0", "Tinghu"),
+    ],
+)
+def test_an_unknown_county_is_named(tmp_path: Path, table: str, entry: str, suggested: str):
+    """The error names the file, the table, the unknown county and the known ones."""
     f = tmp_path / "s.toml"
-    f.write_text(
-        'name = "x"\n[levers.capability.county_extra_grid_workers]\nDafneg = 100\n',
-        encoding="utf-8",
-    )
+    f.write_text(f'name = "x"\n[levers.{table}]\n{entry}\n', encoding="utf-8")
     with pytest.raises(GovsimError) as e:
         load_scenario(f)
     msg = str(e.value)
-    assert "s.toml" in msg and "Dafneg" in msg and "Dafeng" in msg
-    assert "county_extra_grid_workers" in msg
+    unknown = entry.split(" ")[0]
+    assert "s.toml" in msg and unknown in msg and suggested in msg and table in msg
 
 
 def test_a_negative_number_is_refused(tmp_path: Path):
@@ -231,18 +236,6 @@ def test_funded_counties_surface_more_through_social_organisations():
     same = run_scenario(_sc_social(dict.fromkeys(COUNTIES, 1.5)))
     for k, v in base.daily.items():
         assert np.array_equal(v, same.daily[k], equal_nan=True), k
-
-
-def test_an_unknown_county_budget_is_named(tmp_path: Path):
-    f = tmp_path / "s.toml"
-    f.write_text(
-        'name = "x"\n[levers.system.county_social_org_budget_yuan_per_resident]\nYancheng = 2.0\n',
-        encoding="utf-8",
-    )
-    with pytest.raises(GovsimError) as e:
-        load_scenario(f)
-    msg = str(e.value)
-    assert "s.toml" in msg and "Yancheng" in msg and "Tinghu" in msg
 
 
 def test_a_plan_names_county_entries_as_variables(tmp_path: Path):
