@@ -230,3 +230,25 @@ def test_resize_pools_keeps_busy_slots_and_totals():
     assert new.free_at.tolist() == [50.0, 30.0, 5.0, 6.0, 24.0, 24.0, 24.0]
     assert new.staff_per_duty_day.tolist() == pytest.approx([1.0, 2.0, 0.5])
     assert pools.servers.tolist() == [3, 2, 0]  # the original is untouched
+
+
+def test_a_floor_the_budget_cannot_give_is_the_even_share():
+    """reallocation.min_slots above what a group's budget can give every pool (a
+    downscaled city has many one-slot pools) lowers the floor to the even share instead of
+    stopping the run (a Latin-hypercube point of the uncertainty analysis did stop)."""
+    from sim.run import run_scenario
+    from sim.scenario.schema import Scenario
+
+    sc = Scenario.model_validate(
+        {
+            "name": "floor",
+            "scale": 0.002,
+            "days": 30,
+            "warmup_days": 0,
+            "seed": 3,
+            "levers": {"capability": {"resource_allocation": "pooled"}},
+            "reallocation": {"min_slots": 5, "period_days": 10},
+        }
+    )
+    res = run_scenario(sc)  # stopped with "sum(min_slots) <= budget" before
+    assert res.daily["resolved"].sum() > 0

@@ -596,7 +596,9 @@ def reallocation_step(
                 population=pop,
                 equity_weight=p.equity_weight,
                 need=savas_need(lam / mu, pop),
-                min_slots=p.min_slots,
+                # the floor, or the even share where the group's budget cannot give
+                # every pool the floor (a downscaled city has many one-slot pools)
+                min_slots=min(p.min_slots, budget // idx.size),
             )
     social = pl.kind == K_SOCIAL
     if social.any():

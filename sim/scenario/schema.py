@@ -1830,7 +1830,8 @@ class ReallocationParams(_Section):
         1,
         ge=0,
         le=100,
-        description="Floor of slots per pool",
+        description="Floor of slots per pool; where a group's budget cannot give every "
+        "pool that many, the floor is the even share of the budget (rounded down)",
         zh="最少容量",
         unit="slots per pool",
         source=ASSUMPTION,
