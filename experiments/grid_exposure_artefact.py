@@ -3,12 +3,15 @@
     python experiments/grid_exposure_artefact.py [--seeds 1 2 3] [--days 180] [--scale 0.01]
 
 Runs the baseline and ``fine_grids_equal_staff`` (smaller grids over the same workers) on
-the same seeds, with the survey's grid-incident exposure term as calibrated and with it
-off (``indices.grid_incident_logit = 0``), and prints the paired difference in the
-security index. A remembered collective incident is felt by the residents of the grid it
-is recorded in, so redrawing grids smaller spreads it over fewer residents: if the
-difference vanishes without that term, it came from the grid geometry, not from a
-mechanism. Measured 2026-12-06: +0.83 points with the term, −0.03 without.
+the same seeds, with the survey's near incident exposure as calibrated and with it off
+(``indices.grid_incident_logit = 0``), and prints the paired difference in the security
+index. When a remembered collective incident was felt by the residents of the grid it
+was recorded in, redrawing grids smaller spread it over fewer residents: the difference
+then vanished without that term, so it came from the grid geometry, not from a
+mechanism. Measured 2026-12-06 with grid memory: +0.83 points with the term, −0.03
+without. Since incidents are remembered on the residents' fixed blocks (and the county
+distances use fixed county centres), measured 2026-12-06: −0.006 with the term
+(per seed +0.165, −0.382, +0.200), +0.000 without.
 """
 
 from __future__ import annotations

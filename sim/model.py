@@ -881,9 +881,11 @@ class GovernanceModel(mesa.Model):
         # 8 measure
         with self._clock("measure"):
             counts, sums, res_days = k.measure(t, s.pools, p.measure, d)
+            # today's incidents where they arose: petitions on their grid's middle block
+            on_blocks = s.survey.to_blocks(esc.collective_by_grid) + unrest.block_onsets
             survey = measure.survey_step(
                 s.survey, p.measure, t, city, res.trust, s.activation.felt,
-                esc.collective_by_grid + unrest.onsets, d,
+                esc.collective_by_grid + unrest.onsets, d, on_blocks,
             )  # fmt: skip
             row = self.metrics.record(
                 d,

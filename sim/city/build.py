@@ -562,6 +562,43 @@ def load_county_shapes() -> dict[str, list[tuple[Path, list[Path]]]]:
     return shapes
 
 
+def _ring_area_centroid(ring: Path) -> tuple[float, np.ndarray]:
+    """|area| and centroid of one closed ring (shoelace formula, in lon/lat degrees)."""
+    v = np.asarray(ring.vertices, dtype=np.float64)
+    x, y = v[:, 0], v[:, 1]
+    x1, y1 = np.roll(x, -1), np.roll(y, -1)
+    cross = x * y1 - x1 * y
+    a = 0.5 * cross.sum()
+    if a == 0.0:
+        return 0.0, v.mean(axis=0)
+    c = np.array([((x + x1) * cross).sum(), ((y + y1) * cross).sum()]) / (6.0 * a)
+    return abs(a), c
+
+
+def county_centroids(county_names: list[str]) -> np.ndarray:
+    """Each county's centre (lon, lat; float64[n_counties, 2]): the mean position of its
+    grids' map points in expectation (:func:`_grid_points` draws them uniformly in the
+    county polygon, or in a disc around a fallback centre), so it depends neither on the
+    grids' number nor on the draw — unlike the mean of the drawn points."""
+    shapes = load_county_shapes()
+    out = np.empty((len(county_names), 2))
+    for c, name in enumerate(county_names):
+        if name in shapes:
+            total, moment = 0.0, np.zeros(2)
+            for exterior, holes in shapes[name]:
+                for ring, sign in [(exterior, 1.0)] + [(h, -1.0) for h in holes]:
+                    a, cen = _ring_area_centroid(ring)
+                    total += sign * a
+                    moment += sign * a * cen
+            out[c] = moment / total
+        else:
+            angle = 2.0 * np.pi * c / len(county_names)
+            out[c] = np.array(_FALLBACK_CENTRE) + _FALLBACK_RADIUS * np.array(
+                [np.cos(angle), np.sin(angle)]
+            )
+    return out
+
+
 def points_in_shape(shape: list[tuple[Path, list[Path]]], points: np.ndarray) -> np.ndarray:
     """Whether each (lon, lat) row of ``points`` lies inside the (multi)polygon ``shape``."""
     inside = np.zeros(points.shape[0], dtype=bool)

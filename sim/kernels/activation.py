@@ -73,6 +73,7 @@ __all__ = [
     "add_by_grid",
     "block_grid",
     "blocks_to_grids",
+    "grid_block",
     "grids_to_blocks",
     "arrest_probability",
     "enforcement_presence",
@@ -229,6 +230,13 @@ def block_grid(block_start: np.ndarray, grid_start: np.ndarray) -> np.ndarray:
     of the block is recorded (event log, early-warning scores)."""
     mid = (block_start[:-1] + block_start[1:]) // 2
     return np.searchsorted(grid_start, mid, side="right") - 1
+
+
+def grid_block(grid_start: np.ndarray, block_start: np.ndarray) -> np.ndarray:
+    """The block holding each grid's middle resident (int64[n_grids]): where a grid's
+    collective incident (a group petition, :mod:`sim.kernels.escalate`) is remembered by
+    the residents around it (:func:`sim.kernels.measure.survey_step`)."""
+    return block_grid(grid_start, block_start)
 
 
 @njit(cache=True, parallel=True)
@@ -461,6 +469,7 @@ class Unrest(NamedTuple):
 
     incidents: int
     onsets: np.ndarray  # int64[n_grids]: onsets recorded at the grid of the block's middle
+    block_onsets: np.ndarray  # int64[n_blocks]: the same onsets on the blocks they arose on
 
 
 def presence(patrol_mult, grid_sizes, p: Params) -> np.ndarray:
@@ -555,9 +564,10 @@ def update(
         np.uint8
     )
     n_onsets = int(onset.sum())
+    on_blocks = onset.astype(np.int64)
     if same:
-        return Unrest(n_onsets, onset.astype(np.int64))
+        return Unrest(n_onsets, on_blocks, on_blocks)
     at_grid = np.bincount(
         block_grid(units, grid_start), weights=onset, minlength=grid_start.shape[0] - 1
     ).astype(np.int64)
-    return Unrest(n_onsets, at_grid)
+    return Unrest(n_onsets, at_grid, on_blocks)

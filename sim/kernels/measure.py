@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit, prange
 
+from sim.city.build import county_centroids
 from sim.issues import (
     ABANDONED,
     CAT_DISPUTE,
@@ -36,6 +37,7 @@ from sim.issues import (
     LITIGATED,
     RESOLVED,
 )
+from sim.kernels.activation import grid_block
 
 # Layout of the integer counters returned by the kernel.
 C_STATUS = 0  # 8 slots: issues by status now (open ones are the current snapshot)
@@ -227,15 +229,16 @@ def outcomes_by_kind(issues, pools, day: int) -> tuple[np.ndarray, np.ndarray]:
 # Each resident i answers three published survey items; she answers positively with
 # probability σ(z), z a logit of her own experience, exposure and trust:
 #
-#   安全感  z_S = a_S + β_T(T_i − T₀) − β_g X_g − Σ_c' β_a e^(−d(c,c')/L) K_c' − β_r R_g
+#   安全感  z_S = a_S + β_T(T_i − T₀) − β_g X_b − Σ_c' β_a e^(−d(c,c')/L) K_c' − β_r R_g
 #   获得感  z_G = a_G + β_T(T_i − T₀) + β_m M_i − β_u U_i
-#   幸福感  z_H = a_H + β_T(T_i − T₀) − β_h (H_i − H₀) + ½(β_m M_i − β_u U_i) − w·E_g
+#   幸福感  z_H = a_H + β_T(T_i − T₀) − β_h (H_i − H₀) + ½(β_m M_i − β_u U_i) − w·E_i
 #
-# with E_g = β_g X_g + Σ_c' β_a e^(−d(c,c')/L) K_c' + β_r R_g the grid's exposure (the
-# safety terms of z_S).
+# with E_i = β_g X_b + Σ_c' β_a e^(−d(c,c')/L) K_c' + β_r R_g her exposure (the safety
+# terms of z_S; b her block, g her grid, c her county).
 #
 # M_i, U_i: own needs, enquiries and disputes met (weighted 0.5^(t/h)) and closed unmet,
-# X_g: collective incidents in the own grid, K_c: incidents per 100k residents of county
+# X_b: collective incidents on the own block (小区/自然村: the fixed place she lives in,
+# not the grid drawn over it), K_c: incidents per 100k residents of county
 # c — all remembered with weight exp(−age/τ); R_g open safety risks per 1,000 residents of
 # the grid now; H_i felt hardship. The index is 100 × the mean of σ(z) over residents.
 # ----------------------------------------------------------------------------------------
@@ -247,6 +250,48 @@ I_GAIN, I_HAPPINESS, I_SECURITY = 0, 1, 2
 N_SURVEY_COLS = 5
 
 
+@dataclass(frozen=True)
+class Cells:
+    """The city cut at both grid and block boundaries: each cell is the residents one grid
+    and one block share (a grid drawn at the block size is one cell). Residents are
+    ordered so that both are runs of consecutive residents, and so is each cell.
+
+    Attributes
+    ----------
+    start : int64[n_cells + 1]
+        First resident of each cell (the union of ``grid_start`` and ``block_start``).
+    grid, block : int64[n_cells]
+        The grid and the block of each cell.
+    grid_size : int64[n_grids]
+        Residents per grid (open risks are per 1,000 residents of the grid).
+    grid_block : int64[n_grids]
+        The block of each grid's middle resident (:func:`sim.kernels.activation.grid_block`).
+    n_blocks : int
+    """
+
+    start: np.ndarray
+    grid: np.ndarray
+    block: np.ndarray
+    grid_size: np.ndarray
+    grid_block: np.ndarray
+    n_blocks: int
+
+    @classmethod
+    def of(cls, city) -> Cells:
+        gs = np.asarray(city.grid_start, dtype=np.int64)
+        bs = np.asarray(city.block_start, dtype=np.int64)
+        start = np.union1d(gs, bs)
+        first = start[:-1]
+        return cls(
+            start=start,
+            grid=np.searchsorted(gs, first, side="right") - 1,
+            block=np.searchsorted(bs, first, side="right") - 1,
+            grid_size=np.diff(gs),
+            grid_block=grid_block(gs, bs),
+            n_blocks=int(bs.shape[0] - 1),
+        )
+
+
 @dataclass
 class SurveyState:
     """What residents remember (decayed stocks) and the fixed references of the items.
@@ -255,12 +300,16 @@ class SurveyState:
     ----------
     met, unmet : float32[n_residents]
         M_i and U_i.
-    grid_incidents : float64[n_grids]
-        X_g.
+    block_incidents : float64[n_blocks]
+        X_b: collective incidents remembered on each block (小区/自然村,
+        ``city.block_start``). A resident remembers the incidents of the fixed place she
+        lives in, not of the grid drawn over it, so redrawing grids over the same residents
+        moves no exposure (issue 13: with a grid-level memory, smaller grids looked safer).
     county_incidents : float64[n_counties]
         Incidents remembered per county (K_c × population_c / 100k).
     county_km : float64[n_counties, n_counties]
-        Distances d(c, c') between the counties' population centroids (km).
+        Distances d(c, c') between the counties' centres (km,
+        :func:`sim.city.build.county_centroids`).
     per_100k : float64[n_counties]
         100,000 ÷ population of each county (0 for an empty one).
     trust_ref, hardship_ref : float
@@ -269,13 +318,21 @@ class SurveyState:
 
     met: np.ndarray
     unmet: np.ndarray
-    grid_incidents: np.ndarray
+    block_incidents: np.ndarray
     county_incidents: np.ndarray
     county_km: np.ndarray
     per_100k: np.ndarray
     trust_ref: float
     hardship_ref: float
     risk_by_grid: np.ndarray  # float64[n_grids]: yesterday's open safety risks
+    cells: Cells  # the pieces of grids and blocks the kernel walks over
+
+    def to_blocks(self, per_grid: np.ndarray) -> np.ndarray:
+        """Counts recorded per grid (a group petition, :mod:`sim.kernels.escalate`), put on
+        the block of each grid's middle resident (float64[n_blocks])."""
+        c = self.cells
+        v = np.asarray(per_grid, dtype=np.float64)
+        return np.bincount(c.grid_block, weights=v, minlength=c.n_blocks)
 
     def county_kernel(self, distance_decay_km: float) -> np.ndarray:
         """e^(−d(c,c')/L) × 100k / population_c': county incidents → the exposure rate of a
@@ -288,8 +345,8 @@ class SurveyState:
         sizes = np.diff(city.grid_start).astype(np.float64)
         pop = np.bincount(city.grid_county, weights=sizes, minlength=n_c)
         w = np.maximum(pop, 1.0)
-        lon = np.bincount(city.grid_county, weights=sizes * city.grid_lon, minlength=n_c) / w
-        lat = np.bincount(city.grid_county, weights=sizes * city.grid_lat, minlength=n_c) / w
+        # fixed county centres, not the drawn grid points (those vary with the grids)
+        lon, lat = county_centroids(list(city.county_names_zh)).T
         km_lat = 111.2
         km_lon = 111.2 * np.cos(np.radians(lat.mean() if n_c else 0.0))
         d = np.hypot((lon[:, None] - lon[None, :]) * km_lon, (lat[:, None] - lat[None, :]) * km_lat)
@@ -297,13 +354,14 @@ class SurveyState:
         return cls(
             met=np.zeros(n, dtype=np.float32),
             unmet=np.zeros(n, dtype=np.float32),
-            grid_incidents=np.zeros(city.n_grids),
+            block_incidents=np.zeros(city.block_start.shape[0] - 1),
             county_incidents=np.zeros(n_c),
             county_km=d,
             per_100k=np.where(pop > 0, 1e5 / w, 0.0),
             trust_ref=float(trust0.mean(dtype=np.float64)) if n else 0.0,
             hardship_ref=float(np.median(city.hardship)) if n else 0.0,
             risk_by_grid=np.zeros(city.n_grids),
+            cells=Cells.of(city),
         )
 
 
@@ -334,32 +392,24 @@ def _experience_kernel(
 
 @njit(cache=True, parallel=True)
 def _survey_kernel(
-    grid_start, grid_county, trust, felt, met, unmet, grid_incidents, area_by_county,
-    risk_by_grid, a_g, a_h, a_s, b_t, b_m, b_u, b_g, b_r, b_h, w_s, trust_ref, hardship_ref,
-    out,
+    cell_start, exposure, trust, felt, met, unmet, a_g, a_h, a_s, b_t, b_m, b_u, b_h, w_s,
+    trust_ref, hardship_ref, out,
 ):  # fmt: skip
-    """Σ over each grid's residents of P(positive answer) per item into ``out[g, k]``.
+    """Σ over each cell's residents of P(positive answer) per item into ``out[c, k]``.
 
-    σ(z) = 1 / (1 + e^(−z)) with e^(−z) factored into the parts the items share: per
-    grid e^(−a)·e^(±exposure), per resident e^(−β_T(T − T₀)) and e^(β_h(H − H₀)), and
-    e^(−own/2) only for the few residents with remembered experience — two exponentials
-    per resident instead of three. Each grid writes only its own row, so the sums do not
-    depend on the thread count.
+    A cell (:class:`Cells`) is where one grid and one block overlap, so its residents
+    share one exposure E (``exposure[c]``). σ(z) = 1 / (1 + e^(−z)) with e^(−z) factored
+    into the parts the items share: per cell e^(−a)·e^(±E), per resident
+    e^(−β_T(T − T₀)) and e^(β_h(H − H₀)), and e^(−own/2) only for the few residents with
+    remembered experience — two exponentials per resident instead of three. Each cell
+    writes only its own row, so the sums do not depend on the thread count.
     """
-    n_grids = grid_start.shape[0] - 1
-    for g in prange(n_grids):
-        lo, hi = grid_start[g], grid_start[g + 1]
-        n_g = hi - lo
-        exposure = 0.0
-        if n_g > 0:
-            exposure = (
-                b_g * grid_incidents[g]
-                + area_by_county[grid_county[g]]
-                + b_r * 1000.0 * risk_by_grid[g] / n_g
-            )
-        k_s = math.exp(-a_s + exposure)
+    n_cells = cell_start.shape[0] - 1
+    for c in prange(n_cells):
+        lo, hi = cell_start[c], cell_start[c + 1]
+        k_s = math.exp(-a_s + exposure[c])
         k_g = math.exp(-a_g)
-        k_h = math.exp(-a_h + w_s * exposure)
+        k_h = math.exp(-a_h + w_s * exposure[c])
         s_g = 0.0
         s_h = 0.0
         s_s = 0.0
@@ -378,11 +428,11 @@ def _survey_kernel(
             p_h = 1.0 / (1.0 + k_h * e_t * e_h * half)
             s_h += p_h
             d_h += p_h * (1.0 - p_h)
-        out[g, I_GAIN] = s_g
-        out[g, I_HAPPINESS] = s_h
-        out[g, I_SECURITY] = s_s
-        out[g, 3] = d_s
-        out[g, 4] = d_h
+        out[c, I_GAIN] = s_g
+        out[c, I_HAPPINESS] = s_h
+        out[c, I_SECURITY] = s_s
+        out[c, 3] = d_s
+        out[c, 4] = d_h
 
 
 @dataclass(frozen=True)
@@ -393,6 +443,7 @@ class SurveyDay:
 
     shares: np.ndarray  # float64[3]: gain, happiness, security
     by_grid: np.ndarray  # float64[n_grids, 5]: sums per grid (shares ×n_g, slopes)
+    by_cell: np.ndarray  # float64[n_cells, 5]: the same per cell (:class:`Cells`)
     security_incidents: float
     security_fading: float
     security_risks: float
@@ -400,25 +451,39 @@ class SurveyDay:
 
 
 def survey_step(
-    state: SurveyState, p: Params, issues, city, trust, felt, incidents_by_grid, day: int
+    state: SurveyState,
+    p: Params,
+    issues,
+    city,
+    trust,
+    felt,
+    incidents_by_grid,
+    day: int,
+    incidents_by_block: np.ndarray | None = None,
 ) -> SurveyDay:
     """Ask every resident today (:func:`_survey_kernel`) after she forgets by exp(−1/τ)
     and adds her issues closed today and today's collective incidents
-    (``incidents_by_grid``).
+    (``incidents_by_grid``, for the counties; ``incidents_by_block``, the same incidents
+    on the blocks they arose on, for the near exposure — default: each grid's on the
+    block of its middle resident).
 
-    The parts of the change are first-order: Σ_g Σ_{i∈g} p_i(1 − p_i) × (change of the
-    grid's exposure from that cause) ÷ n, in index points (what remains — trust, own
-    experience, hardship, curvature — is the rest).
+    A resident's exposure is her block's remembered incidents, her county's and its
+    neighbours' rates, and the open risks per 1,000 residents of her grid; residents of
+    one cell (:class:`Cells`) share it. The parts of the change are first-order:
+    Σ_cells Σ_{i∈cell} p_i(1 − p_i) × (change of the cell's exposure from that cause) ÷ n,
+    in index points (what remains — trust, own experience, hardship, curvature — is the
+    rest).
     """
-    st, t = state, issues
+    st, t, cells = state, issues, state.cells
     n_c = city.n_counties
     gc = city.grid_county
+    cell_county = gc[cells.grid]
     kernel = st.county_kernel(p.distance_decay_km)
     old_area = p.area_incident * (kernel @ st.county_incidents)
-    old_exposure = p.grid_incident * st.grid_incidents + old_area[gc]
+    old_near = p.grid_incident * st.block_incidents[cells.block] + old_area[cell_county]
     st.met *= np.float32(p.decay)
     st.unmet *= np.float32(p.decay)
-    st.grid_incidents *= p.decay
+    st.block_incidents *= p.decay
     st.county_incidents *= p.decay
     risk_by_grid = np.zeros(city.n_grids)
     _experience_kernel(
@@ -427,26 +492,40 @@ def survey_step(
     )  # fmt: skip
     inc = np.asarray(incidents_by_grid, dtype=np.float64)
     inc_c = np.bincount(gc, weights=inc, minlength=n_c)
-    st.grid_incidents += inc
+    inc_b = (
+        st.to_blocks(inc)
+        if incidents_by_block is None
+        else np.asarray(incidents_by_block, dtype=np.float64)
+    )
+    st.block_incidents += inc_b
     st.county_incidents += inc_c
     area = p.area_incident * (kernel @ st.county_incidents)
-    out = np.zeros((city.n_grids, N_SURVEY_COLS))
+    n_g = np.maximum(cells.grid_size, 1)
+    risk_rate = 1000.0 * risk_by_grid / n_g
+    exposure = (
+        p.grid_incident * st.block_incidents[cells.block]
+        + area[cell_county]
+        + p.open_risk * risk_rate[cells.grid]
+    )
+    out = np.zeros((cells.grid.shape[0], N_SURVEY_COLS))
     _survey_kernel(
-        city.grid_start, gc, trust, felt, st.met, st.unmet, st.grid_incidents, area,
-        risk_by_grid, p.a[0], p.a[1], p.a[2], p.trust, p.met, p.unmet, p.grid_incident,
-        p.open_risk, p.hardship, p.security_in_happiness, st.trust_ref, st.hardship_ref, out,
+        cells.start, exposure, trust, felt, st.met, st.unmet, p.a[0], p.a[1], p.a[2], p.trust,
+        p.met, p.unmet, p.hardship, p.security_in_happiness, st.trust_ref, st.hardship_ref,
+        out,
     )  # fmt: skip
     n = max(city.n_residents, 1)
-    n_g = np.maximum(np.diff(city.grid_start), 1)
-    new = p.grid_incident * inc + (p.area_incident * (kernel @ inc_c))[gc]
-    fading = (p.decay - 1.0) * old_exposure
-    risks = p.open_risk * 1000.0 * (risk_by_grid - st.risk_by_grid) / n_g
+    new = p.grid_incident * inc_b[cells.block] + (p.area_incident * (kernel @ inc_c))[cell_county]
+    fading = (p.decay - 1.0) * old_near
+    risks = (p.open_risk * 1000.0 * (risk_by_grid - st.risk_by_grid) / n_g)[cells.grid]
     st.risk_by_grid = risk_by_grid
     d_s, d_h = out[:, 3], out[:, 4]
     exposure_change = new + fading + risks
+    by_grid = np.zeros((city.n_grids, N_SURVEY_COLS))
+    np.add.at(by_grid, cells.grid, out)
     return SurveyDay(
         shares=out[:, :N_INDICES].sum(axis=0) / n,
-        by_grid=out,
+        by_grid=by_grid,
+        by_cell=out,
         security_incidents=-100.0 * _dot(d_s, new) / n,
         security_fading=-100.0 * _dot(d_s, fading) / n,
         security_risks=-100.0 * _dot(d_s, risks) / n,

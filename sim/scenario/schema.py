@@ -2094,8 +2094,9 @@ class IndexParams(_Section):
         0.5,
         ge=0.0,
         le=10.0,
-        description="Logit loss of 安全感 per collective incident in the own grid in memory",
-        zh="本网格群体性事件对安全感的影响",
+        description="Logit loss of 安全感 per collective incident in memory on the resident's "
+        "own block (小区/自然村; the parameter keeps its name)",
+        zh="本片区群体性事件对安全感的影响",
         unit=U_LOGIT,
         source=ASSUMPTION,
         plausible=(0.2, 1.5),

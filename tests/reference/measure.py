@@ -132,19 +132,35 @@ def measure_step(issues, pools, params, day: int):
     )
 
 
-def survey_step(state, p, issues, city, trust, felt, incidents_by_grid, day: int):
+def survey_step(
+    state, p, issues, city, trust, felt, incidents_by_grid, day: int, incidents_by_block=None
+):
     """Twin of :func:`sim.kernels.measure.survey_step`: each resident's three answers.
 
     Every resident forgets by exp(−1/τ), adds her issues closed today (met ones weighted
     0.5^(t/h)), and answers each item positively with probability σ(z) (docs/model.md,
-    "Indices"). Returns the mean probability per item (gain, happiness, security).
+    "Indices"). Collective incidents are remembered on the blocks (a grid's, by default,
+    on the block of its middle resident), each resident exposed to her own block's
+    memory. Returns the mean probability per item (gain, happiness, security).
     """
     t = issues
     st = state
     st.met *= np.float32(p.decay)
     st.unmet *= np.float32(p.decay)
-    st.grid_incidents *= p.decay
+    st.block_incidents *= p.decay
     st.county_incidents *= p.decay
+    bs, gs = city.block_start, city.grid_start
+
+    def block_of(i: int) -> int:
+        return int(np.searchsorted(bs, i, side="right")) - 1
+
+    if incidents_by_block is None:
+        for g in range(city.n_grids):
+            mid = (int(gs[g]) + int(gs[g + 1])) // 2
+            st.block_incidents[block_of(mid)] += float(incidents_by_grid[g])
+    else:
+        for b in range(bs.shape[0] - 1):
+            st.block_incidents[b] += float(incidents_by_block[b])
     risk = np.zeros(city.n_grids)
     for k in range(t.n):
         status, category = int(t.status[k]), int(t.category[k])
@@ -163,7 +179,6 @@ def survey_step(state, p, issues, city, trust, felt, incidents_by_grid, day: int
             st.unmet[i] += np.float32(1.0)
     st.risk_by_grid = risk
     for g in range(city.n_grids):
-        st.grid_incidents[g] += float(incidents_by_grid[g])
         st.county_incidents[int(city.grid_county[g])] += float(incidents_by_grid[g])
     area = p.area_incident * (st.county_kernel(p.distance_decay_km) @ st.county_incidents)
 
@@ -176,12 +191,12 @@ def survey_step(state, p, issues, city, trust, felt, incidents_by_grid, day: int
         lo, hi = int(city.grid_start[g]), int(city.grid_start[g + 1])
         if hi == lo:
             continue
-        exposure = (
-            p.grid_incident * st.grid_incidents[g]
-            + area[int(city.grid_county[g])]
-            + p.open_risk * 1000.0 * risk[g] / (hi - lo)
-        )
         for i in range(lo, hi):
+            exposure = (  # her own block's memory, her county's, her grid's open risks
+                p.grid_incident * st.block_incidents[block_of(i)]
+                + area[int(city.grid_county[g])]
+                + p.open_risk * 1000.0 * risk[g] / (hi - lo)
+            )
             d_trust = p.trust * (float(trust[i]) - st.trust_ref)
             own = p.met * float(st.met[i]) - p.unmet * float(st.unmet[i])
             z_happy = a_happy + d_trust - p.hardship * (float(felt[i]) - st.hardship_ref)
