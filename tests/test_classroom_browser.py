@@ -189,10 +189,19 @@ def test_teacher_and_three_groups_play_a_round_then_the_server_restarts(tmp_path
             expect(centre.page.locator("#govsim-pending")).to_contain_text("联合指挥中心整合度")
 
             # the county tries the justice bureau's platform: the server refuses, in Chinese
-            county.page.get_by_text("其他角色的举措（只读）").click()
-            county.page.locator(
-                '#govsim-others [data-lever="levers.capability.online_mediation"] input'
-            ).click(force=True)
+            # open the read-only panel; under load (CI: xdist and four browsers) a click on
+            # its header can land during a re-render and be lost, so click until it opens
+            their = county.page.locator(
+                '#govsim-others [data-lever="levers.capability.online_mediation"]'
+            )
+            for _ in range(3):
+                county.page.get_by_text("其他角色的举措（只读）").click()
+                try:
+                    their.wait_for(state="visible", timeout=5000)
+                    break
+                except sync_api.TimeoutError:
+                    continue
+            their.locator("input").click(force=True)
             refusal = county.page.locator("#govsim-refusal")
             expect(refusal).to_contain_text("「苏解纷在线解纷平台」由市司法局掌握")
             expect(refusal).to_contain_text("本组（射阳县）无权调整")
