@@ -75,7 +75,7 @@ def summary_1_10():
     return calibration_summary(scale=0.1, days=365)
 
 
-@pytest.mark.full  # 1:1 for a year: before a release (`pytest -m full`), not in .ci/run
+@pytest.mark.slow
 @pytest.mark.parametrize("target", TARGETS, ids=[t.key for t in TARGETS])
 def test_baseline_in_band_at_1_10(summary_1_10, target):
     """The fit (docs/calibration_fit.json, at 1:10) reproduces every target."""
