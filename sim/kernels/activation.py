@@ -73,7 +73,6 @@ __all__ = [
     "add_by_grid",
     "block_grid",
     "blocks_to_grids",
-    "grid_block",
     "grids_to_blocks",
     "arrest_probability",
     "enforcement_presence",
@@ -230,13 +229,6 @@ def block_grid(block_start: np.ndarray, grid_start: np.ndarray) -> np.ndarray:
     of the block is recorded (event log, early-warning scores)."""
     mid = (block_start[:-1] + block_start[1:]) // 2
     return np.searchsorted(grid_start, mid, side="right") - 1
-
-
-def grid_block(grid_start: np.ndarray, block_start: np.ndarray) -> np.ndarray:
-    """The block holding each grid's middle resident (int64[n_grids]): where a grid's
-    collective incident (a group petition, :mod:`sim.kernels.escalate`) is remembered by
-    the residents around it (:func:`sim.kernels.measure.survey_step`)."""
-    return block_grid(grid_start, block_start)
 
 
 @njit(cache=True, parallel=True)

@@ -37,7 +37,7 @@ from sim.issues import (
     LITIGATED,
     RESOLVED,
 )
-from sim.kernels.activation import grid_block
+from sim.kernels.activation import block_grid
 
 # Layout of the integer counters returned by the kernel.
 C_STATUS = 0  # 8 slots: issues by status now (open ones are the current snapshot)
@@ -265,7 +265,8 @@ class Cells:
     grid_size : int64[n_grids]
         Residents per grid (open risks are per 1,000 residents of the grid).
     grid_block : int64[n_grids]
-        The block of each grid's middle resident (:func:`sim.kernels.activation.grid_block`).
+        The block of each grid's middle resident (:func:`sim.kernels.activation.block_grid`
+        with the roles swapped).
     n_blocks : int
     """
 
@@ -287,7 +288,7 @@ class Cells:
             grid=np.searchsorted(gs, first, side="right") - 1,
             block=np.searchsorted(bs, first, side="right") - 1,
             grid_size=np.diff(gs),
-            grid_block=grid_block(gs, bs),
+            grid_block=block_grid(gs, bs),  # the unit holding each grid's middle resident
             n_blocks=int(bs.shape[0] - 1),
         )
 
@@ -442,12 +443,20 @@ class SurveyDay:
     the change in open safety risks (security); all exposure (happiness)."""
 
     shares: np.ndarray  # float64[3]: gain, happiness, security
-    by_grid: np.ndarray  # float64[n_grids, 5]: sums per grid (shares ×n_g, slopes)
-    by_cell: np.ndarray  # float64[n_cells, 5]: the same per cell (:class:`Cells`)
+    by_cell: np.ndarray  # float64[n_cells, 5]: sums per cell (shares ×n, slopes; Cells)
     security_incidents: float
     security_fading: float
     security_risks: float
     happiness_exposure: float
+    cell_grid: np.ndarray  # int64[n_cells]: the grid of each cell
+    n_grids: int
+
+    @property
+    def by_grid(self) -> np.ndarray:
+        """The same sums per grid (float64[n_grids, 5]), added up only when asked."""
+        out = np.zeros((self.n_grids, N_SURVEY_COLS))
+        np.add.at(out, self.cell_grid, self.by_cell)
+        return out
 
 
 def survey_step(
@@ -520,12 +529,11 @@ def survey_step(
     st.risk_by_grid = risk_by_grid
     d_s, d_h = out[:, 3], out[:, 4]
     exposure_change = new + fading + risks
-    by_grid = np.zeros((city.n_grids, N_SURVEY_COLS))
-    np.add.at(by_grid, cells.grid, out)
     return SurveyDay(
         shares=out[:, :N_INDICES].sum(axis=0) / n,
-        by_grid=by_grid,
         by_cell=out,
+        cell_grid=cells.grid,
+        n_grids=city.n_grids,
         security_incidents=-100.0 * _dot(d_s, new) / n,
         security_fading=-100.0 * _dot(d_s, fading) / n,
         security_risks=-100.0 * _dot(d_s, risks) / n,
