@@ -194,15 +194,26 @@ def test_teacher_and_three_groups_play_a_round_then_the_server_restarts(tmp_path
             their = county.page.locator(
                 '#govsim-others [data-lever="levers.capability.online_mediation"]'
             )
+            # (a header click toggles: click again only while the panel is still closed)
             for _ in range(3):
-                county.page.get_by_text("其他角色的举措（只读）").click()
+                if not their.is_visible():
+                    county.page.get_by_text("其他角色的举措（只读）").click()
                 try:
                     their.wait_for(state="visible", timeout=5000)
                     break
                 except sync_api.TimeoutError:
                     continue
-            their.locator("input").click(force=True)
+            # the same under load for the switch: a click lost in a re-render shows no
+            # refusal, so try again (every attempt is refused; the pending check below
+            # still fails if one got through)
             refusal = county.page.locator("#govsim-refusal")
+            for _ in range(3):
+                their.locator("input").click(force=True)
+                try:
+                    refusal.wait_for(state="visible", timeout=5000)
+                    break
+                except sync_api.TimeoutError:
+                    continue
             expect(refusal).to_contain_text("「苏解纷在线解纷平台」由市司法局掌握")
             expect(refusal).to_contain_text("本组（射阳县）无权调整")
             expect(county.page.locator("#govsim-pending")).not_to_contain_text("苏解纷")
