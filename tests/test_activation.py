@@ -25,8 +25,14 @@ from sim.kernels.activation import (
 )
 from sim.validation.activation import epstein_alone
 from sim.validation.docking.epstein import (
+    DOCKING_SEEDS,
+    DOCKING_SETTINGS,
+    DOCKING_STEPS,
+    MESA_REFERENCE,
     EpsteinParams,
     dock,
+    load_mesa_reference,
+    mesa_statistics,
     neighbourhood_table,
     run_epstein,
     summary_statistics,
@@ -169,14 +175,11 @@ def test_mesa_defaults_are_nearly_dead():
 
 # Docking: 2 settings × 2 statistics × 2 two-sided tests (Kolmogorov–Smirnov, Mann–Whitney
 # U), Bonferroni-corrected to a family-wise α = 0.05, plus a relative difference of means.
-N_SEEDS = 20
-N_STEPS = 200
+N_STEPS = DOCKING_STEPS
 ALPHA = 0.05 / 8
 REL_TOL = 0.10
-SETTINGS = {  # Epstein's Run 1 and a lower legitimacy (more grievance, more activity)
-    "run1": EpsteinParams.run1(),
-    "legitimacy_0.7": EpsteinParams.run1(legitimacy=0.7),
-}
+SETTINGS = DOCKING_SETTINGS  # Epstein's Run 1 and a lower legitimacy (L = 0.7)
+LIVE_SEEDS = [0, 19]  # Mesa runs again in the test, to check the stored rows
 
 
 def docks(ours: np.ndarray, mesa: np.ndarray) -> tuple[bool, list[str]]:
@@ -197,6 +200,28 @@ def docks(ours: np.ndarray, mesa: np.ndarray) -> tuple[bool, list[str]]:
     return ok, notes
 
 
+def test_stored_mesa_reference_refuses_other_runs(tmp_path):
+    """The stored Mesa rows are used only for the run they describe: another Mesa
+    version, other parameters or a seed not stored is an error naming the file."""
+    import json
+
+    params = SETTINGS["run1"]
+    rows = load_mesa_reference(MESA_REFERENCE, "run1", params, [3, 1], N_STEPS)
+    assert rows.shape == (2, 2) and np.all(rows[:, 0] > 0) and np.all(rows[:, 0] < 1)
+    with pytest.raises(ValueError, match="settings.run1 does not describe"):
+        load_mesa_reference(MESA_REFERENCE, "run1", SETTINGS["legitimacy_0.7"], [0], N_STEPS)
+    with pytest.raises(ValueError, match="does not describe"):
+        load_mesa_reference(MESA_REFERENCE, "run1", params, [0], N_STEPS + 1)
+    with pytest.raises(ValueError, match=r"seeds \[99\] are not stored"):
+        load_mesa_reference(MESA_REFERENCE, "run1", params, [0, 99], N_STEPS)
+    old = json.loads(MESA_REFERENCE.read_text(encoding="utf-8"))
+    old["mesa_version"] = "3.0.0"
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(old), encoding="utf-8")
+    with pytest.raises(ValueError, match=r"old.json: mesa_version = '3.0.0'.*--write-reference"):
+        load_mesa_reference(path, "run1", params, [0], N_STEPS)
+
+
 @pytest.mark.slow
 def test_docking_with_mesa_epstein():
     """Our rule on Epstein's torus is statistically indistinguishable from Mesa's model.
@@ -211,14 +236,20 @@ def test_docking_with_mesa_epstein():
     legitimacy off by 0.02, against the same Mesa samples (so the test has power; at
     Mesa's default parameters, where nobody is active, it would not).
     """
-    seeds = list(range(N_SEEDS))
+    seeds = list(DOCKING_SEEDS)
     for name, params in SETTINGS.items():
         t0 = time.perf_counter()
-        res = dock(params, seeds, N_STEPS, n_jobs=2)
+        # Mesa's 20 runs per setting are stored (MESA_REFERENCE; ~50 s of 2 cores to
+        # rewrite); two of them run again here and must equal the stored rows exactly,
+        # so the docking is against the installed Mesa, not against a file alone
+        stored = load_mesa_reference(MESA_REFERENCE, name, params, seeds, N_STEPS)
+        live = mesa_statistics(params, LIVE_SEEDS, N_STEPS, n_jobs=2)
+        np.testing.assert_array_equal(live, stored[LIVE_SEEDS], err_msg=str(MESA_REFERENCE))
+        res = dock(params, seeds, N_STEPS, mesa=stored)
         ok, notes = docks(res.ours, res.mesa)
         print(
-            f"\n{name}: wall {time.perf_counter() - t0:.1f} s (Mesa runs {res.seconds_mesa:.1f} "
-            f"CPU-s, ours {res.seconds_ours:.2f} s)\n  " + "\n  ".join(notes)
+            f"\n{name}: wall {time.perf_counter() - t0:.1f} s (Mesa: {len(seeds)} stored runs, "
+            f"{len(LIVE_SEEDS)} rerun; ours {res.seconds_ours:.2f} s)\n  " + "\n  ".join(notes)
         )
         assert ok, notes
         for wrong in (

@@ -46,10 +46,13 @@ References
 
 from __future__ import annotations
 
+import argparse
+import json
 import multiprocessing
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, replace
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -416,8 +419,10 @@ class DockingResult:
         Two-sided Kolmogorov–Smirnov and Mann–Whitney U p-values per statistic.
     rel_diff : float64[2]
         ``|mean(ours) − mean(mesa)| / mean(mesa)`` per statistic.
-    seconds_ours, seconds_mesa : float
-        Summed wall time of the runs.
+    seconds_ours : float
+        Summed wall time of our runs.
+    seconds_mesa : float
+        Wall time of Mesa's runs (0 if they were read from a stored reference).
     """
 
     ours: np.ndarray
@@ -434,12 +439,101 @@ def _mesa_job(args):
     return run_mesa(params, seed, n_steps)
 
 
+def mesa_statistics(
+    params: EpsteinParams, seeds: list[int], n_steps: int, burn_in: int = 0, n_jobs: int = 1
+) -> np.ndarray:
+    """:func:`summary_statistics` of :func:`run_mesa` for each seed (float64[n_seeds, 2]);
+    ``n_jobs`` processes (1 = in this process)."""
+    jobs = [(params, s, n_steps) for s in seeds]
+    if n_jobs > 1:
+        with ProcessPoolExecutor(n_jobs, mp_context=multiprocessing.get_context("spawn")) as ex:
+            runs = list(ex.map(_mesa_job, jobs))
+    else:
+        runs = [_mesa_job(j) for j in jobs]
+    return np.array([summary_statistics(r, burn_in) for r in runs])
+
+
+def _reference_key(params: EpsteinParams, n_steps: int, burn_in: int) -> str:
+    return json.dumps(
+        {"params": asdict(params), "n_steps": n_steps, "burn_in": burn_in},
+        sort_keys=True,
+    )
+
+
+def write_mesa_reference(
+    path: Path, settings: dict[str, EpsteinParams], seeds: list[int], n_steps: int,
+    burn_in: int = 0, n_jobs: int = 1,
+) -> dict:  # fmt: skip
+    """Run Mesa's model for every setting and seed and store its statistics as JSON.
+
+    The file records the installed Mesa version, the parameters, steps and seeds, so
+    :func:`load_mesa_reference` can refuse a file that no longer describes the run asked
+    for. Mesa's runs are deterministic given the seed (``Model(rng=seed)``), so a stored
+    row equals a fresh run of the same seed exactly; the docking test checks that on a
+    few seeds, and docks against the stored rows (Mesa's runs are ~95 % of its time).
+    """
+    import mesa
+
+    out = {
+        "mesa_version": mesa.__version__,
+        "command": "python -m sim.validation.docking.epstein --write-reference",
+        "seeds": list(seeds),
+        "settings": {},
+    }
+    for name, params in settings.items():
+        stats_ = mesa_statistics(params, seeds, n_steps, burn_in, n_jobs)
+        out["settings"][name] = {
+            "key": _reference_key(params, n_steps, burn_in),
+            "rows": stats_.tolist(),
+        }
+    Path(path).write_text(json.dumps(out, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return out
+
+
+def load_mesa_reference(
+    path: Path, name: str, params: EpsteinParams, seeds: list[int], n_steps: int,
+    burn_in: int = 0,
+) -> np.ndarray:  # fmt: skip
+    """The stored Mesa statistics of setting ``name`` for ``seeds`` (float64[n_seeds, 2]).
+
+    Raises
+    ------
+    ValueError
+        If the file was written by another Mesa version, for other parameters, steps or
+        burn-in, or lacks a seed; the message names the file and the command that
+        rewrites it.
+    """
+    import mesa
+
+    path = Path(path)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    redo = f"rewrite it with `{data.get('command', 'write_mesa_reference')}`"
+    if data.get("mesa_version") != mesa.__version__:
+        raise ValueError(
+            f"{path}: mesa_version = {data.get('mesa_version')!r}, but Mesa "
+            f"{mesa.__version__} is installed; {redo}"
+        )
+    entry = data.get("settings", {}).get(name)
+    if entry is None or entry["key"] != _reference_key(params, n_steps, burn_in):
+        raise ValueError(
+            f"{path}: settings.{name} does not describe these parameters, {n_steps} steps and "
+            f"burn-in {burn_in}; {redo}"
+        )
+    index = {s: i for i, s in enumerate(data["seeds"])}
+    missing = [s for s in seeds if s not in index]
+    if missing:
+        raise ValueError(f"{path}: seeds {missing} are not stored (it has {data['seeds']}); {redo}")
+    rows = np.array(entry["rows"], dtype=np.float64)
+    return rows[[index[s] for s in seeds]]
+
+
 def dock(
     params: EpsteinParams,
     seeds: list[int],
     n_steps: int,
     burn_in: int = 0,
     n_jobs: int = 1,
+    mesa: np.ndarray | None = None,
 ) -> DockingResult:
     """Dock :func:`run_epstein` with :func:`run_mesa` over the same seeds.
 
@@ -452,10 +546,14 @@ def dock(
         See :func:`summary_statistics`.
     n_jobs : int
         Processes for the Mesa runs (1 = in this process).
+    mesa : float64[n_seeds, 2], optional
+        Mesa's statistics for ``seeds`` already computed (e.g. :func:`load_mesa_reference`);
+        without it Mesa is run here.
 
     Returns
     -------
     DockingResult
+        ``seconds_mesa`` is 0 when ``mesa`` was given.
     """
     if params.citizen_vision != params.cop_vision:
         raise ValueError(
@@ -463,14 +561,12 @@ def dock(
             f"cop_vision; got {params.citizen_vision} and {params.cop_vision}"
         )
     ours_runs = [run_epstein(params, s, n_steps) for s in seeds]
-    jobs = [(params, s, n_steps) for s in seeds]
-    if n_jobs > 1:
-        with ProcessPoolExecutor(n_jobs, mp_context=multiprocessing.get_context("spawn")) as ex:
-            mesa_runs = list(ex.map(_mesa_job, jobs))
-    else:
-        mesa_runs = [_mesa_job(j) for j in jobs]
+    seconds_mesa = 0.0
+    if mesa is None:
+        t0 = time.perf_counter()
+        mesa = mesa_statistics(params, seeds, n_steps, burn_in, n_jobs)
+        seconds_mesa = time.perf_counter() - t0
     ours = np.array([summary_statistics(r, burn_in) for r in ours_runs])
-    mesa = np.array([summary_statistics(r, burn_in) for r in mesa_runs])
     ks_p = np.array([stats.ks_2samp(ours[:, j], mesa[:, j]).pvalue for j in range(2)])
     mw_p = np.array(
         [stats.mannwhitneyu(ours[:, j], mesa[:, j], alternative="two-sided").pvalue for j in (0, 1)]
@@ -483,5 +579,33 @@ def dock(
         mw_p=mw_p,
         rel_diff=rel,
         seconds_ours=sum(r.seconds for r in ours_runs),
-        seconds_mesa=sum(r.seconds for r in mesa_runs),
+        seconds_mesa=seconds_mesa,
     )
+
+
+# The docking the slow test runs (tests/test_activation.py): Epstein's Run 1 and a lower
+# legitimacy (more grievance, more activity), 20 seeds of 200 steps each.
+DOCKING_SETTINGS = {
+    "run1": EpsteinParams.run1(),
+    "legitimacy_0.7": EpsteinParams.run1(legitimacy=0.7),
+}
+DOCKING_SEEDS = list(range(20))
+DOCKING_STEPS = 200
+MESA_REFERENCE = Path(__file__).with_name("mesa_reference.json")
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(
+        description="store Mesa's Epstein statistics for the docking test (MESA_REFERENCE)"
+    )
+    p.add_argument("--write-reference", action="store_true", required=True)
+    p.add_argument("--out", type=Path, default=MESA_REFERENCE)
+    p.add_argument("--jobs", type=int, default=2)
+    args = p.parse_args(argv)
+    write_mesa_reference(args.out, DOCKING_SETTINGS, DOCKING_SEEDS, DOCKING_STEPS, n_jobs=args.jobs)
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
