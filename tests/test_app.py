@@ -565,7 +565,7 @@ def test_app_cli_defaults_to_localhost():
 def test_app_command_serves_localhost_offline(tmp_path):
     args = _parse(["app", str(BASELINE), "--port", "0", "--scale", "0.002", "--seed", "7"])
     cmd, env, url = app_command(args)
-    assert cmd[1:4] == ["-m", "solara", "run"]
+    assert cmd[1:4] == ["-m", "sim.app.server", "run"]  # solara run, uncompressed websocket
     assert cmd[cmd.index("--host") + 1] == DEFAULT_HOST == "127.0.0.1"
     assert "--production" in cmd and "--no-open" in cmd
     port = int(cmd[cmd.index("--port") + 1])
@@ -701,6 +701,30 @@ def _gone(pid: int) -> bool:
         return True
 
 
+def _assert_websocket_uncompressed(port: int) -> None:
+    """The page's websocket (Solara's kernel channel) declines permessage-deflate even
+    when the browser offers it (sim.app.server: the live JPEGs do not compress, and
+    compressing them was ~18 ms of a step)."""
+    import uuid
+
+    from websockets.sync.client import connect
+
+    url = f"ws://127.0.0.1:{port}/jupyter/api/kernels/{uuid.uuid4()}/channels"
+    with connect(f"{url}?session_id={uuid.uuid4()}", compression="deflate", open_timeout=30) as ws:
+        assert ws.response.headers.get("Sec-WebSocket-Extensions") is None
+
+
+def test_no_websocket_compression_is_a_default_not_an_override():
+    import uvicorn
+
+    from sim.app.server import no_websocket_compression
+
+    no_websocket_compression()
+    no_websocket_compression()  # idempotent
+    assert uvicorn.Config(app="x:app").ws_per_message_deflate is False
+    assert uvicorn.Config(app="x:app", ws_per_message_deflate=True).ws_per_message_deflate
+
+
 @pytest.mark.parametrize("sig", ["SIGTERM", "SIGINT"])
 def test_app_stops_server_and_children_on_signal(tmp_path, sig):
     """Issue 15: ``kill`` of the govsim process (only) frees the port, no child remains."""
@@ -728,6 +752,7 @@ def test_app_stops_server_and_children_on_signal(tmp_path, sig):
             except OSError:
                 assert time.monotonic() < deadline, "server did not start"
                 time.sleep(0.3)
+        _assert_websocket_uncompressed(port)
         children = _descendants(proc.pid)
         assert children, "the server runs as a child of govsim"
         proc.send_signal(getattr(signal, sig))  # govsim only, not its group
@@ -737,7 +762,11 @@ def test_app_stops_server_and_children_on_signal(tmp_path, sig):
             time.sleep(0.1)
         assert all(_gone(c) for c in children), "a child of govsim app is still running"
         with socket.socket() as s:
-            s.bind(("127.0.0.1", port))  # the port is free again
+            # the port is free again: nobody listens (SO_REUSEADDR, as a restarted server
+            # binds, so that the websocket's closed connection in TIME_WAIT does not count)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(("127.0.0.1", port))
+            s.listen()
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)

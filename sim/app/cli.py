@@ -150,7 +150,7 @@ def app_command(args: argparse.Namespace) -> tuple[list[str], dict[str, str], st
         w for w in (env.get("PYTHONWARNINGS", ""), *QUIET_WARNINGS) if w
     )
     cmd = [
-        sys.executable, "-m", "solara", "run", ROLEPLAY_PAGE if roleplay else PAGE,
+        sys.executable, "-m", "sim.app.server", "run", ROLEPLAY_PAGE if roleplay else PAGE,
         "--host", host, "--port", str(port), "--no-open", "--production",
     ]  # fmt: skip
     shown = f"[{host}]" if ":" in host else host

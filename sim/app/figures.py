@@ -101,11 +101,14 @@ class _Blit:
             if a.get_visible():
                 self.fig.draw_artist(a)
         w, h = self.canvas.get_width_height()
-        img = Image.frombuffer("RGBA", (w, h), self.canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
         buf = io.BytesIO()
         if fmt == "jpeg":
-            img.convert("RGB").save(buf, format="jpeg", quality=LIVE_JPEG_QUALITY, subsampling=0)
+            # the figure is opaque, so its alpha byte is padding (RGBX): the JPEG encoder
+            # reads the canvas as it is, with no RGB copy (the same bytes as converting)
+            img = Image.frombuffer("RGBX", (w, h), self.canvas.buffer_rgba(), "raw", "RGBX", 0, 1)
+            img.save(buf, format="jpeg", quality=LIVE_JPEG_QUALITY, subsampling=0)
         else:
+            img = Image.frombuffer("RGBA", (w, h), self.canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
             img.convert("RGB").save(buf, format="png", compress_level=1)
         return buf.getvalue()
 
