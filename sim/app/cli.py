@@ -5,7 +5,8 @@ Add it to govsim's command line with ``register(sub)`` in ``sim.cli.build_parser
 [--set K=V] [--lang L] [--roleplay [--roles FILE] [--round-days N] [--classroom-dir D]]``
 validates the scenario first (a bad file is one line on stderr, exit 2, as everywhere in
 govsim), then runs ``solara run sim/app/page.py --host H --port P --no-open
---production`` with the configuration in the environment. It listens on 127.0.0.1
+--production`` (through :mod:`sim.app.server`, which only turns the websocket's
+compression off) with the configuration in the environment. It listens on 127.0.0.1
 unless ``--classroom`` (every address, for a class network) or ``--host`` is given,
 prints the address, and never reaches the internet: every script, stylesheet and font is
 served from this machine (the local ``solara-assets`` copy; Solara's fallback to a CDN is
