@@ -50,31 +50,35 @@ def test_equity_allocation_narrows_the_urban_rural_gap(base):
 
 
 @pytest.mark.slow
-def test_early_warning_fewer_collective_incidents():
+def test_early_warning_fewer_petitions_in_every_seed_and_flags_beat_chance():
     """Early warning flags the dispute hot spots; patrols and work teams screen them and
-    take up their disputes, so fewer escalate and fewer turn collective. Collective
-    incidents are rare (a few per 100,000 residents a year), so this runs at 1:20 for a
-    year; each configuration's incidents are summed over the seeds."""
+    take up their disputes, so fewer escalate to petitions. At 1:20 for a year (petitions
+    are ~200 a seed), paired by seed (common random numbers), each seed has fewer.
+
+    What it does not show: fewer *collective incidents*. They are rare (a few per 100,000
+    residents a year); over these seeds the baseline had 58 (escalations and activation
+    episodes) and early warning 56, and the 1:20 headline over 10 replications gives
+    −4.8 % [−11.7 %, +3.0 %] per 100,000 resident-years — no detectable change. (This
+    test asserted "fewer incidents" until 2026-12-07, which those counts did not support.)
+    The baseline must still have incidents for the flags to be judged on."""
     settings = ["scale=0.05", "days=365"]
     keys = ("escalations_collective", "unrest_incidents", "escalations_petition")
 
-    def totals(name: str) -> dict[str, float]:
-        out = dict.fromkeys(keys, 0.0)
-        out["warning_lift"] = 0.0
+    def per_seed(name: str) -> list[dict[str, float]]:
+        out = []
         for s in SEEDS:
             sc = load_scenario(ROOT / "scenarios" / f"{name}.toml", [*settings, f"seed={s}"])
             summary = run_scenario(sc).summary
-            for k in keys:
-                out[k] += int(summary[k])
-            out["warning_lift"] += summary["warning_lift"] / len(SEEDS)
+            row = {k: int(summary[k]) for k in keys}
+            row["warning_lift"] = float(summary["warning_lift"])
+            out.append(row)
         return out
 
-    base, warned = totals("yancheng"), totals("early_warning")
-    base_inc = base["escalations_collective"] + base["unrest_incidents"]
-    warned_inc = warned["escalations_collective"] + warned["unrest_incidents"]
-    assert base_inc >= 10, base  # the baseline has incidents to prevent
-    assert warned_inc < base_inc, (base, warned)
-    assert warned["escalations_petition"] < base["escalations_petition"], (base, warned)
+    base, warned = per_seed("yancheng"), per_seed("early_warning")
+    base_inc = sum(r["escalations_collective"] + r["unrest_incidents"] for r in base)
+    assert base_inc >= 10, base  # the baseline has incidents the flags can precede
+    for b, w in zip(base, warned, strict=True):
+        assert w["escalations_petition"] < b["escalations_petition"], (base, warned)
     # the flags beat chance: incidents follow flagged grids several times more often
-    # than grids picked at random (measured ≈ 5–7)
-    assert base["warning_lift"] > 2.0, base
+    # than grids picked at random (measured ≈ 2–3.5 per seed at 1:20)
+    assert np.mean([r["warning_lift"] for r in base]) > 2.0, base
