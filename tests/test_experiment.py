@@ -704,3 +704,33 @@ def test_summarize_a_partial_folder(tmp_path):
     next(iter(_records(out))).unlink()  # as if that run had not finished yet
     res = summarize(out, write=False)
     assert res.status["pending"] == 1 and "pending" in res.text
+
+
+def test_a_worker_ends_when_its_coordinator_is_killed():
+    """exit_with: a process that watches another ends within a second of its end (the
+    local workers watch the coordinating govsim process; tested through the real
+    executor in test_experiment_slow.py's SIGKILL test)."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    coordinator = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    code = (
+        "import sys, time; from sim.experiment.worker import exit_with; "
+        "exit_with(int(sys.argv[1])); print('watching', flush=True); time.sleep(60)"
+    )
+    worker = subprocess.Popen(
+        [sys.executable, "-c", code, str(coordinator.pid)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert worker.stdout.readline().strip() == "watching"
+        time.sleep(0.3)
+        assert worker.poll() is None  # still there while the coordinator lives
+        os.kill(coordinator.pid, signal.SIGKILL)
+        coordinator.wait(timeout=10)
+        assert worker.wait(timeout=10) == 1
+    finally:
+        for p in (coordinator, worker):
+            if p.poll() is None:
+                p.kill()

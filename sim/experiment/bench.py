@@ -70,7 +70,7 @@ def _bare_block(data: dict, seeds: list[int], workers: int, threads: int, bar) -
     ctx = mp.get_context("forkserver" if "forkserver" in methods else "spawn")
     t0 = time.perf_counter()
     with cf.ProcessPoolExecutor(
-        workers, mp_context=ctx, initializer=init_local_worker, initargs=(threads,)
+        workers, mp_context=ctx, initializer=init_local_worker, initargs=(threads, os.getpid())
     ) as pool:
         for _ in pool.map(_bare_run, [(data, s) for s in seeds]):
             if bar is not None:

@@ -128,7 +128,7 @@ class LocalExecutor:
             max_workers=self.workers,
             mp_context=ctx,
             initializer=init_local_worker,
-            initargs=(self.numba_threads,),
+            initargs=(self.numba_threads, os.getpid()),
         )
 
     def run(self, tasks: Iterable[Task]) -> Iterator[Outcome]:

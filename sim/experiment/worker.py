@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import os
 import platform
+import select
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -101,13 +103,50 @@ def limit_numba_threads(n: int) -> int:
     return used
 
 
-def init_local_worker(numba_threads: int) -> None:
+def exit_with(pid: int) -> threading.Thread:
+    """End this process (``os._exit``) as soon as process ``pid`` has ended.
+
+    A local worker waits for its next task on a pipe that its sibling workers also hold
+    open, so it never sees the coordinating process die: after a ``kill -9`` of
+    ``govsim compare`` the workers and the forkserver stayed, each holding a loaded model
+    (~300 MB), until the machine restarted. A daemon thread waits on a pidfd (Linux ≥ 5.3;
+    elsewhere it checks every second) and exits the worker when the coordinator is gone.
+    Nothing is lost: records are written by the coordinator only.
+    """
+
+    def watch() -> None:
+        try:
+            fd = os.pidfd_open(pid)
+        except (AttributeError, OSError):  # no pidfd here, or pid already gone
+            fd = None
+        if fd is not None:
+            select.select([fd], [], [])
+        else:
+            while True:
+                try:
+                    os.kill(pid, 0)
+                except ProcessLookupError:
+                    break
+                except PermissionError:  # alive, owned by someone else
+                    pass
+                time.sleep(1.0)
+        os._exit(1)
+
+    t = threading.Thread(target=watch, name="govsim-exit-with-coordinator", daemon=True)
+    t.start()
+    return t
+
+
+def init_local_worker(numba_threads: int, coordinator_pid: int | None = None) -> None:
     """Initializer of local worker processes: share the cores between the workers.
 
     Runs in a fresh worker before any kernel (the forkserver preloads no numba), so the
     worker's numba pool is sized ``numba_threads`` from its start; then the model's
-    modules are imported once, before the first task.
+    modules are imported once, before the first task. With ``coordinator_pid`` the worker
+    ends when that process ends (:func:`exit_with`).
     """
+    if coordinator_pid is not None:
+        exit_with(coordinator_pid)
     limit_numba_threads(numba_threads)
     # lazy: the model loads numba, allowed only after limit_numba_threads sized its pool
     import sim.run  # noqa: F401  (load the model and its cached kernels before the first task)
