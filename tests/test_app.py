@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from processes import descendants, still_running
 
 from sim.app import events as ev
 from sim.app.cli import DEFAULT_HOST, DEFAULT_PORT, app_command, free_port, register
@@ -683,24 +684,6 @@ def test_teaching_notebook_runs_end_to_end(monkeypatch):
     assert any("text/markdown" in d and "差值" in d["text/markdown"] for d in data)
 
 
-def _descendants(pid: int) -> set[int]:
-    import psutil
-
-    try:
-        return {c.pid for c in psutil.Process(pid).children(recursive=True)}
-    except psutil.NoSuchProcess:
-        return set()
-
-
-def _gone(pid: int) -> bool:
-    import psutil
-
-    try:
-        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return True
-
-
 def _assert_websocket_uncompressed(port: int) -> None:
     """The page's websocket (Solara's kernel channel) declines permessage-deflate even
     when the browser offers it (sim.app.server: the live JPEGs do not compress, and
@@ -753,14 +736,11 @@ def test_app_stops_server_and_children_on_signal(tmp_path, sig):
                 assert time.monotonic() < deadline, "server did not start"
                 time.sleep(0.3)
         _assert_websocket_uncompressed(port)
-        children = _descendants(proc.pid)
+        children = descendants(proc.pid)
         assert children, "the server runs as a child of govsim"
         proc.send_signal(getattr(signal, sig))  # govsim only, not its group
         assert proc.wait(timeout=20) == 0
-        deadline = time.monotonic() + 5
-        while not all(_gone(c) for c in children) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert all(_gone(c) for c in children), "a child of govsim app is still running"
+        assert not still_running(children, 5.0), "a child of govsim app is still running"
         with socket.socket() as s:
             # the port is free again: nobody listens (SO_REUSEADDR, as a restarted server
             # binds, so that the websocket's closed connection in TIME_WAIT does not count)
@@ -770,7 +750,7 @@ def test_app_stops_server_and_children_on_signal(tmp_path, sig):
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
-        for c in _descendants(proc.pid):
+        for c in descendants(proc.pid):
             os.kill(c, signal.SIGKILL)
         log.close()
 

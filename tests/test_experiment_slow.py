@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
+from processes import descendants, still_running
 
 from sim.experiment import compare, sensitivity, status
 from sim.experiment.records import ExperimentFolder
@@ -62,25 +63,6 @@ def _check_complete(out: Path) -> None:
     assert status(out) == {"done": len(planned), "failed": 0, "pending": 0, "failed_ids": []}
 
 
-def _descendants(pid: int) -> list:
-    psutil = pytest.importorskip("psutil")
-    try:
-        return psutil.Process(pid).children(recursive=True)
-    except psutil.NoSuchProcess:
-        return []
-
-
-def _assert_gone(procs: list, timeout: float) -> None:
-    import psutil
-
-    deadline = time.monotonic() + timeout
-    alive = list(procs)
-    while alive and time.monotonic() < deadline:
-        alive = [p for p in alive if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
-        time.sleep(0.2)
-    assert not alive, [(p.pid, p.name()) for p in alive]
-
-
 def test_sigkill_at_any_moment_then_rerun_completes_without_loss_or_duplicates(tmp_path):
     out = tmp_path / "killed"
     cmd = [
@@ -112,7 +94,8 @@ def test_sigkill_at_any_moment_then_rerun_completes_without_loss_or_duplicates(t
         if wait_records is not None:
             _wait_for_records(out, wait_records, proc)
         time.sleep(delay)
-        helpers = _descendants(proc.pid)  # forkserver, resource tracker, workers
+        pytest.importorskip("psutil")
+        helpers = descendants(proc.pid)  # forkserver, resource tracker, workers
         if wait_records is not None:
             assert len(helpers) >= 3, helpers  # the workers were running
         os.kill(proc.pid, signal.SIGKILL)
@@ -120,7 +103,8 @@ def test_sigkill_at_any_moment_then_rerun_completes_without_loss_or_duplicates(t
         assert proc.returncode == -signal.SIGKILL
         # the workers see the coordinator gone and end, and the forkserver with them
         # (they used to stay, each holding a loaded model, until the machine restarted)
-        _assert_gone(helpers, timeout=20.0)
+        left = still_running(helpers, 20.0)
+        assert not left, left
         # while interrupted: status still answers, every record present is whole
         st = status(out)
         assert st["done"] + st["pending"] == 12 and st["failed"] == 0
