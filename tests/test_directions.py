@@ -77,6 +77,7 @@ def test_early_warning_fewer_petitions_in_every_seed_and_flags_beat_chance():
         return out
 
     base, warned = per_seed("yancheng"), per_seed("early_warning")
+    print(f"\nper seed {SEEDS}: baseline {base}\nearly warning {warned}")  # pytest -s
     base_inc = sum(r["escalations_collective"] + r["unrest_incidents"] for r in base)
     assert base_inc >= 10, base  # the baseline has incidents the flags can precede
     for b, w in zip(base, warned, strict=True):
