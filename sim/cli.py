@@ -1,4 +1,4 @@
-"""The ``govsim`` command line: run, validate, schema, bench, app, compare, sweep,
+"""The ``govsim`` command line: run, validate, schema, bench, compile, app, compare, sweep,
 sensitivity, status, report.
 
 Every user error (bad file, key, value, argument) is printed as one line on stderr and
@@ -130,6 +130,37 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return int(run_from_args(args) or 0)
 
 
+def cmd_compile(args: argparse.Namespace) -> int:
+    # lazy: numba
+    from pathlib import Path
+
+    from sim.kernels.compile import MANIFEST, precompile
+
+    if args.write_manifest:
+        from sim.run import write_kernel_manifest
+
+        files = sorted(Path(args.scenarios).glob("*.toml"))
+        if not files:
+            raise GovsimError(f"--scenarios {args.scenarios}: no *.toml scenario files there")
+        print(write_kernel_manifest(files))
+        return 0
+    from tqdm import tqdm
+
+    bar: list[tqdm] = []
+    n = precompile(
+        args.processes,
+        on_start=lambda k: bar.append(tqdm(total=k, desc="编译内核 kernels", unit="个")),
+        on_done=lambda _label: bar[0].update(1),
+    )
+    for b in bar:
+        b.close()
+    print(
+        f"编译了 {n} 个内核签名，已在缓存中（{MANIFEST.name}）。\n"
+        f"Compiled {n} kernel signatures; the model's kernels are in numba's cache."
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="govsim",
@@ -185,6 +216,19 @@ def build_parser() -> argparse.ArgumentParser:
     b = sub.add_parser("bench", help="benchmark throughput, memory and the ratio to the twins")
     add_bench_arguments(b)
     b.set_defaults(func=cmd_bench)
+
+    c = sub.add_parser(
+        "compile",
+        help="compile the model's kernels now, on every core (a first run does it itself)",
+    )
+    c.add_argument("--processes", type=int, default=None, help="helper processes (default: cores)")
+    c.add_argument(
+        "--write-manifest", action="store_true",
+        help="developers: rewrite sim/kernels/kernels.json from tiny runs of --scenarios "
+        "(with NUMBA_CACHE_DIR an empty folder, so compile times are measured)",
+    )  # fmt: skip
+    c.add_argument("--scenarios", default="scenarios", help="folder of scenario files")
+    c.set_defaults(func=cmd_compile)
 
     register_app(sub)
     register_experiments(sub)

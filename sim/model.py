@@ -60,6 +60,7 @@ from sim.kernels import (
     trust,
     warning,
 )
+from sim.kernels.compile import precompile
 from sim.metrics import MetricsRecorder
 from sim.metrics_schema import DAILY_COLUMNS
 from sim.pools import (
@@ -407,6 +408,9 @@ class GovernanceModel(mesa.Model):
         kernels: Kernels | None = None,
         events: bool | EventLog = False,
     ):
+        # on a cold numba cache: every kernel at once on every core, before the first call
+        # compiles them one by one (sim.kernels.compile; a no-op once they are cached)
+        precompile()
         seed = scenario.seed if seed is None else int(seed)
         super().__init__(rng=seed)
         warm = warmup_scenario(scenario)  # the scenario itself unless warmup_levers is set

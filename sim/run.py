@@ -21,6 +21,7 @@ from sim.errors import GovsimError
 from sim.events import EventLog, ParquetSink
 from sim.io import atomic_write_bytes
 from sim.issues import CAT_NEED, RESOLVED
+from sim.kernels.compile import precompile
 from sim.model import GovernanceModel, snapshot_key, warmup_scenario
 from sim.scenario import load_scenario, scenario_hash
 from sim.scenario.schema import Scenario
@@ -102,10 +103,12 @@ class CompileNotice:
     """Says so while the model's kernels compile, with a progress bar of kernels.
 
     Use as a context manager around building the model (its warm-up runs every kernel the
-    scenario needs). A watcher thread looks at the kernels that have no usable cache
+    scenario needs). On entering, the kernels of the manifest are compiled in helper
+    processes on every core (:func:`sim.kernels.compile.precompile`), with the notice and
+    a bar; a watcher thread then looks at the kernels that still have no usable cache
     entry (:func:`uncompiled_kernels`); as soon as one of them is compiled it prints the
-    notice and a bar. When everything loads from the cache it prints nothing, even if
-    some kernels this scenario never calls are not cached.
+    notice (once) and counts it on the bar. When everything loads from the cache it
+    prints nothing, even if some kernels this scenario never calls are not cached.
     """
 
     MESSAGE = (
@@ -119,15 +122,32 @@ class CompileNotice:
         self.poll_s = poll_s
         self.pending = uncompiled_kernels()
         self.shown = False
+        self.precompiled = 0  # signatures compiled by the helper processes
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._bar = None
 
     def __enter__(self) -> CompileNotice:
+        if not self.pending:
+            return self
+        # first every kernel of the manifest on every core at once (sim.kernels.compile),
+        # then what it does not cover on first use, in this process
+        self.precompiled = precompile(
+            on_start=self._show, on_done=lambda _label: self._bar.update(1)
+        )
+        self.pending = uncompiled_kernels()
+        if self._bar is not None:
+            self._bar.total = self.precompiled + len(self.pending)
+            self._bar.refresh()
         if self.pending:
             self._thread = threading.Thread(target=self._watch, daemon=True)
             self._thread.start()
         return self
+
+    def _show(self, total: int) -> None:
+        self.shown = True
+        print(self.MESSAGE, file=self.file, flush=True)
+        self._bar = tqdm(total=total, desc="编译内核 kernels", unit="个", file=self.file)
 
     def _compiled(self) -> int:
         return sum(1 for d in self.pending if d.signatures)
@@ -135,13 +155,9 @@ class CompileNotice:
     def _update(self) -> None:
         n = self._compiled()
         if n and not self.shown:
-            self.shown = True
-            print(self.MESSAGE, file=self.file, flush=True)
-            self._bar = tqdm(
-                total=len(self.pending), desc="编译内核 kernels", unit="个", file=self.file
-            )
+            self._show(len(self.pending))
         if self._bar is not None:
-            self._bar.n = n
+            self._bar.n = self.precompiled + n
             self._bar.refresh()
 
     def _watch(self) -> None:
@@ -149,11 +165,10 @@ class CompileNotice:
             self._update()
 
     def __exit__(self, *exc) -> None:
-        if self._thread is None:
-            return
-        self._stop.set()
-        self._thread.join()
-        self._update()
+        if self._thread is not None:
+            self._stop.set()
+            self._thread.join()
+            self._update()
         if self._bar is not None:
             if self._bar.n < self._bar.total:  # e.g. kernels of levers this scenario leaves off
                 self._bar.set_description("编译内核 kernels（其余按需 rest on first use）")
@@ -223,6 +238,7 @@ def run_scenario(
         with CompileNotice():
             model = warmed_up_model(scenario, snapshot_dir)
     else:
+        precompile()  # quietly (a comparison's workers): on a cold cache, once, on every core
         model = warmed_up_model(scenario, snapshot_dir)
     t_build = time.perf_counter() - t0
     city = model.state.city
@@ -385,3 +401,100 @@ def read_result(out_dir: Path, run_id: str | None = None) -> RunResult:
         residents=int(manifest.get("residents") or 0),
         reused=True,
     )
+
+
+def kernel_signatures(
+    files: list[Path], scale: float = 0.01, days: int = 60
+) -> dict[tuple[str, str], dict[str, float]]:
+    """The cached kernels and argument types that running each scenario file calls
+    (tiny: ``scale``, a 3-day warm-up and ``days`` days, past the monthly stages, and a
+    snapshot fork of each for 3 days), as ``{(module, name): {repr(signature): compile
+    seconds}}``. The seconds are measured when a kernel compiles here (an empty
+    ``NUMBA_CACHE_DIR``), else NaN. Only signatures called from Python count: a kernel
+    compiled into its caller's machine code needs no entry of its own."""
+    from numba.core import event
+
+    from sim.kernels import compile as kc
+
+    seconds: dict[tuple[str, str], float] = {}
+    top: set[tuple[str, str, str]] = set()  # compiled here for a call from Python
+    here: set[tuple[str, str]] = set()  # compiled here at all (else loaded from the cache)
+
+    class Timer(event.Listener):
+        def __init__(self) -> None:
+            self.stack: list[tuple[object, float]] = []
+
+        def on_start(self, ev) -> None:
+            d = ev.data["dispatcher"]
+            self.stack.append((d, time.perf_counter()))
+            here.add((d.py_func.__module__, d.py_func.__name__))
+            if len(self.stack) == 1:  # called from Python, not compiled into a caller
+                top.add((d.py_func.__module__, d.py_func.__name__, repr(tuple(ev.data["args"]))))
+
+        def on_end(self, ev) -> None:
+            d, t0 = self.stack.pop()
+            if not self.stack:  # a kernel's own compile, callees included
+                key = (d.py_func.__module__, d.py_func.__name__)
+                seconds[key] = seconds.get(key, 0.0) + time.perf_counter() - t0
+
+    timer = Timer()
+    event.register("numba:compile", timer)
+    try:
+        with kc.off():  # compile here, one kernel after another, to time each
+            for f in files:
+                sc = load_scenario(f, [f"scale={scale}", "warmup_days=3", "seed=1"])
+                model = warmed_up_model(sc)
+                fork = GovernanceModel.restore(model.snapshot(), sc)
+                model.run(days)
+                fork.run(3)
+    finally:
+        event.unregister("numba:compile", timer)
+    out: dict[tuple[str, str], dict[str, float]] = {}
+    for name, module in list(sys.modules.items()):
+        if module is None or not (name == "sim" or name.startswith("sim.")):
+            continue
+        for obj in list(vars(module).values()):
+            if not isinstance(obj, Dispatcher) or not isinstance(
+                getattr(obj, "_cache", None), FunctionCache
+            ):
+                continue
+            if obj.targetoptions.get("inline") == "always":
+                continue
+            key = (obj.py_func.__module__, obj.py_func.__name__)
+            for sig in obj.signatures:
+                # a signature compiled here only inside a caller's compile is in the
+                # caller's machine code (one loaded from the cache has no such signatures)
+                if key in here and (*key, repr(tuple(sig))) not in top:
+                    continue
+                out.setdefault(key, {})[repr(tuple(sig))] = seconds.get(key, math.nan)
+    return out
+
+
+def write_kernel_manifest(
+    files: list[Path], path: Path | None = None, scale: float = 0.01, days: int = 60
+) -> Path:
+    """Write the manifest of :mod:`sim.kernels.compile` from :func:`kernel_signatures`
+    (seconds split evenly over a kernel's signatures; a kernel that loaded from the cache
+    keeps the seconds of the old manifest, or 1)."""
+    import json
+
+    import numba
+
+    from sim.kernels import compile as kc
+
+    path = Path(path) if path is not None else kc.MANIFEST
+    old = {(e.module, e.name): e.seconds for e in kc.load_manifest(path)}
+    entries = []
+    for (module, name), sigs in sorted(kernel_signatures(files, scale, days).items()):
+        for sig, s in sorted(sigs.items()):
+            sec = s / len(sigs) if math.isfinite(s) else old.get((module, name), 1.0)
+            entries.append({"module": module, "name": name, "signature": sig,
+                            "seconds": round(sec, 2)})  # fmt: skip
+    data = {
+        "format": kc.MANIFEST_FORMAT,
+        "numba": numba.__version__,
+        "written_by": "govsim compile --write-manifest",
+        "kernels": entries,
+    }
+    atomic_write_bytes(path, (json.dumps(data, indent=1) + "\n").encode())
+    return path

@@ -2,8 +2,8 @@
 main command, a compile notice, a repository that stands alone.
 
 The parallel test runs the real model through the ``govsim`` console script, as a user
-does, with an empty private numba cache: it is slow (the kernels compile in every worker)
-and runs in the slow suite.
+does, with an empty private numba cache: it is slow (the kernels compile, once, in helper
+processes on both cores) and runs in the slow suite.
 """
 
 from __future__ import annotations
@@ -47,17 +47,26 @@ def test_parallel_compare_on_a_cold_cache_equals_a_serial_run(tmp_path):
     args = [GOVSIM, "compare", BASE, FINE, "--reps", "2", "--days", "5", "--scale", "0.002"]
     par = subprocess.run(
         [*args, "--workers", "2", "--out", str(tmp_path / "par")],
-        capture_output=True, text=True, env=_env(cache), timeout=600, cwd=tmp_path,
+        capture_output=True, text=True, env=_env(cache, NUMBA_DEBUG_CACHE="1"), timeout=600,
+        cwd=tmp_path,
     )  # fmt: skip
     assert par.returncode == 0, par.stderr[-3000:]
+    # the kernels were compiled once, by helper processes on both cores (their output is
+    # read by sim.kernels.compile), not by each worker on its first call
+    assert "[cache] data saved to" not in par.stdout, par.stdout[-3000:]
     assert not (tmp_path / "par" / "failed").exists() or not any(
         (tmp_path / "par" / "failed").iterdir()
     ), par.stderr[-3000:]
+    # the workers compiled every kernel once, on both cores (sim.kernels.compile): the
+    # serial run finds them all in the cache and saves nothing to it
     ser = subprocess.run(
         [*args, "--workers", "0", "--out", str(tmp_path / "ser")],
-        capture_output=True, text=True, env=_env(cache), timeout=600, cwd=tmp_path,
+        capture_output=True, text=True, env=_env(cache, NUMBA_DEBUG_CACHE="1"), timeout=600,
+        cwd=tmp_path,
     )  # fmt: skip
     assert ser.returncode == 0, ser.stderr[-3000:]
+    assert "[cache] data loaded from" in ser.stdout
+    assert "[cache] data saved to" not in ser.stdout, ser.stdout[-3000:]
     a, b = _records(tmp_path / "par"), _records(tmp_path / "ser")
     assert len(a) == 4 and a.keys() == b.keys()
     for rid in a:

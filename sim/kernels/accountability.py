@@ -215,7 +215,8 @@ def daily_verdicts(status, iid, pool, t_surfaced, t_closed, n_pools, p, seed, da
     _evaluate_kernel(status, iid, pool, t_surfaced, t_closed, float(p.evaluation),
                      float(p.halflife_days), seed, day, score)  # fmt: skip
     ev = score >= 0.0
-    day_sum = np.bincount(pool[ev], weights=score[ev], minlength=n_pools)
+    # float64 on a day without verdicts too (bincount of nothing is int64 even with weights)
+    day_sum = np.bincount(pool[ev], weights=score[ev], minlength=n_pools).astype(np.float64)
     day_cnt = np.bincount(pool[ev], minlength=n_pools).astype(np.float64)
     return day_sum, day_cnt
 

@@ -176,7 +176,9 @@ def enforcement_presence(
     c = np.asarray(police_per_grid, dtype=np.float64) + worker_weight * np.asarray(
         workers_per_grid, dtype=np.float64
     )
-    return np.ascontiguousarray(np.broadcast_to(c, (n_grids,)), dtype=np.float64)
+    # a new writable array either way (a view of a grid array would be read-only, and the
+    # kernel would be compiled for both kinds of array)
+    return np.array(np.broadcast_to(c, (n_grids,)), dtype=np.float64)
 
 
 @njit(cache=True)

@@ -1,0 +1,108 @@
+"""Compiling the kernels on every core before the first run (sim.kernels.compile).
+
+The manifest must name every kernel signature the scenarios call (else they compile one
+by one again, silently); its signatures must read back as the same numba types; the
+helpers must fill an empty cache so that a later process finds everything there; the
+work is shared evenly. The cold-cache path of the whole model (helpers, then a run and a
+parallel comparison that compile nothing more) is checked in the slow suite
+(tests/test_first_hour.py) and by .ci/run's README main job.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sim.kernels.compile import MANIFEST, Entry, load_manifest, parse_signature, share
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_manifest_is_for_the_installed_numba_and_reads_back_exactly():
+    entries = load_manifest()
+    assert len(entries) >= 40, "the manifest is empty or from another numba version"
+    for e in entries:
+        assert repr(parse_signature(e.signature)) == e.signature, e.label
+        assert e.seconds > 0, e.label
+
+
+def test_parse_signature_refuses_anything_but_numba_types():
+    with pytest.raises(NameError):
+        parse_signature("__import__('os').getcwd()")
+    with pytest.raises(ValueError, match="not a tuple of numba types"):
+        parse_signature("(1, 2)")
+
+
+@pytest.mark.skipif(os.environ.get("NUMBA_DISABLE_JIT") == "1", reason="JIT off: no kernels")
+def test_manifest_names_every_signature_the_scenarios_call():
+    """Tiny runs of every scenario (60 days, and a snapshot fork) call no cached kernel
+    with a signature the manifest lacks, and the manifest names nothing they do not call.
+    To rewrite it: ``NUMBA_CACHE_DIR=$(mktemp -d) govsim compile --write-manifest``."""
+    # in a fresh process: kernels other tests called here would count as called
+    code = (
+        "import json, sys; from pathlib import Path; from sim.run import kernel_signatures\n"
+        "called = kernel_signatures(sorted(Path(sys.argv[1]).glob('*.toml')))\n"
+        "print(json.dumps([[m, n, s] for (m, n), sigs in called.items() for s in sigs]))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(ROOT / "scenarios")],
+        capture_output=True, text=True, timeout=600, check=True,
+    )  # fmt: skip
+    seen = {tuple(x) for x in json.loads(out.stdout)}
+    listed = {(e.module, e.name, e.signature) for e in load_manifest()}
+    assert seen - listed == set(), "called, not in the manifest (rewrite it)"
+    assert listed - seen == set(), "in the manifest, never called (rewrite it)"
+
+
+def test_share_balances_the_compile_time_and_keeps_a_kernels_signatures_together():
+    entries = [
+        Entry("m", "a", "(int64,)", 8.0),
+        Entry("m", "b", "(int64,)", 5.0),
+        Entry("m", "b", "(float64,)", 1.0),
+        Entry("m", "c", "(int64,)", 4.0),
+        Entry("m", "d", "(int64,)", 2.0),
+    ]
+    groups = share(entries, 2)
+    assert sorted(e for g in groups for e in g) == sorted(entries)
+    loads = sorted(sum(e.seconds for e in g) for g in groups)
+    assert loads == [10.0, 10.0]  # a + d and (b, b') + c
+    for g in groups:
+        assert [e.name for e in g].count("b") in (0, 2)
+    assert len(share(entries, 16)) == 4  # no more groups than kernels
+    assert share([], 2) == []
+
+
+def test_helpers_fill_an_empty_cache_and_a_later_process_finds_it(tmp_path):
+    """Two cheap kernels through the real helper processes, into a private cache."""
+    kernels = [e for e in load_manifest() if e.name in ("_n_changed", "active_communities")]
+    assert len(kernels) == 2
+    manifest = tmp_path / "kernels.json"
+    data = json.loads(MANIFEST.read_text(encoding="utf-8"))
+    data["kernels"] = [e.__dict__ for e in kernels]
+    manifest.write_text(json.dumps(data), encoding="utf-8")
+    code = (
+        "import sys; from pathlib import Path\n"
+        "from sim.kernels.compile import precompile, load_manifest, missing\n"
+        "m = Path(sys.argv[1]); done = []\n"
+        "n = precompile(2, on_done=done.append, manifest=m)\n"
+        "print(n, len(missing(load_manifest(m))), ' '.join(sorted(done)))\n"
+    )
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache")}
+    env.pop("NUMBA_DISABLE_JIT", None)
+
+    def run() -> str:
+        out = subprocess.run(
+            [sys.executable, "-c", code, str(manifest)],
+            capture_output=True, text=True, env=env, timeout=300, check=True,
+        )  # fmt: skip
+        return out.stdout.strip()
+
+    labels = " ".join(sorted(e.label for e in kernels))
+    assert run() == f"2 0 {labels}"  # both compiled, by the helpers, and now cached
+    assert run() == "0 0"  # a later process compiles nothing
+    assert any((tmp_path / "cache").rglob("*.nbi"))
