@@ -134,7 +134,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
     # lazy: numba
     from pathlib import Path
 
-    from sim.kernels.compile import MANIFEST, precompile
+    from sim.kernels.compile import MANIFEST, compile_with_notice
 
     if args.write_manifest:
         from sim.run import write_kernel_manifest
@@ -144,16 +144,9 @@ def cmd_compile(args: argparse.Namespace) -> int:
             raise GovsimError(f"--scenarios {args.scenarios}: no *.toml scenario files there")
         print(write_kernel_manifest(files))
         return 0
-    from tqdm import tqdm
-
-    bar: list[tqdm] = []
-    n = precompile(
-        args.processes,
-        on_start=lambda k: bar.append(tqdm(total=k, desc="编译内核 kernels", unit="个")),
-        on_done=lambda _label: bar[0].update(1),
-    )
-    for b in bar:
-        b.close()
+    if args.processes is not None and args.processes < 1:
+        raise GovsimError(f"--processes {args.processes}: must be ≥ 1 (helper processes)")
+    n = compile_with_notice(args.processes)
     print(
         f"编译了 {n} 个内核签名，已在缓存中（{MANIFEST.name}）。\n"
         f"Compiled {n} kernel signatures; the model's kernels are in numba's cache."

@@ -21,7 +21,7 @@ from sim.errors import GovsimError
 from sim.events import EventLog, ParquetSink
 from sim.io import atomic_write_bytes
 from sim.issues import CAT_NEED, RESOLVED
-from sim.kernels.compile import precompile
+from sim.kernels.compile import NOTICE, precompile
 from sim.model import GovernanceModel, snapshot_key, warmup_scenario
 from sim.scenario import load_scenario, scenario_hash
 from sim.scenario.schema import Scenario
@@ -111,11 +111,7 @@ class CompileNotice:
     prints nothing, even if some kernels this scenario never calls are not cached.
     """
 
-    MESSAGE = (
-        "首次运行：正在编译计算内核（首次运行或模型代码更新后需要一次，之后从缓存读取）…\n"
-        "First run: compiling the model's compute kernels (once, and again after the model's "
-        "code changes; later runs load them from the cache)…"
-    )
+    MESSAGE = NOTICE
 
     def __init__(self, file=sys.stderr, poll_s: float = 0.25) -> None:
         self.file = file

@@ -87,22 +87,41 @@ def test_helpers_fill_an_empty_cache_and_a_later_process_finds_it(tmp_path):
     manifest.write_text(json.dumps(data), encoding="utf-8")
     code = (
         "import sys; from pathlib import Path\n"
-        "from sim.kernels.compile import precompile, load_manifest, missing\n"
-        "m = Path(sys.argv[1]); done = []\n"
-        "n = precompile(2, on_done=done.append, manifest=m)\n"
-        "print(n, len(missing(load_manifest(m))), ' '.join(sorted(done)))\n"
+        "from sim.kernels import compile as kc\n"
+        "m = Path(sys.argv[1])\n"
+        "n = kc.compile_with_notice(2, manifest=m)\n"
+        "print(n, len(kc.missing(kc.load_manifest(m))))\n"
     )
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache")}
     env.pop("NUMBA_DISABLE_JIT", None)
 
-    def run() -> str:
+    def run() -> tuple[str, str]:
         out = subprocess.run(
             [sys.executable, "-c", code, str(manifest)],
             capture_output=True, text=True, env=env, timeout=300, check=True,
         )  # fmt: skip
-        return out.stdout.strip()
+        return out.stdout.strip(), out.stderr
 
-    labels = " ".join(sorted(e.label for e in kernels))
-    assert run() == f"2 0 {labels}"  # both compiled, by the helpers, and now cached
-    assert run() == "0 0"  # a later process compiles nothing
-    assert any((tmp_path / "cache").rglob("*.nbi"))
+    first, err = run()
+    assert first == "2 0"  # both compiled, by the helpers, and now in the cache
+    assert "首次运行：正在编译计算内核" in err and "2/2" in err  # said so, with its bar
+    second, err = run()
+    assert (second, err) == ("0 0", "")  # a later process compiles nothing, says nothing
+    assert len(list((tmp_path / "cache").rglob("*.nbi"))) == 2
+
+
+def test_compile_command_refuses_a_bad_process_count(capsys):
+    from sim.cli import main
+
+    assert main(["compile", "--processes", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "--processes 0: must be ≥ 1" in err
+
+
+def test_write_manifest_refuses_a_folder_without_scenarios(tmp_path, capsys):
+    from sim.cli import main
+
+    before = MANIFEST.read_bytes()
+    assert main(["compile", "--write-manifest", "--scenarios", str(tmp_path)]) == 2
+    assert f"--scenarios {tmp_path}: no *.toml scenario files there" in capsys.readouterr().err
+    assert MANIFEST.read_bytes() == before

@@ -37,8 +37,14 @@ def no_websocket_compression() -> None:
 
 
 def main() -> None:
-    """``solara run ...`` (arguments as Solara's), without websocket compression."""
+    """``solara run ...`` (arguments as Solara's), without websocket compression; on a
+    cold numba cache the model's kernels are compiled first, on every core, saying so
+    (:func:`sim.kernels.compile.compile_with_notice`), instead of while the first
+    browser waits for its page."""
     no_websocket_compression()
+    from sim.kernels.compile import compile_with_notice
+
+    compile_with_notice()
     from solara.__main__ import main as solara_main
 
     solara_main()

@@ -35,6 +35,11 @@ from pathlib import Path
 
 MANIFEST = Path(__file__).with_name("kernels.json")
 MANIFEST_FORMAT = 1
+NOTICE = (
+    "首次运行：正在编译计算内核（首次运行或模型代码更新后需要一次，之后从缓存读取）…\n"
+    "First run: compiling the model's compute kernels (once, and again after the model's "
+    "code changes; later runs load them from the cache)…"
+)
 DONE = "govsim-compiled: "  # a helper's line for each signature it compiled
 _ALL_CACHED = False  # set once every manifest signature was found in the cache
 
@@ -188,6 +193,28 @@ def precompile(
     finally:
         if lock is not None:
             lock.close()  # releases the lock
+
+
+def compile_with_notice(processes: int | None = None, file=None, manifest: Path = MANIFEST) -> int:
+    """:func:`precompile`, saying so (:data:`NOTICE` and a progress bar on ``file``,
+    default stderr) only when something needs compiling. Returns the number compiled."""
+    from tqdm import tqdm
+
+    out = sys.stderr if file is None else file
+    bars: list[tqdm] = []
+
+    def start(n: int) -> None:
+        print(NOTICE, file=out, flush=True)
+        bars.append(tqdm(total=n, desc="编译内核 kernels", unit="个", file=out))
+
+    try:
+        return precompile(
+            processes, on_start=start, on_done=lambda _label: bars[0].update(1),
+            manifest=manifest,
+        )  # fmt: skip
+    finally:
+        for b in bars:
+            b.close()
 
 
 @contextmanager
