@@ -125,3 +125,27 @@ def test_write_manifest_refuses_a_folder_without_scenarios(tmp_path, capsys):
     assert main(["compile", "--write-manifest", "--scenarios", str(tmp_path)]) == 2
     assert f"--scenarios {tmp_path}: no *.toml scenario files there" in capsys.readouterr().err
     assert MANIFEST.read_bytes() == before
+
+
+def test_a_manifest_older_than_the_code_is_skipped_not_an_error(tmp_path, monkeypatch):
+    """Entries whose module or kernel is gone, or whose signature does not parse, are
+    left to compile on first use; nothing is raised and nothing is started."""
+    from sim.kernels import compile as kc
+
+    monkeypatch.setattr(kc, "_ALL_CACHED", False)  # as in a fresh process
+
+    manifest = tmp_path / "kernels.json"
+    data = json.loads(MANIFEST.read_text(encoding="utf-8"))
+    data["kernels"] = [
+        {"module": "sim.kernels.no_such_module", "name": "k", "signature": "(int64,)",
+         "seconds": 1.0},
+        {"module": "sim.kernels.route", "name": "no_such_kernel", "signature": "(int64,)",
+         "seconds": 1.0},
+        {"module": "sim.kernels.route", "name": "_route_kernel", "signature": "(nonsense,)",
+         "seconds": 1.0},
+    ]  # fmt: skip
+    manifest.write_text(json.dumps(data), encoding="utf-8")
+    assert kc.missing(kc.load_manifest(manifest)) == []
+    started = []
+    assert kc.precompile(2, on_start=started.append, manifest=manifest) == 0
+    assert started == []

@@ -87,7 +87,12 @@ def load_manifest(path: Path = MANIFEST) -> list[Entry]:
 
 
 def _dispatcher(entry: Entry):
-    return getattr(importlib.import_module(entry.module), entry.name, None)
+    """The entry's kernel, or None if its module or name is gone (a manifest older than the
+    code: that kernel compiles on first use)."""
+    try:
+        return getattr(importlib.import_module(entry.module), entry.name, None)
+    except ImportError:
+        return None
 
 
 def missing(entries: list[Entry]) -> list[Entry]:
@@ -245,13 +250,17 @@ def _run_helpers(groups: list[list[Entry]], on_done: Callable[[str], None] | Non
                 if on_done is not None:
                     on_done(label)
 
+    # the helpers import the same sim package as this process (its folder first on the path)
+    root = str(Path(__file__).resolve().parents[2])
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([root, *filter(None, [env.get("PYTHONPATH")])])
     procs, threads = [], []
     for g in groups:
         arg = json.dumps([[e.module, e.name, e.signature] for e in g])
         p = subprocess.Popen(
             [sys.executable, "-m", "sim.kernels.compile", "--compile", arg],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
-            text=True,
+            text=True, env=env,
         )  # fmt: skip
         th = threading.Thread(target=follow, args=(p,), daemon=True)
         th.start()
