@@ -130,7 +130,7 @@ class Visit:
         return json.loads(self.page.text_content("#govsim-curves"))
 
     def chart_png(self) -> bytes:
-        return self.page.locator("#govsim-charts img").screenshot()
+        return self.page.locator("#govsim-charts canvas").screenshot()
 
     def shot(self, name: str) -> Path:
         SHOTS.mkdir(parents=True, exist_ok=True)
@@ -400,7 +400,7 @@ def test_projector_layout_fits_1280x720(browser, server):
         v.step(3)
         expect(page.locator(".govsim-feed")).to_contain_text("第3天")
         page.wait_for_timeout(500)
-        for sel in ("#govsim-step", "#govsim-play", "#govsim-day", "#govsim-charts img",
+        for sel in ("#govsim-step", "#govsim-play", "#govsim-day", "#govsim-charts canvas",
                     "#govsim-summary", ".govsim-feed"):  # fmt: skip
             box = page.locator(sel).first.bounding_box()
             assert box is not None, sel
@@ -409,8 +409,8 @@ def test_projector_layout_fits_1280x720(browser, server):
             assert box["y"] + box["height"] <= 720 + 1, (sel, box)
         font_px = float(page.get_attribute("#govsim-charts", "data-font-px"))
         shown, natural = page.evaluate(
-            "(() => { const i = document.querySelector('#govsim-charts img');"
-            " return [i.clientWidth, i.naturalWidth]; })()"
+            "(() => { const c = document.querySelector('#govsim-charts canvas');"
+            " return [c.clientWidth, c.width]; })()"
         )
         assert natural > 0
         assert font_px * shown / natural >= 14.0, (font_px, shown, natural)

@@ -110,6 +110,8 @@ CHROMIUM_ARGS = [
 # for QUIET_MS; the step's time is the last change or image load after the click. A step's
 # updates (day, charts, map, table, feed) arrive as separate widget messages, and an image
 # whose bytes did not change is not sent again, so "everything changed" cannot be tested.
+# The charts and maps are canvases (sim.app.page.LiveImage): each drawn frame changes the
+# canvas's data-frame attribute, a DOM change, after the bitmap is on the canvas.
 QUIET_MS = 150
 _STEP_JS = """
 async ([day, quiet]) => {

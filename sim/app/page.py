@@ -16,10 +16,11 @@ import os
 import threading
 import time
 
-import ipywidgets
+import ipyvue
 import solara
 import solara.lab
 import solara.widgets
+import traitlets
 
 from sim.app.figures import LIVE_FORMAT
 from sim.app.lessons import LessonRun, lesson_titles, load_lesson, watch_lines
@@ -56,7 +57,7 @@ html, body, .v-application, .v-application .text-h6, .v-application .body-1,
 .govsim-summary td:first-child, .govsim-summary th:first-child { text-align: left; }
 .govsim-note { color: #607080; font-size: 0.8rem; }
 .govsim-note { color: #9a6b00; font-size: 0.75rem; margin: -6px 0 8px 0; }
-.govsim-figure img { max-width: 100%; height: auto; }
+.govsim-figure img, .govsim-figure canvas { max-width: 100%; height: auto; }
 .govsim-lever { margin: 4px 0 10px 0; }
 .govsim-lever .v-input__slot { min-width: 120px; }
 .govsim-lever-name { font-size: 0.9rem; }
@@ -65,7 +66,8 @@ html, body, .v-application, .v-application .text-h6, .v-application .body-1,
 .govsim-why, .govsim-county ul { padding-left: 18px; margin: 0; }
 /* projector (投影模式): large type, chart at the column's full width, short lists */
 .govsim-projector { font-size: 18px; }
-.govsim-projector .govsim-figure img { width: 100%; }
+.govsim-projector .govsim-figure img, .govsim-projector .govsim-figure canvas {
+    width: 100% !important; }
 .govsim-projector .govsim-summary td, .govsim-projector .govsim-summary th {
     font-size: 18px; padding: 1px 8px; }
 .govsim-projector .govsim-feed li, .govsim-projector .govsim-why li {
@@ -236,8 +238,56 @@ def _html(tag: str, **attributes):
     return lambda: solara.widgets.HTML(tag=tag, unsafe_innerHTML="", attributes=attributes)
 
 
-def _image():
-    return ipywidgets.Image(format=LIVE_FORMAT)
+# The live charts and maps are drawn on a canvas from the JPEG bytes (createImageBitmap),
+# not shown as an <img>. ipywidgets' Image turns every update into a blob: URL that the
+# <img> loads through Chromium's resource loader and the browser process; measured with
+# two ~40 KB JPEGs a step, that cost ~30 ms of Chromium's CPU per step against ~14 ms
+# for decoding the same bytes to a bitmap and drawing it (python -m sim.app.bench
+# --browser; /tmp experiments of 2026-12-07 in the closing note of stop 24). The canvas
+# says what it shows (role="img", aria-label) and marks each drawn frame in
+# ``data-frame`` (the page benchmark waits for it). Out-of-order decodes are dropped.
+LIVE_IMAGE_TEMPLATE = """
+<template>
+  <canvas ref="cv" role="img" :aria-label="alt" :data-frame="frame"
+          class="govsim-live" style="max-width: 100%; height: auto; display: block"></canvas>
+</template>
+<script>
+module.exports = {
+  data: () => ({frame: 0, seq: 0}),
+  mounted() { this.draw(this.value); },
+  watch: { value(v) { this.draw(v); } },
+  methods: {
+    async draw(v) {
+      if (!v || !v.byteLength) return;
+      const seq = ++this.seq;
+      const bitmap = await createImageBitmap(new Blob([v], {type: "image/jpeg"}));
+      const cv = this.$refs.cv;
+      if (seq !== this.seq || !cv) { bitmap.close(); return; }
+      if (cv.width !== bitmap.width || cv.height !== bitmap.height) {
+        cv.width = bitmap.width;
+        cv.height = bitmap.height;
+      }
+      cv.getContext("2d").drawImage(bitmap, 0, 0);
+      bitmap.close();
+      this.frame += 1;
+    },
+  },
+};
+</script>
+"""
+
+
+class LiveImage(ipyvue.VueTemplate):
+    """A JPEG (``value``, bytes, sent as a binary buffer) drawn on a canvas; ``alt`` is
+    its accessible name."""
+
+    template = traitlets.Unicode(LIVE_IMAGE_TEMPLATE).tag(sync=True)
+    value = traitlets.Bytes(b"").tag(sync=True)
+    alt = traitlets.Unicode("").tag(sync=True)
+
+
+def _image(alt: str = ""):
+    return LiveImage(alt=alt)
 
 
 def summary_html(session: Session, lang: str) -> str:
@@ -438,7 +488,8 @@ def ChartImage(session: Session, lang: str, projector: bool, live: LiveView, ver
         _set_image(img, session.charts_png(lang, projector, LIVE_FORMAT))
         _set_html(curves, html.escape(json.dumps(session.curves_digest())))
 
-    make = lambda: (_image(), _html("div", id="govsim-curves", style="display: none")())  # noqa: E731
+    alt = pick(("实时曲线：三感指数与案件", "Live charts: the three indices and cases"), lang)
+    make = lambda: (_image(alt), _html("div", id="govsim-curves", style="display: none")())  # noqa: E731
     img, curves = use_live_widget(live, "charts", make, update)
     solara.Div(
         classes=["govsim-figure"],
@@ -457,7 +508,8 @@ def MapImages(session: Session, lang: str, indicator: str, live: LiveView, versi
         for w, png in zip(ws, session.maps_png(indicator, lang, LIVE_FORMAT), strict=False):
             _set_image(w, png)
 
-    images = use_live_widget(live, "maps", lambda: (_image(), _image()), update)
+    alt = pick(("城市地图（A、B）", "City map (A, B)"), lang)
+    images = use_live_widget(live, "maps", lambda: (_image(alt), _image(alt)), update)
     with solara.Row():
         for i in range(n):
             solara.Div(
