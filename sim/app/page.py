@@ -240,10 +240,9 @@ def _html(tag: str, **attributes):
 
 # The live charts and maps are drawn on a canvas from the JPEG bytes (createImageBitmap),
 # not shown as an <img>. ipywidgets' Image turns every update into a blob: URL that the
-# <img> loads through Chromium's resource loader and the browser process; measured with
-# two ~40 KB JPEGs a step, that cost ~30 ms of Chromium's CPU per step against ~14 ms
-# for decoding the same bytes to a bitmap and drawing it (python -m sim.app.bench
-# --browser; /tmp experiments of 2026-12-07 in the closing note of stop 24). The canvas
+# <img> loads through Chromium's resource loader and the browser process; with two
+# ~40 KB JPEGs a step, the canvas took ~10 ms less of Chromium's CPU per step in
+# interleaved runs of ``python -m sim.app.bench --browser`` (README, "Step time"). The canvas
 # says what it shows (role="img", aria-label) and marks each drawn frame in
 # ``data-frame`` (the page benchmark waits for it). Out-of-order decodes are dropped.
 LIVE_IMAGE_TEMPLATE = """
