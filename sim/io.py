@@ -8,7 +8,8 @@ and scenario overrides share:
   absent, never half-written;
 - :func:`jsonable` / :func:`json_dumps` — strict JSON (NaN and ±inf as ``null``) from
   NumPy scalars and arrays, paths, dates and pydantic models;
-- :func:`set_dotted` — ``data["a"]["b"]["c"] = value`` for the key path ``"a.b.c"``.
+- :func:`set_dotted` — ``data["a"]["b"]["c"] = value`` for the key path ``"a.b.c"``;
+- :func:`usable_cpus` — the cores this process may run on (executors, kernel compiling).
 
 This module imports only the standard library and NumPy, so every layer can use it.
 """
@@ -217,3 +218,11 @@ def set_dotted(data: dict[str, Any], path: str | Sequence[str], value: Any) -> N
             node[key] = child
         node = child
     node[keys[-1]] = value
+
+
+def usable_cpus() -> int:
+    """The cores this process may run on (its CPU affinity; all cores where there is none)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1

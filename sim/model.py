@@ -520,6 +520,7 @@ class GovernanceModel(mesa.Model):
         ValueError
             If the snapshot was warmed up under another scenario, seed or model version.
         """
+        precompile()  # as in __init__: a fork may be a process's first model
         snap: Snapshot = pickle.loads(data)
         want = snapshot_key(scenario)
         if snap.key != want:

@@ -21,7 +21,7 @@ from sim.errors import GovsimError
 from sim.events import EventLog, ParquetSink
 from sim.io import atomic_write_bytes
 from sim.issues import CAT_NEED, RESOLVED
-from sim.kernels.compile import NOTICE, precompile
+from sim.kernels.compile import notice_bar, precompile
 from sim.model import GovernanceModel, snapshot_key, warmup_scenario
 from sim.scenario import load_scenario, scenario_hash
 from sim.scenario.schema import Scenario
@@ -69,13 +69,9 @@ class RunResult:
     events_file: Path | None = None  # the event log's Parquet file, if one was written
 
 
-def uncompiled_kernels() -> list[Dispatcher]:
-    """The model's cached numba kernels that have no usable entry in the on-disk cache.
-
-    On a fresh machine (or after the model's code changed) they are compiled on first use,
-    which takes tens of seconds before the first day; afterwards they load from the cache
-    (``NUMBA_CACHE_DIR`` or the ``__pycache__`` folders) in a fraction of a second.
-    """
+def cached_kernels() -> list[Dispatcher]:
+    """The numba kernels of the loaded ``sim`` modules that numba caches on disk, each
+    once (not those inlined into their callers, which are compiled with them)."""
     seen: set[int] = set()
     out = []
     for name, module in list(sys.modules.items()):
@@ -85,17 +81,31 @@ def uncompiled_kernels() -> list[Dispatcher]:
             if not isinstance(obj, Dispatcher) or id(obj) in seen:
                 continue
             seen.add(id(obj))
-            cache = getattr(obj, "_cache", None)
-            if not isinstance(cache, FunctionCache) or obj.signatures:
+            if not isinstance(getattr(obj, "_cache", None), FunctionCache):
                 continue
             if obj.targetoptions.get("inline") == "always":  # compiled into its callers
                 continue
-            try:
-                fresh = bool(cache._cache_file._load_index())
-            except Exception:  # an unreadable index is recompiled too
-                fresh = False
-            if not fresh:
-                out.append(obj)
+            out.append(obj)
+    return out
+
+
+def uncompiled_kernels() -> list[Dispatcher]:
+    """The model's cached numba kernels that have no usable entry in the on-disk cache.
+
+    On a fresh machine (or after the model's code changed) they are compiled on first use,
+    which takes tens of seconds before the first day; afterwards they load from the cache
+    (``NUMBA_CACHE_DIR`` or the ``__pycache__`` folders) in a fraction of a second.
+    """
+    out = []
+    for obj in cached_kernels():
+        if obj.signatures:
+            continue
+        try:
+            fresh = bool(obj._cache._cache_file._load_index())
+        except Exception:  # an unreadable index is recompiled too
+            fresh = False
+        if not fresh:
+            out.append(obj)
     return out
 
 
@@ -110,8 +120,6 @@ class CompileNotice:
     notice (once) and counts it on the bar. When everything loads from the cache it
     prints nothing, even if some kernels this scenario never calls are not cached.
     """
-
-    MESSAGE = NOTICE
 
     def __init__(self, file=sys.stderr, poll_s: float = 0.25) -> None:
         self.file = file
@@ -142,8 +150,7 @@ class CompileNotice:
 
     def _show(self, total: int) -> None:
         self.shown = True
-        print(self.MESSAGE, file=self.file, flush=True)
-        self._bar = tqdm(total=total, desc="编译内核 kernels", unit="个", file=self.file)
+        self._bar = notice_bar(total, self.file)
 
     def _compiled(self) -> int:
         return sum(1 for d in self.pending if d.signatures)
@@ -234,7 +241,6 @@ def run_scenario(
         with CompileNotice():
             model = warmed_up_model(scenario, snapshot_dir)
     else:
-        precompile()  # quietly (a comparison's workers): on a cold cache, once, on every core
         model = warmed_up_model(scenario, snapshot_dir)
     t_build = time.perf_counter() - t0
     city = model.state.city
@@ -446,23 +452,14 @@ def kernel_signatures(
     finally:
         event.unregister("numba:compile", timer)
     out: dict[tuple[str, str], dict[str, float]] = {}
-    for name, module in list(sys.modules.items()):
-        if module is None or not (name == "sim" or name.startswith("sim.")):
-            continue
-        for obj in list(vars(module).values()):
-            if not isinstance(obj, Dispatcher) or not isinstance(
-                getattr(obj, "_cache", None), FunctionCache
-            ):
+    for obj in cached_kernels():
+        key = (obj.py_func.__module__, obj.py_func.__name__)
+        for sig in obj.signatures:
+            # a signature compiled here only inside a caller's compile is in the
+            # caller's machine code (one loaded from the cache has no such signatures)
+            if key in here and (*key, repr(tuple(sig))) not in top:
                 continue
-            if obj.targetoptions.get("inline") == "always":
-                continue
-            key = (obj.py_func.__module__, obj.py_func.__name__)
-            for sig in obj.signatures:
-                # a signature compiled here only inside a caller's compile is in the
-                # caller's machine code (one loaded from the cache has no such signatures)
-                if key in here and (*key, repr(tuple(sig))) not in top:
-                    continue
-                out.setdefault(key, {})[repr(tuple(sig))] = seconds.get(key, math.nan)
+            out.setdefault(key, {})[repr(tuple(sig))] = seconds.get(key, math.nan)
     return out
 
 

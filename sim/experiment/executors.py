@@ -60,16 +60,10 @@ from typing import Any
 
 from sim.errors import GovsimError
 from sim.experiment.worker import Outcome, Task, execute_task, init_local_worker
+from sim.io import usable_cpus
 
 MAX_WORKER_DEATHS = 2
 TASKS_PER_WORKER = 2
-
-
-def usable_cpus() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
 
 
 def _failed(task: Task, message: str, tb: str | None = None) -> Outcome:

@@ -33,6 +33,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from sim.io import usable_cpus
+
 MANIFEST = Path(__file__).with_name("kernels.json")
 MANIFEST_FORMAT = 1
 NOTICE = (
@@ -143,11 +145,35 @@ def _lock_path() -> Path:
     return Path(CACHE_DIR or tempfile.gettempdir()) / "govsim-precompile.lock"
 
 
-def usable_cores() -> int:
+def _take_lock():
+    """The open lock file, locked (the caller closes it to release), or None where
+    there is no ``fcntl`` or the file cannot be locked (then nobody waits)."""
     try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
+        import fcntl
+    except ImportError:  # not Unix
+        return None
+    path = _lock_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lock = path.open("a")
+    except OSError:
+        return None
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+    except OSError:
+        lock.close()
+        return None
+    return lock
+
+
+def notice_bar(total: int, file=None):
+    """Print :data:`NOTICE` on ``file`` (default stderr) and return a progress bar of
+    ``total`` kernels (tqdm) for the caller to advance and close."""
+    from tqdm import tqdm
+
+    out = sys.stderr if file is None else file
+    print(NOTICE, file=out, flush=True)
+    return tqdm(total=total, desc="编译内核 kernels", unit="个", file=out)
 
 
 def precompile(
@@ -173,16 +199,7 @@ def precompile(
     entries = load_manifest(manifest)
     if not entries:
         return 0
-    lock = None
-    try:
-        import fcntl
-
-        path = _lock_path()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        lock = path.open("a")
-        fcntl.flock(lock, fcntl.LOCK_EX)
-    except (ImportError, OSError):
-        lock = None
+    lock = _take_lock()
     try:
         todo = missing(entries)
         if not todo:
@@ -190,7 +207,7 @@ def precompile(
             return 0
         if on_start is not None:
             on_start(len(todo))
-        groups = share(todo, processes or usable_cores())
+        groups = share(todo, processes or usable_cpus())
         done = _run_helpers(groups, on_done)
         if not missing(entries):
             _ALL_CACHED = True
@@ -203,14 +220,10 @@ def precompile(
 def compile_with_notice(processes: int | None = None, file=None, manifest: Path = MANIFEST) -> int:
     """:func:`precompile`, saying so (:data:`NOTICE` and a progress bar on ``file``,
     default stderr) only when something needs compiling. Returns the number compiled."""
-    from tqdm import tqdm
-
-    out = sys.stderr if file is None else file
-    bars: list[tqdm] = []
+    bars = []
 
     def start(n: int) -> None:
-        print(NOTICE, file=out, flush=True)
-        bars.append(tqdm(total=n, desc="编译内核 kernels", unit="个", file=out))
+        bars.append(notice_bar(n, file))
 
     try:
         return precompile(
