@@ -131,7 +131,13 @@ def _activation_kernel(
     hardship, trust, active_prev, grid_start, presence, k, threshold, seed,
     grievance_out, active_out, grid_active,
 ):  # fmt: skip
-    """Synchronous Epstein update, parallel over grids (each grid writes only its rows)."""
+    """Synchronous Epstein update, parallel over grids (each grid writes only its rows).
+
+    A resident's ``A_i`` takes one of two values in her grid (she was active yesterday or
+    not), so :func:`arrest_probability` is evaluated twice per grid rather than once per
+    resident: the same arguments give the same bits, so each decision is
+    :func:`is_active`'s exactly, without an exponential per resident.
+    """
     n_grids = grid_start.shape[0] - 1
     for g in prange(n_grids):
         lo = grid_start[g]
@@ -140,16 +146,17 @@ def _activation_kernel(
         for i in range(lo, hi):
             a_prev += active_prev[i]
         c_g = presence[g]
+        p_calm = arrest_probability(c_g, 1.0 + a_prev, k)  # she was not active yesterday
+        p_active = arrest_probability(c_g, 1.0 + (a_prev - 1), k) if a_prev > 0 else 0.0
         a_new = 0
         for i in range(lo, hi):
             gr = grievance(np.float64(hardship[i]), np.float64(trust[i]))
             grievance_out[i] = gr
-            actives = 1.0 + (a_prev - active_prev[i])
-            if is_active(gr, risk_aversion(seed, i), c_g, actives, k, threshold):
-                active_out[i] = 1
-                a_new += 1
-            else:
-                active_out[i] = 0
+            p_i = p_active if active_prev[i] != 0 else p_calm
+            # is_active(gr, R_i, c_g, A_i, k, threshold), with P(c_g, A_i) from above
+            on = gr - risk_aversion(seed, i) * p_i > threshold
+            active_out[i] = 1 if on else 0
+            a_new += 1 if on else 0
         grid_active[g] = a_new
 
 
