@@ -60,6 +60,7 @@ from sim.kernels import (
     trust,
     warning,
 )
+from sim.kernels.clock import on_clock
 from sim.kernels.compile import precompile
 from sim.metrics import MetricsRecorder
 from sim.metrics_schema import DAILY_COLUMNS
@@ -847,23 +848,27 @@ class GovernanceModel(mesa.Model):
         if log is not None:
             log.record_escalated(t, esc.codes)
         # 6 residents: own experience → participation, trust → activation; early warning;
-        #   accountability
+        #   accountability. Trust and participation move on the residents' clock (every
+        #   day, or every attitude_days days with compounded rates: sim.kernels.clock)
         with self._clock("dynamics"):
+            every = s.scenario.attitude_days
+            tick = on_clock(d, every)
             e = s.experience
-            touched = trust.own_experience(t, d, p.trust.slow_days, e)
-            new_p = k.participation(
-                res.participation, city.nbr_indptr, city.nbr_indices, city.org_member,
-                e.n_resolved, e.n_failed, **p.participation.kwargs(), seed=seed,
-                trust=res.trust, out=s.participation_spare, neighbours=s.neighbours,
-            )  # fmt: skip
-            s.participation_spare, res.participation = res.participation, new_p
-            new_x = k.trust(
-                res.trust, city.nbr_indptr, city.nbr_indices, e.n_resolved, e.n_slow,
-                e.n_transferred, e.n_failed, seed=seed, day=d, **p.trust.kwargs(),
-                grid_start=city.grid_start, out=s.trust_spare,
-            )  # fmt: skip
-            s.trust_spare, res.trust = res.trust, new_x
-            e.clear(touched)
+            trust.own_experience(t, d, p.trust.slow_days, e)
+            if tick:
+                new_p = k.participation(
+                    res.participation, city.nbr_indptr, city.nbr_indices, city.org_member,
+                    e.n_resolved, e.n_failed, **p.participation.kwargs(), seed=seed,
+                    trust=res.trust, out=s.participation_spare, neighbours=s.neighbours,
+                )  # fmt: skip
+                s.participation_spare, res.participation = res.participation, new_p
+                new_x = k.trust(
+                    res.trust, city.nbr_indptr, city.nbr_indices, e.n_resolved, e.n_slow,
+                    e.n_transferred, e.n_failed, seed=seed, day=d, **p.trust.kwargs(),
+                    grid_start=city.grid_start, out=s.trust_spare,
+                )  # fmt: skip
+                s.trust_spare, res.trust = res.trust, new_x
+                e.clear()
             unrest, team_staff = self._activation(d, count=True)
             flags = warning.warning_step(
                 s.warning, t, city.grid_start, esc.collective_by_grid + unrest.onsets,
@@ -890,7 +895,7 @@ class GovernanceModel(mesa.Model):
             on_blocks = s.survey.to_blocks(esc.collective_by_grid) + unrest.block_onsets
             survey = measure.survey_step(
                 s.survey, p.measure, t, city, res.trust, s.activation.felt,
-                esc.collective_by_grid + unrest.onsets, d, on_blocks,
+                esc.collective_by_grid + unrest.onsets, d, on_blocks, every=every,
             )  # fmt: skip
             row = self.metrics.record(
                 d,

@@ -38,7 +38,7 @@ def _ask(m, incidents=None, state=None, trust=None, felt=None):
     day = survey_step(
         st, m.params.measure, s.issues, s.city,
         s.residents.trust if trust is None else trust,
-        s.activation.felt if felt is None else felt, inc, m.day,
+        s.activation.felt if felt is None else felt, inc, m.day, every=1,
     )  # fmt: skip
     return 100.0 * day.shares
 
@@ -99,7 +99,7 @@ def test_linearised_parts_explain_an_incident(model):
     def day(incidents):
         return survey_step(
             copy.deepcopy(s.survey), model.params.measure, s.issues, city, s.residents.trust,
-            s.activation.felt, incidents, model.day,
+            s.activation.felt, incidents, model.day, every=1,
         )  # fmt: skip
 
     quiet, loud = day(np.zeros_like(inc)), day(inc)
@@ -174,7 +174,7 @@ def test_an_incident_is_felt_alike_whatever_the_grids(fine_model, county):
         def ask(grid_inc, block_inc, m=m):
             return survey_step(
                 copy.deepcopy(m.state.survey), m.params.measure, m.state.issues,
-                m.state.city, trust, felt, grid_inc, m.day, block_inc,
+                m.state.city, trust, felt, grid_inc, m.day, block_inc, every=1,
             ).shares[I_SECURITY]  # fmt: skip
 
         drops.append(100.0 * (ask(0 * inc, 0 * on_block) - ask(inc, on_block)))
@@ -193,7 +193,7 @@ def test_fine_grid_memory_matches_twin(fine_model):
     felt = city.hardship.astype(np.float32)
     day = survey_step(
         copy.deepcopy(s.survey), m.params.measure, s.issues, city, s.residents.trust, felt,
-        inc, m.day,
+        inc, m.day, every=1,
     )  # fmt: skip
     got = day.shares
     want = ref_measure.survey_step(

@@ -16,6 +16,8 @@ from reference import trust as ref
 
 from sim.city.network import edges_to_csr
 from sim.kernels import trust as _trust
+from sim.kernels.trust import bounded_confidence
+from sim.rng import S_TRUST_PARTNER, uniform
 from sim.scenario.schema import Scenario
 from sim.validation.trust import count_clusters, deffuant_alone, deffuant_sync_alone
 
@@ -74,6 +76,38 @@ def test_kernel_matches_twin(name, seed, day):
     assert got.dtype == np.float32
     np.testing.assert_array_equal(got, want, strict=True)
     assert np.all((got >= 0.0) & (got <= 1.0))
+
+
+@pytest.mark.twin
+@pytest.mark.parametrize("name", sorted(PARAMS))
+@pytest.mark.parametrize("meetings", [2, 7])
+def test_kernel_matches_twin_on_a_clock_of_several_days(name, meetings):
+    """A step of the residents' clock (sim.kernels.clock): a meeting for each day."""
+    x, indptr, indices, counts = small_world(2500, 3)
+    kw = {**PARAMS[name], "seed": 3, "day": 20, "meetings": meetings}
+    got = trust_step(x, indptr, indices, *counts, **kw)
+    want = ref.trust_step(x, indptr, indices, *counts, **kw)
+    np.testing.assert_array_equal(got, want, strict=True)
+    if name != "d_zero":  # with d = 0 nobody ever moves toward a partner
+        one = trust_step(x, indptr, indices, *counts, **{**kw, "meetings": 1})
+        assert not np.array_equal(got, one)
+
+
+def test_a_step_of_several_days_without_reports_is_the_daily_exchange_with_frozen_partners():
+    """Without reports or word of mouth, k meetings in one step = k daily steps in which
+    only the resident moves (her partners keep the step's starting trust)."""
+    x, indptr, indices, counts = small_world(400, 8)
+    zero = [np.zeros_like(c) for c in counts]
+    kw = {**PARAMS["default"], "seed": 8, "vicarious_weight": 0.0, "day": 12, "meetings": 3}
+    got = trust_step(x, indptr, indices, *zero, **kw)
+    mine = x.astype(np.float64)
+    for day in (10, 11, 12):
+        for i in range(len(x)):
+            nb = indices[indptr[i] : indptr[i + 1]]
+            if len(nb):
+                y = float(x[nb[int(uniform(8, S_TRUST_PARTNER, day, i) * len(nb))]])
+                mine[i] = bounded_confidence(mine[i], y, kw["confidence"], kw["convergence"])
+    np.testing.assert_array_equal(got, mine.astype(np.float32))
 
 
 @pytest.mark.twin

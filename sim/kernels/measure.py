@@ -327,6 +327,9 @@ class SurveyState:
     hardship_ref: float
     risk_by_grid: np.ndarray  # float64[n_grids]: yesterday's open safety risks
     cells: Cells  # the pieces of grids and blocks the kernel walks over
+    # each cell's last answers (float64[n_cells, 5], survey_step's sums): the rolling
+    # panel of a residents' clock of several days (sim.kernels.clock); None when daily
+    answers: np.ndarray | None = None
 
     def to_blocks(self, per_grid: np.ndarray) -> np.ndarray:
         """Counts recorded per grid (a group petition, :mod:`sim.kernels.escalate`), put on
@@ -394,7 +397,7 @@ def _experience_kernel(
 @njit(cache=True, parallel=True)
 def _survey_kernel(
     cell_start, exposure, trust, felt, met, unmet, a_g, a_h, a_s, b_t, b_m, b_u, b_h, w_s,
-    trust_ref, hardship_ref, out,
+    trust_ref, hardship_ref, every, day, out,
 ):  # fmt: skip
     """Σ over each cell's residents of P(positive answer) per item into ``out[c, k]``.
 
@@ -404,9 +407,15 @@ def _survey_kernel(
     e^(−β_T(T − T₀)) and e^(β_h(H − H₀)), and e^(−own/2) only for the few residents with
     remembered experience — two exponentials per resident instead of three. Each cell
     writes only its own row, so the sums do not depend on the thread count.
+
+    Only the cells asked today are computed, the others keep their row: cell ``c`` is
+    asked on the days with ``(c + day) % every == every − 1`` (every cell every day when
+    ``every`` is 1; a rolling panel, 1/``every`` of the cells a day, otherwise).
     """
     n_cells = cell_start.shape[0] - 1
     for c in prange(n_cells):
+        if (c + day) % every != every - 1:
+            continue
         lo, hi = cell_start[c], cell_start[c + 1]
         k_s = math.exp(-a_s + exposure[c])
         k_g = math.exp(-a_g)
@@ -469,12 +478,22 @@ def survey_step(
     incidents_by_grid,
     day: int,
     incidents_by_block: np.ndarray | None = None,
+    *,
+    every: int,
 ) -> SurveyDay:
     """Ask every resident today (:func:`_survey_kernel`) after she forgets by exp(−1/τ)
     and adds her issues closed today and today's collective incidents
     (``incidents_by_grid``, for the counties; ``incidents_by_block``, the same incidents
     on the blocks they arose on, for the near exposure — default: each grid's on the
     block of its middle resident).
+
+    With ``every`` = k > 1 (the residents' clock, :mod:`sim.kernels.clock`) the survey is
+    a rolling panel: the memories move every day, but each day only the cells due today
+    (1/k of them, :func:`_survey_kernel`) are asked again; the others' answers, and the
+    slopes the parts of today's change are taken from, are those of their last asking
+    (``state.answers``; everyone is asked on the first day). Asking everyone on one day of
+    the week instead would give the index that weekday's level (open risks pile up over
+    the weekend), not the week's.
 
     A resident's exposure is her block's remembered incidents, her county's and its
     neighbours' rates, and the open risks per 1,000 residents of her grid; residents of
@@ -516,12 +535,14 @@ def survey_step(
         + area[cell_county]
         + p.open_risk * risk_rate[cells.grid]
     )
-    out = np.zeros((cells.grid.shape[0], N_SURVEY_COLS))
+    first = st.answers is None or every == 1
+    out = np.zeros((cells.grid.shape[0], N_SURVEY_COLS)) if first else st.answers.copy()
     _survey_kernel(
         cells.start, exposure, trust, felt, st.met, st.unmet, p.a[0], p.a[1], p.a[2], p.trust,
         p.met, p.unmet, p.hardship, p.security_in_happiness, st.trust_ref, st.hardship_ref,
-        out,
+        1 if first else int(every), int(day), out,
     )  # fmt: skip
+    st.answers = None if every == 1 else out
     n = max(city.n_residents, 1)
     new = p.grid_incident * inc_b[cells.block] + (p.area_incident * (kernel @ inc_c))[cell_county]
     fading = (p.decay - 1.0) * old_near

@@ -68,6 +68,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 from numba import njit, prange
 
+from sim.kernels.clock import compound
 from sim.rng import S_PART_THRESHOLD, uniform
 
 __all__ = [
@@ -160,7 +161,10 @@ def participation_row(
 class Params:
     """Participation parameters, built once from the scenario (``participation.*``; the
     publicity lever is ``levers.people.publicity_education``). Field names are the keyword
-    arguments of :func:`participation_step` (see there for symbols)."""
+    arguments of :func:`participation_step` (see there for symbols).
+
+    ``decay`` is per step of the residents' clock: ``participation.decay`` compounded over
+    ``attitude_days`` (:func:`sim.kernels.clock.compound`; the daily rate when 1)."""
 
     publicity: float
     engaged_level: float
@@ -188,7 +192,7 @@ class Params:
             baseline=pp.baseline,
             publicity_gain=pp.publicity_gain,
             org_gain=pp.org_gain,
-            decay=pp.decay,
+            decay=compound(pp.decay, sc.attitude_days),  # per step of the residents' clock
             efficacy_gain=pp.efficacy_gain,
             failure_loss=pp.failure_loss,
         )

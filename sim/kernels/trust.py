@@ -75,7 +75,7 @@ References
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 from numba import njit, prange
@@ -158,7 +158,8 @@ class Params:
     ``slow_days`` is the delay after which a resolved report counts as slow
     (:func:`own_experience`). ``effect_procedure`` is e_proc of step 3 (from
     ``legitimacy.*`` and ``levers.capability.rule_of_law``); the word-of-mouth fields are
-    ``experience.*``."""
+    ``experience.*``. ``meetings`` is the days of a step of the residents' clock
+    (``attitude_days``, :mod:`sim.kernels.clock`): one meeting a day."""
 
     confidence: float
     convergence: float
@@ -171,6 +172,7 @@ class Params:
     reach_failed: float
     vicarious_weight: float
     slow_days: float
+    meetings: int
 
     @classmethod
     def from_scenario(cls, sc) -> Params:
@@ -188,6 +190,7 @@ class Params:
             reach_failed=ex.reach_failed,
             vicarious_weight=ex.vicarious_weight,
             slow_days=tp.slow_days,
+            meetings=sc.attitude_days,
         )
 
     def kwargs(self) -> dict[str, float]:
@@ -206,12 +209,19 @@ class Experience:
     n_slow: np.ndarray
     n_transferred: np.ndarray
     n_failed: np.ndarray
+    # residents counted since the last clear (one array per day: :func:`own_experience`'s
+    # rows), so a clock of several days (sim.kernels.clock) clears everyone it counted
+    rows: list[np.ndarray] = field(default_factory=list, init=False)
 
     @classmethod
     def zeros(cls, n_residents: int) -> Experience:
         return cls(*(np.zeros(n_residents, dtype=np.uint8) for _ in range(4)))
 
-    def clear(self, rows: np.ndarray) -> None:
+    def clear(self, rows: np.ndarray | None = None) -> None:
+        """Zero ``rows`` (default: every row counted since the last clear)."""
+        if rows is None:
+            rows = np.concatenate(self.rows) if self.rows else np.zeros(0, dtype=np.int64)
+            self.rows.clear()
         for arr in (self.n_resolved, self.n_slow, self.n_transferred, self.n_failed):
             arr[rows] = 0
 
@@ -240,6 +250,7 @@ def own_experience(issues, day: int, slow_days: float, exp: Experience) -> np.nd
         (exp.n_failed, failed),
     ):
         np.add.at(arr, res[mask], 1)
+    exp.rows.append(res)
     return res
 
 
@@ -249,9 +260,16 @@ TRUST_BLOCK = 1024  # residents per block of the kernel's three sweeps
 @njit(cache=True, parallel=True)
 def _trust_kernel(
     x_prev, indptr, indices, n_resolved, n_slow, n_transferred, n_failed, d, mu, e_resolved,
-    e_slow, e_transferred, e_failed, e_proc, grid_start, a_res, a_fail, seed, day, x_out,
+    e_slow, e_transferred, e_failed, e_proc, grid_start, a_res, a_fail, seed, day, meetings,
+    x_out,
 ):  # fmt: skip
-    """One synchronous day; row i reads ``x_prev`` only and writes only ``x_out[i]``.
+    """One synchronous step; row i reads ``x_prev`` only and writes only ``x_out[i]``.
+
+    A step of ``meetings`` days (the residents' clock, :mod:`sim.kernels.clock`) has the
+    resident meet, one after another, the partners she would have met on each of those
+    days (:func:`partner_slot` of ``day − meetings + 1`` … ``day``), whose trust is the
+    one they had at the start of the step; the experiences and word of mouth of the step
+    follow the last meeting. One meeting is the daily model.
 
     In blocks of ``TRUST_BLOCK`` residents: pick every partner (:func:`partner_slot`), then
     fetch their trust in a tight loop (a partner may live anywhere in the city, so most of
@@ -267,6 +285,21 @@ def _trust_kernel(
         m = min(n, lo_i + TRUST_BLOCK) - lo_i
         slot = np.empty(m, dtype=np.int64)
         x_partner = np.empty(m, dtype=np.float32)
+        x_met = np.empty(m)  # her trust before the step's last meeting (float64)
+        for c in range(m):
+            x_met[c] = np.float64(x_prev[lo_i + c])
+        for j in range(meetings - 1, 0, -1):  # the step's earlier days, oldest first
+            for c in range(m):
+                i = lo_i + c
+                lo = indptr[i]
+                k = indptr[i + 1] - lo
+                slot[c] = partner_slot(seed, day - j, i, lo, k) if k > 0 else -1
+            for c in range(m):
+                x_partner[c] = x_prev[indices[slot[c]]] if slot[c] >= 0 else 0.0
+            for c in range(m):
+                x = x_met[c]
+                y = np.float64(x_partner[c])
+                x_met[c] = x + mu * (y - x) if (slot[c] >= 0) & (abs(y - x) < d) else x
         for c in range(m):
             i = lo_i + c
             lo = indptr[i]
@@ -286,7 +319,7 @@ def _trust_kernel(
             neg[c] = a_fail[g]
         for c in range(m):
             # trust_update without reports: bounded_confidence, word of mouth, the clip
-            x = np.float64(x_prev[lo_i + c])
+            x = x_met[c]
             y = np.float64(x_partner[c])
             x = x + mu * (y - x) if (slot[c] >= 0) & (abs(y - x) < d) else x
             x = heard(heard(x, pos[c]), neg[c])
@@ -296,7 +329,7 @@ def _trust_kernel(
             i = lo_i + c
             if n_resolved[i] != 0 or n_slow[i] != 0 or n_transferred[i] != 0 or n_failed[i] != 0:
                 x_out[i] = trust_update(
-                    i, np.float64(x_prev[i]), np.float64(x_partner[c]), slot[c] >= 0,
+                    i, x_met[c], np.float64(x_partner[c]), slot[c] >= 0,
                     n_resolved, n_slow, n_transferred, n_failed, d, mu, e_resolved, e_slow,
                     e_transferred, e_failed, e_proc, pos[c], neg[c],
                 )  # fmt: skip
@@ -323,6 +356,7 @@ def trust_step(
     reach_resolved: float,
     reach_failed: float,
     vicarious_weight: float,
+    meetings: int,
     grid_start: np.ndarray | None = None,
     out: np.ndarray | None = None,
 ) -> np.ndarray:
@@ -351,6 +385,10 @@ def trust_step(
     reach_resolved, reach_failed, vicarious_weight : float
         Word of mouth (step 4): residents of the grid who hear of a resolved / failed
         report, and the weight of a report heard of.
+    meetings : int
+        Days in the step (the residents' clock, :mod:`sim.kernels.clock`): the resident
+        meets the partners of days ``day − meetings + 1`` … ``day`` one after another, at
+        their trust of the step's start, before her reports of the step; 1 is one day.
     grid_start : int64[n_grids + 1], optional
         Residents of grid g are rows ``grid_start[g]:grid_start[g+1]``; without it there
         is no word of mouth (step 4 off).
@@ -401,7 +439,8 @@ def trust_step(
         trust, nbr_indptr, nbr_indices, n_resolved, n_slow, n_transferred, n_failed,
         float(confidence), float(convergence), float(effect_resolved), float(effect_slow),
         float(effect_transferred), float(effect_failed), float(effect_procedure),
-        np.asarray(grid_start, dtype=np.int64), a_res, a_fail, int(seed), int(day), out,
+        np.asarray(grid_start, dtype=np.int64), a_res, a_fail, int(seed), int(day),
+        int(meetings), out,
     )  # fmt: skip
     return out
 

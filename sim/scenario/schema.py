@@ -3257,6 +3257,20 @@ class Scenario(_Section):
         source=S_SETTING,
         plausible=(30, 90),
     )
+    attitude_days: int = param(
+        1,
+        ge=1,
+        le=28,
+        description="Residents' trust, participation and survey answers move every this many "
+        "days, with their daily rates compounded (issues move every day; 1 = the daily "
+        "model; sim.kernels.clock)",
+        zh="居民态度更新周期",
+        unit=U_DAYS,
+        source=S_SETTING,
+        plausible=(1, 7),
+        note="a resolution of the model, not a quantity of the city: tests/test_clock.py "
+        "checks that the headline's effects do not depend on it",
+    )
     scale: float = param(
         0.01,
         gt=0.0,

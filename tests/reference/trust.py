@@ -33,7 +33,8 @@ def heard(x, a) -> float:
 def trust_step(
     trust, nbr_indptr, nbr_indices, n_resolved, n_slow, n_transferred, n_failed, *, seed, day,
     confidence, convergence, effect_resolved, effect_slow, effect_transferred, effect_failed,
-    effect_procedure, reach_resolved, reach_failed, vicarious_weight, grid_start=None,
+    effect_procedure, reach_resolved, reach_failed, vicarious_weight, meetings=1,
+    grid_start=None,
 ):  # fmt: skip
     """Today's trust (float32), computed resident by resident: exchange with a neighbour,
     what she heard of reports in her grid, her own reports, how fairly they were handled."""
@@ -66,9 +67,10 @@ def trust_step(
     for i in range(n):
         x = float(trust[i])
         neighbours = nbr_indices[nbr_indptr[i] : nbr_indptr[i + 1]]
-        if len(neighbours) > 0:
-            pick = int(uniform_py(seed, S_TRUST_PARTNER, day, i) * len(neighbours))
-            x = bounded_confidence(x, float(trust[neighbours[pick]]), confidence, convergence)
+        if len(neighbours) > 0:  # one meeting a day of the step, oldest first
+            for past in range(meetings - 1, -1, -1):
+                pick = int(uniform_py(seed, S_TRUST_PARTNER, day - past, i) * len(neighbours))
+                x = bounded_confidence(x, float(trust[neighbours[pick]]), confidence, convergence)
         a_res, a_fail = heard_of[i]
         x = heard(heard(x, a_res), a_fail)
         x = experience(x, n_resolved[i], effect_resolved)
