@@ -226,7 +226,7 @@ class ModelState:
     residents: Residents
     pools: Pools
     issues: IssueTable
-    scratch_u8: np.ndarray
+    generate_hits: np.ndarray  # int32[n_residents]: generate's work buffer
     queue_len: np.ndarray
     experience: trust.Experience
     neighbours: participation.EngagedNeighbours
@@ -437,7 +437,7 @@ class GovernanceModel(mesa.Model):
             residents=residents,
             pools=pools,
             issues=IssueTable(cap),
-            scratch_u8=np.empty(city.n_residents, dtype=np.uint8),
+            generate_hits=np.empty(city.n_residents, dtype=np.int32),
             queue_len=np.zeros(pools.n_pools),
             **mechanism_states(warm, self.params, city, pools, seed),
         )
@@ -806,7 +806,7 @@ class GovernanceModel(mesa.Model):
             log.start_day(d, d - self.metrics.day_offset)
         # 1 generate · 2 surface (key-person visits take their hours from patrols first)
         with self._clock("generate"):
-            k.generate(t, city, res, p.generate, seed, d, s.scratch_u8)
+            k.generate(t, city, res, p.generate, seed, d, s.generate_hits)
         with self._clock("surface"):
             visits = keyperson.visit_step(
                 s.keyperson, t, city, s.pools, s.queue_len, s.warning.patrol_mult,

@@ -62,7 +62,7 @@ def on_state(stage: str, fn):
         t, city, pl, seed = state.issues, state.city, state.pools, state.seed
         res = state.residents
         if stage == "generate":
-            return fn(t, city, res, p.generate, seed, day, state.scratch_u8)
+            return fn(t, city, res, p.generate, seed, day, state.generate_hits)
         if stage == "surface":
             return fn(
                 t, city, res, pl, state.queue_len, state.warning.patrol_mult, p.surface, seed, day

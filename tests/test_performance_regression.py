@@ -21,7 +21,7 @@ from reference import generate as ref_generate
 import sim.kernels
 from sim.city.network import edges_to_csr
 from sim.issues import FIRST_CLOSED, ISSUE_FIELDS, IssueTable
-from sim.kernels.generate import _generate_kernel
+from sim.kernels.generate import _generate_kernel, screen_thresholds
 from sim.kernels.participation import (
     EngagedNeighbours,
     Params,
@@ -278,8 +278,8 @@ def test_participation_with_memory_gives_the_same_days():
 
 @pytest.mark.parametrize("scale_rates", [1e-9, 1.0, 1e3, 1e6])
 def test_generate_pre_screen_is_exact(scale_rates):
-    """The kernel's branch-free screen (u below Σλ plus slack) loses no issue: the draws
-    equal the plain-Python rule ``u < 1 − exp(−Σλ)`` for tiny to huge daily rates."""
+    """The kernel's 16-bit screen (a superset of u below Σλ plus slack) loses no issue: the
+    draws equal the plain-Python rule ``u < 1 − exp(−Σλ)`` for tiny to huge daily rates."""
     rng = np.random.default_rng(int(math.log10(scale_rates) + 20))
     n = 70_000  # more than one block of the kernel
     hardship = rng.random(n).astype(np.float32)
@@ -296,11 +296,17 @@ def test_generate_pre_screen_is_exact(scale_rates):
         "rural_mult": 1.3,
     }
     seed, day = 11, 4
-    scratch = np.empty(n, np.uint8)
-    counts = _generate_kernel(
+    hits = np.full(n, -1, np.int32)
+    rate_args = (
         hardship, vulnerability, urban, grid, kappa, g["rates"], g["h_mean"], g["k_h"],
-        g["v_mult"], g["rural_mult"], seed, day, scratch,
+        g["v_mult"], g["rural_mult"],
     )  # fmt: skip
+    counts = _generate_kernel(*rate_args, screen_thresholds(*rate_args), seed, day, hits)
+    scratch = np.full(n, 255, np.uint8)  # the category of each resident's issue (255: none)
+    for b, c_b in enumerate(counts):
+        block = hits[b * 65536 : b * 65536 + c_b]
+        assert np.all(np.diff(block) > 0)  # in resident order
+        scratch[block // 4] = block % 4
     want = np.full(n, 255, np.uint8)
     for i in range(n):
         lam = ref_generate.daily_rates(
@@ -321,3 +327,14 @@ def test_generate_pre_screen_is_exact(scale_rates):
         want[i] = c
     np.testing.assert_array_equal(scratch, want)
     assert counts.sum() == np.count_nonzero(want != 255)
+    # the screen keeps every draw below T (a · 2⁻¹⁶ < T ⇒ a ≤ screen) and is the least such
+    screen = screen_thresholds(*rate_args)
+    for i in range(0, n, 97):
+        lam = ref_generate.daily_rates(
+            float(hardship[i]), vulnerability[i] != 0, urban[i], SimpleNamespace(**g),
+            float(kappa[grid[i]]),
+        )  # fmt: skip
+        t = (lam[0] + lam[1] + lam[2] + lam[3]) * (1.0 + 1e-12) + 1e-15
+        a = int(screen[i])
+        assert a * 2.0**-16 < t or a == 0
+        assert a == 2**16 - 1 or (a + 1) * 2.0**-16 >= t

@@ -45,6 +45,7 @@ from sim.rng import (
     S_GEN_SEVERITY,
     S_GENERATE,
     STREAM_HOTSPOTS,
+    hash4,
     uniform,
 )
 from sim.scenario.schema import CATEGORIES_EN
@@ -73,6 +74,10 @@ class Params:
         redrawing grids leaves them where they are (issue 12).
     kappa_unit : int32[n_residents]
         The block of each resident (the index into ``kappa``).
+    screen : uint16[n_residents]
+        Each resident's pre-screen threshold (:func:`screen_thresholds`): her rates do not
+        change during a run (hardship, vulnerability, place and hot spots are the city's),
+        so the daily sweep only draws and compares.
     """
 
     rates: np.ndarray
@@ -85,6 +90,7 @@ class Params:
     sev_b: float
     kappa: np.ndarray
     kappa_unit: np.ndarray
+    screen: np.ndarray
 
     @classmethod
     def from_scenario(cls, sc, city, seed: int) -> Params:
@@ -93,19 +99,25 @@ class Params:
         mix = np.array([sc.handling.sector_mix[c] for c in CATEGORIES_EN])
         cum = np.cumsum(mix, axis=1)
         cum[:, -1] = 1.0
+        rates = np.asarray(g.rate_per_resident_year.as_tuple()) / 365.0
+        h_mean = float(city.hardship.mean(dtype=np.float64)) if city.n_residents else 0.0
+        kappa = dispute_hotspots(seed, np.diff(city.block_start), g.dispute_hotspot_cv)
+        unit = np.repeat(np.arange(city.n_blocks, dtype=np.int32), np.diff(city.block_start))
         return cls(
-            rates=np.asarray(g.rate_per_resident_year.as_tuple()) / 365.0,
-            h_mean=float(city.hardship.mean(dtype=np.float64)) if city.n_residents else 0.0,
+            rates=rates,
+            h_mean=h_mean,
             k_h=g.hardship_multiplier,
             v_mult=g.vulnerable_multiplier,
             rural_mult=g.rural_risk_multiplier,
             sector_cum=cum,
             sev_a=g.severity_a,
             sev_b=g.severity_b,
-            kappa=dispute_hotspots(seed, np.diff(city.block_start), g.dispute_hotspot_cv),
-            kappa_unit=np.repeat(
-                np.arange(city.n_blocks, dtype=np.int32), np.diff(city.block_start)
-            ),
+            kappa=kappa,
+            kappa_unit=unit,
+            screen=screen_thresholds(
+                city.hardship, city.vulnerability, city.urban, unit, kappa, rates, h_mean,
+                g.hardship_multiplier, g.vulnerable_multiplier, g.rural_risk_multiplier,
+            ),  # fmt: skip
         )
 
 
@@ -135,46 +147,68 @@ _SKIP_REL = 1.0 + 1e-12
 _SKIP_ABS = 1e-15
 
 
+_SCREEN_BITS = 16  # the daily sweep compares the top 16 bits of the draw
+
+
+@njit(cache=True, parallel=True)
+def screen_thresholds(
+    hardship, vulnerability, urban, grid, kappa, rates, h_mean, k_h, v_mult, rural_mult
+):  # fmt: skip
+    """Each resident's pre-screen threshold (uint16[n]) for :func:`_generate_kernel`.
+
+    A resident can have an issue today only if her draw ``u`` is below
+    ``T = Σλ (1 + 10⁻¹²) + 10⁻¹⁵`` (since ``1 − exp(−Σλ) ≤ Σλ``, with a rounding slack).
+    With ``a`` the top 16 bits of the draw's hash, ``a · 2⁻¹⁶ ≤ u``, so ``u < T`` implies
+    ``a ≤ ⌈T · 2¹⁶⌉ − 1``, the threshold returned (capped at 2¹⁶ − 1, which lets every
+    draw through). The screen therefore keeps every resident the exact rule could choose,
+    and a few more (at most one in ⌈T · 2¹⁶⌉, under 1 % for the calibrated rates) whom
+    the exact rule then turns away: the issues drawn are the same bit for bit. ``Σλ`` is
+    summed as :func:`resident_rates` sums it (same operations, same order)."""
+    n = hardship.shape[0]
+    out = np.empty(n, dtype=np.uint16)
+    r0, r1, r2, r3 = rates[0], rates[1], rates[2], rates[3]
+    top = float(2**_SCREEN_BITS)
+    for i in prange(n):
+        m_h = 1.0 + k_h * (hardship[i] - h_mean)
+        m_h = 0.0 if m_h < 0.0 else m_h
+        tot = (
+            r0
+            + r1 * m_h * (v_mult if vulnerability[i] != 0 else 1.0)
+            + r2 * m_h * kappa[grid[i]]
+            + r3 * (1.0 if urban[i] else rural_mult)
+        )
+        t = (tot * _SKIP_REL + _SKIP_ABS) * top
+        out[i] = np.uint16(np.ceil(t) - 1.0 if t < top else top - 1.0)
+    return out
+
+
 @njit(cache=True, parallel=True)
 def _generate_kernel(
-    hardship, vulnerability, urban, grid, kappa, rates, h_mean, k_h, v_mult, rural_mult, seed,
-    day, scratch,
+    hardship, vulnerability, urban, grid, kappa, rates, h_mean, k_h, v_mult, rural_mult,
+    screen, seed, day, hits,
 ):  # fmt: skip
-    """Pass 1: category of the issue arising for each resident today (255: none).
+    """Pass 1: the residents with an issue today and its category.
 
-    Returns the number of issues per block of ``BLOCK`` residents.
+    Returns the number of issues per block of ``BLOCK`` residents; block b's issues are
+    ``hits[lo:lo + counts[b]]`` (``lo = b · BLOCK``), each ``4 · resident + category``,
+    in resident order.
 
-    Each block is swept twice. The first sweep has no branches (it vectorises): it draws
-    the resident's uniform ``u`` and keeps her as a candidate when ``u`` is below the sum
-    of her rates plus a rounding slack; since ``1 − exp(−Σλ) ≤ Σλ``, a resident who is
-    not a candidate has no issue today. The second sweep applies the exact rule,
-    ``u < 1 − exp(−Σλ)``, to the few candidates (a quarter of a percent of residents).
+    The sweep draws each resident's hash and keeps her as a candidate when its top 16
+    bits pass her ``screen`` (:func:`screen_thresholds`: a superset of those who can have
+    an issue, about a quarter of a percent of residents); the exact rule,
+    ``u < 1 − exp(−Σλ)``, is applied to the candidates only.
     """
     n = hardship.shape[0]
     n_blocks = (n + BLOCK - 1) // BLOCK
     counts = np.zeros(n_blocks, dtype=np.int64)
-    r0, r1, r2, r3 = rates[0], rates[1], rates[2], rates[3]
+    shift = np.uint64(64 - _SCREEN_BITS)
     for b in prange(n_blocks):
         lo = b * BLOCK
         hi = min(n, lo + BLOCK)
-        candidate = np.empty(hi - lo, dtype=np.uint8)
-        for i in range(lo, hi):
-            # Σλ as resident_rates sums it (same operations, same order)
-            m_h = 1.0 + k_h * (hardship[i] - h_mean)
-            m_h = 0.0 if m_h < 0.0 else m_h
-            tot = (
-                r0
-                + r1 * m_h * (v_mult if vulnerability[i] != 0 else 1.0)
-                + r2 * m_h * kappa[grid[i]]
-                + r3 * (1.0 if urban[i] else rural_mult)
-            )
-            u = uniform(seed, S_GENERATE, day, i)
-            candidate[i - lo] = 1 if u < tot * _SKIP_REL + _SKIP_ABS else 0
-            scratch[i] = 255
         lam = np.empty(4)
         c_b = 0
         for i in range(lo, hi):
-            if candidate[i - lo] == 0:
+            if (hash4(seed, S_GENERATE, day, i) >> shift) > screen[i]:
                 continue
             tot = resident_rates(
                 hardship[i],
@@ -197,7 +231,7 @@ def _generate_kernel(
                 while c < 3 and u >= acc:
                     c += 1
                     acc += lam[c]
-                scratch[i] = c
+                hits[lo + c_b] = 4 * i + c  # < 2³¹ for up to 5 × 10⁸ residents
                 c_b += 1
         counts[b] = c_b
     return counts
@@ -205,20 +239,18 @@ def _generate_kernel(
 
 @njit(cache=True, parallel=True)
 def _write_kernel(
-    scratch, offsets, base_row, base_iid, grid, county, vulnerability, urban, digital,
+    hits, counts, offsets, base_row, base_iid, grid, county, vulnerability, urban, digital,
     sector_cum, sev_a, sev_b, seed, day,
     o_iid, o_res, o_grid, o_county, o_cat, o_sector, o_sev, o_vul, o_urb, o_dig, o_status,
     o_channel, o_pool, o_tcreated,
 ):  # fmt: skip
     """Pass 2: write the new issues as rows, block by block in resident order."""
-    n = scratch.shape[0]
-    n_blocks = offsets.shape[0] - 1
+    n_blocks = counts.shape[0]
     for b in prange(n_blocks):
         k = base_row + offsets[b]
-        for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
-            c = scratch[i]
-            if c == 255:
-                continue
+        for j in range(b * BLOCK, b * BLOCK + counts[b]):
+            i = hits[j] // 4
+            c = hits[j] % 4
             iid = base_iid + k - base_row
             o_iid[k] = iid
             o_res[k] = i
@@ -243,7 +275,7 @@ def _write_kernel(
 
 
 def generate_step(
-    issues, city, residents, p: Params, seed: int, day: int, scratch: np.ndarray
+    issues, city, residents, p: Params, seed: int, day: int, hits: np.ndarray
 ) -> int:
     """Stage 1: append today's new issues to ``issues``; returns how many arose.
 
@@ -257,13 +289,13 @@ def generate_step(
         Residents' digital access (after inclusion).
     p : Params
     seed, day : int
-    scratch : uint8[n_residents]
+    hits : int32[n_residents]
         A work buffer (its contents are not used afterwards).
     """
     city, g, tab = city, p, issues
     counts = _generate_kernel(
         city.hardship, city.vulnerability, city.urban, g.kappa_unit, g.kappa, g.rates,
-        g.h_mean, g.k_h, g.v_mult, g.rural_mult, seed, day, scratch,
+        g.h_mean, g.k_h, g.v_mult, g.rural_mult, g.screen, seed, day, hits,
     )  # fmt: skip
     offsets = np.zeros(counts.shape[0] + 1, dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])
@@ -273,7 +305,7 @@ def generate_step(
     tab.reserve(n_new)
     f = tab.full
     _write_kernel(
-        scratch, offsets, tab.n, tab.next_iid, city.grid, city.county,
+        hits, counts, offsets, tab.n, tab.next_iid, city.grid, city.county,
         city.vulnerability, city.urban, residents.digital, g.sector_cum, g.sev_a, g.sev_b,
         seed, day,
         f("iid"), f("resident"), f("grid"), f("county"), f("category"), f("sector"),
