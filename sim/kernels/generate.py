@@ -103,6 +103,10 @@ class Params:
         h_mean = float(city.hardship.mean(dtype=np.float64)) if city.n_residents else 0.0
         kappa = dispute_hotspots(seed, np.diff(city.block_start), g.dispute_hotspot_cv)
         unit = np.repeat(np.arange(city.n_blocks, dtype=np.int32), np.diff(city.block_start))
+        screen = screen_thresholds(
+            city.hardship, city.vulnerability, city.urban, unit, kappa, rates, h_mean,
+            g.hardship_multiplier, g.vulnerable_multiplier, g.rural_risk_multiplier,
+        )  # fmt: skip
         return cls(
             rates=rates,
             h_mean=h_mean,
@@ -114,10 +118,7 @@ class Params:
             sev_b=g.severity_b,
             kappa=kappa,
             kappa_unit=unit,
-            screen=screen_thresholds(
-                city.hardship, city.vulnerability, city.urban, unit, kappa, rates, h_mean,
-                g.hardship_multiplier, g.vulnerable_multiplier, g.rural_risk_multiplier,
-            ),  # fmt: skip
+            screen=screen,
         )
 
 
@@ -274,9 +275,7 @@ def _write_kernel(
             k += 1
 
 
-def generate_step(
-    issues, city, residents, p: Params, seed: int, day: int, hits: np.ndarray
-) -> int:
+def generate_step(issues, city, residents, p: Params, seed: int, day: int, hits: np.ndarray) -> int:
     """Stage 1: append today's new issues to ``issues``; returns how many arose.
 
     Parameters
