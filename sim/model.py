@@ -323,10 +323,17 @@ class Snapshot:
 def warmup_scenario(scenario: Scenario) -> Scenario:
     """The scenario in force during ``scenario``'s warm-up.
 
-    The scenario itself, unless it sets ``warmup_levers``: then those levers, except the
-    ones that shape the city (:attr:`GovernanceModel.CITY_SHAPING`), which stay the
-    scenario's own.
+    The scenario itself, unless it sets ``warmup_levers`` or
+    ``warmup_department_slots_per_100k``: then those levers, except the ones that shape
+    the city (:attr:`GovernanceModel.CITY_SHAPING`), which stay the scenario's own, and
+    those department slots.
     """
+    slots = scenario.warmup_department_slots_per_100k
+    if slots is not None:
+        handling = scenario.handling.model_copy(update={"department_slots_per_100k": slots})
+        scenario = scenario.model_copy(
+            update={"handling": handling, "warmup_department_slots_per_100k": None}
+        )
     if scenario.warmup_levers is None:
         return scenario
     levers = scenario.warmup_levers
@@ -414,7 +421,7 @@ class GovernanceModel(mesa.Model):
         precompile()
         seed = scenario.seed if seed is None else int(seed)
         super().__init__(rng=seed)
-        warm = warmup_scenario(scenario)  # the scenario itself unless warmup_levers is set
+        warm = warmup_scenario(scenario)  # the scenario itself unless warmup_* is set
         self.config = warm
         self.seed = seed
         self.day = 0

@@ -181,13 +181,15 @@ class CompileNotice:
 def warmed_up_model(scenario: Scenario, snapshot_dir: str | Path | None = None) -> GovernanceModel:
     """The model of ``scenario`` at day 0, its warm-up done.
 
-    Without ``snapshot_dir``, or for a scenario warmed up under its own levers, the model
+    Without ``snapshot_dir``, or for a scenario warmed up under its own levers and
+    department slots, the model
     simulates its warm-up. Otherwise the warm-up is shared: the snapshot
     ``<snapshot_dir>/<snapshot_key>.snap`` is forked (:meth:`GovernanceModel.restore`),
     after simulating the warm-up and writing the snapshot atomically if it is missing or
     unreadable. Concurrent workers may both write one; they write the same bytes.
     """
-    if snapshot_dir is None or scenario.warmup_levers is None or scenario.warmup_days <= 0:
+    own = scenario.warmup_levers is None and scenario.warmup_department_slots_per_100k is None
+    if snapshot_dir is None or own or scenario.warmup_days <= 0:
         return GovernanceModel(scenario)
     path = Path(snapshot_dir) / f"{snapshot_key(scenario)}.snap"
     if path.is_file():

@@ -57,6 +57,27 @@ def test_a_forked_run_equals_one_that_simulates_its_warm_up(pair):
         _same(forked, whole)
 
 
+def test_an_equal_cost_twin_forks_the_baseline_warm_up_and_cuts_from_day_0(pair):
+    """The twin's funding (fewer department slots, sim.experiment.twins) is part of its
+    configuration: under a shared warm-up it warms up on the reference's slots, so it forks
+    the baseline's snapshot, and the fork equals a run that simulates that warm-up."""
+    a, _ = pair
+    base = load_scenario("scenarios/yancheng.toml")
+    twin = _scenario("scenarios/command_centre_equal_cost.toml", base.levers)
+    assert twin.handling.department_slots_per_100k < base.handling.department_slots_per_100k
+    assert snapshot_key(twin) != snapshot_key(a)  # its own budget during the warm-up ...
+    slots = base.handling.department_slots_per_100k
+    twin = twin.model_copy(update={"warmup_department_slots_per_100k": slots})
+    assert snapshot_key(twin) == snapshot_key(a)  # ... or the reference's: one warm-up
+    snap = GovernanceModel(warmup_scenario(a)).snapshot()
+    whole = GovernanceModel(twin)
+    forked = GovernanceModel.restore(snap, twin)
+    assert forked.config.handling == whole.config.handling == twin.handling  # cut on day 0
+    whole.run(DAYS)
+    forked.run(DAYS)
+    _same(forked, whole)
+
+
 def test_the_configuration_acts_from_day_0_not_during_the_warm_up(pair):
     a, b = pair
     own = b.model_copy(update={"warmup_levers": None})

@@ -287,12 +287,21 @@ def plan_compare(
     sets = _overrides(exp, list(extra_set), days, scale)
     groups, points, hashes = [], [], {}
     labels: set[str] = set()
-    reference_levers = None
+    reference = None
     for i, (rel, path) in enumerate(expand_scenarios(exp.scenarios, base_dir, where)):
         sc = _load(path, sets, f"{where}: scenarios[{i}]")
-        if getattr(exp, "shared_warmup", False):  # every warm-up under the reference's levers
-            reference_levers = sc.levers if reference_levers is None else reference_levers
-            sc = sc.model_copy(update={"warmup_levers": reference_levers})
+        if getattr(exp, "shared_warmup", False):
+            # every warm-up under the reference's levers and department budget (an
+            # equal-cost twin's cut in department slots is part of its configuration)
+            reference = sc if reference is None else reference
+            sc = sc.model_copy(
+                update={
+                    "warmup_levers": reference.levers,
+                    "warmup_department_slots_per_100k": (
+                        reference.handling.department_slots_per_100k
+                    ),
+                }
+            )
         g = _group(sc, Path(rel).as_posix())
         h = scenario_hash(sc.model_copy(update={"seed": 0}))  # the runs set the seed
         if h in hashes:

@@ -3311,6 +3311,17 @@ class Scenario(_Section):
         "warm-up sets the reference's levers here, so configurations with the same city "
         "fork one warmed-up model per seed and differ only from day 0 on",
     )
+    warmup_department_slots_per_100k: float | None = Field(
+        None,
+        ge=0.0,
+        le=100_000.0,
+        description="The departments' case slots per 100k in force during the warm-up "
+        "(default: this scenario's own ``handling.department_slots_per_100k``). A "
+        "comparison with a shared warm-up sets the reference's here: an equal-cost twin's "
+        "funding is its cut in department slots (sim.experiment.twins), part of the "
+        "configuration, so it warms up on the reference's budget and makes the cut from day "
+        "0, with its levers",
+    )
 
     @model_validator(mode="after")
     def _county_names(self) -> Scenario:
