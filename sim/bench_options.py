@@ -40,7 +40,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         "(e.g. experiments/headline_research.toml; sim.experiment.headline_cost)",
     )
     parser.add_argument(
-        "--sample-days", type=int, default=30, help="--headline: days timed per scenario"
+        "--sample-days",
+        type=int,
+        default=30,
+        help="--headline: days timed per scenario (rounded up to whole steps of its attitude_days)",
     )
     parser.add_argument(
         "--workers", type=int, default=2, help="--headline: worker processes (default 2)"

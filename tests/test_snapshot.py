@@ -186,3 +186,20 @@ def test_the_headline_cost_counts_runs_and_shared_warm_ups(tmp_path):
     assert shared["projected_core_s"] == pytest.approx(warm + runs, rel=1e-12)
     assert 0 < shared["projected_core_s"]
     assert shared["snapshot_mb"] > 0 and shared["days"] == 40 and shared["warmup_days"] == 20
+
+
+def test_the_headline_cost_times_whole_steps_of_the_residents_clock(tmp_path):
+    """On a clock of k days trust and participation move one day in k: the timed window is
+    rounded up to a multiple of k, so it holds as many of those days as the run does."""
+    from sim.experiment.headline_cost import headline_cost
+
+    root = Path(__file__).resolve().parents[1] / "scenarios"
+    (tmp_path / "clock.toml").write_text(
+        'kind = "compare"\nname = "clock"\nreplications = 1\ndays = 20\nscale = 0.002\n'
+        'set = ["warmup_days=8", "attitude_days=4"]\n'
+        f'scenarios = ["{root / "yancheng.toml"}"]\n',
+        encoding="utf-8",
+    )
+    res = headline_cost(tmp_path / "clock.toml", sample_days=3, progress=False)
+    assert (res["sample_days_asked"], res["sample_days"], res["attitude_days"]) == (3, 4, 4)
+    assert "clock steps of 4 days" in res["method"]

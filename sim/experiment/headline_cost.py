@@ -39,7 +39,8 @@ def headline_cost(
         A ``kind = "compare"`` experiment file.
     sample_days
         Days simulated per scenario to measure its seconds per day (after its warm-up
-        of the same length, so queues are not empty).
+        of the same length, so queues are not empty); rounded up to a multiple of the
+        residents' clock (``attitude_days``), so the window holds whole steps of it.
     workers
         Worker processes the projection divides the core-seconds by (one numba thread
         each, as ``govsim compare --workers N`` runs them).
@@ -59,6 +60,13 @@ def headline_cost(
     plan = plan_compare(exp, base_dir=path.parent, where=str(path))
     limit_numba_threads(1)
     first_seed = plan.runs[0]["seed"]
+    # time whole steps of the residents' clock (sim.kernels.clock): trust and participation
+    # move on one day in k, so a window of another length over- or under-counts them
+    clock = max(
+        build_scenario(plan.groups[pt["group"]]["scenario"], {}, first_seed).attitude_days
+        for pt in plan.points
+    )
+    asked_days, sample_days = sample_days, -(-sample_days // clock) * clock
     per_point: list[dict[str, Any]] = []
     snap_write = snap_fork = snap_mb = 0.0
     for i, point in enumerate(plan.points):
@@ -116,6 +124,8 @@ def headline_cost(
         "shared_warmup": shared,
         "warmups": len(keys),
         "sample_days": int(sample_days),
+        "sample_days_asked": int(asked_days),
+        "attitude_days": int(clock),
         "scenarios": per_point,
         "snapshot_write_s": snap_write,
         "snapshot_fork_s": snap_fork,
@@ -127,7 +137,8 @@ def headline_cost(
         "projected_wall_h_without_sharing": core_unshared / workers / 3600.0,
         "method": (
             "projection: every run's and warm-up's days × the scenario's measured seconds "
-            f"per day ({sample_days} days, one numba thread), plus measured build, "
+            f"per day ({sample_days} days, a whole number of the residents' clock steps of "
+            f"{clock} days; one numba thread), plus measured build, "
             "snapshot and fork times, summed over the plan and divided by the workers"
         ),
     }
