@@ -125,6 +125,8 @@ class IssueTable:
         }
         self.n = 0
         self.next_iid = 0
+        # closed rows removed by compact(hold=True), not yet handed to a sink
+        self.held: list[dict[str, np.ndarray]] = []
 
     def __getattr__(self, name: str) -> np.ndarray:
         cols = self.__dict__.get("cols")
@@ -154,21 +156,42 @@ class IssueTable:
     def status_counts(self) -> np.ndarray:
         return np.bincount(self.status, minlength=N_STATUS)
 
-    def compact(self, before_hour: float, sink: Callable[[dict[str, np.ndarray]], None] | None):
+    def compact(
+        self,
+        before_hour: float,
+        sink: Callable[[dict[str, np.ndarray]], None] | None,
+        hold: bool = False,
+    ) -> int:
         """Remove issues closed before ``before_hour``; hand them to ``sink`` first.
+
+        With ``hold`` the removed rows are kept aside instead, and the next call without
+        it hands them to ``sink`` together with its own, as one chunk in row order (the
+        order of ``iid``: rows are appended in it and never reordered). A table compacted
+        every day with ``hold`` except every seventh therefore gives its sink the same
+        chunks, row for row, as one compacted every seventh day, while the kernels that
+        scan the table no longer walk over the closed rows of earlier days. Without a sink
+        the rows are dropped.
 
         Returns the number of rows removed. Row order of the remaining rows is kept.
         """
         st = self.status
         closed = (st >= FIRST_CLOSED) & (self.t_closed < before_hour)
         n_closed = int(closed.sum())
-        if n_closed == 0:
-            return 0
-        if sink is not None:
-            sink({k: v[: self.n][closed] for k, v in self.cols.items()})
-        keep = ~closed
-        m = int(keep.sum())
-        for a in self.cols.values():
-            a[:m] = a[: self.n][keep]
-        self.n = m
+        if n_closed:
+            gone = {k: v[: self.n][closed] for k, v in self.cols.items()}
+            keep = ~closed
+            m = int(keep.sum())
+            for a in self.cols.values():
+                a[:m] = a[: self.n][keep]
+            self.n = m
+            self.held.append(gone)
+        if hold:
+            return n_closed
+        held, self.held = self.held, []
+        if sink is not None and held and any(h["iid"].shape[0] for h in held):
+            if len(held) == 1:
+                sink(held[0])
+            else:
+                order = np.argsort(np.concatenate([h["iid"] for h in held]), kind="stable")
+                sink({k: np.concatenate([h[k] for h in held])[order] for k in held[0]})
         return n_closed

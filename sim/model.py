@@ -468,6 +468,7 @@ class GovernanceModel(mesa.Model):
         self._create_agents()
         self._residents: dict[int, agents.ResidentView] = {}
         self.last_row: dict[str, float] | None = None
+        self._slow_means: tuple[float, float] | None = None
         self.running = True
         self.events: EventLog | None = None
 
@@ -876,6 +877,7 @@ class GovernanceModel(mesa.Model):
                 )  # fmt: skip
                 s.trust_spare, res.trust = res.trust, new_x
                 e.clear()
+                self._slow_means = None  # trust and participation moved
             unrest, team_staff = self._activation(d, count=True)
             flags = warning.warning_step(
                 s.warning, t, city.grid_start, esc.collective_by_grid + unrest.onsets,
@@ -913,24 +915,42 @@ class GovernanceModel(mesa.Model):
                 routed.misuse,
                 self.staff_days_today(d) + team_staff,
                 float(handled.pool_busy.sum()),
-                float(res.trust.mean(dtype=np.float64)) if city.n_residents else 0.0,
-                float(res.participation.mean(dtype=np.float64)) if city.n_residents else 0.0,
+                *self._trust_participation_means(),
                 kind_done=kind_done,
                 kind_resolved=kind_resolved,
                 unrest=unrest.incidents,
-                active_share=float(s.activation.active.mean()) if city.n_residents else 0.0,
+                # the mean of 0/1 flags, as a count (the same float, a tenth of the time)
+                active_share=(
+                    np.count_nonzero(s.activation.active) / city.n_residents
+                    if city.n_residents
+                    else 0.0
+                ),
                 warning_staff=team_staff,
                 survey=survey,
             )
             if log is not None:
                 log.record_closed(t)
-            if d % 7 == 6:
-                t.compact(24.0 * (d + 1), self.issue_sink)
-                if log is not None:
-                    log.flush()
+            # closed rows leave the table every day (a third of its rows otherwise, walked
+            # by every kernel that scans it); the sink gets them weekly, as it always has
+            week_end = d % 7 == 6
+            t.compact(24.0 * (d + 1), self.issue_sink, hold=not week_end)
+            if week_end and log is not None:
+                log.flush()
         self.day += 1
         self.last_row = row
         self.datacollector.collect(self)
+
+    def _trust_participation_means(self) -> tuple[float, float]:
+        """Mean trust and participation, recomputed only after they moved (on a clock of
+        several days they stay put in between: sim.kernels.clock)."""
+        if self._slow_means is None:
+            res = self.state.residents
+            n = self.state.city.n_residents
+            self._slow_means = (
+                float(res.trust.mean(dtype=np.float64)) if n else 0.0,
+                float(res.participation.mean(dtype=np.float64)) if n else 0.0,
+            )
+        return self._slow_means
 
     def _activation(self, day: int, count: bool) -> tuple[activation.Unrest, float]:
         """Epstein activation of every resident on the city's blocks (stage 6), deterred by

@@ -179,6 +179,43 @@ def test_compact_keeps_open_rows_in_order_and_hands_over_the_closed_ones():
     assert len(got) == 1
 
 
+def test_daily_compaction_holding_rows_hands_the_sink_the_weekly_chunks():
+    """Compacting every day with ``hold`` (but the seventh) gives the sink the chunks that
+    compacting every seventh day gives, row for row; the daily table has no closed rows."""
+    rng = np.random.default_rng(5)
+    weekly, daily = IssueTable(16), IssueTable(16)
+    chunks = {"weekly": [], "daily": []}
+    for day in range(23):
+        new = int(rng.integers(0, 30))
+        for t in (weekly, daily):
+            t.reserve(new)
+            sl = slice(t.n, t.n + new)
+            t.cols["iid"][sl] = np.arange(t.next_iid, t.next_iid + new)
+            t.cols["status"][sl] = 0
+            t.cols["t_closed"][sl] = np.nan
+            t.n += new
+            t.next_iid += new
+        # some open rows close today, old and new alike (the same ones in both tables)
+        for t in (weekly, daily):
+            opened = np.flatnonzero(t.status < FIRST_CLOSED)
+            pick = opened[np.random.default_rng(day).random(opened.size) < 0.3]
+            t.cols["status"][pick] = FIRST_CLOSED
+            t.cols["t_closed"][pick] = 24.0 * day + 1.0
+        end = 24.0 * (day + 1)
+        if day % 7 == 6:
+            weekly.compact(end, chunks["weekly"].append)
+        daily.compact(end, chunks["daily"].append, hold=day % 7 != 6)
+        assert not (daily.status >= FIRST_CLOSED).any()
+    weekly.compact(np.inf, chunks["weekly"].append)
+    daily.compact(np.inf, chunks["daily"].append)
+    assert len(chunks["weekly"]) == len(chunks["daily"]) == 4
+    for a, b in zip(chunks["weekly"], chunks["daily"], strict=True):
+        assert a.keys() == b.keys()
+        for k in a:
+            np.testing.assert_array_equal(a[k], b[k], strict=True)
+    np.testing.assert_array_equal(weekly.iid, daily.iid)
+
+
 # --------------------------------------------------------------------------- fast paths
 
 

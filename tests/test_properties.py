@@ -437,7 +437,8 @@ def check_invariants(model, n_sunk: int, n_residents: int) -> None:
     t = state.issues
     row = model.last_row
     assert (t.status < N_STATUS).all()
-    assert t.n + n_sunk == t.next_iid  # open + closed = created
+    n_held = sum(c["iid"].shape[0] for c in t.held)  # closed this week, not yet sunk
+    assert t.n + n_held + n_sunk == t.next_iid  # open + closed = created
     assert (np.isnan(t.t_closed) == (t.status < FIRST_CLOSED)).all()
     assert residents(state).trust.shape[0] == n_residents  # population conserved
     for name in ("trust", "participation"):

@@ -178,6 +178,11 @@ class SimRun:
         logged = self.model.events.select(day - offset, day - offset, kinds=LOG_KINDS)
         t = state.issues
         cols = {k: getattr(t, k) for k in t.cols}
+        if t.held:  # this week's closed rows, out of the table but not yet sunk: put them
+            # back in row (iid) order, where the table of a weekly compaction kept them
+            parts = [cols, *t.held]
+            order = np.argsort(np.concatenate([p["iid"] for p in parts]), kind="stable")
+            cols = {k: np.concatenate([p[k] for p in parts])[order] for k in cols}
         for sunk in self._sunk:  # rows compacted away at the end of the day
             cols = {k: np.concatenate([cols[k], sunk[k]]) for k in cols}
         kind = feed_kinds(cols, logged)
