@@ -178,11 +178,13 @@ class IssueTable:
         closed = (st >= FIRST_CLOSED) & (self.t_closed < before_hour)
         n_closed = int(closed.sum())
         if n_closed:
-            gone = {k: v[: self.n][closed] for k, v in self.cols.items()}
-            keep = ~closed
-            m = int(keep.sum())
+            # index arrays once, then one take per column (a boolean mask per column
+            # costs three times as much)
+            gone_rows, kept_rows = np.flatnonzero(closed), np.flatnonzero(~closed)
+            gone = {k: v.take(gone_rows) for k, v in self.cols.items()}
+            m = kept_rows.shape[0]
             for a in self.cols.values():
-                a[:m] = a[: self.n][keep]
+                a[:m] = a.take(kept_rows)
             self.n = m
             self.held.append(gone)
         if hold:

@@ -484,6 +484,39 @@ def presence(patrol_mult, grid_sizes, p: Params) -> np.ndarray:
     )
 
 
+@njit(cache=True)
+def _own_burden_kernel(hardship, status, category, resident, t_created, cutoff, b, out):
+    """``out = min(1, H + b·u_i)`` (float32), u_i the resident's open needs and disputes
+    created before ``cutoff``; ``out = H`` when ``b ≤ 0``. In one pass over the residents
+    and two over the rows, adding ``b`` once per issue as ``np.add.at`` would, and capping
+    only the residents it added to (the others are capped on the copy): the same floats
+    as a copy, ``np.add.at`` and ``np.minimum`` over everyone."""
+    one = np.float32(1.0)
+    if b <= 0.0:
+        for i in range(hardship.shape[0]):
+            out[i] = hardship[i]
+        return
+    for i in range(hardship.shape[0]):
+        out[i] = min(hardship[i], one)
+    bf = np.float32(b)
+    for k in range(status.shape[0]):
+        c = category[k]
+        if (
+            status[k] < FIRST_CLOSED
+            and t_created[k] < cutoff
+            and (c == CAT_DISPUTE or c == CAT_NEED)
+        ):
+            out[resident[k]] += bf
+    for k in range(status.shape[0]):
+        c = category[k]
+        if (
+            status[k] < FIRST_CLOSED
+            and t_created[k] < cutoff
+            and (c == CAT_DISPUTE or c == CAT_NEED)
+        ):
+            out[resident[k]] = min(out[resident[k]], one)
+
+
 def felt_hardship(hardship, issues, block_start, p: Params, day: int, out) -> np.ndarray:
     """Hardship H plus the burden of the resident's own long-unresolved issues (into ``out``).
 
@@ -501,17 +534,17 @@ def felt_hardship(hardship, issues, block_start, p: Params, day: int, out) -> np
     1. Gurr, T. R. (1970). Why Men Rebel. Princeton University Press.
     """
     t = issues
-    np.copyto(out, hardship)
     b, b_s = p.unresolved_hardship, p.shared_hardship
     if (b <= 0 and b_s <= 0) or not t.n:
+        np.copyto(out, hardship)
         return out
-    aged_open = (t.status < FIRST_CLOSED) & (t.t_created < 24.0 * (day + 1) - 24.0 * p.grace_days)
-    disputes = aged_open & (t.category == CAT_DISPUTE)
-    if b > 0:
-        old = disputes | (aged_open & (t.category == CAT_NEED))
-        np.add.at(out, t.resident[old], np.float32(b))
-        np.minimum(out, np.float32(1.0), out=out)
+    cutoff = 24.0 * (day + 1) - 24.0 * p.grace_days
+    _own_burden_kernel(
+        hardship, t.status, t.category, t.resident, t.t_created, cutoff, float(b), out
+    )
     if b_s > 0:
+        aged_open = (t.status < FIRST_CLOSED) & (t.t_created < cutoff)
+        disputes = aged_open & (t.category == CAT_DISPUTE)
         n_blocks = block_start.shape[0] - 1
         n_b = np.diff(block_start)
         block = np.searchsorted(block_start, t.resident[disputes], side="right") - 1

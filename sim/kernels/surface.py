@@ -70,60 +70,79 @@ def issue_hazards(cat, vulnerable, participation, trust, patrol_factor, social, 
     return out[0] + out[1] + out[2] + out[3] + out[4] + out[5]
 
 
+SURFACE_CHUNK = 4096  # rows per parallel chunk of _surface_kernel
+
+
+@njit(cache=True, inline="always")
+def _surface_row(
+    k, h, status, iid, category, vulnerable, resident, grid, digital, t_created, channel,
+    next_step, t_surfaced, t_ready, t_closed, participation, trust, patrol_factor, social, p,
+    seed, day,
+):  # fmt: skip
+    """Row ``k`` of :func:`_surface_kernel` (``h``: the hazard buffer)."""
+    if status[k] != LATENT:
+        return
+    r = resident[k]
+    c = category[k]
+    g = grid[k]
+    tot = issue_hazards(
+        c, vulnerable[k] != 0, participation[r], trust[r], patrol_factor[g], social[g], p, h
+    )
+    q = iid[k]
+    if uniform(seed, S_SURFACE, day, q) >= 1.0 - np.exp(-tot):
+        return
+    u = uniform(seed, S_SURFACE_CHANNEL, day, q) * tot
+    j = 0
+    acc = h[0]
+    while j < 5 and u >= acc:
+        j += 1
+        acc += h[j]
+    hour = p[23] + (p[24] - p[23]) * uniform(seed, S_SURFACE_HOUR, day, q)
+    t = max(24.0 * day + hour, t_created[k])
+    if j == 5:
+        status[k] = ABANDONED
+        t_closed[k] = t
+        return
+    if j == 0:
+        v = uniform(seed, S_SURFACE_SUB, day, q)
+        if digital[k] and v < p[25]:
+            ch = CH_ONLINE
+        elif c != 0 and v >= 1.0 - p[26]:
+            ch = CH_GRID_REPORT
+        else:
+            ch = CH_HOTLINE
+    elif j == 1:
+        ch = CH_PATROL
+    elif j == 2:
+        ch = CH_VIDEO
+    elif j == 3:
+        ch = CH_SOCIAL
+    else:
+        ch = CH_MASS
+    status[k] = ROUTING
+    channel[k] = ch
+    next_step[k] = NEXT_INTAKE
+    t_surfaced[k] = t
+    t_ready[k] = t
+
+
 @njit(cache=True, parallel=True)
 def _surface_kernel(
     status, iid, category, vulnerable, resident, grid, digital, t_created, channel, next_step,
     t_surfaced, t_ready, t_closed, participation, trust, patrol_factor, social, p, seed, day,
 ):  # fmt: skip
-    """Surface or abandon each LATENT issue (rows are independent: parallel over rows).
+    """Surface or abandon each LATENT issue (rows are independent: parallel over chunks
+    of ``SURFACE_CHUNK`` rows, each with one hazard buffer rather than one per issue).
     ``social`` is the social organisations' strength per grid."""
     n = status.shape[0]
-    for k in prange(n):
-        if status[k] != LATENT:
-            continue
+    for b in prange((n + SURFACE_CHUNK - 1) // SURFACE_CHUNK):
         h = np.empty(6)
-        r = resident[k]
-        c = category[k]
-        g = grid[k]
-        tot = issue_hazards(
-            c, vulnerable[k] != 0, participation[r], trust[r], patrol_factor[g], social[g], p, h
-        )
-        q = iid[k]
-        if uniform(seed, S_SURFACE, day, q) >= 1.0 - np.exp(-tot):
-            continue
-        u = uniform(seed, S_SURFACE_CHANNEL, day, q) * tot
-        j = 0
-        acc = h[0]
-        while j < 5 and u >= acc:
-            j += 1
-            acc += h[j]
-        hour = p[23] + (p[24] - p[23]) * uniform(seed, S_SURFACE_HOUR, day, q)
-        t = max(24.0 * day + hour, t_created[k])
-        if j == 5:
-            status[k] = ABANDONED
-            t_closed[k] = t
-            continue
-        if j == 0:
-            v = uniform(seed, S_SURFACE_SUB, day, q)
-            if digital[k] and v < p[25]:
-                ch = CH_ONLINE
-            elif c != 0 and v >= 1.0 - p[26]:
-                ch = CH_GRID_REPORT
-            else:
-                ch = CH_HOTLINE
-        elif j == 1:
-            ch = CH_PATROL
-        elif j == 2:
-            ch = CH_VIDEO
-        elif j == 3:
-            ch = CH_SOCIAL
-        else:
-            ch = CH_MASS
-        status[k] = ROUTING
-        channel[k] = ch
-        next_step[k] = NEXT_INTAKE
-        t_surfaced[k] = t
-        t_ready[k] = t
+        for k in range(b * SURFACE_CHUNK, min(n, (b + 1) * SURFACE_CHUNK)):
+            _surface_row(
+                k, h, status, iid, category, vulnerable, resident, grid, digital, t_created,
+                channel, next_step, t_surfaced, t_ready, t_closed, participation, trust,
+                patrol_factor, social, p, seed, day,
+            )  # fmt: skip
 
 
 @dataclass(frozen=True, eq=False)

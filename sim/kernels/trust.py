@@ -226,6 +226,34 @@ class Experience:
             arr[rows] = 0
 
 
+@njit(cache=True)
+def _own_experience_kernel(
+    status, t_closed, t_surfaced, transfers, resident, day, slow_days, n_resolved, n_slow,
+    n_transferred, n_failed, rows_out,
+):  # fmt: skip
+    """One pass over the issue rows: count each closed today into its resident's counters
+    and list the residents (in row order) in ``rows_out``; returns how many."""
+    t0 = 24.0 * day
+    t1 = t0 + 24.0
+    n = 0
+    for k in range(status.shape[0]):
+        st = status[k]
+        if st < FIRST_CLOSED or not (t_closed[k] >= t0 and t_closed[k] < t1):
+            continue
+        r = resident[k]
+        if st == RESOLVED:
+            n_resolved[r] += 1
+            if (t_closed[k] - t_surfaced[k]) / 24.0 > slow_days:
+                n_slow[r] += 1
+        elif st == FAILED or st == ABANDONED or st == LITIGATED:
+            n_failed[r] += 1
+        if transfers[k] > 0:
+            n_transferred[r] += 1
+        rows_out[n] = r
+        n += 1
+    return n
+
+
 def own_experience(issues, day: int, slow_days: float, exp: Experience) -> np.ndarray:
     """Count today's closed issues per resident by outcome into ``exp``; returns the rows
     (residents) touched.
@@ -234,22 +262,12 @@ def own_experience(issues, day: int, slow_days: float, exp: Experience) -> np.nd
     failed — closed unresolved, abandoned (neglect) or gone to court.
     """
     t = issues
-    st = t.status
-    today = (st >= FIRST_CLOSED) & (t.t_closed >= 24.0 * day) & (t.t_closed < 24.0 * day + 24.0)
-    rows = np.flatnonzero(today)
-    res = t.resident[rows]
-    resolved = st[rows] == RESOLVED
-    failed = (st[rows] == FAILED) | (st[rows] == ABANDONED) | (st[rows] == LITIGATED)
-    days = (t.t_closed[rows] - t.t_surfaced[rows]) / 24.0
-    slow = resolved & (days > slow_days)
-    moved = t.transfers[rows] > 0
-    for arr, mask in (
-        (exp.n_resolved, resolved),
-        (exp.n_slow, slow),
-        (exp.n_transferred, moved),
-        (exp.n_failed, failed),
-    ):
-        np.add.at(arr, res[mask], 1)
+    buf = np.empty(t.n, dtype=np.int64)
+    n = _own_experience_kernel(
+        t.status, t.t_closed, t.t_surfaced, t.transfers, t.resident, int(day),
+        float(slow_days), exp.n_resolved, exp.n_slow, exp.n_transferred, exp.n_failed, buf,
+    )  # fmt: skip
+    res = buf[:n]
     exp.rows.append(res)
     return res
 
