@@ -116,6 +116,19 @@ def uniform(seed, stream, day, idx):
     return float(hash4(seed, stream, day, idx) >> _S11) * _INV53
 
 
+@njit(cache=True, inline="always")
+def pick(u, weights, n):
+    """The first index ``j < n`` at which the running sum of ``weights`` exceeds ``u``
+    (``n − 1`` if none): a draw from the categorical law ``weights / Σ weights`` when ``u``
+    is uniform on [0, Σ weights) (inverse transform)."""
+    j = 0
+    acc = weights[0]
+    while j < n - 1 and u >= acc:
+        j += 1
+        acc += weights[j]
+    return j
+
+
 _MASK = (1 << 64) - 1
 
 

@@ -500,21 +500,20 @@ def _own_burden_kernel(hardship, status, category, resident, t_created, cutoff, 
         out[i] = min(hardship[i], one)
     bf = np.float32(b)
     for k in range(status.shape[0]):
-        c = category[k]
-        if (
-            status[k] < FIRST_CLOSED
-            and t_created[k] < cutoff
-            and (c == CAT_DISPUTE or c == CAT_NEED)
-        ):
+        if _burdens(status, category, t_created, cutoff, k):
             out[resident[k]] += bf
     for k in range(status.shape[0]):
-        c = category[k]
-        if (
-            status[k] < FIRST_CLOSED
-            and t_created[k] < cutoff
-            and (c == CAT_DISPUTE or c == CAT_NEED)
-        ):
+        if _burdens(status, category, t_created, cutoff, k):
             out[resident[k]] = min(out[resident[k]], one)
+
+
+@njit(cache=True, inline="always")
+def _burdens(status, category, t_created, cutoff, k):
+    """Row ``k`` is an open need or dispute created before ``cutoff``."""
+    c = category[k]
+    return (
+        status[k] < FIRST_CLOSED and t_created[k] < cutoff and (c == CAT_DISPUTE or c == CAT_NEED)
+    )
 
 
 def felt_hardship(hardship, issues, block_start, p: Params, day: int, out) -> np.ndarray:

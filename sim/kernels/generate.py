@@ -46,6 +46,7 @@ from sim.rng import (
     S_GENERATE,
     STREAM_HOTSPOTS,
     hash4,
+    pick,
     uniform,
 )
 from sim.scenario.schema import CATEGORIES_EN
@@ -226,12 +227,7 @@ def _generate_kernel(
             if tot <= 0.0:
                 continue
             if uniform(seed, S_GENERATE, day, i) < 1.0 - np.exp(-tot):
-                u = uniform(seed, S_GEN_CATEGORY, day, i) * tot
-                c = 0
-                acc = lam[0]
-                while c < 3 and u >= acc:
-                    c += 1
-                    acc += lam[c]
+                c = pick(uniform(seed, S_GEN_CATEGORY, day, i) * tot, lam, 4)
                 hits[lo + c_b] = 4 * i + c  # < 2³¹ for up to 5 × 10⁸ residents
                 c_b += 1
         counts[b] = c_b

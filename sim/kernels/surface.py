@@ -46,7 +46,7 @@ from sim.issues import (
     NEXT_INTAKE,
     ROUTING,
 )
-from sim.rng import S_SURFACE, S_SURFACE_CHANNEL, S_SURFACE_HOUR, S_SURFACE_SUB, uniform
+from sim.rng import S_SURFACE, S_SURFACE_CHANNEL, S_SURFACE_HOUR, S_SURFACE_SUB, pick, uniform
 
 
 @njit(cache=True)
@@ -91,12 +91,7 @@ def _surface_row(
     q = iid[k]
     if uniform(seed, S_SURFACE, day, q) >= 1.0 - np.exp(-tot):
         return
-    u = uniform(seed, S_SURFACE_CHANNEL, day, q) * tot
-    j = 0
-    acc = h[0]
-    while j < 5 and u >= acc:
-        j += 1
-        acc += h[j]
+    j = pick(uniform(seed, S_SURFACE_CHANNEL, day, q) * tot, h, 6)
     hour = p[23] + (p[24] - p[23]) * uniform(seed, S_SURFACE_HOUR, day, q)
     t = max(24.0 * day + hour, t_created[k])
     if j == 5:
