@@ -203,3 +203,43 @@ def test_the_headline_cost_times_whole_steps_of_the_residents_clock(tmp_path):
     res = headline_cost(tmp_path / "clock.toml", sample_days=3, progress=False)
     assert (res["sample_days_asked"], res["sample_days"], res["attitude_days"]) == (3, 4, 4)
     assert "clock steps of 4 days" in res["method"]
+
+
+def test_a_shared_warm_up_is_dispatched_first_once_per_city_and_seed(tmp_path):
+    """With a shared warm-up the runner sends one run per (warm-up, seed) first — each
+    simulates a warm-up no other run in flight needs — then the runs that fork them, in
+    the same order of warm-ups: parallel workers no longer simulate one warm-up twice."""
+    from sim.experiment.plan import plan_compare
+    from sim.experiment.runner import _tasks
+    from sim.experiment.spec import load_experiment
+    from sim.model import snapshot_key
+
+    root = Path(__file__).resolve().parents[1] / "scenarios"
+    names = ("yancheng", "command_centre", "fine_grids", "social_orgs", "fine_grids_equal_cost")
+    (tmp_path / "order.toml").write_text(
+        'kind = "compare"\nname = "order"\nreplications = 3\ndays = 4\nscale = 0.002\n'
+        'shared_warmup = true\nset = ["warmup_days=6"]\n'
+        "scenarios = [" + ", ".join(f'"{root / n}.toml"' for n in names) + "]\n",
+        encoding="utf-8",
+    )
+    exp = load_experiment(tmp_path / "order.toml", expect="compare")
+    plan = plan_compare(exp, base_dir=tmp_path, where="order.toml")
+    ids = {r["run_id"] for r in plan.unique_runs()}
+    tasks = list(_tasks(plan, ids, None, tmp_path))
+    assert sorted(t.run_id for t in tasks) == sorted(ids)  # every run, once
+    keys = [
+        (snapshot_key(load_scenario(root / f"{t.label}.toml").model_copy(update={
+            "warmup_levers": load_scenario(root / "yancheng.toml").levers,
+            "warmup_department_slots_per_100k": 600.0, "scale": 0.002, "days": 4,
+            "warmup_days": 6, "seed": t.seed})), t.seed)
+        for t in tasks
+    ]  # fmt: skip
+    n_warmups = len(set(keys))
+    assert n_warmups == 3 * 3  # 3 seeds × (baseline city, 300 per grid, 300 at equal cost)
+    assert len(set(keys[:n_warmups])) == n_warmups  # the openers first, all different
+    rank = {k: i for i, k in enumerate(keys[:n_warmups])}
+    rest = [rank[k] for k in keys[n_warmups:]]
+    assert rest == sorted(rest)  # then the forks, in the order their warm-ups were made
+    # without a shared warm-up the plan order stands
+    plain = list(_tasks(plan, ids, None, None))
+    assert [t.run_id for t in plain] == [r["run_id"] for r in plan.unique_runs()]

@@ -30,7 +30,7 @@ from tqdm import tqdm
 
 import sim
 from sim.errors import GovsimError
-from sim.experiment.plan import Plan
+from sim.experiment.plan import Plan, build_scenario
 from sim.experiment.records import (
     ExperimentFolder,
     RecordWarning,
@@ -86,9 +86,10 @@ def _tasks(plan: Plan, run_ids: set[str], run_fn, root: Path | None = None) -> I
     # (without a folder each run simulates its warm-up: the same numbers, more work)
     shared = plan.definition.get("shared_warmup") and root is not None
     snapshots = str(root / "warmup") if shared else None
-    for run in plan.unique_runs():
-        if run["run_id"] not in run_ids:
-            continue
+    runs = [r for r in plan.unique_runs() if r["run_id"] in run_ids]
+    if shared:
+        runs = warmups_first(plan, runs)
+    for run in runs:
         point = plan.points[run["point"]]
         yield Task(
             run_id=run["run_id"],
@@ -102,6 +103,32 @@ def _tasks(plan: Plan, run_ids: set[str], run_fn, root: Path | None = None) -> I
             run_fn=run_fn,
             snapshot_dir=snapshots,
         )
+
+
+def warmups_first(plan: Plan, runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``runs`` reordered for a shared warm-up: first one run of each (warm-up, seed),
+    which simulates that warm-up and writes its snapshot, then the others in the same
+    order of warm-ups, which fork the snapshots written long before.
+
+    In plan order the first runs of a replication all need its one baseline warm-up, so
+    parallel workers each simulated it at once (the same bytes, written twice). The
+    results do not depend on the order (every draw is keyed by seed and day)."""
+    from sim.model import snapshot_key  # lazy: numba
+
+    keys = [
+        (snapshot_key(build_scenario(plan.groups[plan.points[r["point"]]["group"]]["scenario"],
+                                     {}, r["seed"])), r["seed"])
+        for r in runs
+    ]  # fmt: skip
+    first: dict[tuple[str, int], int] = {}
+    for i, k in enumerate(keys):
+        first.setdefault(k, i)
+    rank = {k: n for n, k in enumerate(first)}
+    openers = [runs[i] for i in first.values()]
+    rest = sorted(
+        (i for i in range(len(runs)) if first[keys[i]] != i), key=lambda i: (rank[keys[i]], i)
+    )
+    return openers + [runs[i] for i in rest]
 
 
 def plan_label(plan: Plan) -> str:
